@@ -1,0 +1,64 @@
+//! Service addresses on their interfaces: the backends that list, add and remove them
+//! (rtnetlink, or `sudo ip` when `--sudo` is given) and the bookkeeping of which ones we added.
+
+mod netlink;
+mod sudo;
+
+pub use netlink::NetlinkBackend;
+pub use sudo::SudoBackend;
+
+use std::net::IpAddr;
+
+/// One address found on an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfAddr {
+    pub ip: IpAddr,
+    pub prefix_len: u8,
+    /// `IFA_LABEL` (IPv4 only; for example `lo:web`). `None` for IPv6 or when the kernel gave none.
+    pub label: Option<String>,
+}
+
+/// Why an address operation failed, as far as the caller needs to know.
+#[derive(Debug)]
+pub enum AddrError {
+    /// EPERM/EACCES: we lack CAP_NET_ADMIN (ExaBGP runs its processes as `nobody` by default).
+    PermissionDenied,
+    /// The interface does not exist (ENODEV, or no such name).
+    NoSuchInterface(String),
+    /// Anything else, with context.
+    Other(anyhow::Error),
+}
+
+impl std::fmt::Display for AddrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddrError::PermissionDenied => write!(f, "permission denied"),
+            AddrError::NoSuchInterface(name) => write!(f, "no interface named {name}"),
+            AddrError::Other(err) => write!(f, "{err:#}"),
+        }
+    }
+}
+
+impl std::error::Error for AddrError {}
+
+/// What `add` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// The address was not there and now is.
+    Added,
+    /// The address was already on the interface (EEXIST): not an error, and not ours.
+    AlreadyPresent,
+}
+
+/// Lists, adds and removes host addresses. Implemented over rtnetlink and over `sudo ip`;
+/// tests use a fake.
+pub trait AddressBackend {
+    /// Every address on `ifname`, both families, in kernel order.
+    fn list(&mut self, ifname: &str) -> Result<Vec<IfAddr>, AddrError>;
+    /// Add `ip` as a host address (/32 or /128) on `ifname`, with `label` (IPv4 only; ignored
+    /// for IPv6) when given.
+    fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError>;
+    /// Remove the host address `ip` (/32 or /128) from `ifname`. Removing an address that is
+    /// not there is not an error.
+    fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError>;
+}

@@ -1,0 +1,295 @@
+//! The text API lines we write to ExaBGP for a state: pure rendering, no I/O. Golden tests at
+//! the bottom pin the exact bytes, because ExaBGP parses them.
+
+use crate::fsm::State;
+use crate::net::{DisplayIp, Net};
+use std::fmt::Write;
+use std::net::IpAddr;
+
+/// Which peers a line is for, as the line's leading selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// No selector: every neighbor the process is attached to (ExaBGP 3.4 to 5.x).
+    All,
+    /// `neighbor * ` (what the reference writes; asked for with `--neighbor '*'`).
+    AllNeighbors,
+    /// `neighbor A, neighbor B `.
+    Neighbors(Vec<IpAddr>),
+    /// API v6 (`--api-version 6`): `peer * `.
+    AllPeers,
+    /// API v6: `peer A, peer B `.
+    Peers(Vec<IpAddr>),
+}
+
+impl Selector {
+    /// The text that starts each line, trailing space included (empty for [`Selector::All`]).
+    pub fn prefix(&self) -> String {
+        let list = |word: &str, ips: &[IpAddr]| {
+            let names: Vec<String> = ips.iter().map(|ip| format!("{word} {}", DisplayIp(*ip))).collect();
+            format!("{} ", names.join(", "))
+        };
+        match self {
+            Selector::All => String::new(),
+            Selector::AllNeighbors => "neighbor * ".to_owned(),
+            Selector::Neighbors(ips) => list("neighbor", ips),
+            Selector::AllPeers => "peer * ".to_owned(),
+            Selector::Peers(ips) => list("peer", ips),
+        }
+    }
+}
+
+/// A value per service state (up, down, disabled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerState<T> {
+    pub up: T,
+    pub down: T,
+    pub disabled: T,
+}
+
+impl<T> PerState<T> {
+    /// The value for `state`; `None` for states that announce nothing of their own.
+    pub fn get(&self, state: State) -> Option<&T> {
+        match state {
+            State::Up => Some(&self.up),
+            State::Down => Some(&self.down),
+            State::Disabled => Some(&self.disabled),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that shapes the lines, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announce {
+    pub selector: Selector,
+    /// `None` means `self`.
+    pub next_hop: Option<IpAddr>,
+    pub metric: PerState<i64>,
+    pub increase: i64,
+    pub local_preference: Option<i64>,
+    pub community: Option<String>,
+    pub disabled_community: Option<String>,
+    pub extended_community: Option<String>,
+    pub large_community: Option<String>,
+    pub as_path: Option<String>,
+    pub state_as_path: PerState<Option<String>>,
+    pub withdraw_on_down: bool,
+    /// Non-zero path identifier.
+    pub path_id: Option<u32>,
+}
+
+/// Whether a state writes lines at all: only UP, DOWN, DISABLED and EXIT do.
+pub fn announces(state: State) -> bool {
+    matches!(state, State::Up | State::Down | State::Disabled | State::Exit)
+}
+
+/// The lines for `state`, one per route in order, without newlines. Empty for states that
+/// write nothing.
+pub fn render(state: State, cfg: &Announce, routes: &[Net]) -> Vec<String> {
+    if !announces(state) {
+        return Vec::new();
+    }
+    let withdraw = (cfg.withdraw_on_down || state == State::Exit) && state != State::Up;
+    let prefix = cfg.selector.prefix();
+    let next_hop = cfg.next_hop.map_or_else(|| "self".to_owned(), |ip| DisplayIp(ip).to_string());
+    let mut metric = cfg.metric.get(state).copied().unwrap_or(0);
+    let community = match state {
+        State::Down | State::Disabled => cfg.disabled_community.as_ref().or(cfg.community.as_ref()),
+        _ => cfg.community.as_ref(),
+    };
+    let as_path = cfg.state_as_path.get(state).and_then(Option::as_ref).or(cfg.as_path.as_ref());
+    routes
+        .iter()
+        .map(|route| {
+            let mut line = String::with_capacity(96);
+            let action = if withdraw { "withdraw" } else { "announce" };
+            // Writing into a String cannot fail.
+            let _ = write!(line, "{prefix}{action} route {route} next-hop {next_hop}");
+            if !withdraw {
+                let _ = write!(line, " med {metric}");
+                if let Some(pref) = cfg.local_preference {
+                    let _ = write!(line, " local-preference {pref}");
+                }
+                let attributes = [
+                    ("community", community),
+                    ("extended-community", cfg.extended_community.as_ref()),
+                    ("large-community", cfg.large_community.as_ref()),
+                    ("as-path", as_path),
+                ];
+                for (name, value) in attributes {
+                    if let Some(value) = value.filter(|v| !v.is_empty()) {
+                        let _ = write!(line, " {name} [ {value} ]");
+                    }
+                }
+            }
+            if let Some(id) = cfg.path_id {
+                let _ = write!(line, " path-information {id}");
+            }
+            metric += cfg.increase;
+            line
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Announce {
+        Announce {
+            selector: Selector::All,
+            next_hop: None,
+            metric: PerState { up: 100, down: 1000, disabled: 500 },
+            increase: 1,
+            local_preference: None,
+            community: None,
+            disabled_community: None,
+            extended_community: None,
+            large_community: None,
+            as_path: None,
+            state_as_path: PerState { up: None, down: None, disabled: None },
+            withdraw_on_down: false,
+            path_id: None,
+        }
+    }
+
+    fn nets(list: &[&str]) -> Vec<Net> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn default_lines_for_each_state() {
+        let routes = nets(&["37.72.160.20/32", "37.72.160.21/32"]);
+        let cfg = base();
+        assert_eq!(
+            render(State::Up, &cfg, &routes),
+            [
+                "announce route 37.72.160.20/32 next-hop self med 100",
+                "announce route 37.72.160.21/32 next-hop self med 101"
+            ]
+        );
+        assert_eq!(
+            render(State::Down, &cfg, &routes),
+            [
+                "announce route 37.72.160.20/32 next-hop self med 1000",
+                "announce route 37.72.160.21/32 next-hop self med 1001"
+            ]
+        );
+        assert_eq!(
+            render(State::Disabled, &cfg, &routes)[0],
+            "announce route 37.72.160.20/32 next-hop self med 500"
+        );
+        assert_eq!(
+            render(State::Exit, &cfg, &routes),
+            [
+                "withdraw route 37.72.160.20/32 next-hop self",
+                "withdraw route 37.72.160.21/32 next-hop self"
+            ]
+        );
+        for quiet in [State::Init, State::Rising, State::Falling, State::End] {
+            assert!(render(quiet, &cfg, &routes).is_empty(), "{quiet}");
+        }
+    }
+
+    #[test]
+    fn withdraw_on_down_withdraws_in_down_and_disabled_only() {
+        let routes = nets(&["2001:db8::20/128"]);
+        let cfg = Announce { withdraw_on_down: true, path_id: Some(7), ..base() };
+        assert_eq!(
+            render(State::Up, &cfg, &routes),
+            ["announce route 2001:db8::20/128 next-hop self med 100 path-information 7"]
+        );
+        assert_eq!(
+            render(State::Down, &cfg, &routes),
+            ["withdraw route 2001:db8::20/128 next-hop self path-information 7"]
+        );
+        assert_eq!(
+            render(State::Disabled, &cfg, &routes),
+            ["withdraw route 2001:db8::20/128 next-hop self path-information 7"]
+        );
+    }
+
+    #[test]
+    fn every_attribute_in_the_references_order() {
+        let routes = nets(&["192.0.2.1/32"]);
+        let cfg = Announce {
+            selector: Selector::Neighbors(vec!["192.0.2.254".parse().unwrap(), "2001:db8::fe".parse().unwrap()]),
+            next_hop: Some("192.0.2.10".parse().unwrap()),
+            local_preference: Some(200),
+            community: Some("65000:1 65000:2".into()),
+            disabled_community: Some("65000:666".into()),
+            extended_community: Some("target:65000:1".into()),
+            large_community: Some("65000:1:1".into()),
+            as_path: Some("65001".into()),
+            state_as_path: PerState { up: None, down: Some("65001 65001 65001".into()), disabled: None },
+            path_id: Some(3),
+            ..base()
+        };
+        assert_eq!(
+            render(State::Up, &cfg, &routes),
+            ["neighbor 192.0.2.254, neighbor 2001:db8::fe announce route 192.0.2.1/32 next-hop 192.0.2.10 \
+              med 100 local-preference 200 community [ 65000:1 65000:2 ] extended-community \
+              [ target:65000:1 ] large-community [ 65000:1:1 ] as-path [ 65001 ] path-information 3"]
+        );
+        assert_eq!(
+            render(State::Down, &cfg, &routes),
+            ["neighbor 192.0.2.254, neighbor 2001:db8::fe announce route 192.0.2.1/32 next-hop 192.0.2.10 \
+              med 1000 local-preference 200 community [ 65000:666 ] extended-community \
+              [ target:65000:1 ] large-community [ 65000:1:1 ] as-path [ 65001 65001 65001 ] path-information 3"]
+        );
+        assert_eq!(
+            render(State::Disabled, &cfg, &routes),
+            ["neighbor 192.0.2.254, neighbor 2001:db8::fe announce route 192.0.2.1/32 next-hop 192.0.2.10 \
+              med 500 local-preference 200 community [ 65000:666 ] extended-community \
+              [ target:65000:1 ] large-community [ 65000:1:1 ] as-path [ 65001 ] path-information 3"]
+        );
+    }
+
+    #[test]
+    fn disabled_community_alone_is_sent_only_when_down_or_disabled() {
+        let routes = nets(&["192.0.2.1/32"]);
+        let cfg = Announce { disabled_community: Some("65000:666".into()), ..base() };
+        assert_eq!(render(State::Up, &cfg, &routes), ["announce route 192.0.2.1/32 next-hop self med 100"]);
+        assert_eq!(
+            render(State::Down, &cfg, &routes),
+            ["announce route 192.0.2.1/32 next-hop self med 1000 community [ 65000:666 ]"]
+        );
+    }
+
+    #[test]
+    fn selectors() {
+        let routes = nets(&["192.0.2.1/32"]);
+        let peer: IpAddr = "192.0.2.254".parse().unwrap();
+        for (selector, want) in [
+            (Selector::AllNeighbors, "neighbor * announce"),
+            (Selector::Neighbors(vec![peer]), "neighbor 192.0.2.254 announce"),
+            (Selector::AllPeers, "peer * announce"),
+            (Selector::Peers(vec![peer]), "peer 192.0.2.254 announce"),
+        ] {
+            let cfg = Announce { selector, ..base() };
+            let line = &render(State::Up, &cfg, &routes)[0];
+            assert!(line.starts_with(want), "{line}");
+        }
+    }
+
+    #[test]
+    fn metric_grows_by_increase_even_when_negative() {
+        let routes = nets(&["192.0.2.1/32", "192.0.2.2/32", "192.0.2.3/32"]);
+        let cfg = Announce { increase: -10, ..base() };
+        let meds: Vec<String> = render(State::Down, &cfg, &routes)
+            .iter()
+            .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(meds, ["1000", "990", "980"]);
+    }
+
+    #[test]
+    fn ipv6_next_hop_and_mapped_addresses_are_spelled_as_python_does() {
+        let routes = nets(&["::ffff:192.0.2.1/128"]);
+        let cfg = Announce { next_hop: Some("2001:db8::1".parse().unwrap()), ..base() };
+        assert_eq!(
+            render(State::Up, &cfg, &routes),
+            ["announce route ::ffff:c000:201/128 next-hop 2001:db8::1 med 100"]
+        );
+    }
+}

@@ -1,0 +1,531 @@
+//! The typed, validated configuration. [`Config::from_args`] is the one place where raw flags
+//! become values; every error names the flag it is about. No I/O but user and group look-ups.
+
+use crate::api::{Announce, PerState, Selector};
+use crate::cli::{Args, UsageError};
+use crate::fsm::Thresholds;
+use crate::net::Net;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The most addresses one run may set up or announce (a /16 is 65,536).
+pub const MAX_ADDRESSES: u128 = 1 << 20;
+
+/// How the program runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// As ExaBGP's process.
+    Plugin,
+    /// `--dry-run`: no address changes, no acknowledgements, transitions explained on stderr.
+    DryRun,
+    /// `--once`: one check, a verdict, the lines, exit.
+    Once,
+}
+
+/// Where log lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logging {
+    pub debug: bool,
+    pub console: bool,
+    /// The syslog facility code, when syslog is on.
+    pub syslog: Option<u8>,
+    /// `healthcheck-NAME` or `healthcheck`.
+    pub tag: String,
+}
+
+/// A service address network and the interface its addresses live on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceNet {
+    pub net: Net,
+    pub ifname: String,
+}
+
+/// The hooks to run on entering states.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    pub any: Vec<String>,
+    pub up: Vec<String>,
+    pub down: Vec<String>,
+    pub disabled: Vec<String>,
+}
+
+/// Everything the program needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub name: Option<String>,
+    pub logging: Logging,
+    /// Track ExaBGP's acknowledgements (not `--no-ack`).
+    pub ack: bool,
+    pub sudo: bool,
+    pub pid_file: Option<PathBuf>,
+    pub user: Option<nix::unistd::User>,
+    pub group: Option<nix::unistd::Group>,
+    pub interval: Duration,
+    pub fast_interval: Duration,
+    /// `None`: no limit.
+    pub timeout: Option<Duration>,
+    pub thresholds: Thresholds,
+    pub disable_file: Option<PathBuf>,
+    pub command: Option<String>,
+    /// The `--ip` networks, with their interface. Empty: discover them on `lo` at start-up.
+    pub nets: Vec<ServiceNet>,
+    pub label: Option<String>,
+    pub label_exact_match: bool,
+    pub deaggregate: bool,
+    pub ip_setup: bool,
+    pub dynamic_ip_setup: bool,
+    pub start_ip: i64,
+    pub debounce: bool,
+    pub announce: Announce,
+    pub hooks: Hooks,
+}
+
+/// The loopback interface, where service addresses live unless `--ip-ifname` says otherwise.
+pub const LOOPBACK: &str = "lo";
+
+impl Config {
+    /// Check and convert the parsed flags.
+    pub fn from_args(a: Args) -> Result<Config, UsageError> {
+        let fail = |text: String| Err(UsageError(text));
+        let interval = duration("--interval", &a.interval)?;
+        let fast_interval = duration("--fast-interval", &a.fast)?;
+        let timeout = Some(duration("--timeout", &a.timeout)?).filter(|t| !t.is_zero());
+
+        let mut nets = Vec::new();
+        for text in &a.ips {
+            let net: Net = text.parse().map_err(|e| UsageError(format!("--ip {text}: {e}")))?;
+            if net.size() > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
+                return fail(format!(
+                    "--ip {text}: {} addresses are more than the {MAX_ADDRESSES} this program sets up or \
+                     deaggregates; use a longer prefix or --no-ip-setup",
+                    net.size()
+                ));
+            }
+            if !nets.iter().any(|n: &ServiceNet| n.net == net) {
+                nets.push(ServiceNet { net, ifname: LOOPBACK.to_owned() });
+            }
+        }
+        for pair in &a.ip_ifnames {
+            let (ip, ifname) = parse_ip_ifname(pair)?;
+            let Some(entry) = nets.iter_mut().find(|n| n.net == ip) else {
+                return fail(format!("--ip-ifname {pair}: {ip} is not given with --ip"));
+            };
+            entry.ifname = ifname;
+        }
+        let total: u128 = nets.iter().map(|n| n.net.size()).sum();
+        if total > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
+            return fail(format!("--ip: {total} addresses in all are more than the {MAX_ADDRESSES} supported"));
+        }
+
+        if let Some(label) = &a.label {
+            if label.is_empty() || label.contains(|c: char| c.is_control() || c.is_whitespace() || c == '/') {
+                return fail(format!("--label {label:?}: a label is a non-empty word"));
+            }
+            let mut ifnames: Vec<&str> = nets.iter().map(|n| n.ifname.as_str()).collect();
+            ifnames.push(LOOPBACK);
+            for ifname in ifnames {
+                if ifname.len() + 1 + label.len() > 15 {
+                    return fail(format!(
+                        "--label {label}: '{ifname}:{label}' is longer than the 15 characters of an interface label"
+                    ));
+                }
+            }
+        }
+
+        let next_hop = match a.next_hop.as_deref() {
+            None | Some("self") => None,
+            Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
+                UsageError(format!("--next-hop {text}: not an IP address (or 'self')"))
+            })?),
+        };
+        let selector = selector(&a.neighbors, &a.api_version)?;
+        let metric = PerState {
+            up: med("--up-metric", a.up_metric)?,
+            down: med("--down-metric", a.down_metric)?,
+            disabled: med("--disabled-metric", a.disabled_metric)?,
+        };
+        let path_id = match a.path_id {
+            None | Some(0) => None,
+            Some(id) => Some(u32::try_from(id).map_err(|_| {
+                UsageError(format!("--path-id {id}: must be between 0 and {}", u32::MAX))
+            })?),
+        };
+        let local_preference = if a.local_preference >= 0 {
+            Some(med("--local-preference", a.local_preference)?)
+        } else {
+            None
+        };
+        let announce = Announce {
+            selector,
+            next_hop,
+            metric,
+            increase: a.increase,
+            local_preference,
+            community: attribute("--community", a.community)?,
+            disabled_community: attribute("--disabled-community", a.disabled_community)?,
+            extended_community: attribute("--extended-community", a.extended_community)?,
+            large_community: attribute("--large-community", a.large_community)?,
+            as_path: attribute("--as-path", a.as_path)?,
+            state_as_path: PerState {
+                up: attribute("--up-as-path", a.up_as_path)?,
+                down: attribute("--down-as-path", a.down_as_path)?,
+                disabled: attribute("--disabled-as-path", a.disabled_as_path)?,
+            },
+            withdraw_on_down: a.withdraw_on_down,
+            path_id,
+        };
+        check_metric_range(&announce, &nets, a.deaggregate_networks)?;
+
+        let syslog = if a.no_syslog || a.debug {
+            None
+        } else {
+            let name = a.syslog_facility.as_deref().unwrap_or("daemon");
+            Some(facility(name).ok_or_else(|| {
+                UsageError(format!("--syslog-facility {name}: unknown facility (daemon, user, local0 ... local7, ...)"))
+            })?)
+        };
+        let tag = match &a.name {
+            Some(name) => format!("healthcheck-{name}"),
+            None => "healthcheck".to_owned(),
+        };
+        if let Some(name) = &a.name {
+            no_control("--name", name)?;
+        }
+        if let Some(command) = &a.command {
+            no_control_but_tab("--command", command)?;
+        }
+        let user = match &a.user {
+            None => None,
+            Some(name) => Some(
+                nix::unistd::User::from_name(name)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| UsageError(format!("--user {name}: no such user")))?,
+            ),
+        };
+        let group = match &a.group {
+            None => None,
+            Some(name) => Some(
+                nix::unistd::Group::from_name(name)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| UsageError(format!("--group {name}: no such group")))?,
+            ),
+        };
+        let mode = match (a.dry_run, a.once) {
+            (true, _) => Mode::DryRun,
+            (_, true) => Mode::Once,
+            _ => Mode::Plugin,
+        };
+        Ok(Config {
+            mode,
+            name: a.name,
+            logging: Logging { debug: a.debug, console: !a.silent, syslog, tag },
+            ack: !a.no_ack,
+            sudo: a.sudo,
+            pid_file: a.pid,
+            user,
+            group,
+            interval,
+            fast_interval,
+            timeout,
+            thresholds: Thresholds { rise: a.rise, fall: a.fall },
+            disable_file: a.disable,
+            command: a.command,
+            nets,
+            label: a.label,
+            label_exact_match: a.label_exact_match,
+            deaggregate: a.deaggregate_networks,
+            ip_setup: !a.no_ip_setup,
+            dynamic_ip_setup: a.dynamic_ip_setup,
+            start_ip: a.start_ip,
+            debounce: a.debounce,
+            announce,
+            hooks: Hooks {
+                any: a.execute,
+                up: a.up_execute,
+                down: a.down_execute,
+                disabled: a.disabled_execute,
+            },
+        })
+    }
+
+    /// Whether addresses are changed at all in this run.
+    pub fn manages_addresses(&self) -> bool {
+        self.mode == Mode::Plugin && (self.ip_setup || self.dynamic_ip_setup)
+    }
+}
+
+/// A duration: plain seconds as the reference takes them (`5`, `0.5`), or with units
+/// (`500ms`, `2s`, `1m`).
+pub fn duration(flag: &str, text: &str) -> Result<Duration, UsageError> {
+    let bad = |why: &str| UsageError(format!("{flag} {text}: {why}"));
+    let trimmed = text.trim();
+    if let Ok(seconds) = trimmed.parse::<f64>() {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(bad("must be a non-negative number of seconds"));
+        }
+        return Duration::try_from_secs_f64(seconds).map_err(|_| bad("too long"));
+    }
+    humantime::parse_duration(trimmed).map_err(|_| bad("not a duration (seconds like 5 or 0.5, or 500ms, 2s, 1m)"))
+}
+
+/// A MED or local preference: BGP carries 32 bits.
+fn med(flag: &str, value: i64) -> Result<i64, UsageError> {
+    if (0..=i64::from(u32::MAX)).contains(&value) {
+        Ok(value)
+    } else {
+        Err(UsageError(format!("{flag} {value}: must be between 0 and {}", u32::MAX)))
+    }
+}
+
+/// The last route's metric must still fit in 32 bits after `--increase`.
+fn check_metric_range(cfg: &Announce, nets: &[ServiceNet], deaggregate: bool) -> Result<(), UsageError> {
+    let routes: u128 = if deaggregate { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
+    let steps = i128::try_from(routes.saturating_sub(1)).unwrap_or(i128::MAX);
+    for (flag, first) in
+        [("--up-metric", cfg.metric.up), ("--down-metric", cfg.metric.down), ("--disabled-metric", cfg.metric.disabled)]
+    {
+        let last = i128::from(first).saturating_add(i128::from(cfg.increase).saturating_mul(steps));
+        if !(0..=i128::from(u32::MAX)).contains(&last) {
+            return Err(UsageError(format!(
+                "--increase {}: {flag} {first} reaches {last} on the last of {routes} routes, outside 0..{}",
+                cfg.increase,
+                u32::MAX
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An attribute spliced into an API line: a control character (other than tab) would start a
+/// second command.
+fn attribute(flag: &str, value: Option<String>) -> Result<Option<String>, UsageError> {
+    if let Some(text) = &value {
+        no_control_but_tab(flag, text)?;
+    }
+    Ok(value)
+}
+
+fn no_control_but_tab(flag: &str, text: &str) -> Result<(), UsageError> {
+    match text.chars().find(|&c| c != '\t' && (c.is_control() || c == '\u{2028}' || c == '\u{2029}')) {
+        Some(c) => Err(UsageError(format!("{flag} {text:?}: contains the control character {c:?}"))),
+        None => Ok(()),
+    }
+}
+
+fn no_control(flag: &str, text: &str) -> Result<(), UsageError> {
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(UsageError(format!("{flag} {text:?}: contains the control character {c:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// `IP%IFNAME`, IFNAME being 1 to 15 of `[A-Za-z0-9._:-]`.
+fn parse_ip_ifname(pair: &str) -> Result<(Net, String), UsageError> {
+    let bad = |why: String| UsageError(format!("--ip-ifname {pair}: {why}"));
+    let parts: Vec<&str> = pair.split('%').collect();
+    let [ip, ifname] = parts[..] else {
+        return Err(bad("expected IP%IFNAME".to_owned()));
+    };
+    let net: Net = ip.parse().map_err(|e| bad(format!("{e}")))?;
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+    if ifname.is_empty() || ifname.len() > 15 || !ifname.chars().all(valid) {
+        return Err(bad(format!("'{ifname}' is not an interface name (1 to 15 of A-Z a-z 0-9 . _ : -)")));
+    }
+    Ok((net, ifname.to_owned()))
+}
+
+fn selector(neighbors: &[String], api_version: &str) -> Result<Selector, UsageError> {
+    let mut ips = Vec::new();
+    let mut all = false;
+    for text in neighbors {
+        if text.trim() == "*" {
+            all = true;
+        } else {
+            let ip = text
+                .trim()
+                .parse::<IpAddr>()
+                .map_err(|_| UsageError(format!("--neighbor {text}: not an IP address (or '*')")))?;
+            ips.push(ip);
+        }
+    }
+    let v6 = api_version == "6";
+    Ok(match (v6, all || ips.is_empty()) {
+        (false, true) if all => Selector::AllNeighbors,
+        (false, true) => Selector::All,
+        (false, false) => Selector::Neighbors(ips),
+        (true, true) => Selector::AllPeers,
+        (true, false) => Selector::Peers(ips),
+    })
+}
+
+/// A syslog facility code from its name, case-insensitive, as Python's SysLogHandler knows them.
+fn facility(name: &str) -> Option<u8> {
+    let name = name.to_ascii_lowercase();
+    let code = match name.as_str() {
+        "kern" => 0,
+        "user" => 1,
+        "mail" => 2,
+        "daemon" => 3,
+        "auth" | "security" => 4,
+        "syslog" => 5,
+        "lpr" => 6,
+        "news" => 7,
+        "uucp" => 8,
+        "cron" => 9,
+        "authpriv" => 10,
+        "ftp" => 11,
+        "ntp" => 12,
+        "audit" => 13,
+        "console" => 14,
+        "solcron" => 15,
+        other => {
+            let n: u8 = other.strip_prefix("local")?.parse().ok()?;
+            return (n <= 7).then_some(16 + n);
+        }
+    };
+    Some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Parsed};
+
+    fn config(list: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["exabgp-healthcheck"];
+        argv.extend_from_slice(list);
+        match parse(argv) {
+            Ok(Parsed::Run(args)) => Config::from_args(*args).map_err(|e| e.0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn error(list: &[&str]) -> String {
+        config(list).expect_err("accepted")
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.interval, Duration::from_secs(5));
+        assert_eq!(c.fast_interval, Duration::from_secs(1));
+        assert_eq!(c.timeout, Some(Duration::from_secs(5)));
+        assert_eq!(c.logging.syslog, Some(3));
+        assert_eq!(c.logging.tag, "healthcheck");
+        assert!(c.ack && c.ip_setup && !c.dynamic_ip_setup && c.logging.console);
+        assert_eq!(c.announce.selector, Selector::All);
+        assert_eq!(c.announce.local_preference, None);
+        assert_eq!(c.mode, Mode::Plugin);
+    }
+
+    #[test]
+    fn durations_in_seconds_or_with_units() {
+        for (text, ms) in [("5", 5000), ("0.5", 500), ("500ms", 500), ("2s", 2000), ("1m", 60_000), ("0", 0)] {
+            assert_eq!(duration("--interval", text).unwrap(), Duration::from_millis(ms), "{text}");
+        }
+        for bad in ["-1", "abc", "nan", "inf", "5 parsecs", ""] {
+            let e = duration("--interval", bad).unwrap_err().0;
+            assert!(e.starts_with("--interval "), "{e}");
+        }
+        assert_eq!(config(&["--timeout", "0"]).unwrap().timeout, None);
+    }
+
+    #[test]
+    fn addresses_and_interfaces() {
+        let c = config(&["--ip", "192.0.2.1", "--ip", "2001:db8::/126", "--ip-ifname", "2001:db8::/126%dummy0"])
+            .unwrap();
+        let shown: Vec<String> = c.nets.iter().map(|n| format!("{} {}", n.net, n.ifname)).collect();
+        assert_eq!(shown, ["192.0.2.1/32 lo", "2001:db8::/126 dummy0"]);
+    }
+
+    #[test]
+    fn every_bad_value_names_its_flag() {
+        for (args, flag) in [
+            (&["--ip", "10.0.0.1/24"][..], "--ip 10.0.0.1/24"),
+            (&["--ip", "nonsense"], "--ip nonsense"),
+            (&["--ip", "10.0.0.0/8"], "--ip 10.0.0.0/8"),
+            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.2%eth0"], "--ip-ifname 192.0.2.2%eth0"),
+            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%"], "--ip-ifname"),
+            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%a%b"], "--ip-ifname"),
+            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%bad/name"], "--ip-ifname"),
+            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%waytoolonginterface"], "--ip-ifname"),
+            (&["--next-hop", "router1"], "--next-hop router1"),
+            (&["--neighbor", "peer1"], "--neighbor peer1"),
+            (&["--up-metric", "-1"], "--up-metric -1"),
+            (&["--down-metric", "4294967296"], "--down-metric"),
+            (&["--local-preference", "4294967296"], "--local-preference"),
+            (&["--path-id", "-3"], "--path-id -3"),
+            (&["--ip", "192.0.2.0/24", "--up-metric", "4294967295", "--deaggregate-networks"], "--increase"),
+            (&["--interval", "-2"], "--interval -2"),
+            (&["--fast-interval", "soon"], "--fast-interval soon"),
+            (&["--timeout", "x"], "--timeout x"),
+            (&["--syslog-facility", "local9"], "--syslog-facility local9"),
+            (&["--community", "65000:1\nannounce route 0.0.0.0/0 next-hop self"], "--community"),
+            (&["--as-path", "1\r2"], "--as-path"),
+            (&["--large-community", "1:1:1\u{0}"], "--large-community"),
+            (&["--label", "averyveryverylonglabel"], "--label"),
+            (&["--label", "has space"], "--label"),
+            (&["--user", "no-such-user-here"], "--user no-such-user-here"),
+            (&["--group", "no-such-group-here"], "--group no-such-group-here"),
+            (&["--command", "true\nfalse"], "--command"),
+        ] {
+            let e = error(args);
+            assert!(e.starts_with(flag), "{args:?}: {e}");
+            assert!(!e.contains('\n'), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn tabs_are_allowed_in_attributes() {
+        let c = config(&["--community", "65000:1\t65000:2"]).unwrap();
+        assert_eq!(c.announce.community.as_deref(), Some("65000:1\t65000:2"));
+    }
+
+    #[test]
+    fn big_networks_are_fine_without_setup_or_deaggregation() {
+        let c = config(&["--ip", "10.0.0.0/8", "--no-ip-setup"]).unwrap();
+        assert_eq!(c.nets.len(), 1);
+        assert!(config(&["--ip", "10.0.0.0/16"]).is_ok());
+    }
+
+    #[test]
+    fn selectors_from_neighbors_and_api_version() {
+        let sel = |list: &[&str]| config(list).unwrap().announce.selector;
+        assert_eq!(sel(&["--neighbor", "*"]), Selector::AllNeighbors);
+        assert_eq!(
+            sel(&["--neighbor", "192.0.2.1", "--neighbor", "192.0.2.2"]),
+            Selector::Neighbors(vec!["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()])
+        );
+        assert_eq!(sel(&["--neighbor", "192.0.2.1", "--neighbor", "*"]), Selector::AllNeighbors);
+        assert_eq!(sel(&["--api-version", "6"]), Selector::AllPeers);
+        assert_eq!(sel(&["--api-version", "6", "--neighbor", "192.0.2.1"]), Selector::Peers(vec!["192.0.2.1".parse().unwrap()]));
+    }
+
+    #[test]
+    fn logging_switches() {
+        assert_eq!(config(&["--debug"]).unwrap().logging.syslog, None);
+        assert_eq!(config(&["--no-syslog"]).unwrap().logging.syslog, None);
+        assert_eq!(config(&["-sF", "LOCAL3"]).unwrap().logging.syslog, Some(19));
+        assert!(!config(&["--silent"]).unwrap().logging.console);
+        assert_eq!(config(&["--name", "web"]).unwrap().logging.tag, "healthcheck-web");
+    }
+
+    #[test]
+    fn negative_local_preference_means_not_sent_and_path_id_zero_means_none() {
+        let c = config(&["--local-preference", "-5", "--path-id", "0"]).unwrap();
+        assert_eq!((c.announce.local_preference, c.announce.path_id), (None, None));
+        let c = config(&["--local-preference", "0", "--path-id", "9"]).unwrap();
+        assert_eq!((c.announce.local_preference, c.announce.path_id), (Some(0), Some(9)));
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(config(&["--dry-run"]).unwrap().mode, Mode::DryRun);
+        assert_eq!(config(&["--once"]).unwrap().mode, Mode::Once);
+        assert!(!config(&["--dry-run"]).unwrap().manages_addresses());
+    }
+}

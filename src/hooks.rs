@@ -1,0 +1,65 @@
+//! The commands run when a state is entered: the state's own (`--up-execute`, ...) first, then
+//! every `--execute`, each through the shell with `STATE=<NAME>` in its environment, output
+//! discarded, one after the other. Unlike the reference, each is bounded by `--timeout`.
+
+use crate::check::Spec;
+use crate::config::Hooks;
+use crate::fsm::State;
+use std::time::Duration;
+
+/// The hook commands for entering `state`, in the order they run.
+pub fn specs(hooks: &Hooks, state: State, timeout: Option<Duration>) -> Vec<Spec> {
+    let own: &[String] = match state {
+        State::Up => &hooks.up,
+        State::Down => &hooks.down,
+        State::Disabled => &hooks.disabled,
+        _ => &[],
+    };
+    own.iter()
+        .chain(&hooks.any)
+        .map(|command| Spec {
+            command: command.clone(),
+            timeout,
+            env: vec![("STATE".to_owned(), state.name().to_owned())],
+            capture: false,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hooks() -> Hooks {
+        Hooks {
+            any: vec!["log-any".into(), "log-any-2".into()],
+            up: vec!["on-up".into()],
+            down: vec!["on-down".into()],
+            disabled: vec!["on-disabled".into()],
+        }
+    }
+
+    fn commands(state: State) -> Vec<String> {
+        specs(&hooks(), state, None).into_iter().map(|s| s.command).collect()
+    }
+
+    #[test]
+    fn own_hooks_first_then_every_execute() {
+        assert_eq!(commands(State::Up), ["on-up", "log-any", "log-any-2"]);
+        assert_eq!(commands(State::Down), ["on-down", "log-any", "log-any-2"]);
+        assert_eq!(commands(State::Disabled), ["on-disabled", "log-any", "log-any-2"]);
+        for state in [State::Init, State::Rising, State::Falling, State::Exit] {
+            assert_eq!(commands(state), ["log-any", "log-any-2"], "{state}");
+        }
+    }
+
+    #[test]
+    fn state_in_the_environment_and_bounded_by_the_timeout() {
+        let limit = Some(Duration::from_secs(5));
+        for spec in specs(&hooks(), State::Rising, limit) {
+            assert_eq!(spec.env, [("STATE".to_owned(), "RISING".to_owned())]);
+            assert_eq!(spec.timeout, limit);
+            assert!(!spec.capture);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `--once`: run the check one time, as the plugin would, and show the verdict, the check's
+//! output and the lines the plugin would send for it. For testing a health script by hand.
+//! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled.
+
+use crate::api;
+use crate::check::{Job, Spec};
+use crate::config::Config;
+use crate::exit;
+use crate::fsm::State;
+use crate::run::{describe, routes, service_nets};
+use std::io::Write;
+use std::sync::mpsc;
+
+/// Run `--once`; returns the exit status.
+pub fn once(cfg: &Config) -> anyhow::Result<i32> {
+    let nets = service_nets(cfg)?;
+    if nets.is_empty() {
+        log::error!("No IP found");
+        return Err(anyhow::Error::new(crate::run::NoIpFound));
+    }
+    let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
+    let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
+    let (state, healthy) = if let Some(file) = disabled {
+        eprintln!("disabled: {} exists, the check is not run", file.display());
+        (State::Disabled, false)
+    } else if let Some(command) = &cfg.command {
+        let (tx, rx) = mpsc::channel();
+        let spec = Spec { command: command.clone(), timeout: cfg.timeout, env: Vec::new(), capture: true };
+        let _job = Job::start(vec![spec], move |outcomes| {
+            let _ = tx.send(outcomes);
+        });
+        let outcome = rx.recv()?.into_iter().next().ok_or_else(|| anyhow::anyhow!("the check did not run"))?;
+        let healthy = outcome.success();
+        eprintln!(
+            "{}: {command} ({}, {} ms)",
+            if healthy { "healthy" } else { "unhealthy" },
+            describe(&outcome.status),
+            outcome.duration.as_millis()
+        );
+        let output = String::from_utf8_lossy(&outcome.output);
+        if !output.trim().is_empty() {
+            eprintln!("output:");
+            for line in output.trim_end().lines() {
+                eprintln!("  {line}");
+            }
+            if outcome.dropped > 0 {
+                eprintln!("  [{} more bytes not shown]", outcome.dropped);
+            }
+        }
+        (if healthy { State::Up } else { State::Down }, healthy)
+    } else {
+        eprintln!("healthy: no --command given, the service is always up");
+        (State::Up, true)
+    };
+    eprintln!(
+        "would send, once {state} (after {} such checks in a row):",
+        match state {
+            State::Up => cfg.thresholds.rise.max(1),
+            State::Down => cfg.thresholds.fall.max(1),
+            _ => 1,
+        }
+    );
+    let mut out = std::io::stdout().lock();
+    for line in api::render(state, &cfg.announce, &routes) {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(if healthy { exit::OK } else { exit::UNHEALTHY })
+}

@@ -1,0 +1,220 @@
+//! Our two pipes to ExaBGP, each on its own thread: the writer flushes one line at a time and
+//! reports a closed stdout instead of panicking; the reader turns stdin lines into events. The
+//! main thread never blocks on either, so a stalled ExaBGP cannot stall the checks.
+
+use crate::reply::{self, Reply};
+use crate::run::Event;
+use std::io::{BufRead, Write};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+enum Message {
+    Line(String),
+    /// Answer on the sender once everything before has been written (or failed).
+    Flush(Sender<()>),
+}
+
+/// The stdout side.
+pub struct Writer {
+    tx: Sender<Message>,
+}
+
+impl Writer {
+    /// Start the writer thread over `out`; a write error is reported once as
+    /// [`Event::StdoutClosed`] and every later line is dropped.
+    pub fn start(mut out: impl Write + Send + 'static, events: Sender<Event>) -> Writer {
+        let (tx, rx) = mpsc::channel::<Message>();
+        let spawned = std::thread::Builder::new().name("stdout".into()).spawn(move || {
+            let mut broken = false;
+            for message in rx {
+                match message {
+                    Message::Line(line) if !broken => {
+                        let written = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"));
+                        if let Err(err) = written.and_then(|()| out.flush()) {
+                            broken = true;
+                            let _ = events.send(Event::StdoutClosed(err.to_string()));
+                        }
+                    }
+                    Message::Line(_) => {}
+                    Message::Flush(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        });
+        if let Err(err) = spawned {
+            log::error!("failed to start the stdout thread: {err}");
+        }
+        Writer { tx }
+    }
+
+    /// Queue one line (without its newline).
+    pub fn send(&self, line: String) {
+        let _ = self.tx.send(Message::Line(line));
+    }
+
+    /// Wait until every queued line is written, at most `limit`. False if time ran out (for
+    /// example ExaBGP stopped reading and the pipe is full).
+    pub fn flush(&self, limit: Duration) -> bool {
+        let (tx, rx) = mpsc::channel();
+        if self.tx.send(Message::Flush(tx)).is_err() {
+            return true;
+        }
+        matches!(rx.recv_timeout(limit), Ok(()) | Err(RecvTimeoutError::Disconnected))
+    }
+}
+
+/// Start the reader thread over `input`: each line becomes [`Event::Reply`], the end of the
+/// input [`Event::StdinClosed`]. Lines are bounded in length.
+pub fn start_reader(input: impl BufRead + Send + 'static, events: Sender<Event>) {
+    let spawned = std::thread::Builder::new().name("stdin".into()).spawn(move || {
+        let mut input = input.take(u64::MAX);
+        loop {
+            let mut raw = Vec::new();
+            // A line longer than this is cut; the rest is read as the next "line".
+            input.set_limit(64 * 1024);
+            match input.read_until(b'\n', &mut raw) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&raw).trim_end_matches(['\n', '\r']).to_owned();
+                    let parsed = reply::parse(&text);
+                    if events.send(Event::Reply(parsed, text)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = events.send(Event::StdinClosed);
+    });
+    if let Err(err) = spawned {
+        log::error!("failed to start the stdin thread: {err}");
+    }
+}
+
+/// What the lines we sent are waiting for: ExaBGP answers each in order when acks are on.
+#[derive(Debug, Default)]
+pub struct Acks {
+    pending: std::collections::VecDeque<String>,
+    pub done: u64,
+    pub errors: u64,
+}
+
+/// How many unanswered lines we remember (ExaBGP with acks off never answers).
+const PENDING_LIMIT: usize = 4096;
+
+impl Acks {
+    pub fn sent(&mut self, line: &str) {
+        if self.pending.len() == PENDING_LIMIT {
+            self.pending.pop_front();
+        }
+        self.pending.push_back(line.to_owned());
+    }
+
+    /// Account for a reply; returns the line it answers, if we know it.
+    pub fn answered(&mut self, reply: &Reply) -> Option<String> {
+        match reply {
+            Reply::Done => self.done += 1,
+            Reply::Error(_) => self.errors += 1,
+            _ => return None,
+        }
+        self.pending.pop_front()
+    }
+}
+
+/// Wait for `rx` until `deadline` (or for ever with `None`).
+pub fn recv_until<T>(rx: &Receiver<T>, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+    match deadline {
+        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_written_in_order_with_newlines() {
+        let sink = Sink::default();
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer::start(sink.clone(), tx);
+        writer.send("announce route 192.0.2.1/32 next-hop self med 100".into());
+        writer.send("withdraw route 192.0.2.1/32 next-hop self".into());
+        assert!(writer.flush(Duration::from_secs(5)));
+        assert_eq!(
+            String::from_utf8(sink.0.lock().unwrap().clone()).unwrap(),
+            "announce route 192.0.2.1/32 next-hop self med 100\nwithdraw route 192.0.2.1/32 next-hop self\n"
+        );
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_closed_stdout_is_reported_once() {
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer::start(Closed, tx);
+        writer.send("a".into());
+        writer.send("b".into());
+        assert!(writer.flush(Duration::from_secs(5)));
+        assert!(matches!(rx.try_recv(), Ok(Event::StdoutClosed(_))));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn the_reader_reports_replies_then_the_end() {
+        let (tx, rx) = mpsc::channel();
+        start_reader(std::io::Cursor::new(b"done\r\nerror\n\nshutdown 12 1\nnot terminated".to_vec()), tx);
+        let mut got = Vec::new();
+        while let Ok(event) = rx.recv_timeout(Duration::from_secs(5)) {
+            let end = matches!(event, Event::StdinClosed);
+            got.push(match event {
+                Event::Reply(reply, text) => format!("{reply:?} {text}"),
+                _ => "EOF".to_owned(),
+            });
+            if end {
+                break;
+            }
+        }
+        assert_eq!(got, ["Done done", "Error(None) error", "Other ", "Shutdown shutdown 12 1", "Other not terminated", "EOF"]);
+    }
+
+    #[test]
+    fn acks_match_replies_to_lines_in_order() {
+        let mut acks = Acks::default();
+        acks.sent("one");
+        acks.sent("two");
+        assert_eq!(acks.answered(&Reply::Done).as_deref(), Some("one"));
+        assert_eq!(acks.answered(&Reply::Other), None);
+        assert_eq!(acks.answered(&Reply::Error(None)).as_deref(), Some("two"));
+        assert_eq!(acks.answered(&Reply::Done), None);
+        assert_eq!((acks.done, acks.errors), (2, 1));
+        for i in 0..PENDING_LIMIT + 10 {
+            acks.sent(&i.to_string());
+        }
+        assert_eq!(acks.answered(&Reply::Done).as_deref(), Some("10"));
+    }
+}

@@ -1,0 +1,539 @@
+//! The main loop: one thread that owns all state, fed by a channel of events (check and hook
+//! results, ExaBGP's replies, signals, closed pipes). It waits with a deadline, so a signal or
+//! ExaBGP's exit is handled at once, even in the middle of a check.
+
+use crate::addr::{AddressBackend, NetlinkBackend, SudoBackend};
+use crate::addresses::{self, Addresses, Removal};
+use crate::api;
+use crate::check::{Job, Outcome, Spec, Status};
+use crate::config::{Config, Mode, LOOPBACK};
+use crate::fsm::{Machine, Observation, State};
+use crate::hooks;
+use crate::net::Net;
+use crate::pipe::{self, Acks, Writer};
+use crate::reply::Reply;
+use crate::sys;
+use anyhow::Context;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything the main thread hears about.
+#[derive(Debug)]
+pub enum Event {
+    /// A signal (SIGTERM, SIGINT, SIGHUP, SIGUSR1).
+    Signal(i32),
+    /// A line from ExaBGP, parsed, and its text.
+    Reply(Reply, String),
+    /// ExaBGP closed our stdin: it is gone.
+    StdinClosed,
+    /// Writing to ExaBGP failed: it is gone.
+    StdoutClosed(String),
+    /// A command job finished.
+    JobDone(u64, Vec<Outcome>),
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stop {
+    /// Withdraw everything, remove addresses, exit 0.
+    Exit(String),
+    /// `--interval 0`: leave everything as it is, exit 0.
+    End,
+}
+
+/// How long the exit path waits for the withdraws to reach ExaBGP (ExaBGP 5 kills us 2 s
+/// after its SIGTERM).
+const EXIT_FLUSH: Duration = Duration::from_millis(1000);
+
+/// The routes to announce, in order: the networks (or, with `--deaggregate-networks`, each of
+/// their addresses), rotated left by `--start-ip`.
+pub fn routes(nets: &[Net], deaggregate: bool, start_ip: i64) -> Vec<Net> {
+    let mut routes: Vec<Net> = if deaggregate {
+        nets.iter().flat_map(|n| n.hosts().map(Net::host).collect::<Vec<_>>()).collect()
+    } else {
+        nets.to_vec()
+    };
+    if !routes.is_empty() {
+        let len = routes.len() as i64;
+        routes.rotate_left(start_ip.rem_euclid(len) as usize);
+    }
+    routes
+}
+
+/// The address backend the configuration asks for.
+pub fn backend(cfg: &Config) -> anyhow::Result<Box<dyn AddressBackend + Send>> {
+    Ok(if cfg.sudo {
+        Box::new(SudoBackend::new().context("failed to open a netlink socket")?)
+    } else {
+        Box::new(NetlinkBackend::new().context("failed to open a netlink socket")?)
+    })
+}
+
+/// The networks to advertise: `--ip`, or those found on `lo`.
+pub fn service_nets(cfg: &Config) -> anyhow::Result<Vec<Net>> {
+    if !cfg.nets.is_empty() {
+        return Ok(cfg.nets.iter().map(|n| n.net).collect());
+    }
+    let mut backend = NetlinkBackend::new().context("failed to open a netlink socket")?;
+    let found = addresses::discover(&mut backend, cfg.label.as_deref(), cfg.label_exact_match)
+        .with_context(|| format!("failed to list the addresses of {LOOPBACK}"))?;
+    log::debug!(
+        "System addresses ({LOOPBACK}) detected: {}",
+        found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    );
+    Ok(found)
+}
+
+/// Run as ExaBGP's process (or `--dry-run`) until told to stop. Returns the exit status.
+pub fn run(cfg: Config) -> anyhow::Result<i32> {
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    listen_for_signals(tx.clone(), Arc::clone(&stop))?;
+    if let Some(pid) = &cfg.pid_file {
+        sys::write_pid_file(pid).with_context(|| format!("--pid {}", pid.display()))?;
+    }
+    let result = Runner::start(cfg.clone(), tx, rx, stop).map(|mut runner| runner.main_loop());
+    if let Some(pid) = &cfg.pid_file {
+        sys::remove_pid_file(pid);
+    }
+    result
+}
+
+fn listen_for_signals(tx: Sender<Event>, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1]).context("failed to set up signals")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if signal == SIGTERM || signal == SIGINT {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                if tx.send(Event::Signal(signal)).is_err() {
+                    return;
+                }
+            }
+        })
+        .context("failed to start the signal thread")?;
+    Ok(())
+}
+
+struct Runner {
+    cfg: Config,
+    tx: Sender<Event>,
+    rx: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+    writer: Writer,
+    routes: Vec<Net>,
+    addresses: Option<Addresses>,
+    acks: Option<Acks>,
+    machine: Machine,
+    /// The job running now, and its number.
+    job: Option<(u64, Job)>,
+    jobs: u64,
+    checks: u64,
+}
+
+impl Runner {
+    fn start(cfg: Config, tx: Sender<Event>, rx: Receiver<Event>, stop: Arc<AtomicBool>) -> anyhow::Result<Runner> {
+        let nets = service_nets(&cfg)?;
+        if nets.is_empty() {
+            log::error!("No IP found");
+            return Err(anyhow::Error::new(NoIpFound));
+        }
+        let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
+        sys::set_last_words(&api::render(State::Exit, &cfg.announce, &routes));
+
+        let dry_run = cfg.mode == Mode::DryRun;
+        let writer = Writer::start(std::io::stdout(), tx.clone());
+        if !dry_run && sys::stdin_is_a_pipe() {
+            pipe::start_reader(std::io::BufReader::new(std::io::stdin()), tx.clone());
+        }
+        let acks = (cfg.ack && !dry_run).then(Acks::default);
+
+        let mut addresses = None;
+        if cfg.manages_addresses() {
+            let services: Vec<_> = if cfg.nets.is_empty() {
+                nets.iter().map(|&net| crate::config::ServiceNet { net, ifname: LOOPBACK.to_owned() }).collect()
+            } else {
+                cfg.nets.clone()
+            };
+            let mut managed = Addresses::new(
+                backend(&cfg)?,
+                &services,
+                cfg.label.clone(),
+                cfg.label_exact_match,
+                cfg.dynamic_ip_setup,
+            );
+            if cfg.ip_setup {
+                managed.setup(&stop);
+            }
+            addresses = Some(managed);
+        }
+        let runner = Runner {
+            cfg,
+            tx,
+            rx,
+            stop,
+            writer,
+            routes,
+            addresses,
+            acks,
+            machine: Machine::START,
+            job: None,
+            jobs: 0,
+            checks: 0,
+        };
+        if let Err(err) = sys::drop_privileges(runner.cfg.user.as_ref(), runner.cfg.group.as_ref()) {
+            let mut runner = runner;
+            runner.shutdown(&Stop::Exit("privileges could not be dropped".into()));
+            return Err(err);
+        }
+        Ok(runner)
+    }
+
+    fn main_loop(&mut self) -> i32 {
+        let stop = self.iterate();
+        self.shutdown(&stop);
+        crate::exit::OK
+    }
+
+    /// Iterations until something stops us.
+    fn iterate(&mut self) -> Stop {
+        if self.stop.load(Ordering::SeqCst) {
+            return Stop::Exit("signal during start-up".into());
+        }
+        let mut next = Instant::now();
+        loop {
+            if let Err(stop) = self.wait(Some(next), None) {
+                return stop;
+            }
+            let started = Instant::now();
+            match self.iteration() {
+                Ok(()) => {}
+                Err(stop) => return stop,
+            }
+            let pause = if self.machine.state.is_transient() {
+                self.cfg.fast_interval
+            } else if self.cfg.interval.is_zero() {
+                log::info!("interval set to zero, exiting after the announcement");
+                return Stop::End;
+            } else {
+                self.cfg.interval
+            };
+            // Start to start: a long check does not push the schedule back.
+            next = (started + pause).max(Instant::now());
+        }
+    }
+
+    fn iteration(&mut self) -> Result<(), Stop> {
+        let disabled = self.cfg.disable_file.as_ref().is_some_and(|f| f.exists());
+        let ok = if disabled { true } else { self.check()? };
+        let before = self.machine.state;
+        let step = self.machine.step(Observation { disabled, ok }, self.cfg.thresholds);
+        self.machine = step.next;
+        if let Some(entered) = step.entered {
+            log::debug!("Transition to {entered}");
+            if before != entered {
+                log::info!("{before} -> {entered}");
+            }
+            self.explain(&format!("{before} -> {entered}"));
+            let specs = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout);
+            if !specs.is_empty() {
+                for outcome in self.run_job(specs)? {
+                    match outcome.status {
+                        Status::Exited(0) => {}
+                        Status::TimedOut => log::warn!("hook for {entered} timed out and was killed"),
+                        other => log::warn!("hook for {entered} failed: {}", describe(&other)),
+                    }
+                }
+            }
+        }
+        if !self.cfg.debounce || self.machine.state != before {
+            self.announce(self.machine.state);
+        }
+        self.retry_addresses();
+        Ok(())
+    }
+
+    /// Run the check command; `Ok(passed)`.
+    fn check(&mut self) -> Result<bool, Stop> {
+        let Some(command) = self.cfg.command.clone() else {
+            return Ok(true);
+        };
+        self.checks += 1;
+        log::debug!("Checking command {command:?}");
+        let spec = Spec { command: command.clone(), timeout: self.cfg.timeout, env: Vec::new(), capture: true };
+        let outcome = self.run_job(vec![spec])?.into_iter().next();
+        let Some(outcome) = outcome else { return Ok(false) };
+        let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();
+        let passed = outcome.success();
+        match &outcome.status {
+            Status::Exited(0) => log::debug!("Command was executed successfully 0 {output}"),
+            Status::TimedOut => {
+                let limit = self.cfg.timeout.map_or(0.0, |t| t.as_secs_f64());
+                log::warn!("Timeout ({limit}) while running check command {command}");
+            }
+            other => {
+                log::warn!("Check command was unsuccessful: {}", describe(other));
+                if !output.is_empty() {
+                    let more = if outcome.dropped > 0 {
+                        format!(" [{} more bytes not shown]", outcome.dropped)
+                    } else {
+                        String::new()
+                    };
+                    log::info!("Output of check command: {output}{more}");
+                }
+            }
+        }
+        self.explain(&format!(
+            "check #{}: {} ({}, {} ms)",
+            self.checks,
+            if passed { "passed" } else { "failed" },
+            describe(&outcome.status),
+            outcome.duration.as_millis()
+        ));
+        Ok(passed)
+    }
+
+    /// Run commands on a worker and wait for them, handling other events meanwhile.
+    fn run_job(&mut self, specs: Vec<Spec>) -> Result<Vec<Outcome>, Stop> {
+        self.jobs += 1;
+        let id = self.jobs;
+        let tx = self.tx.clone();
+        let job = Job::start(specs, move |outcomes| {
+            let _ = tx.send(Event::JobDone(id, outcomes));
+        });
+        self.job = Some((id, job));
+        let result = self.wait(None, Some(id));
+        self.job = None;
+        result.map(|outcomes| outcomes.unwrap_or_default())
+    }
+
+    /// Handle events until `deadline`, or until job `job` is done (then its outcomes).
+    fn wait(&mut self, deadline: Option<Instant>, job: Option<u64>) -> Result<Option<Vec<Outcome>>, Stop> {
+        loop {
+            let event = match pipe::recv_until(&self.rx, deadline) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) => return Ok(None),
+                Err(RecvTimeoutError::Disconnected) => return Err(Stop::Exit("internal channel closed".into())),
+            };
+            match event {
+                Event::JobDone(id, outcomes) if Some(id) == job => return Ok(Some(outcomes)),
+                Event::JobDone(..) => {}
+                Event::Signal(signal) => self.on_signal(signal)?,
+                Event::Reply(reply, text) => self.on_reply(reply, &text)?,
+                Event::StdinClosed => {
+                    log::info!("ExaBGP closed our stdin: it is gone");
+                    return Err(Stop::Exit("stdin closed".into()));
+                }
+                Event::StdoutClosed(err) => {
+                    log::info!("ExaBGP no longer reads our stdout ({err}): it is gone");
+                    return Err(Stop::Exit("stdout closed".into()));
+                }
+            }
+        }
+    }
+
+    fn on_signal(&mut self, signal: i32) -> Result<(), Stop> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+        match signal {
+            SIGTERM | SIGINT => {
+                let name = if signal == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                log::info!("received {name}, withdrawing and exiting");
+                Err(Stop::Exit(name.into()))
+            }
+            SIGUSR1 => {
+                let blocked = self.addresses.as_ref().is_some_and(Addresses::any_blocked);
+                log::info!(
+                    "state {} (counter {}), {} checks run, {} routes{}{}",
+                    self.machine.state,
+                    self.machine.counter,
+                    self.checks,
+                    self.routes.len(),
+                    if blocked { ", some addresses could not be set up" } else { "" },
+                    self.acks.as_ref().map_or(String::new(), |a| format!(", ExaBGP answered done {} error {}", a.done, a.errors)),
+                );
+                Ok(())
+            }
+            SIGHUP => {
+                log::info!("received SIGHUP: ignored (the configuration is read at start-up only)");
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply, text: &str) -> Result<(), Stop> {
+        log::debug!("exabgp replied: {text}");
+        match reply {
+            Reply::Shutdown => {
+                log::info!("ExaBGP is shutting down");
+                return Err(Stop::Exit("ExaBGP shutdown".into()));
+            }
+            Reply::Error(ref message) => {
+                let Some(acks) = self.acks.as_mut() else { return Ok(()) };
+                let line = acks.answered(&reply).unwrap_or_else(|| "(unknown command)".into());
+                let reason = message.as_ref().map_or(String::new(), |m| format!(" ({m})"));
+                let hint = if acks.done == 0 {
+                    "; ExaBGP ignores every command of a process that is not listed in its neighbors' \
+                     api { processes [ ... ]; }"
+                } else {
+                    ""
+                };
+                log::error!("ExaBGP answered error{reason} to: {line}{hint}");
+            }
+            Reply::Done => {
+                if let Some(acks) = self.acks.as_mut() {
+                    acks.answered(&reply);
+                }
+            }
+            Reply::Other => {}
+        }
+        Ok(())
+    }
+
+    /// Write the lines for `state`, with the address work around them.
+    fn announce(&mut self, state: State) {
+        if !api::announces(state) {
+            return;
+        }
+        let dynamic = self.cfg.dynamic_ip_setup;
+        if state == State::Up && dynamic {
+            if let Some(addresses) = self.addresses.as_mut() {
+                log::info!("service up, restoring loopback and ip-ifname ips");
+                addresses.setup(&self.stop);
+            }
+        }
+        log::info!("send announces for {state} state to ExaBGP");
+        let lines = api::render(state, &self.cfg.announce, &self.routes);
+        for (route, line) in self.routes.iter().zip(lines) {
+            let blocked = state != State::Exit && self.addresses.as_ref().is_some_and(|a| a.route_blocked(route));
+            if blocked {
+                log::debug!("not announcing {route}: its address is not set up");
+                continue;
+            }
+            log::debug!("exabgp: {line}");
+            if let Some(acks) = self.acks.as_mut() {
+                acks.sent(&line);
+            }
+            self.writer.send(line);
+        }
+        if matches!(state, State::Down | State::Disabled) && dynamic {
+            if let Some(addresses) = self.addresses.as_mut() {
+                log::info!("service down, deleting setup ips");
+                addresses.remove(Removal::Dynamic);
+            }
+        }
+    }
+
+    /// Addresses that could not be set up are tried again at each iteration, except while the
+    /// service is down with `--dynamic-ip-setup` (they are meant to be gone then).
+    fn retry_addresses(&mut self) {
+        let wanted = !(self.cfg.dynamic_ip_setup && !matches!(self.machine.state, State::Up))
+            && (self.cfg.ip_setup || self.cfg.dynamic_ip_setup);
+        if let Some(addresses) = self.addresses.as_mut().filter(|a| a.any_blocked() && wanted) {
+            addresses.setup(&self.stop);
+        }
+    }
+
+    /// The exit path: stop the running command, withdraw, remove our addresses.
+    fn shutdown(&mut self, stop: &Stop) {
+        if let Some((_, job)) = self.job.take() {
+            job.cancel();
+        }
+        if *stop == Stop::End {
+            self.writer.flush(EXIT_FLUSH);
+            return;
+        }
+        self.explain(&format!("{} -> EXIT", self.machine.state));
+        self.announce(State::Exit);
+        if !self.writer.flush(EXIT_FLUSH) {
+            log::warn!("ExaBGP did not take the withdraws within {} ms", EXIT_FLUSH.as_millis());
+        }
+        if let Some(addresses) = self.addresses.as_mut() {
+            log::info!("exiting, deleting setup ips");
+            addresses.remove(Removal::Exit);
+        }
+        if let Some(acks) = &self.acks {
+            log::debug!("ExaBGP answered done {} times, error {} times", acks.done, acks.errors);
+        }
+    }
+
+    /// In `--dry-run`, say on stderr what happens and why.
+    fn explain(&self, text: &str) {
+        if self.cfg.mode == Mode::DryRun {
+            let limits = self.cfg.thresholds;
+            let progress = match self.machine.state {
+                State::Rising => format!(" ({} of {} passes for UP)", self.machine.counter, limits.rise),
+                State::Falling => format!(" ({} of {} failures for DOWN)", self.machine.counter, limits.fall),
+                _ => String::new(),
+            };
+            eprintln!("dry-run: {text}; state {}{progress}", self.machine.state);
+        }
+    }
+}
+
+/// No service address: neither `--ip` nor any on `lo` (exit status 1, as the reference).
+#[derive(Debug)]
+pub struct NoIpFound;
+
+impl std::fmt::Display for NoIpFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no service address: give --ip, or put the addresses on lo")
+    }
+}
+
+impl std::error::Error for NoIpFound {}
+
+/// A command's end in words.
+pub fn describe(status: &Status) -> String {
+    match status {
+        Status::Exited(code) => code.to_string(),
+        Status::Signaled(signal) => format!("killed by signal {signal}"),
+        Status::TimedOut => "timed out".to_owned(),
+        Status::Cancelled => "cancelled".to_owned(),
+        Status::SpawnFailed(why) => why.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<Net> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    fn shown(routes: Vec<Net>) -> Vec<String> {
+        routes.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn routes_are_rotated_like_a_python_deque() {
+        let list = nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+        assert_eq!(shown(routes(&list, false, 0)), ["192.0.2.1/32", "192.0.2.2/32", "192.0.2.3/32"]);
+        assert_eq!(shown(routes(&list, false, 1)), ["192.0.2.2/32", "192.0.2.3/32", "192.0.2.1/32"]);
+        assert_eq!(shown(routes(&list, false, 4)), ["192.0.2.2/32", "192.0.2.3/32", "192.0.2.1/32"]);
+        assert_eq!(shown(routes(&list, false, -1)), ["192.0.2.3/32", "192.0.2.1/32", "192.0.2.2/32"]);
+        assert!(routes(&[], false, 3).is_empty());
+    }
+
+    #[test]
+    fn deaggregation_expands_every_address_then_rotates() {
+        let list = nets(&["192.0.2.0/31", "2001:db8::/127"]);
+        assert_eq!(
+            shown(routes(&list, true, 1)),
+            ["192.0.2.1/32", "2001:db8::/128", "2001:db8::1/128", "192.0.2.0/32"]
+        );
+    }
+
+    #[test]
+    fn statuses_in_words() {
+        assert_eq!(describe(&Status::Exited(2)), "2");
+        assert_eq!(describe(&Status::Signaled(9)), "killed by signal 9");
+    }
+}

@@ -1,0 +1,150 @@
+//! Operating-system chores at the edges: the pid file, dropping privileges, what kind of file
+//! our stdin is, and the panic hook that still withdraws our routes. No `unsafe` here either.
+
+use anyhow::{bail, Context};
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Write `pid\n` to `path` atomically: a new file next to it (created exclusively, never
+/// through a symbolic link), then renamed over it. A link planted at `path` is replaced, not
+/// followed.
+pub fn write_pid_file(path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().with_context(|| format!("--pid {}: not a file name", path.display()))?;
+    let temp: PathBuf = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&temp)
+            .with_context(|| format!("failed to create {}", temp.display()))?;
+        writeln!(file, "{}", std::process::id()).with_context(|| format!("failed to write {}", temp.display()))?;
+        std::fs::rename(&temp, path).with_context(|| format!("failed to rename {} to {}", temp.display(), path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Remove the pid file if it still holds our pid.
+pub fn remove_pid_file(path: &Path) {
+    let ours = std::fs::read_to_string(path).is_ok_and(|text| text.trim() == std::process::id().to_string());
+    if ours {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Switch to `group` and `user` for good (real, effective and saved ids; supplementary
+/// groups reset). With a user and no group, the user's own group is taken: keeping root's
+/// group would leave root privileges behind.
+pub fn drop_privileges(user: Option<&nix::unistd::User>, group: Option<&nix::unistd::Group>) -> anyhow::Result<()> {
+    use nix::unistd::{setgroups, setresgid, setresuid};
+    let gid = group.map(|g| g.gid).or(user.map(|u| u.gid));
+    if let Some(gid) = gid {
+        log::debug!("Dropping privileges to group {gid}");
+        if nix::unistd::geteuid().is_root() {
+            setgroups(&[gid]).context("failed to reset the supplementary groups")?;
+        }
+        setresgid(gid, gid, gid).with_context(|| format!("failed to switch to group {gid}"))?;
+    }
+    if let Some(user) = user {
+        log::debug!("Dropping privileges to user {}/{}", user.name, user.uid);
+        setresuid(user.uid, user.uid, user.uid).with_context(|| format!("failed to switch to user {}", user.name))?;
+        if user.uid.is_root() {
+            return Ok(());
+        }
+        if nix::unistd::setresuid(0.into(), 0.into(), 0.into()).is_ok() {
+            bail!("still able to regain root after switching to user {}", user.name);
+        }
+    }
+    Ok(())
+}
+
+/// Whether stdin is a pipe or a socket, the way ExaBGP connects it. Only then does its end
+/// mean that ExaBGP is gone.
+pub fn stdin_is_a_pipe() -> bool {
+    use nix::sys::stat::{fstat, SFlag};
+    let stdin = std::io::stdin();
+    match fstat(stdin.as_fd()) {
+        Ok(stat) => {
+            let kind = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT;
+            kind == SFlag::S_IFIFO || kind == SFlag::S_IFSOCK
+        }
+        Err(_) => false,
+    }
+}
+
+/// The lines the panic hook writes: the withdraws for every route.
+static LAST_WORDS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Remember the withdraws to write if we panic.
+pub fn set_last_words(lines: &[String]) {
+    let mut text = Vec::new();
+    for line in lines {
+        text.extend_from_slice(line.as_bytes());
+        text.push(b'\n');
+    }
+    if let Ok(mut words) = LAST_WORDS.lock() {
+        *words = text;
+    }
+}
+
+/// On a panic (a bug) in any thread: write the withdraws straight to stdout so ExaBGP does not
+/// keep announcing a service nobody checks any more, report, and exit with [`crate::exit::BUG`].
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(words) = LAST_WORDS.try_lock() {
+            let stdout = std::io::stdout();
+            let _ = nix::unistd::write(stdout.as_fd(), &words);
+        }
+        default(info);
+        eprintln!("CRITICAL[healthcheck] internal error: routes withdrawn, exiting; please report this bug");
+        std::process::exit(crate::exit::BUG);
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_file_is_written_and_replaces_a_planted_link() {
+        let dir = std::env::temp_dir().join(format!("ehc-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("victim");
+        std::fs::write(&target, "precious").unwrap();
+        let pid = dir.join("hc.pid");
+        std::os::unix::fs::symlink(&target, &pid).unwrap();
+        write_pid_file(&pid).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&pid).unwrap(), format!("{}\n", std::process::id()));
+        assert!(!std::fs::symlink_metadata(&pid).unwrap().file_type().is_symlink());
+        remove_pid_file(&pid);
+        assert!(!pid.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pid_file_in_a_missing_directory_is_an_error() {
+        let err = write_pid_file(Path::new("/nonexistent-dir/hc.pid")).unwrap_err();
+        assert!(format!("{err:#}").contains("/nonexistent-dir"), "{err:#}");
+    }
+
+    #[test]
+    fn someone_elses_pid_file_is_left_alone() {
+        let dir = std::env::temp_dir().join(format!("ehc-pid2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pid = dir.join("other.pid");
+        std::fs::write(&pid, "1\n").unwrap();
+        remove_pid_file(&pid);
+        assert!(pid.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
