@@ -2,7 +2,7 @@
 //! missing ones, removing them, and remembering which ones we added (only those go at exit,
 //! unless `--dynamic-ip-setup`) and which ones we could not add (never announced).
 
-use crate::addr::{AddrError, AddressBackend, Added, IfAddr};
+use crate::addr::{Added, AddrError, AddressBackend, IfAddr};
 use crate::config::{ServiceNet, LOOPBACK};
 use crate::net::{DisplayIp, Net};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,11 +19,7 @@ pub struct Host {
 /// The non-loopback addresses on `lo` that can be advertised, as the reference finds them:
 /// only those whose address is a network of its own prefix (typically /32 and /128), and with
 /// `label`, only IPv4 ones labelled `lo:LABEL...` (or exactly `lo:LABEL`).
-pub fn discover(
-    backend: &mut dyn AddressBackend,
-    label: Option<&str>,
-    exact: bool,
-) -> Result<Vec<Net>, AddrError> {
+pub fn discover(backend: &mut dyn AddressBackend, label: Option<&str>, exact: bool) -> Result<Vec<Net>, AddrError> {
     let found = backend.list(LOOPBACK)?;
     Ok(found
         .into_iter()
@@ -127,10 +123,13 @@ impl Addresses {
     /// What is on each interface we care about, by interface.
     fn present(&mut self) -> BTreeMap<String, Result<Vec<IfAddr>, AddrError>> {
         let ifnames: BTreeSet<String> = self.hosts.iter().map(|h| h.ifname.clone()).collect();
-        ifnames.into_iter().map(|ifname| {
-            let listed = self.backend.list(&ifname);
-            (ifname, listed)
-        }).collect()
+        ifnames
+            .into_iter()
+            .map(|ifname| {
+                let listed = self.backend.list(&ifname);
+                (ifname, listed)
+            })
+            .collect()
     }
 
     /// Add every missing address. Failures are logged (loudly the first time) and the address
@@ -215,9 +214,9 @@ impl Addresses {
             self.hosts
                 .iter()
                 .filter(|h| match present.get(&h.ifname) {
-                    Some(Ok(list)) => list.iter().any(|a| {
-                        a.ip == h.ip && (self.owned.contains(h) || self.label.is_none() || self.label_ok(a))
-                    }),
+                    Some(Ok(list)) => list
+                        .iter()
+                        .any(|a| a.ip == h.ip && (self.owned.contains(h) || self.label.is_none() || self.label_ok(a))),
                     _ => false,
                 })
                 .cloned()
@@ -231,11 +230,7 @@ impl Addresses {
                     log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
                     self.owned.remove(&host);
                 }
-                Err(err) => log::warn!(
-                    "Unable to remove {} IP address {}: {err}",
-                    host.ifname,
-                    Net::host(host.ip)
-                ),
+                Err(err) => log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip)),
             }
         }
     }
@@ -246,7 +241,11 @@ impl Addresses {
             (_, IpAddr::V6(_)) => true,
             (Some(label), _) => addr.label.as_deref().is_some_and(|l| {
                 let own = l.split_once(':').map_or("", |(_, rest)| rest);
-                if self.label_exact { own == label } else { own.starts_with(label.as_str()) }
+                if self.label_exact {
+                    own == label
+                } else {
+                    own.starts_with(label.as_str())
+                }
             }),
             (None, _) => true,
         }
@@ -283,7 +282,16 @@ mod tests {
         fn ips(&self, ifname: &str) -> Vec<String> {
             let table = self.table.lock().unwrap();
             table.get(ifname).map_or_else(Vec::new, |l| {
-                l.iter().map(|a| format!("{}/{}{}", a.ip, a.prefix_len, a.label.as_ref().map_or(String::new(), |l| format!(" {l}")))).collect()
+                l.iter()
+                    .map(|a| {
+                        format!(
+                            "{}/{}{}",
+                            a.ip,
+                            a.prefix_len,
+                            a.label.as_ref().map_or(String::new(), |l| format!(" {l}"))
+                        )
+                    })
+                    .collect()
             })
         }
     }
@@ -342,9 +350,11 @@ mod tests {
         ]);
         let all: Vec<String> = discover(&mut fake, None, false).unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(all, ["37.72.160.20/32", "37.72.160.21/32", "37.72.160.22/32", "2001:db8::20/128"]);
-        let web: Vec<String> = discover(&mut fake, Some("web"), false).unwrap().iter().map(ToString::to_string).collect();
+        let web: Vec<String> =
+            discover(&mut fake, Some("web"), false).unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(web, ["37.72.160.20/32", "37.72.160.21/32"]);
-        let exact: Vec<String> = discover(&mut fake, Some("web1"), true).unwrap().iter().map(ToString::to_string).collect();
+        let exact: Vec<String> =
+            discover(&mut fake, Some("web1"), true).unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(exact, ["37.72.160.20/32"]);
     }
 
@@ -362,7 +372,14 @@ mod tests {
         a.setup(&AtomicBool::new(false));
         assert_eq!(
             fake.ips("lo"),
-            ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32", "192.0.2.0/32 lo:web", "192.0.2.2/32 lo:web", "192.0.2.3/32 lo:web"]
+            [
+                "127.0.0.1/8 lo",
+                "::1/128",
+                "192.0.2.1/32",
+                "192.0.2.0/32 lo:web",
+                "192.0.2.2/32 lo:web",
+                "192.0.2.3/32 lo:web"
+            ]
         );
         assert_eq!(fake.ips("dummy0"), ["2001:db8::/128", "2001:db8::1/128"]);
         assert!(!a.any_blocked());
@@ -400,7 +417,8 @@ mod tests {
 
     #[test]
     fn dynamic_removal_takes_present_addresses_with_a_matching_label() {
-        let fake = Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, Some("lo:other")), ("192.0.2.2", 32, Some("lo:web"))]);
+        let fake =
+            Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, Some("lo:other")), ("192.0.2.2", 32, Some("lo:web"))]);
         let mut a = Addresses::new(
             Box::new(fake.clone()),
             &nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]),

@@ -175,16 +175,10 @@ mod tests {
                 "announce route 37.72.160.21/32 next-hop self med 1001"
             ]
         );
-        assert_eq!(
-            render(State::Disabled, &cfg, &routes)[0],
-            "announce route 37.72.160.20/32 next-hop self med 500"
-        );
+        assert_eq!(render(State::Disabled, &cfg, &routes)[0], "announce route 37.72.160.20/32 next-hop self med 500");
         assert_eq!(
             render(State::Exit, &cfg, &routes),
-            [
-                "withdraw route 37.72.160.20/32 next-hop self",
-                "withdraw route 37.72.160.21/32 next-hop self"
-            ]
+            ["withdraw route 37.72.160.20/32 next-hop self", "withdraw route 37.72.160.21/32 next-hop self"]
         );
         for quiet in [State::Init, State::Rising, State::Falling, State::End] {
             assert!(render(quiet, &cfg, &routes).is_empty(), "{quiet}");
@@ -276,10 +270,8 @@ mod tests {
     fn metric_grows_by_increase_even_when_negative() {
         let routes = nets(&["192.0.2.1/32", "192.0.2.2/32", "192.0.2.3/32"]);
         let cfg = Announce { increase: -10, ..base() };
-        let meds: Vec<String> = render(State::Down, &cfg, &routes)
-            .iter()
-            .map(|l| l.rsplit(' ').next().unwrap().to_owned())
-            .collect();
+        let meds: Vec<String> =
+            render(State::Down, &cfg, &routes).iter().map(|l| l.rsplit(' ').next().unwrap().to_owned()).collect();
         assert_eq!(meds, ["1000", "990", "980"]);
     }
 

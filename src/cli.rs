@@ -296,9 +296,8 @@ where
     let Some(path) = first.config.clone() else {
         return Ok(Parsed::Run(Box::new(first)));
     };
-    let text = std::fs::read_to_string(&path).map_err(|err| {
-        UsageError(format!("--config {}: failed to read: {}", path.display(), io_reason(&err)))
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| UsageError(format!("--config {}: failed to read: {}", path.display(), io_reason(&err))))?;
     let lines = config_file::parse(&text)
         .map_err(|err| UsageError(format!("{}:{}: {}", path.display(), err.line, err.message)))?;
     // Each line alone first, so that an error names its line.
@@ -313,9 +312,7 @@ where
                 )))
             }
             Ok(_) => {}
-            Err(err) => {
-                return Err(UsageError(format!("{}:{}: {}", path.display(), line.number, one_line(&err))))
-            }
+            Err(err) => return Err(UsageError(format!("{}:{}: {}", path.display(), line.number, one_line(&err)))),
         }
     }
     let mut merged = vec![argv.first().cloned().unwrap_or_else(|| "exabgp-healthcheck".into())];
@@ -406,7 +403,8 @@ mod tests {
 
     #[test]
     fn short_options_and_aliases() {
-        let a = args(&["-s", "-d", "-a", "-n", "web", "-i", "2", "-f", "0.5", "-t", "3", "-c", "true", "-N", "192.0.2.1"]);
+        let a =
+            args(&["-s", "-d", "-a", "-n", "web", "-i", "2", "-f", "0.5", "-t", "3", "-c", "true", "-N", "192.0.2.1"]);
         assert!(a.silent && a.debug && a.no_ack);
         assert_eq!(a.name.as_deref(), Some("web"));
         assert_eq!((a.interval.as_str(), a.fast.as_str(), a.timeout.as_str()), ("2", "0.5", "3"));
@@ -421,7 +419,7 @@ mod tests {
     #[test]
     fn unambiguous_prefixes_are_accepted_like_argparse() {
         assert_eq!(args(&["--fast", "2"]).fast, "2");
-        assert_eq!(args(&["--withdraw"]).withdraw_on_down, true);
+        assert!(args(&["--withdraw"]).withdraw_on_down);
         assert_eq!(args(&["--ip", "192.0.2.1"]).ips, ["192.0.2.1"]);
         assert_eq!(args(&["--up-m", "5"]).up_metric, 5);
         assert!(error(&["--d", "x"]).contains("--d"));

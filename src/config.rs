@@ -136,9 +136,10 @@ impl Config {
 
         let next_hop = match a.next_hop.as_deref() {
             None | Some("self") => None,
-            Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
-                UsageError(format!("--next-hop {text}: not an IP address (or 'self')"))
-            })?),
+            Some(text) => Some(
+                text.parse::<IpAddr>()
+                    .map_err(|_| UsageError(format!("--next-hop {text}: not an IP address (or 'self')")))?,
+            ),
         };
         let selector = selector(&a.neighbors, &a.api_version)?;
         let metric = PerState {
@@ -148,15 +149,13 @@ impl Config {
         };
         let path_id = match a.path_id {
             None | Some(0) => None,
-            Some(id) => Some(u32::try_from(id).map_err(|_| {
-                UsageError(format!("--path-id {id}: must be between 0 and {}", u32::MAX))
-            })?),
+            Some(id) => Some(
+                u32::try_from(id)
+                    .map_err(|_| UsageError(format!("--path-id {id}: must be between 0 and {}", u32::MAX)))?,
+            ),
         };
-        let local_preference = if a.local_preference >= 0 {
-            Some(med("--local-preference", a.local_preference)?)
-        } else {
-            None
-        };
+        let local_preference =
+            if a.local_preference >= 0 { Some(med("--local-preference", a.local_preference)?) } else { None };
         let announce = Announce {
             selector,
             next_hop,
@@ -243,12 +242,7 @@ impl Config {
             start_ip: a.start_ip,
             debounce: a.debounce,
             announce,
-            hooks: Hooks {
-                any: a.execute,
-                up: a.up_execute,
-                down: a.down_execute,
-                disabled: a.disabled_execute,
-            },
+            hooks: Hooks { any: a.execute, up: a.up_execute, down: a.down_execute, disabled: a.disabled_execute },
         })
     }
 
@@ -436,8 +430,8 @@ mod tests {
 
     #[test]
     fn addresses_and_interfaces() {
-        let c = config(&["--ip", "192.0.2.1", "--ip", "2001:db8::/126", "--ip-ifname", "2001:db8::/126%dummy0"])
-            .unwrap();
+        let c =
+            config(&["--ip", "192.0.2.1", "--ip", "2001:db8::/126", "--ip-ifname", "2001:db8::/126%dummy0"]).unwrap();
         let shown: Vec<String> = c.nets.iter().map(|n| format!("{} {}", n.net, n.ifname)).collect();
         assert_eq!(shown, ["192.0.2.1/32 lo", "2001:db8::/126 dummy0"]);
     }
@@ -502,7 +496,10 @@ mod tests {
         );
         assert_eq!(sel(&["--neighbor", "192.0.2.1", "--neighbor", "*"]), Selector::AllNeighbors);
         assert_eq!(sel(&["--api-version", "6"]), Selector::AllPeers);
-        assert_eq!(sel(&["--api-version", "6", "--neighbor", "192.0.2.1"]), Selector::Peers(vec!["192.0.2.1".parse().unwrap()]));
+        assert_eq!(
+            sel(&["--api-version", "6", "--neighbor", "192.0.2.1"]),
+            Selector::Peers(vec!["192.0.2.1".parse().unwrap()])
+        );
     }
 
     #[test]

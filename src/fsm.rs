@@ -127,16 +127,8 @@ impl Machine {
 mod tests {
     use super::*;
 
-    const ALL: [State; 8] = [
-        State::Init,
-        State::Disabled,
-        State::Rising,
-        State::Falling,
-        State::Up,
-        State::Down,
-        State::Exit,
-        State::End,
-    ];
+    const ALL: [State; 8] =
+        [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down, State::Exit, State::End];
 
     fn obs(disabled: bool, ok: bool) -> Observation {
         Observation { disabled, ok }

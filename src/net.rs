@@ -29,7 +29,7 @@ impl Net {
         self.addr
     }
 
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         self.len
     }
 
@@ -200,10 +200,7 @@ mod tests {
         ] {
             assert!(bad.parse::<Net>().is_err(), "{bad} parsed");
         }
-        assert_eq!(
-            "10.0.0.1/24".parse::<Net>().unwrap_err().to_string(),
-            "'10.0.0.1/24' has host bits set"
-        );
+        assert_eq!("10.0.0.1/24".parse::<Net>().unwrap_err().to_string(), "'10.0.0.1/24' has host bits set");
     }
 
     #[test]

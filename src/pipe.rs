@@ -199,7 +199,10 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(got, ["Done done", "Error(None) error", "Other ", "Shutdown shutdown 12 1", "Other not terminated", "EOF"]);
+        assert_eq!(
+            got,
+            ["Done done", "Error(None) error", "Other ", "Shutdown shutdown 12 1", "Other not terminated", "EOF"]
+        );
     }
 
     #[test]

@@ -131,8 +131,7 @@ struct Runner {
     addresses: Option<Addresses>,
     acks: Option<Acks>,
     machine: Machine,
-    /// The job running now, and its number.
-    job: Option<(u64, Job)>,
+    /// How many command jobs were started (their number tells stale results apart).
     jobs: u64,
     checks: u64,
 }
@@ -173,20 +172,8 @@ impl Runner {
             }
             addresses = Some(managed);
         }
-        let runner = Runner {
-            cfg,
-            tx,
-            rx,
-            stop,
-            writer,
-            routes,
-            addresses,
-            acks,
-            machine: Machine::START,
-            job: None,
-            jobs: 0,
-            checks: 0,
-        };
+        let runner =
+            Runner { cfg, tx, rx, stop, writer, routes, addresses, acks, machine: Machine::START, jobs: 0, checks: 0 };
         if let Err(err) = sys::drop_privileges(runner.cfg.user.as_ref(), runner.cfg.group.as_ref()) {
             let mut runner = runner;
             runner.shutdown(&Stop::Exit("privileges could not be dropped".into()));
@@ -230,17 +217,24 @@ impl Runner {
     }
 
     fn iteration(&mut self) -> Result<(), Stop> {
-        let disabled = self.cfg.disable_file.as_ref().is_some_and(|f| f.exists());
-        let ok = if disabled { true } else { self.check()? };
+        let disabled = self.cfg.disable_file.clone().filter(|f| f.exists());
+        let (ok, seen) = match &disabled {
+            Some(file) => (true, format!("disabled ({} exists)", file.display())),
+            None => self.check()?,
+        };
         let before = self.machine.state;
-        let step = self.machine.step(Observation { disabled, ok }, self.cfg.thresholds);
+        let step = self.machine.step(Observation { disabled: disabled.is_some(), ok }, self.cfg.thresholds);
         self.machine = step.next;
+        let change = match step.entered {
+            Some(entered) => format!("{before} -> {entered}"),
+            None => format!("stays {before}"),
+        };
+        self.explain(&format!("{seen}: {change}"));
         if let Some(entered) = step.entered {
             log::debug!("Transition to {entered}");
             if before != entered {
                 log::info!("{before} -> {entered}");
             }
-            self.explain(&format!("{before} -> {entered}"));
             let specs = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout);
             if !specs.is_empty() {
                 for outcome in self.run_job(specs)? {
@@ -259,16 +253,16 @@ impl Runner {
         Ok(())
     }
 
-    /// Run the check command; `Ok(passed)`.
-    fn check(&mut self) -> Result<bool, Stop> {
+    /// Run the check command; whether it passed, and how, in words.
+    fn check(&mut self) -> Result<(bool, String), Stop> {
         let Some(command) = self.cfg.command.clone() else {
-            return Ok(true);
+            return Ok((true, "no check command: healthy".to_owned()));
         };
         self.checks += 1;
         log::debug!("Checking command {command:?}");
         let spec = Spec { command: command.clone(), timeout: self.cfg.timeout, env: Vec::new(), capture: true };
         let outcome = self.run_job(vec![spec])?.into_iter().next();
-        let Some(outcome) = outcome else { return Ok(false) };
+        let Some(outcome) = outcome else { return Ok((false, "the check did not run".to_owned())) };
         let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();
         let passed = outcome.success();
         match &outcome.status {
@@ -289,14 +283,14 @@ impl Runner {
                 }
             }
         }
-        self.explain(&format!(
-            "check #{}: {} ({}, {} ms)",
+        let seen = format!(
+            "check #{} {} (exit {}, {} ms)",
             self.checks,
             if passed { "passed" } else { "failed" },
             describe(&outcome.status),
             outcome.duration.as_millis()
-        ));
-        Ok(passed)
+        );
+        Ok((passed, seen))
     }
 
     /// Run commands on a worker and wait for them, handling other events meanwhile.
@@ -307,9 +301,11 @@ impl Runner {
         let job = Job::start(specs, move |outcomes| {
             let _ = tx.send(Event::JobDone(id, outcomes));
         });
-        self.job = Some((id, job));
         let result = self.wait(None, Some(id));
-        self.job = None;
+        if result.is_err() {
+            // We are stopping: the command must not outlive us.
+            job.cancel();
+        }
         result.map(|outcomes| outcomes.unwrap_or_default())
     }
 
@@ -355,7 +351,9 @@ impl Runner {
                     self.checks,
                     self.routes.len(),
                     if blocked { ", some addresses could not be set up" } else { "" },
-                    self.acks.as_ref().map_or(String::new(), |a| format!(", ExaBGP answered done {} error {}", a.done, a.errors)),
+                    self.acks
+                        .as_ref()
+                        .map_or(String::new(), |a| format!(", ExaBGP answered done {} error {}", a.done, a.errors)),
                 );
                 Ok(())
             }
@@ -433,8 +431,7 @@ impl Runner {
     /// Addresses that could not be set up are tried again at each iteration, except while the
     /// service is down with `--dynamic-ip-setup` (they are meant to be gone then).
     fn retry_addresses(&mut self) {
-        let wanted = !(self.cfg.dynamic_ip_setup && !matches!(self.machine.state, State::Up))
-            && (self.cfg.ip_setup || self.cfg.dynamic_ip_setup);
+        let wanted = !self.cfg.dynamic_ip_setup || self.machine.state == State::Up;
         if let Some(addresses) = self.addresses.as_mut().filter(|a| a.any_blocked() && wanted) {
             addresses.setup(&self.stop);
         }
@@ -442,14 +439,11 @@ impl Runner {
 
     /// The exit path: stop the running command, withdraw, remove our addresses.
     fn shutdown(&mut self, stop: &Stop) {
-        if let Some((_, job)) = self.job.take() {
-            job.cancel();
-        }
         if *stop == Stop::End {
             self.writer.flush(EXIT_FLUSH);
             return;
         }
-        self.explain(&format!("{} -> EXIT", self.machine.state));
+        self.explain(&format!("stopping: {} -> EXIT", self.machine.state));
         self.announce(State::Exit);
         if !self.writer.flush(EXIT_FLUSH) {
             log::warn!("ExaBGP did not take the withdraws within {} ms", EXIT_FLUSH.as_millis());
@@ -472,7 +466,7 @@ impl Runner {
                 State::Falling => format!(" ({} of {} failures for DOWN)", self.machine.counter, limits.fall),
                 _ => String::new(),
             };
-            eprintln!("dry-run: {text}; state {}{progress}", self.machine.state);
+            eprintln!("dry-run: {text}{progress}");
         }
     }
 }

@@ -24,7 +24,8 @@ pub fn write_pid_file(path: &Path) -> anyhow::Result<()> {
             .open(&temp)
             .with_context(|| format!("failed to create {}", temp.display()))?;
         writeln!(file, "{}", std::process::id()).with_context(|| format!("failed to write {}", temp.display()))?;
-        std::fs::rename(&temp, path).with_context(|| format!("failed to rename {} to {}", temp.display(), path.display()))
+        std::fs::rename(&temp, path)
+            .with_context(|| format!("failed to rename {} to {}", temp.display(), path.display()))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
