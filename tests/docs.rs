@@ -69,23 +69,76 @@ fn readme_option_table_matches_the_cli() {
 fn every_long_option_of_the_reference_exists() {
     // From ExaBGP 5.0.15's healthcheck.py, every long option; users' configurations name them.
     let reference = [
-        "silent", "syslog-facility", "no-syslog", "debug", "no-ack", "sudo", "name", "config", "pid", "user",
-        "group", "interval", "fast-interval", "timeout", "rise", "fall", "disable", "command", "cmd", "next-hop",
-        "ip", "ip-ifname", "local-preference", "deaggregate-networks", "no-ip-setup", "dynamic-ip-setup", "label",
-        "label-exact-match", "start-ip", "up-metric", "down-metric", "disabled-metric", "increase", "community",
-        "extended-community", "large-community", "disabled-community", "as-path", "up-as-path", "down-as-path",
-        "disabled-as-path", "withdraw-on-down", "path-id", "neighbor", "debounce", "execute", "up-execute",
-        "down-execute", "disabled-execute",
+        "silent",
+        "syslog-facility",
+        "no-syslog",
+        "debug",
+        "no-ack",
+        "sudo",
+        "name",
+        "config",
+        "pid",
+        "user",
+        "group",
+        "interval",
+        "fast-interval",
+        "timeout",
+        "rise",
+        "fall",
+        "disable",
+        "command",
+        "cmd",
+        "next-hop",
+        "ip",
+        "ip-ifname",
+        "local-preference",
+        "deaggregate-networks",
+        "no-ip-setup",
+        "dynamic-ip-setup",
+        "label",
+        "label-exact-match",
+        "start-ip",
+        "up-metric",
+        "down-metric",
+        "disabled-metric",
+        "increase",
+        "community",
+        "extended-community",
+        "large-community",
+        "disabled-community",
+        "as-path",
+        "up-as-path",
+        "down-as-path",
+        "disabled-as-path",
+        "withdraw-on-down",
+        "path-id",
+        "neighbor",
+        "debounce",
+        "execute",
+        "up-execute",
+        "down-execute",
+        "disabled-execute",
     ];
     let cmd = Args::command();
     for name in reference {
-        let found = cmd.get_arguments().any(|a| {
-            a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|all| all.contains(&name))
-        });
+        let found = cmd
+            .get_arguments()
+            .any(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|all| all.contains(&name)));
         assert!(found, "--{name} is missing");
     }
-    let shorts = [('s', "silent"), ('d', "debug"), ('a', "no-ack"), ('n', "name"), ('F', "config"), ('p', "pid"),
-        ('i', "interval"), ('f', "fast-interval"), ('t', "timeout"), ('c', "command"), ('N', "next-hop")];
+    let shorts = [
+        ('s', "silent"),
+        ('d', "debug"),
+        ('a', "no-ack"),
+        ('n', "name"),
+        ('F', "config"),
+        ('p', "pid"),
+        ('i', "interval"),
+        ('f', "fast-interval"),
+        ('t', "timeout"),
+        ('c', "command"),
+        ('N', "next-hop"),
+    ];
     for (short, long) in shorts {
         let arg = cmd.get_arguments().find(|a| a.get_short() == Some(short)).unwrap_or_else(|| panic!("-{short}"));
         assert_eq!(arg.get_long(), Some(long), "-{short}");

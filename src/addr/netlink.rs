@@ -1,0 +1,514 @@
+//! The address backend that speaks rtnetlink: look an interface up by name, dump its addresses,
+//! add and delete host addresses (/32, /128). One synchronous `NETLINK_ROUTE` socket, one
+//! request at a time, and no receive waits longer than [`REPLY_TIMEOUT`].
+//!
+//! Netlink and not the `SIOCSIFADDR` ioctl: the ioctl installs the address with its classful mask
+//! and only a second call (`SIOCSIFNETMASK`) narrows it, so adding 10.1.2.3 would make all of
+//! 10.0.0.0/8 local on `lo` for a moment; it cannot add IPv6 either. `RTM_NEWADDR` carries the
+//! prefix length with the address.
+//!
+//! Replies are kept as bytes and parsed only as far as we read them (a link's header; an
+//! address's address, local and label attributes), so an attribute newer than our parser cannot
+//! break a lookup.
+
+use super::{Added, AddrError, AddressBackend, IfAddr};
+use anyhow::anyhow;
+use netlink_packet_core::{
+    NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator, Parseable, NLM_F_ACK,
+    NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST,
+};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressHeader, AddressHeaderFlags, AddressMessage, AddressScope,
+};
+use netlink_packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+/// How long we wait for the kernel to answer one request.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// `RTM_NEWLINK` and `RTM_NEWADDR` from `linux/rtnetlink.h` (the crate keeps its own private).
+const RTM_NEWLINK: u16 = 16;
+const RTM_NEWADDR: u16 = 20;
+/// `sizeof(struct ifaddrmsg)`: where an address message's attributes start.
+const IFADDRMSG_LEN: usize = 8;
+/// `IFNAMSIZ - 1`: no interface name is longer.
+const MAX_IFNAME_LEN: usize = 15;
+/// Dumps the kernel reports as interrupted by a concurrent change are retried this many times.
+const DUMP_ATTEMPTS: usize = 3;
+
+/// Addresses over rtnetlink, in the network namespace this was created in.
+pub struct NetlinkBackend {
+    socket: Socket,
+    sequence: u32,
+}
+
+/// Why a request failed.
+#[derive(Debug)]
+enum Failure {
+    /// The kernel answered with this errno.
+    Kernel(Errno),
+    /// A dump was interrupted by a concurrent change and should be asked for again.
+    Interrupted,
+    /// The socket failed, the kernel did not answer in time, or the answer did not parse.
+    Local(anyhow::Error),
+}
+
+impl Failure {
+    /// What the caller of `request` `what` on `ifname` should see.
+    fn into_addr_error(self, what: &str, ifname: &str) -> AddrError {
+        match self {
+            Failure::Kernel(Errno::EPERM | Errno::EACCES) => AddrError::PermissionDenied,
+            Failure::Kernel(Errno::ENODEV) => AddrError::NoSuchInterface(ifname.to_owned()),
+            Failure::Kernel(errno) => AddrError::Other(anyhow!("{what}: {errno}")),
+            Failure::Interrupted => AddrError::Other(anyhow!("{what}: dump interrupted by concurrent changes")),
+            Failure::Local(err) => AddrError::Other(err.context(what.to_owned())),
+        }
+    }
+}
+
+/// One message of the kernel's answer, unparsed.
+struct Reply {
+    kind: u16,
+    payload: Vec<u8>,
+}
+
+impl NetlinkDeserializable for Reply {
+    type Error = std::convert::Infallible;
+
+    fn deserialize(header: &NetlinkHeader, payload: &[u8]) -> Result<Self, Self::Error> {
+        Ok(Reply { kind: header.message_type, payload: payload.to_vec() })
+    }
+}
+
+impl NetlinkBackend {
+    /// Open the socket, in the caller's network namespace.
+    pub fn new() -> Result<Self, AddrError> {
+        let socket = Socket::new(NETLINK_ROUTE)
+            .map_err(|err| AddrError::Other(anyhow!(err).context("failed to open a NETLINK_ROUTE socket")))?;
+        Ok(NetlinkBackend { socket, sequence: 0 })
+    }
+
+    /// Send `message` with `flags` (besides `NLM_F_REQUEST`) and collect the answer up to the
+    /// `NLMSG_DONE` that ends a dump or the `NLMSG_ERROR` that acknowledges (or refuses) anything
+    /// else; requests other than dumps must therefore ask for `NLM_F_ACK`.
+    fn request(&mut self, message: RouteNetlinkMessage, flags: u16) -> Result<Vec<Reply>, Failure> {
+        self.sequence = self.sequence.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | flags;
+        header.sequence_number = self.sequence;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+        packet.finalize();
+        let mut bytes = vec![0; packet.buffer_len()];
+        packet.serialize(&mut bytes);
+        let kernel = SocketAddr::new(0, 0);
+        while let Err(err) = self.socket.send_to(&bytes, &kernel, 0) {
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Failure::Local(anyhow!(err).context("failed to send to the kernel")));
+            }
+        }
+
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        let mut replies = Vec::new();
+        let mut interrupted = false;
+        loop {
+            for reply in split(&self.receive(deadline)?)? {
+                // Anything else answers an earlier request that timed out.
+                if reply.header.sequence_number != self.sequence {
+                    continue;
+                }
+                interrupted |= reply.header.flags & NLM_F_DUMP_INTR != 0;
+                match reply.payload {
+                    NetlinkPayload::InnerMessage(reply) => replies.push(reply),
+                    NetlinkPayload::Error(err) => {
+                        return match err.code {
+                            None => Ok(replies),
+                            Some(code) => Err(Failure::Kernel(Errno::from_raw(-code.get()))),
+                        };
+                    }
+                    NetlinkPayload::Done(done) if done.code < 0 => {
+                        return Err(Failure::Kernel(Errno::from_raw(-done.code)));
+                    }
+                    NetlinkPayload::Done(_) if interrupted => return Err(Failure::Interrupted),
+                    NetlinkPayload::Done(_) => return Ok(replies),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// One datagram, waiting until `deadline` at most.
+    fn receive(&self, deadline: Instant) -> Result<Vec<u8>, Failure> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failure::Local(anyhow!("no answer from the kernel within {REPLY_TIMEOUT:?}")));
+            }
+            let mut fds = [PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)];
+            // Round up, so that we never spin on a timeout of 0 ms.
+            let timeout = PollTimeout::try_from(left + Duration::from_millis(1)).unwrap_or(PollTimeout::MAX);
+            match poll(&mut fds, timeout) {
+                Ok(0) | Err(Errno::EINTR) => continue,
+                Ok(_) => {}
+                Err(errno) => return Err(Failure::Local(anyhow!(errno).context("failed to poll the netlink socket"))),
+            }
+            match self.socket.recv_from_full() {
+                // Port 0 is the kernel; anything else is not an answer.
+                Ok((datagram, from)) if from.port_number() == 0 => return Ok(datagram),
+                Ok(_) => continue,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(Failure::Local(anyhow!(err).context("failed to receive from the kernel"))),
+            }
+        }
+    }
+
+    /// The index of the interface named `ifname`.
+    fn ifindex(&mut self, ifname: &str) -> Result<u32, AddrError> {
+        let missing = || AddrError::NoSuchInterface(ifname.to_owned());
+        if ifname.is_empty() || ifname.len() > MAX_IFNAME_LEN {
+            return Err(missing());
+        }
+        let mut message = LinkMessage::default();
+        message.attributes.push(LinkAttribute::IfName(ifname.to_owned()));
+        let replies = self
+            .request(RouteNetlinkMessage::GetLink(message), NLM_F_ACK)
+            .map_err(|failure| failure.into_addr_error("RTM_GETLINK", ifname))?;
+        replies
+            .iter()
+            .filter(|reply| reply.kind == RTM_NEWLINK)
+            .find_map(|reply| LinkHeader::parse(&reply.payload).ok())
+            .map(|header| header.index)
+            .ok_or_else(missing)
+    }
+}
+
+/// The netlink messages in one datagram.
+fn split(datagram: &[u8]) -> Result<Vec<NetlinkMessage<Reply>>, Failure> {
+    let mut messages = Vec::new();
+    let mut rest = datagram;
+    while !rest.is_empty() {
+        let message = NetlinkMessage::<Reply>::deserialize(rest)
+            .map_err(|err| Failure::Local(anyhow!("failed to parse the kernel's answer: {err}")))?;
+        // Messages start on 4-byte boundaries; the length (at least a header) excludes the padding.
+        let len = (message.header.length as usize).next_multiple_of(4);
+        rest = rest.get(len..).unwrap_or_default();
+        messages.push(message);
+    }
+    Ok(messages)
+}
+
+/// The interface index and address of an `RTM_NEWADDR` message. Attributes that do not parse
+/// are skipped; a message without an address is `None`.
+fn parse_address(payload: &[u8]) -> Option<(u32, IfAddr)> {
+    let header = AddressHeader::parse(payload).ok()?;
+    let (mut address, mut local, mut label) = (None, None, None);
+    for nla in NlasIterator::new(payload.get(IFADDRMSG_LEN..)?) {
+        match nla.ok().and_then(|nla| AddressAttribute::parse(&nla).ok()) {
+            Some(AddressAttribute::Address(ip)) => address = Some(ip),
+            Some(AddressAttribute::Local(ip)) => local = Some(ip),
+            Some(AddressAttribute::Label(text)) => label = Some(text),
+            _ => {}
+        }
+    }
+    // As `ip address` does: IFA_LOCAL is our end; IFA_ADDRESS is the peer when both are given.
+    let ip = local.or(address)?;
+    Some((header.index, IfAddr { ip, prefix_len: header.prefix_len, label }))
+}
+
+/// An address message for the host address `ip` on interface `index`: `/32` with `IFA_LOCAL`
+/// and `IFA_ADDRESS`, or `/128` with `IFA_ADDRESS`. Global scope: the address is announced.
+fn host_address(ip: IpAddr, index: u32) -> AddressMessage {
+    let mut message = AddressMessage::default();
+    message.header.index = index;
+    message.header.scope = AddressScope::Universe;
+    match ip {
+        IpAddr::V4(_) => {
+            message.header.family = AddressFamily::Inet;
+            message.header.prefix_len = 32;
+            message.attributes.push(AddressAttribute::Local(ip));
+        }
+        IpAddr::V6(_) => {
+            message.header.family = AddressFamily::Inet6;
+            message.header.prefix_len = 128;
+        }
+    }
+    message.attributes.push(AddressAttribute::Address(ip));
+    message
+}
+
+impl AddressBackend for NetlinkBackend {
+    fn list(&mut self, ifname: &str) -> Result<Vec<IfAddr>, AddrError> {
+        let index = self.ifindex(ifname)?;
+        let mut attempt = 1;
+        let replies = loop {
+            // Family AF_UNSPEC: both families. The kernel ignores the index unless strict
+            // checking is on, so we filter ourselves.
+            let message = RouteNetlinkMessage::GetAddress(AddressMessage::default());
+            match self.request(message, NLM_F_DUMP) {
+                Err(Failure::Interrupted) if attempt < DUMP_ATTEMPTS => attempt += 1,
+                result => break result.map_err(|failure| failure.into_addr_error("RTM_GETADDR", ifname))?,
+            }
+        };
+        Ok(replies
+            .iter()
+            .filter(|reply| reply.kind == RTM_NEWADDR)
+            .filter_map(|reply| parse_address(&reply.payload))
+            .filter(|(on, _)| *on == index)
+            .map(|(_, addr)| addr)
+            .collect())
+    }
+
+    fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError> {
+        let index = self.ifindex(ifname)?;
+        let mut message = host_address(ip, index);
+        match (ip, label) {
+            (IpAddr::V4(_), Some(label)) => message.attributes.push(AddressAttribute::Label(label.to_owned())),
+            (IpAddr::V4(_), None) => {}
+            // Usable at once: no duplicate address detection, never "tentative".
+            (IpAddr::V6(_), _) => message.header.flags = AddressHeaderFlags::Nodad,
+        }
+        match self.request(RouteNetlinkMessage::NewAddress(message), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) {
+            Ok(_) => Ok(Added::Added),
+            Err(Failure::Kernel(Errno::EEXIST)) => Ok(Added::AlreadyPresent),
+            // Not a missing privilege (that is EPERM) but `disable_ipv6` on the interface.
+            Err(Failure::Kernel(Errno::EACCES)) if ip.is_ipv6() => {
+                Err(AddrError::Other(anyhow!("RTM_NEWADDR: IPv6 is disabled on {ifname} (EACCES)")))
+            }
+            Err(failure) => Err(failure.into_addr_error("RTM_NEWADDR", ifname)),
+        }
+    }
+
+    fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
+        let index = self.ifindex(ifname)?;
+        match self.request(RouteNetlinkMessage::DelAddress(host_address(ip, index)), NLM_F_ACK) {
+            Ok(_) | Err(Failure::Kernel(Errno::EADDRNOTAVAIL | Errno::ENOENT | Errno::ESRCH)) => Ok(()),
+            Err(failure) => Err(failure.into_addr_error("RTM_DELADDR", ifname)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! These run the real backend in network namespaces of their own. A namespace belongs to a
+    //! thread, and entering one takes `unshare(2)`, which nix offers only behind its `sched`
+    //! feature; so `in_fresh_netns` re-runs this test binary, for the one test, under
+    //! `unshare --net`, and the test's body runs there.
+
+    use super::*;
+    use netlink_packet_route::link::LinkFlags;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::process::Command;
+
+    /// Set in the copy of the test binary that runs inside the new namespace.
+    const INSIDE: &str = "EXABGP_HEALTHCHECK_TEST_IN_NETNS";
+
+    /// Run `body` with a backend in a network namespace of its own, where `lo` is down and has
+    /// no address. `name` is the calling test's name in this module.
+    fn in_fresh_netns(name: &str, body: impl FnOnce(&mut NetlinkBackend)) {
+        in_fresh_netns_as(name, &[], body);
+    }
+
+    /// Like `in_fresh_netns`, run by `setpriv` with `setpriv_args` (to drop privileges) once
+    /// the namespace exists.
+    fn in_fresh_netns_as(name: &str, setpriv_args: &[&str], body: impl FnOnce(&mut NetlinkBackend)) {
+        if std::env::var_os(INSIDE).is_some() {
+            body(&mut NetlinkBackend::new().expect("failed to open a netlink socket"));
+            return;
+        }
+        let module = module_path!().split_once("::").map_or(module_path!(), |(_, path)| path);
+        let test = format!("{module}::{name}");
+        let mut command = Command::new("unshare");
+        command.arg("--net");
+        if !setpriv_args.is_empty() {
+            command.arg("setpriv").args(setpriv_args);
+        }
+        let exe = std::env::current_exe().expect("no path to the test binary");
+        let run = command.arg(exe).args([test.as_str(), "--exact"]).env(INSIDE, "1").output();
+        let output = match run {
+            Ok(output) => output,
+            Err(err) => return println!("SKIP {name}: cannot run unshare: {err}"),
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("unshare failed: Operation not permitted") || stderr.contains("failed to execute setpriv") {
+            return println!("SKIP {name}: {}", stderr.trim());
+        }
+        // "1 passed" also proves that the filter found the test.
+        assert!(
+            output.status.success() && stdout.contains("test result: ok. 1 passed"),
+            "{test} failed in its network namespace ({}):\n{stdout}\n{stderr}",
+            output.status
+        );
+    }
+
+    /// Bring `ifname` up, as a host's `lo` is (that is when the kernel gives it 127.0.0.1 and ::1).
+    fn bring_up(backend: &mut NetlinkBackend, ifname: &str) {
+        let mut message = LinkMessage::default();
+        message.header.index = backend.ifindex(ifname).unwrap();
+        message.header.flags = LinkFlags::Up;
+        message.header.change_mask = LinkFlags::Up;
+        backend.request(RouteNetlinkMessage::SetLink(message), NLM_F_ACK).unwrap();
+    }
+
+    /// `ip -o address show dev IFNAME`, for what our own list does not show (scope, flags).
+    fn ip_address_show(ifname: &str) -> String {
+        let output = Command::new("ip").args(["-o", "address", "show", "dev", ifname]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn addr(ip: &str, prefix_len: u8, label: Option<&str>) -> IfAddr {
+        IfAddr { ip: ip.parse().unwrap(), prefix_len, label: label.map(str::to_owned) }
+    }
+
+    const V4: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
+    const V6: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10));
+
+    #[test]
+    fn lo_once_up_lists_the_loopback_addresses() {
+        in_fresh_netns("lo_once_up_lists_the_loopback_addresses", |backend| {
+            assert_eq!(backend.list("lo").unwrap(), []);
+            bring_up(backend, "lo");
+            let listed = backend.list("lo").unwrap();
+            assert!(listed.contains(&addr("127.0.0.1", 8, Some("lo"))), "{listed:?}");
+            assert!(listed.contains(&addr("::1", 128, None)), "{listed:?}");
+            assert_eq!(listed.len(), 2, "{listed:?}");
+        });
+    }
+
+    #[test]
+    fn adds_lists_and_removes_host_addresses() {
+        in_fresh_netns("adds_lists_and_removes_host_addresses", |backend| {
+            bring_up(backend, "lo");
+            assert_eq!(backend.add(V4, "lo", Some("lo:web")).unwrap(), Added::Added);
+            assert!(backend.list("lo").unwrap().contains(&addr("192.0.2.10", 32, Some("lo:web"))));
+            assert_eq!(backend.add(V4, "lo", Some("lo:web")).unwrap(), Added::AlreadyPresent);
+            assert_eq!(backend.add(V4, "lo", None).unwrap(), Added::AlreadyPresent);
+
+            // The label is IPv4's only; IPv6 ignores it.
+            assert_eq!(backend.add(V6, "lo", Some("lo:web")).unwrap(), Added::Added);
+            assert!(backend.list("lo").unwrap().contains(&addr("2001:db8::10", 128, None)));
+            assert_eq!(backend.add(V6, "lo", None).unwrap(), Added::AlreadyPresent);
+
+            // Global scope (announced, not host-only), and IPv6 without duplicate detection.
+            let shown = ip_address_show("lo");
+            assert!(shown.contains("inet 192.0.2.10/32 scope global lo:web"), "{shown}");
+            assert!(shown.contains("inet6 2001:db8::10/128 scope global nodad"), "{shown}");
+
+            backend.remove(V4, "lo").unwrap();
+            backend.remove(V6, "lo").unwrap();
+            let listed = backend.list("lo").unwrap();
+            assert!(!listed.iter().any(|a| a.ip == V4 || a.ip == V6), "{listed:?}");
+            assert!(listed.contains(&addr("127.0.0.1", 8, Some("lo"))), "{listed:?}");
+            assert!(listed.contains(&addr("::1", 128, None)), "{listed:?}");
+
+            backend.remove(V4, "lo").unwrap();
+            backend.remove(V6, "lo").unwrap();
+        });
+    }
+
+    #[test]
+    fn adds_to_a_lo_that_is_down() {
+        in_fresh_netns("adds_to_a_lo_that_is_down", |backend| {
+            assert_eq!(backend.add(V4, "lo", Some("lo:web")).unwrap(), Added::Added);
+            assert_eq!(backend.add(V6, "lo", None).unwrap(), Added::Added);
+            assert_eq!(
+                backend.list("lo").unwrap(),
+                [addr("192.0.2.10", 32, Some("lo:web")), addr("2001:db8::10", 128, None)]
+            );
+        });
+    }
+
+    #[test]
+    fn ipv6_disabled_is_not_a_permission_problem() {
+        in_fresh_netns("ipv6_disabled_is_not_a_permission_problem", |backend| {
+            std::fs::write("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "1").unwrap();
+            let err = backend.add(V6, "lo", None).unwrap_err();
+            assert_eq!(err.to_string(), "RTM_NEWADDR: IPv6 is disabled on lo (EACCES)");
+            assert_eq!(backend.add(V4, "lo", None).unwrap(), Added::Added);
+        });
+    }
+
+    #[test]
+    fn removes_only_the_host_address_not_a_wider_one() {
+        in_fresh_netns("removes_only_the_host_address_not_a_wider_one", |backend| {
+            let mut wider = host_address(V4, backend.ifindex("lo").unwrap());
+            wider.header.prefix_len = 24;
+            backend.request(RouteNetlinkMessage::NewAddress(wider), NLM_F_ACK | NLM_F_CREATE).unwrap();
+            backend.remove(V4, "lo").unwrap();
+            assert_eq!(backend.list("lo").unwrap(), [addr("192.0.2.10", 24, Some("lo"))]);
+        });
+    }
+
+    #[test]
+    fn a_missing_interface_is_no_such_interface() {
+        in_fresh_netns("a_missing_interface_is_no_such_interface", |backend| {
+            for name in ["nosuch0", "", "a-name-longer-than-ifnamsiz"] {
+                let is_missing = |err: AddrError| matches!(err, AddrError::NoSuchInterface(n) if n == name);
+                assert!(is_missing(backend.list(name).unwrap_err()), "list {name:?}");
+                assert!(is_missing(backend.add(V4, name, None).unwrap_err()), "add {name:?}");
+                assert!(is_missing(backend.add(V6, name, None).unwrap_err()), "add {name:?}");
+                assert!(is_missing(backend.remove(V4, name).unwrap_err()), "remove {name:?}");
+            }
+        });
+    }
+
+    /// What SIOCSIFADDR would do: 10.1.2.3 first as 10.1.2.3/8, making all of 10.0.0.0/8 local.
+    /// Every address notification the kernel sends while we add it must be the /32.
+    #[test]
+    fn an_ipv4_host_address_is_never_its_classful_network() {
+        in_fresh_netns("an_ipv4_host_address_is_never_its_classful_network", |backend| {
+            bring_up(backend, "lo");
+            let mut monitor = NetlinkBackend::new().unwrap();
+            monitor.socket.bind_auto().unwrap();
+            const RTNLGRP_IPV4_IFADDR: u32 = 5;
+            monitor.socket.add_membership(RTNLGRP_IPV4_IFADDR).unwrap();
+
+            let ip: IpAddr = "10.1.2.3".parse().unwrap();
+            assert_eq!(backend.add(ip, "lo", None).unwrap(), Added::Added);
+
+            let mut seen = Vec::new();
+            let until = Instant::now() + Duration::from_millis(200);
+            while let Ok(datagram) = monitor.receive(until) {
+                for message in split(&datagram).unwrap() {
+                    if let NetlinkPayload::InnerMessage(reply) = message.payload {
+                        seen.extend(parse_address(&reply.payload).map(|(_, a)| (reply.kind, a)));
+                    }
+                }
+            }
+            assert_eq!(seen, [(RTM_NEWADDR, addr("10.1.2.3", 32, Some("lo")))]);
+            let listed = backend.list("lo").unwrap();
+            let tens: Vec<_> =
+                listed.iter().filter(|a| matches!(a.ip, IpAddr::V4(v4) if v4.octets()[0] == 10)).collect();
+            assert_eq!(tens, [&addr("10.1.2.3", 32, Some("lo"))]);
+        });
+    }
+
+    /// As ExaBGP runs its processes by default: user nobody, no capability. The namespace is
+    /// there so that a failed privilege drop cannot touch the host's `lo`.
+    #[test]
+    fn without_cap_net_admin_changes_are_permission_denied() {
+        let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+        in_fresh_netns_as("without_cap_net_admin_changes_are_permission_denied", &nobody, |backend| {
+            assert_eq!(nix::unistd::geteuid().as_raw(), 65534);
+            assert!(matches!(backend.add(V4, "lo", None), Err(AddrError::PermissionDenied)));
+            assert!(matches!(backend.add(V6, "lo", None), Err(AddrError::PermissionDenied)));
+            assert!(matches!(backend.remove(V4, "lo"), Err(AddrError::PermissionDenied)));
+            assert_eq!(backend.list("lo").unwrap(), []);
+        });
+    }
+
+    #[test]
+    fn kernel_errors_map_to_the_callers_kinds() {
+        let kind = |errno| format!("{:?}", Failure::Kernel(errno).into_addr_error("RTM_NEWADDR", "lo"));
+        assert_eq!(kind(Errno::EPERM), "PermissionDenied");
+        assert_eq!(kind(Errno::EACCES), "PermissionDenied");
+        assert_eq!(kind(Errno::ENODEV), "NoSuchInterface(\"lo\")");
+        let other = Failure::Kernel(Errno::EINVAL).into_addr_error("RTM_NEWADDR", "lo");
+        assert_eq!(other.to_string(), "RTM_NEWADDR: EINVAL: Invalid argument");
+    }
+}
