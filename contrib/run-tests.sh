@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: installs what the tests need on a fresh Debian machine (as root) and
-# runs every test. Idempotent: what is already there is not installed again. CI runs this.
+# The one test command: installs what the tests need on a fresh Debian machine (as root, no
+# stdin needed) and runs every test. Idempotent and quick when everything is already there:
+# nothing is installed twice. CI runs this through .ci/run.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -8,30 +9,43 @@ root=$(pwd)
 
 say() { printf '\n=== %s\n' "$*"; }
 
+# The reference implementations the differential and end-to-end tests run, pinned.
+versions=(5.0.15 4.2.25)
+venvs_missing=()
+for version in "${versions[@]}"; do
+    "$root/target/exabgp-venv/$version/bin/python" -c 'import exabgp' >/dev/null 2>&1 ||
+        venvs_missing+=("$version")
+done
+
 say "system packages (iproute2, bird2, sudo)"
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+if [ "${#venvs_missing[@]}" -gt 0 ]; then
+    # Debian's python3 has no ensurepip (so no `python3 -m venv`) without python3-venv.
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    apt-get update -q </dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 else
     echo "all present"
 fi
 # bird2's package enables its own service on some systems; the tests start their own BIRDs.
 
-say "ExaBGP virtualenvs (pinned)"
-for version in 5.0.15 4.2.25; do
+say "ExaBGP virtualenvs (pinned: ${versions[*]})"
+for version in "${versions[@]}"; do
     venv="$root/target/exabgp-venv/$version"
     if "$venv/bin/python" -c 'import exabgp' >/dev/null 2>&1; then
         echo "exabgp $version: present"
     else
         rm -rf "$venv"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --disable-pip-version-check -q "exabgp==$version"
+        "$venv/bin/pip" install --disable-pip-version-check -q "exabgp==$version" </dev/null
+        "$venv/bin/python" -c 'import exabgp'
         echo "exabgp $version: installed"
     fi
 done
@@ -39,4 +53,8 @@ export EXABGP_VENV_5="$root/target/exabgp-venv/5.0.15"
 export EXABGP_VENV_4="$root/target/exabgp-venv/4.2.25"
 
 say "cargo test (every test: unit, integration, addresses, differential, end-to-end)"
-cargo test --all-targets --locked
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo not found: install a Rust toolchain (https://rustup.rs) first" >&2
+    exit 1
+fi
+cargo test --all-targets --locked --no-fail-fast

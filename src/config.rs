@@ -103,16 +103,16 @@ impl Config {
                     net.size()
                 ));
             }
-            if !nets.iter().any(|n: &ServiceNet| n.net == net) {
-                nets.push(ServiceNet { net, ifname: LOOPBACK.to_owned() });
-            }
+            // Repeats are kept, as the reference keeps them: each gets its own line and metric.
+            nets.push(ServiceNet { net, ifname: LOOPBACK.to_owned() });
         }
         for pair in &a.ip_ifnames {
             let (ip, ifname) = parse_ip_ifname(pair)?;
-            let Some(entry) = nets.iter_mut().find(|n| n.net == ip) else {
+            let mut named = nets.iter_mut().filter(|n| n.net == ip).peekable();
+            if named.peek().is_none() {
                 return fail(format!("--ip-ifname {pair}: {ip} is not given with --ip"));
-            };
-            entry.ifname = ifname;
+            }
+            named.for_each(|entry| entry.ifname = ifname.clone());
         }
         let total: u128 = nets.iter().map(|n| n.net.size()).sum();
         if total > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
