@@ -17,12 +17,14 @@ for version in "${versions[@]}"; do
         venvs_missing+=("$version")
 done
 
-say "system packages (iproute2, bird2, sudo)"
+say "system packages (iproute2, bird2, frr, sudo, faketime)"
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+command -v vtysh >/dev/null 2>&1 || missing+=(frr)
+command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 if [ "${#venvs_missing[@]}" -gt 0 ]; then
     # Debian's python3 has no ensurepip (so no `python3 -m venv`) without python3-venv.
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
@@ -34,7 +36,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
     echo "all present"
 fi
-# bird2's package enables its own service on some systems; the tests start their own BIRDs.
+# bird2's and frr's packages enable their own services on some systems; the tests start their
+# own BIRDs and only ask FRR's vtysh to check configuration files.
 
 say "ExaBGP virtualenvs (pinned: ${versions[*]})"
 for version in "${versions[@]}"; do

@@ -1,0 +1,225 @@
+//! The man page and the shell completions under `contrib/generated/` are generated from the
+//! clap definition (`exabgp_healthcheck::cli::Args`): this test renders them again and fails
+//! when the committed files differ. Regenerate with
+//! `UPDATE_GENERATED=1 cargo test --test generated`.
+//! They are committed, rather than built by a `build.rs`, so that packaging (`cargo deb`, a
+//! distribution's own build) only copies files and the installed package carries no generator.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
+use exabgp_healthcheck::cli::Args;
+use std::path::{Path, PathBuf};
+
+const NAME: &str = "exabgp-healthcheck";
+/// The man page's NAME line.
+const SUMMARY: &str = "announce a service address through ExaBGP while a health check passes";
+
+fn generated_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/generated")
+}
+
+/// Every generated file: its path under `contrib/generated/` and its content.
+fn generated() -> Vec<(&'static str, String)> {
+    let mut files = vec![("exabgp-healthcheck.1", man_page())];
+    for (path, shell) in [
+        ("completions/exabgp-healthcheck.bash", Shell::Bash),
+        ("completions/_exabgp-healthcheck", Shell::Zsh),
+        ("completions/exabgp-healthcheck.fish", Shell::Fish),
+    ] {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Args::command(), NAME, &mut out);
+        files.push((path, String::from_utf8(out).expect("completions are UTF-8")));
+    }
+    files
+}
+
+/// clap_mangen's page (name, synopsis, description, the options by heading, the after-help
+/// text, version) with the sections an operator looks for in a man page added before the
+/// version.
+fn man_page() -> String {
+    // NAME takes the one-line `about`, DESCRIPTION the long one: the help's paragraph goes to
+    // DESCRIPTION and NAME gets a line that fits `apropos`.
+    let cmd = Args::command();
+    let description = cmd.get_about().expect("an about text").clone();
+    let cmd = cmd.about(SUMMARY).long_about(description);
+    let man = clap_mangen::Man::new(cmd).manual("User Commands");
+    let mut page = Vec::new();
+    man.render(&mut page).expect("render the man page");
+    let page = String::from_utf8(page).expect("the man page is UTF-8");
+    // clap_mangen calls the after-help text EXTRA.
+    let page = page.replacen(".SH EXTRA\n", ".SH \"DURATIONS AND CONFIGURATION FILE\"\n", 1);
+    let extra = extra_sections().render();
+    let preamble = Roff::new().render();
+    let extra = extra.strip_prefix(&preamble).expect("roff preamble");
+    let at = page.find(".SH VERSION\n").expect("a VERSION section");
+    format!("{}{extra}{}", &page[..at], &page[at..])
+}
+
+fn section(roff: &mut Roff, title: &str) {
+    roff.control("SH", [title]);
+}
+
+fn paragraph(roff: &mut Roff, inlines: impl Into<Vec<Inline>>) {
+    roff.control("PP", []).text(inlines);
+}
+
+/// A tagged paragraph: `tag` in bold, then its text indented.
+fn item(roff: &mut Roff, tag: &str, text: &str) {
+    roff.control("TP", []).text([bold(tag)]).text([roman(text)]);
+}
+
+fn example(roff: &mut Roff, lines: &[&str]) {
+    roff.control("PP", []).control("RS", ["4"]).control("nf", []);
+    for line in lines {
+        roff.text([roman(*line)]);
+    }
+    roff.control("fi", []).control("RE", []);
+}
+
+fn extra_sections() -> Roff {
+    let mut roff = Roff::new();
+
+    section(&mut roff, "STATES");
+    paragraph(
+        &mut roff,
+        [roman(
+            "INIT at start-up. A passing check moves INIT or DOWN to RISING, and --rise passes in a row to UP; \
+             a failing check moves to FALLING, and --fall failures in a row to DOWN. While the --disable file \
+             exists the service is DISABLED; when it is gone, INIT again. UP, DOWN and DISABLED announce the \
+             service addresses at every check (only on changes with --debounce) with --up-metric, \
+             --down-metric and --disabled-metric as the MED of the first address, growing by --increase for \
+             each next one; with --withdraw-on-down, DOWN and DISABLED withdraw them instead. INIT, RISING and \
+             FALLING announce nothing. RISING and FALLING check every --fast-interval, the others every \
+             --interval, start to start. On SIGTERM every address is withdrawn.",
+        )],
+    );
+
+    section(&mut roff, "EXIT STATUS");
+    item(&mut roff, "0", "Stopped by SIGTERM or SIGINT, ExaBGP's shutdown or the end of its input, or --interval 0; with --once: healthy.");
+    item(
+        &mut roff,
+        "1",
+        "No service address (no --ip and none on lo: \"No IP found\"), or another start-up failure; with --once: \
+         unhealthy or disabled.",
+    );
+    item(&mut roff, "2", "A bad flag, configuration file line or combination of flags; nothing was changed.");
+    item(&mut roff, "70", "A bug: the withdraws were written, then the process exited.");
+
+    section(&mut roff, "SIGNALS");
+    item(&mut roff, "SIGTERM, SIGINT", "Withdraw every address, remove the addresses this process added, exit 0.");
+    item(&mut roff, "SIGUSR1", "Log the current state, counter and the number of checks run.");
+    item(&mut roff, "SIGHUP", "Logged and ignored: the configuration is read at start-up only.");
+
+    section(&mut roff, "EXAMPLES");
+    paragraph(&mut roff, [roman("In "), italic("exabgp.conf"), roman(":")]);
+    example(
+        &mut roff,
+        &[
+            "process watch-nginx {",
+            "    run /usr/bin/exabgp-healthcheck --name nginx --cmd \"curl -sf --max-time 2 http://127.0.0.1/\" --ip 37.72.160.20/32;",
+            "    encoder text;",
+            "}",
+            "neighbor 192.0.2.254 {",
+            "    router-id 192.0.2.10;",
+            "    local-address 192.0.2.10;",
+            "    local-as 64512;",
+            "    peer-as 64512;",
+            "    api { processes [ watch-nginx ]; }",
+            "}",
+        ],
+    );
+    paragraph(
+        &mut roff,
+        [roman("Test a health script by hand: run it once and show the verdict and the lines it would send:")],
+    );
+    example(&mut roff, &["exabgp-healthcheck --once --ip 192.0.2.1 --cmd /etc/exabgp/check-web.sh"]);
+    paragraph(
+        &mut roff,
+        [roman("Run the whole state machine on the real schedule, changing nothing, with each check explained:")],
+    );
+    example(
+        &mut roff,
+        &["exabgp-healthcheck --dry-run --no-syslog --interval 2 --ip 192.0.2.1 --cmd 'test ! -e /tmp/maintenance'"],
+    );
+
+    section(&mut roff, "FILES");
+    item(&mut roff, "/etc/exabgp/exabgp.conf", "ExaBGP's configuration, whose process stanzas run this program.");
+    item(
+        &mut roff,
+        "/usr/share/doc/exabgp-healthcheck/examples/",
+        "Complete exabgp.conf files with their health scripts, one directory per setup.",
+    );
+    item(
+        &mut roff,
+        "/usr/share/doc/exabgp-healthcheck/contrib/routers/",
+        "The routers' side of each example, for BIRD 2 and FRR, and notes for Juniper, Cisco and Arista.",
+    );
+    item(
+        &mut roff,
+        "/usr/share/doc/exabgp-healthcheck/contrib/systemd/exabgp.service.d/healthcheck.conf",
+        "A systemd drop-in for ExaBGP's unit that gives its processes CAP_NET_ADMIN, which adding the service \
+         addresses needs.",
+    );
+
+    section(&mut roff, "SEE ALSO");
+    paragraph(
+        &mut roff,
+        [
+            bold("exabgp"),
+            roman("(1), "),
+            bold("exabgp.conf"),
+            roman("(5), "),
+            bold("ip-address"),
+            roman("(8). The documentation in /usr/share/doc/exabgp-healthcheck/docs/: operating.md, state-machine.md, troubleshooting.md, compatibility.md, packaging.md."),
+        ],
+    );
+    roff
+}
+
+#[test]
+fn generated_files_match_the_cli() {
+    let update = std::env::var_os("UPDATE_GENERATED").is_some();
+    let mut stale = Vec::new();
+    for (path, wanted) in generated() {
+        let full = generated_dir().join(path);
+        let current = std::fs::read_to_string(&full).unwrap_or_default();
+        if current == wanted {
+            continue;
+        }
+        if update {
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(&full, wanted).unwrap_or_else(|e| panic!("write {}: {e}", full.display()));
+        } else {
+            stale.push(format!("contrib/generated/{path}"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "out of date (regenerate with UPDATE_GENERATED=1 cargo test --test generated): {}",
+        stale.join(", ")
+    );
+}
+
+#[test]
+fn the_man_page_documents_every_option() {
+    let page = man_page();
+    for arg in Args::command().get_arguments() {
+        if let Some(long) = arg.get_long() {
+            // roff escapes each dash of an option as \-.
+            let shown = format!("\\-\\-{}", long.replace('-', "\\-"));
+            assert!(page.contains(&shown), "the man page lacks --{long}");
+        }
+    }
+    for heading in ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "EXAMPLES", "SEE ALSO"] {
+        assert!(page.contains(&format!(".SH {heading}")) || page.contains(&format!(".SH \"{heading}\"")), "{heading}");
+    }
+}
+
+#[test]
+fn the_bash_completion_is_valid_bash() {
+    let (_, script) = generated().into_iter().find(|(p, _)| p.ends_with(".bash")).unwrap();
+    let out = std::process::Command::new("bash").args(["-n", "-c", &script]).output().expect("bash");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(script.contains("--withdraw-on-down") && script.contains("complete -F"), "{script}");
+}
