@@ -33,7 +33,8 @@ pub struct Spec {
     pub timeout: Option<Duration>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
-    /// Keep stdout and stderr (merged); otherwise they go to /dev/null.
+    /// Keep stdout and stderr (merged); otherwise they go to /dev/null. A captured command is
+    /// a check: once it has exited, the rest of its process group is killed.
     pub capture: bool,
 }
 
@@ -154,6 +155,12 @@ fn run(spec: &Spec, shared: &Shared) -> Outcome {
     let capture = reader.map(Capture::start);
 
     let status = wait(&mut child, pgid, spec.timeout);
+    if spec.capture && matches!(status, Waited::Exited(_)) {
+        // The check is judged on its own exit. Whatever it left in its process group goes
+        // now: a backgrounded child would hold the output pipe, or pile up at every check.
+        // (The group id cannot be reused while any member is alive.)
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
     shared.current.store(0, Ordering::SeqCst);
     let duration = started.elapsed();
     let status = match status {

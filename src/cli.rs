@@ -266,8 +266,17 @@ const TESTING: &str = "Testing a check (not in the reference)";
 pub struct UsageError(pub String);
 
 impl std::fmt::Display for UsageError {
+    /// One line whatever the user typed: control characters in a quoted value (a newline in
+    /// `--ip`) are shown escaped.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        for c in self.0.chars() {
+            if c.is_control() && c != '\t' {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -304,14 +304,18 @@ fn attribute(flag: &str, value: Option<String>) -> Result<Option<String>, UsageE
 }
 
 fn no_control_but_tab(flag: &str, text: &str) -> Result<(), UsageError> {
-    match text.chars().find(|&c| c != '\t' && (c.is_control() || c == '\u{2028}' || c == '\u{2029}')) {
-        Some(c) => Err(UsageError(format!("{flag} {text:?}: contains the control character {c:?}"))),
-        None => Ok(()),
-    }
+    refuse_breaks(flag, text, |c| c != '\t')
 }
 
 fn no_control(flag: &str, text: &str) -> Result<(), UsageError> {
-    match text.chars().find(|c| c.is_control()) {
+    refuse_breaks(flag, text, |_| true)
+}
+
+/// Refuse control characters (those `refused` says yes to) and the Unicode line and
+/// paragraph separators: anything a reader of our lines or logs could take for a line break.
+fn refuse_breaks(flag: &str, text: &str, refused: impl Fn(char) -> bool) -> Result<(), UsageError> {
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    match text.chars().find(|&c| breaks(c) && refused(c)) {
         Some(c) => Err(UsageError(format!("{flag} {text:?}: contains the control character {c:?}"))),
         None => Ok(()),
     }
@@ -461,6 +465,9 @@ mod tests {
             (&["--community", "65000:1\nannounce route 0.0.0.0/0 next-hop self"], "--community"),
             (&["--as-path", "1\r2"], "--as-path"),
             (&["--large-community", "1:1:1\u{0}"], "--large-community"),
+            (&["--name", "web\u{2028}announce route 0.0.0.0/0 next-hop self"], "--name"),
+            (&["--name", "web\u{85}x"], "--name"),
+            (&["--as-path", "1\u{2029}2"], "--as-path"),
             (&["--label", "averyveryverylonglabel"], "--label"),
             (&["--label", "has space"], "--label"),
             (&["--user", "no-such-user-here"], "--user no-such-user-here"),

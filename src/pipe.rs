@@ -5,7 +5,9 @@
 use crate::reply::{self, Reply};
 use crate::run::Event;
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 enum Message {
@@ -17,6 +19,9 @@ enum Message {
 /// The stdout side.
 pub struct Writer {
     tx: Sender<Message>,
+    /// Lines queued and not yet written (or dropped): more than zero at the next check means
+    /// ExaBGP stopped reading and the pipe is full.
+    backlog: Arc<AtomicUsize>,
 }
 
 impl Writer {
@@ -24,6 +29,8 @@ impl Writer {
     /// [`Event::StdoutClosed`] and every later line is dropped.
     pub fn start(mut out: impl Write + Send + 'static, events: Sender<Event>) -> Writer {
         let (tx, rx) = mpsc::channel::<Message>();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let pending = Arc::clone(&backlog);
         let spawned = std::thread::Builder::new().name("stdout".into()).spawn(move || {
             let mut broken = false;
             for message in rx {
@@ -34,8 +41,11 @@ impl Writer {
                             broken = true;
                             let _ = events.send(Event::StdoutClosed(err.to_string()));
                         }
+                        pending.fetch_sub(1, Ordering::SeqCst);
                     }
-                    Message::Line(_) => {}
+                    Message::Line(_) => {
+                        pending.fetch_sub(1, Ordering::SeqCst);
+                    }
                     Message::Flush(done) => {
                         let _ = done.send(());
                     }
@@ -45,12 +55,20 @@ impl Writer {
         if let Err(err) = spawned {
             log::error!("failed to start the stdout thread: {err}");
         }
-        Writer { tx }
+        Writer { tx, backlog }
     }
 
     /// Queue one line (without its newline).
     pub fn send(&self, line: String) {
-        let _ = self.tx.send(Message::Line(line));
+        self.backlog.fetch_add(1, Ordering::SeqCst);
+        if self.tx.send(Message::Line(line)).is_err() {
+            self.backlog.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// How many queued lines are not written yet.
+    pub fn backlog(&self) -> usize {
+        self.backlog.load(Ordering::SeqCst)
     }
 
     /// Wait until every queued line is written, at most `limit`. False if time ran out (for

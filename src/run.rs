@@ -174,7 +174,10 @@ impl Runner {
         }
         let runner =
             Runner { cfg, tx, rx, stop, writer, routes, addresses, acks, machine: Machine::START, jobs: 0, checks: 0 };
-        if let Err(err) = sys::drop_privileges(runner.cfg.user.as_ref(), runner.cfg.group.as_ref()) {
+        // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
+        // keep CAP_NET_ADMIN for that, unless sudo does the work.
+        let keep_net_admin = runner.cfg.manages_addresses() && !runner.cfg.sudo;
+        if let Err(err) = sys::drop_privileges(runner.cfg.user.as_ref(), runner.cfg.group.as_ref(), keep_net_admin) {
             let mut runner = runner;
             runner.shutdown(&Stop::Exit("privileges could not be dropped".into()));
             return Err(err);
@@ -246,8 +249,13 @@ impl Runner {
                 }
             }
         }
-        if !self.cfg.debounce || self.machine.state != before {
+        let changed = self.machine.state != before;
+        if changed || (!self.cfg.debounce && self.writer.backlog() == 0) {
             self.announce(self.machine.state);
+        } else if !self.cfg.debounce {
+            // ExaBGP has not read our last lines (the pipe is full): queueing the same state
+            // again would only grow memory. A change of state is always queued.
+            log::debug!("ExaBGP is not reading: {} lines still queued, refresh skipped", self.writer.backlog());
         }
         self.retry_addresses();
         Ok(())

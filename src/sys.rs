@@ -1,5 +1,6 @@
 //! Operating-system chores at the edges: the pid file, dropping privileges, what kind of file
-//! our stdin is, and the panic hook that still withdraws our routes. No `unsafe` here either.
+//! our stdin is, and the panic hook that still withdraws our routes. No `unsafe` here either
+//! (capabilities go through the `caps` crate).
 
 use anyhow::{bail, Context};
 use std::io::Write;
@@ -44,7 +45,18 @@ pub fn remove_pid_file(path: &Path) {
 /// Switch to `group` and `user` for good (real, effective and saved ids; supplementary
 /// groups reset). With a user and no group, the user's own group is taken: keeping root's
 /// group would leave root privileges behind.
-pub fn drop_privileges(user: Option<&nix::unistd::User>, group: Option<&nix::unistd::Group>) -> anyhow::Result<()> {
+///
+/// With `keep_net_admin` (the run still adds or removes addresses after start-up: the ones it
+/// could not add yet, `--dynamic-ip-setup`, the ones it added at exit) and a switch from root
+/// to another user, CAP_NET_ADMIN alone survives in the permitted and effective sets of the
+/// main thread, which does the address work; every other capability is gone, nothing is
+/// inheritable or ambient, so checks and hooks run with none. Without it (or when we never
+/// held CAP_NET_ADMIN) nothing survives. Any failure is an error at start-up, never later.
+pub fn drop_privileges(
+    user: Option<&nix::unistd::User>,
+    group: Option<&nix::unistd::Group>,
+    keep_net_admin: bool,
+) -> anyhow::Result<()> {
     use nix::unistd::{setgroups, setresgid, setresuid};
     let gid = group.map(|g| g.gid).or(user.map(|u| u.gid));
     if let Some(gid) = gid {
@@ -54,14 +66,45 @@ pub fn drop_privileges(user: Option<&nix::unistd::User>, group: Option<&nix::uni
         }
         setresgid(gid, gid, gid).with_context(|| format!("failed to switch to group {gid}"))?;
     }
-    if let Some(user) = user {
-        log::debug!("Dropping privileges to user {}/{}", user.name, user.uid);
-        setresuid(user.uid, user.uid, user.uid).with_context(|| format!("failed to switch to user {}", user.name))?;
-        if user.uid.is_root() {
-            return Ok(());
-        }
-        if nix::unistd::setresuid(0.into(), 0.into(), 0.into()).is_ok() {
-            bail!("still able to regain root after switching to user {}", user.name);
+    let Some(user) = user else { return Ok(()) };
+    let keep = keep_net_admin
+        && !user.uid.is_root()
+        && caps::has_cap(None, caps::CapSet::Permitted, caps::Capability::CAP_NET_ADMIN).unwrap_or(false);
+    if keep {
+        // Per thread: only this (the main) thread keeps its permitted set across setresuid;
+        // glibc switches the other threads too, and they lose everything.
+        nix::sys::prctl::set_keepcaps(true).context("failed to keep CAP_NET_ADMIN (PR_SET_KEEPCAPS)")?;
+    }
+    log::debug!("Dropping privileges to user {}/{}", user.name, user.uid);
+    setresuid(user.uid, user.uid, user.uid).with_context(|| format!("failed to switch to user {}", user.name))?;
+    if user.uid.is_root() {
+        return Ok(());
+    }
+    if keep {
+        keep_only_net_admin().context("failed to keep CAP_NET_ADMIN alone after switching user")?;
+        log::debug!("kept CAP_NET_ADMIN (only) to change the service addresses as user {}", user.name);
+    }
+    if nix::unistd::setresuid(0.into(), 0.into(), 0.into()).is_ok() {
+        bail!("still able to regain root after switching to user {}", user.name);
+    }
+    Ok(())
+}
+
+/// Reduce this thread's capabilities to CAP_NET_ADMIN, permitted and effective; clear the
+/// inheritable and ambient sets and the keep-capabilities flag.
+fn keep_only_net_admin() -> anyhow::Result<()> {
+    use caps::{CapSet, Capability, CapsHashSet};
+    let only: CapsHashSet = [Capability::CAP_NET_ADMIN].into_iter().collect();
+    caps::set(None, CapSet::Permitted, &only).context("failed to set the permitted capabilities")?;
+    caps::set(None, CapSet::Effective, &only).context("failed to set the effective capabilities")?;
+    caps::clear(None, CapSet::Inheritable).context("failed to clear the inheritable capabilities")?;
+    // Ambient capabilities need kernel 4.3; none is the default anyway.
+    let _ = caps::clear(None, CapSet::Ambient);
+    nix::sys::prctl::set_keepcaps(false).context("failed to reset PR_SET_KEEPCAPS")?;
+    for set in [CapSet::Permitted, CapSet::Effective] {
+        let held = caps::read(None, set).context("failed to read the capabilities back")?;
+        if held != only {
+            bail!("capabilities {set:?} are {held:?}, expected CAP_NET_ADMIN only");
         }
     }
     Ok(())
