@@ -930,9 +930,8 @@ fn a_soak_of_many_checks_leaks_no_descriptor_thread_zombie_or_memory() {
 // ---------------------------------------------------------------------------------------------
 // Bad input.
 
-/// Run the binary in `ns` to its end with stdin from /dev/null: (status, stdout, stderr).
-/// Run the binary to its end, at most `LIMIT`: one that does not refuse its input is killed
-/// (by PID) and shows as no exit status.
+/// Run the binary in `ns` to its end, stdin from /dev/null, at most `LIMIT`: (status, stdout,
+/// stderr). One that does not refuse its input is killed (by PID) and shows as no status.
 fn refused(ns: &Netns, argv: &[&str]) -> (Option<i32>, String, String) {
     let dir = Scratch::new("refused");
     let (out, err) = (dir.file("stdout"), dir.file("stderr"));
