@@ -8,6 +8,7 @@ use crate::net::{DisplayIp, Net};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// One host address and the interface it belongs on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,6 +53,48 @@ pub enum Removal {
     Exit,
     /// `--dynamic-ip-setup` and the service is down or disabled: all of them.
     Dynamic,
+}
+
+/// Opens a fresh backend of the kind the run uses.
+pub type OpenBackend = fn() -> Result<Box<dyn AddressBackend + Send>, AddrError>;
+
+/// What the panic hook needs to remove the addresses we added: how to open a backend of our
+/// kind (the running one may be mid-operation in the panicking thread) and what we own.
+struct AfterPanic {
+    open: Option<OpenBackend>,
+    owned: Vec<Host>,
+}
+
+static AFTER_PANIC: Mutex<AfterPanic> = Mutex::new(AfterPanic { open: None, owned: Vec::new() });
+
+/// Say how to reach the addresses should we panic (the run's backend kind).
+pub fn prepare_for_panic(open: OpenBackend) {
+    if let Ok(mut after) = AFTER_PANIC.lock() {
+        after.open = Some(open);
+    }
+}
+
+/// From the panic hook: remove the addresses this run added, over a new backend. Best effort
+/// and never blocking on a lock (the panic may have happened while holding it); reports what
+/// it did on stderr, as the logger may be unusable.
+pub fn remove_after_panic() {
+    let Ok(after) = AFTER_PANIC.try_lock() else { return };
+    let (Some(open), false) = (after.open, after.owned.is_empty()) else { return };
+    let mut backend = match open() {
+        Ok(backend) => backend,
+        Err(err) => {
+            eprintln!("CRITICAL[healthcheck] cannot remove the service addresses we added: {err}");
+            return;
+        }
+    };
+    for host in &after.owned {
+        match backend.remove(host.ip, &host.ifname) {
+            Ok(()) => eprintln!("CRITICAL[healthcheck] removed {} from {}", Net::host(host.ip), host.ifname),
+            Err(err) => {
+                eprintln!("CRITICAL[healthcheck] failed to remove {} from {}: {err}", Net::host(host.ip), host.ifname)
+            }
+        }
+    }
 }
 
 /// The addresses this run looks after.
@@ -171,6 +214,7 @@ impl Addresses {
         }
         if added > 0 {
             log::info!("added {added} service address(es)");
+            self.publish_owned();
         }
         if failed.is_empty() {
             if self.failures > 0 {
@@ -232,6 +276,14 @@ impl Addresses {
                 }
                 Err(err) => log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip)),
             }
+        }
+        self.publish_owned();
+    }
+
+    /// Tell the panic hook which addresses are ours now.
+    fn publish_owned(&self) {
+        if let Ok(mut after) = AFTER_PANIC.lock() {
+            after.owned = self.owned.iter().cloned().collect();
         }
     }
 

@@ -2,7 +2,7 @@
 //! results, ExaBGP's replies, signals, closed pipes). It waits with a deadline, so a signal or
 //! ExaBGP's exit is handled at once, even in the middle of a check.
 
-use crate::addr::{AddressBackend, NetlinkBackend, SudoBackend};
+use crate::addr::{AddrError, AddressBackend, NetlinkBackend, SudoBackend};
 use crate::addresses::{self, Addresses, Removal};
 use crate::api;
 use crate::check::{Job, Outcome, Spec, Status};
@@ -64,11 +64,20 @@ pub fn routes(nets: &[Net], deaggregate: bool, start_ip: i64) -> Vec<Net> {
 
 /// The address backend the configuration asks for.
 pub fn backend(cfg: &Config) -> anyhow::Result<Box<dyn AddressBackend + Send>> {
+    addresses::prepare_for_panic(if cfg.sudo { open_sudo } else { open_netlink });
     Ok(if cfg.sudo {
         Box::new(SudoBackend::new().context("failed to open a netlink socket")?)
     } else {
         Box::new(NetlinkBackend::new().context("failed to open a netlink socket")?)
     })
+}
+
+fn open_sudo() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+    Ok(Box::new(SudoBackend::new()?))
+}
+
+fn open_netlink() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+    Ok(Box::new(NetlinkBackend::new()?))
 }
 
 /// The networks to advertise: `--ip`, or those found on `lo`.

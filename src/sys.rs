@@ -140,7 +140,8 @@ pub fn set_last_words(lines: &[String]) {
 }
 
 /// On a panic (a bug) in any thread: write the withdraws straight to stdout so ExaBGP does not
-/// keep announcing a service nobody checks any more, report, and exit with [`crate::exit::BUG`].
+/// keep announcing a service nobody checks any more, remove the addresses we added, report, and
+/// exit with [`crate::exit::BUG`].
 pub fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -149,7 +150,11 @@ pub fn install_panic_hook() {
             let _ = nix::unistd::write(stdout.as_fd(), &words);
         }
         default(info);
-        eprintln!("CRITICAL[healthcheck] internal error: routes withdrawn, exiting; please report this bug");
+        crate::addresses::remove_after_panic();
+        eprintln!(
+            "CRITICAL[healthcheck] internal error: routes withdrawn, addresses we added removed, exiting; \
+             please report this bug"
+        );
         std::process::exit(crate::exit::BUG);
     }));
 }
