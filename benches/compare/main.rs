@@ -1,0 +1,387 @@
+//! Side-by-side benchmarks of exabgp-healthcheck and the reference, ExaBGP 5.0.15's
+//! `python3 -m exabgp healthcheck`, on the same workloads in the same run, alternating
+//! ours / reference so that drift on a shared machine hits both. It reports medians (and
+//! percentiles where one run gives many samples) and the ratio ours / reference; it asserts
+//! nothing. docs/performance.md shows a run and says how to reproduce it.
+//!
+//! `cargo bench --bench compare` runs everything (about 15 minutes on 2 cores; needs root,
+//! `ip`, BIRD 2 and network namespaces for workloads 6 and 7). Environment:
+//! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
+//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover`: a subset;
+//! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
+//! - `EXABGP_VENV_5`: the virtualenv of exabgp==5.0.15 (else `target/exabgp-venv/5.0.15`,
+//!   created when missing).
+//!
+//! Results go to `target/bench/results.json`, and the charts to `docs/perf/*.svg`.
+//! Without `--bench` (as `cargo test --all-targets` runs it) it only says it was skipped.
+
+mod local;
+mod network;
+mod procs;
+mod stats;
+mod svg;
+
+use procs::{Kind, Programs};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const REFERENCE_VERSION: &str = "5.0.15";
+
+/// Samples of one measure for one program.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    pub values: Vec<f64>,
+}
+
+impl Sample {
+    pub fn one(value: f64) -> Sample {
+        Sample { values: vec![value] }
+    }
+
+    fn extend(&mut self, other: Sample) {
+        self.values.extend(other.values);
+    }
+}
+
+/// One row of the table.
+struct Row {
+    workload: String,
+    unit: &'static str,
+    ours: f64,
+    reference: f64,
+    runs: String,
+    target: &'static str,
+}
+
+struct Settings {
+    quick: bool,
+    runs: usize,
+    only: Option<Vec<String>>,
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        let quick = std::env::var("EHC_BENCH_QUICK").is_ok_and(|v| v == "1");
+        let runs =
+            std::env::var("EHC_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(if quick { 3 } else { 9 });
+        let only = std::env::var("EHC_BENCH_ONLY").ok().map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+        Settings { quick, runs, only }
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|list| list.iter().any(|n| n == name))
+    }
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("helper") {
+        let (Some(mode), Some(dir)) = (argv.get(2), argv.get(3)) else { std::process::exit(2) };
+        std::process::exit(procs::helper(mode, Path::new(dir)));
+    }
+    if !argv.iter().any(|a| a == "--bench") {
+        println!("compare: skipped (run `cargo bench --bench compare`; see docs/performance.md)");
+        return;
+    }
+    let settings = Settings::from_env();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let programs = programs(&root);
+    let mut rows = Vec::new();
+    let mut json_out = serde_json::Map::new();
+    let mut charts = svg::Charts::default();
+
+    if settings.wants("startup") {
+        let (ours, reference) = alternate(settings.runs * 2, |kind| local::startup(&programs, kind));
+        rows.push(row("1. start-up to first line", "ms", &ours, &reference, "1/20 or less"));
+        json_out.insert("startup_ms".into(), pair(&ours, &reference));
+    }
+    if settings.wants("memory") {
+        let mut mem = (Sample::default(), Sample::default());
+        let mut cpu = (Sample::default(), Sample::default());
+        for _ in 0..settings.runs.div_ceil(3) {
+            for kind in [Kind::Ours, Kind::Reference] {
+                let (m, c) = local::memory_and_cpu(&programs, kind);
+                say(&format!("memory/cpu {}: {:.0} kB, {:.1} ms", kind.name(), m.values[0], c.values[0]));
+                let (ms, cs) = if kind == Kind::Ours { (&mut mem.0, &mut cpu.0) } else { (&mut mem.1, &mut cpu.1) };
+                ms.extend(m);
+                cs.extend(c);
+            }
+        }
+        rows.push(row("2. resident memory after 1,000 checks", "kB", &mem.0, &mem.1, "1/10 or less"));
+        rows.push(row("3. plugin CPU per 1,000 checks", "ms", &cpu.0, &cpu.1, "1/10 or less"));
+        json_out.insert("rss_kb".into(), pair(&mem.0, &mem.1));
+        json_out.insert("cpu_ms_per_1000_checks".into(), pair(&cpu.0, &cpu.1));
+    }
+    if settings.wants("reaction") {
+        let transitions = if settings.quick { 100 } else { 250 };
+        let (ours, reference) = alternate(2, |kind| local::reaction(&programs, kind, transitions));
+        for (q, label) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+            rows.push(Row {
+                workload: format!("4. reaction latency {label}"),
+                unit: "ms",
+                ours: stats::percentile(&ours.values, q),
+                reference: stats::percentile(&reference.values, q),
+                runs: format!("{} / {} transitions", ours.values.len(), reference.values.len()),
+                target: if label == "p99" { "ours under 1 ms" } else { "" },
+            });
+        }
+        json_out.insert("reaction_ms".into(), samples_json(&ours, &reference));
+        charts.reaction = Some((ours, reference));
+    }
+    if settings.wants("schedule") {
+        let checks = if settings.quick { 60 } else { 200 };
+        let (ours, reference) = alternate(2, |kind| local::schedule(&programs, kind, checks));
+        for (label, f) in [("mean", stats::mean as fn(&[f64]) -> f64), ("stddev", stats::stddev)] {
+            rows.push(Row {
+                workload: format!("5. period at --interval 0.1, 50 ms check, {label}"),
+                unit: "ms",
+                ours: f(&ours.values),
+                reference: f(&reference.values),
+                runs: format!("{} / {} periods", ours.values.len(), reference.values.len()),
+                target: if label == "mean" { "ours within 1 ms of 100" } else { "" },
+            });
+        }
+        json_out.insert("schedule_period_ms".into(), samples_json(&ours, &reference));
+    }
+    if settings.wants("routes") || settings.wants("failover") {
+        if let Some(problem) = network::missing() {
+            say(&format!("workloads 6 and 7 skipped: {problem}"));
+        } else {
+            if settings.wants("routes") {
+                let sizes: &[u32] = if settings.quick { &[20] } else { &[20, 16] };
+                let mut scaling = Vec::new();
+                for &prefix in sizes {
+                    let runs = if prefix == 16 { 1 } else { settings.runs.div_ceil(3) };
+                    let mut up = (Sample::default(), Sample::default());
+                    let mut down = (Sample::default(), Sample::default());
+                    for _ in 0..runs {
+                        for kind in [Kind::Ours, Kind::Reference] {
+                            let (u, d) = network::routes(&programs, kind, prefix);
+                            say(&format!("routes /{prefix} {}: in BIRD {:.2} s, gone {:.2} s", kind.name(), u, d));
+                            let (us, ds) =
+                                if kind == Kind::Ours { (&mut up.0, &mut down.0) } else { (&mut up.1, &mut down.1) };
+                            us.extend(Sample::one(u));
+                            ds.extend(Sample::one(d));
+                        }
+                    }
+                    let count = 1u64 << (32 - prefix);
+                    let target = if prefix == 16 { "ours 3x faster or more" } else { "" };
+                    rows.push(row(&format!("6. {count} routes announced, all in BIRD"), "s", &up.0, &up.1, target));
+                    rows.push(row(&format!("6. {count} routes withdrawn, all gone"), "s", &down.0, &down.1, ""));
+                    json_out.insert(format!("routes_{count}_up_s"), pair(&up.0, &up.1));
+                    json_out.insert(format!("routes_{count}_down_s"), pair(&down.0, &down.1));
+                    scaling.push((count, stats::median(&up.0.values), stats::median(&up.1.values)));
+                }
+                charts.scaling = scaling;
+            }
+            if settings.wants("failover") {
+                let cycles = if settings.quick { 3 } else { 8 };
+                let mut ours = Sample::default();
+                let mut reference = Sample::default();
+                let mut from_removal = (Sample::default(), Sample::default());
+                for _ in 0..2 {
+                    for kind in [Kind::Ours, Kind::Reference] {
+                        let (from_check, removal) = network::failover(&programs, kind, cycles);
+                        say(&format!(
+                            "failover {}: from the failing check {:?} ms, from the file's removal {:?} ms",
+                            kind.name(),
+                            from_check.values,
+                            removal.values
+                        ));
+                        if kind == Kind::Ours {
+                            ours.extend(from_check);
+                            from_removal.0.extend(removal);
+                        } else {
+                            reference.extend(from_check);
+                            from_removal.1.extend(removal);
+                        }
+                    }
+                }
+                rows.push(row(
+                    "7. failover, first failing check to best path moved",
+                    "ms",
+                    &ours,
+                    &reference,
+                    "no slower; within 50 ms of 200 ms",
+                ));
+                rows.push(row(
+                    "7. failover, check file removed to best path moved",
+                    "ms",
+                    &from_removal.0,
+                    &from_removal.1,
+                    "",
+                ));
+                json_out.insert("failover_from_failing_check_ms".into(), samples_json(&ours, &reference));
+                json_out.insert("failover_from_file_removal_ms".into(), samples_json(&from_removal.0, &from_removal.1));
+            }
+        }
+    }
+
+    print_table(&rows);
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out).expect("target/bench");
+    let mut doc = serde_json::Map::new();
+    doc.insert("machine".into(), json!(machine()));
+    doc.insert("results".into(), serde_json::Value::Object(json_out));
+    let path = out.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("results.json");
+    say(&format!("results: {}", path.display()));
+    for written in charts.write(&root.join("docs/perf")) {
+        say(&format!("chart: {}", written.display()));
+    }
+}
+
+fn say(text: &str) {
+    eprintln!("compare: {text}");
+}
+
+/// `runs` runs of `f`, alternating ours and the reference.
+fn alternate(runs: usize, mut f: impl FnMut(Kind) -> Sample) -> (Sample, Sample) {
+    let mut ours = Sample::default();
+    let mut reference = Sample::default();
+    for _ in 0..runs.div_ceil(2) {
+        for kind in [Kind::Ours, Kind::Reference] {
+            let sample = f(kind);
+            if kind == Kind::Ours {
+                ours.extend(sample);
+            } else {
+                reference.extend(sample);
+            }
+        }
+    }
+    (ours, reference)
+}
+
+fn row(workload: &str, unit: &'static str, ours: &Sample, reference: &Sample, target: &'static str) -> Row {
+    Row {
+        workload: workload.to_owned(),
+        unit,
+        ours: stats::median(&ours.values),
+        reference: stats::median(&reference.values),
+        runs: format!("{} / {}", ours.values.len(), reference.values.len()),
+        target,
+    }
+}
+
+fn pair(ours: &Sample, reference: &Sample) -> serde_json::Value {
+    json!({
+        "ours": { "median": stats::median(&ours.values), "samples": ours.values },
+        "reference": { "median": stats::median(&reference.values), "samples": reference.values },
+    })
+}
+
+fn samples_json(ours: &Sample, reference: &Sample) -> serde_json::Value {
+    let describe = |s: &Sample| {
+        json!({
+            "count": s.values.len(),
+            "mean": stats::mean(&s.values),
+            "stddev": stats::stddev(&s.values),
+            "p50": stats::percentile(&s.values, 0.5),
+            "p90": stats::percentile(&s.values, 0.9),
+            "p99": stats::percentile(&s.values, 0.99),
+            "max": stats::percentile(&s.values, 1.0),
+        })
+    };
+    json!({ "ours": describe(ours), "reference": describe(reference) })
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!("| Workload | Unit | Ours | Reference | Ours / reference | Runs (ours / ref) | Target |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.workload,
+            r.unit,
+            number(r.ours),
+            number(r.reference),
+            ratio(r.ours, r.reference),
+            r.runs,
+            r.target
+        );
+    }
+    println!();
+}
+
+fn number(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".into()
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn ratio(ours: f64, reference: f64) -> String {
+    if ours.is_nan() || reference.is_nan() || reference == 0.0 {
+        return "n/a".into();
+    }
+    let r = ours / reference;
+    if r < 1.0 && r > 0.0 {
+        format!("{r:.3} (1/{:.0})", 1.0 / r)
+    } else {
+        format!("{r:.2}")
+    }
+}
+
+/// Ours (built by cargo for this bench), the reference's virtualenv (made when missing), and
+/// this executable as the check helper.
+fn programs(root: &Path) -> Programs {
+    let venv = match std::env::var_os("EXABGP_VENV_5") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => root.join("target/exabgp-venv").join(REFERENCE_VERSION),
+    };
+    let python = venv.join("bin/python");
+    let ok = Command::new(&python).args(["-c", "import exabgp"]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        say(&format!("creating the virtualenv {} with exabgp=={REFERENCE_VERSION}", venv.display()));
+        let _ = std::fs::remove_dir_all(&venv);
+        let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 -m venv");
+        assert!(made.success(), "python3 -m venv {} failed (Debian: apt-get install python3-venv)", venv.display());
+        let installed = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "--disable-pip-version-check", &format!("exabgp=={REFERENCE_VERSION}")])
+            .status()
+            .expect("pip");
+        assert!(installed.success(), "pip install exabgp=={REFERENCE_VERSION} failed");
+    }
+    Programs {
+        ours: PathBuf::from(env!("CARGO_BIN_EXE_exabgp-healthcheck")),
+        python,
+        exabgp: venv.join("bin/exabgp"),
+        helper: std::env::current_exe().expect("this executable"),
+    }
+}
+
+/// What the run was on.
+fn machine() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_default();
+    let output = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .map(|o| {
+                let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+                text.lines().next().unwrap_or_default().trim().to_owned()
+            })
+            .unwrap_or_default()
+    };
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "kernel": output("uname", &["-r"]),
+        "rustc": output("rustc", &["--version"]),
+        "bird": output("bird", &["--version"]),
+        "exabgp": REFERENCE_VERSION,
+    })
+}

@@ -1,0 +1,185 @@
+//! The two charts of docs/performance.md, drawn as plain SVG: the distribution of reaction
+//! latencies (a CDF on a logarithmic time axis) and the route-count scaling (grouped bars).
+
+use crate::Sample;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+const OURS: &str = "#1f77b4";
+const REFERENCE: &str = "#d62728";
+const W: f64 = 640.0;
+const H: f64 = 360.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 60.0;
+
+#[derive(Default)]
+pub struct Charts {
+    /// Reaction latencies in ms: ours, the reference's.
+    pub reaction: Option<(Sample, Sample)>,
+    /// (routes, ours in s, the reference in s).
+    pub scaling: Vec<(u64, f64, f64)>,
+}
+
+impl Charts {
+    /// Write the charts there is data for; their paths.
+    pub fn write(&self, dir: &Path) -> Vec<PathBuf> {
+        let mut written = Vec::new();
+        let _ = std::fs::create_dir_all(dir);
+        if let Some((ours, reference)) = &self.reaction {
+            let path = dir.join("reaction-latency.svg");
+            if std::fs::write(&path, cdf(ours, reference)).is_ok() {
+                written.push(path);
+            }
+        }
+        if !self.scaling.is_empty() {
+            let path = dir.join("route-scaling.svg");
+            if std::fs::write(&path, bars(&self.scaling)).is_ok() {
+                written.push(path);
+            }
+        }
+        written
+    }
+}
+
+fn header(title: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{title}</text>\n",
+        W / 2.0
+    )
+}
+
+fn legend(svg: &mut String) {
+    for (i, (color, name)) in
+        [(OURS, "exabgp-healthcheck"), (REFERENCE, "reference (ExaBGP 5.0.15)")].iter().enumerate()
+    {
+        let y = TOP + 10.0 + i as f64 * 18.0;
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{color}\"/>",
+            LEFT + 10.0,
+            y - 10.0
+        );
+        let _ = writeln!(svg, "<text x=\"{}\" y=\"{y}\">{name}</text>", LEFT + 28.0);
+    }
+}
+
+/// Cumulative distribution of both samples, x logarithmic in milliseconds.
+fn cdf(ours: &Sample, reference: &Sample) -> String {
+    let mut svg = header("Reaction latency: check exit to API line (CDF)");
+    let all: Vec<f64> = ours.values.iter().chain(&reference.values).copied().filter(|v| *v > 0.0).collect();
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min).max(1e-3).log10().floor();
+    let hi = all.iter().copied().fold(0.0, f64::max).max(1e-2).log10().ceil().max(lo + 1.0);
+    let x = |v: f64| LEFT + (v.max(1e-3).log10() - lo) / (hi - lo) * (W - LEFT - RIGHT);
+    let y = |p: f64| H - BOTTOM - p * (H - TOP - BOTTOM);
+    axes(&mut svg);
+    for decade in (lo as i32)..=(hi as i32) {
+        let v = 10f64.powi(decade);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#ddd\"/><text x=\"{0}\" y=\"{3}\" \
+             text-anchor=\"middle\">{4}</text>",
+            x(v),
+            TOP,
+            H - BOTTOM,
+            H - BOTTOM + 16.0,
+            if v < 1.0 { format!("{v}") } else { format!("{v:.0}") }
+        );
+    }
+    for p in [0.0, 0.5, 0.9, 1.0] {
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#ddd\"/><text x=\"{2}\" y=\"{3}\" \
+             text-anchor=\"end\">{4:.0}%</text>",
+            y(p),
+            W - RIGHT,
+            LEFT - 6.0,
+            y(p) + 4.0,
+            p * 100.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">milliseconds (log scale)</text>",
+        W / 2.0,
+        H - 18.0
+    );
+    for (sample, color) in [(ours, OURS), (reference, REFERENCE)] {
+        let mut sorted = sample.values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len() as f64;
+        let points: Vec<String> =
+            sorted.iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", x(*v), y((i + 1) as f64 / n))).collect();
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
+    }
+    legend(&mut svg);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Seconds until BIRD holds every route, per route count, both programs side by side.
+fn bars(rows: &[(u64, f64, f64)]) -> String {
+    let mut svg = header("Routes announced through ExaBGP to BIRD: seconds until all are in");
+    let top = rows.iter().flat_map(|(_, a, b)| [*a, *b]).filter(|v| v.is_finite()).fold(0.0, f64::max).max(0.1) * 1.15;
+    let y = |v: f64| H - BOTTOM - v / top * (H - TOP - BOTTOM);
+    axes(&mut svg);
+    let group = (W - LEFT - RIGHT) / rows.len() as f64;
+    let bar = group / 4.0;
+    for (i, (routes, ours, reference)) in rows.iter().enumerate() {
+        let x0 = LEFT + i as f64 * group + group / 4.0;
+        for (j, (value, color)) in [(*ours, OURS), (*reference, REFERENCE)].iter().enumerate() {
+            let x = x0 + j as f64 * bar;
+            if value.is_finite() {
+                let _ = writeln!(
+                    svg,
+                    "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{value:.2} s</text>",
+                    y(*value),
+                    bar - 4.0,
+                    H - BOTTOM - y(*value),
+                    x + bar / 2.0 - 2.0,
+                    y(*value) - 4.0
+                );
+            } else {
+                let _ = writeln!(
+                    svg,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">timeout</text>",
+                    x + bar / 2.0,
+                    H - BOTTOM - 6.0
+                );
+            }
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{routes} routes</text>",
+            x0 + bar,
+            H - BOTTOM + 16.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">seconds</text>",
+        H / 2.0,
+        H / 2.0
+    );
+    legend(&mut svg);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn axes(svg: &mut String) {
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{0}\" stroke=\"black\"/>\
+         <line x1=\"{LEFT}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>",
+        H - BOTTOM,
+        W - RIGHT
+    );
+}
