@@ -5,87 +5,48 @@
 
 mod common;
 
+use common::netns::{ip, Netns};
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A network namespace, deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new() -> Netns {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("ehc-addr-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        ip(&["netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// `ip -n NS ARGS`, which must succeed.
-    fn ip(&self, args: &[&str]) -> String {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        ip(&all)
-    }
-
-    /// `ip -o address show dev IF` in the namespace, one `ADDR/LEN LABEL` per line.
-    fn addresses(&self, ifname: &str) -> Vec<String> {
-        self.ip(&["-o", "address", "show", "dev", ifname])
-            .lines()
-            .filter_map(|line| {
-                let words: Vec<&str> = line.split_whitespace().collect();
-                let at = words.iter().position(|w| *w == "inet" || *w == "inet6")?;
-                let addr = words.get(at + 1)?;
-                // IPv4 lines end with the label, then a backslash (sometimes glued to it).
-                let label = words
-                    .iter()
-                    .map(|w| w.trim_end_matches('\\'))
-                    .take_while(|w| !w.is_empty() && *w != "valid_lft")
-                    .last()
-                    .filter(|l| l.contains(':') && !l.contains('/'));
-                Some(match label {
-                    Some(label) if !addr.contains(':') => format!("{addr} {label}"),
-                    _ => (*addr).to_owned(),
-                })
+/// `ip -o address show dev IF` in the namespace, one `ADDR/LEN LABEL` (IPv4 with a label) or
+/// `ADDR/LEN` per line.
+fn labeled(ns: &Netns, ifname: &str) -> Vec<String> {
+    ns.ip(&["-o", "address", "show", "dev", ifname])
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let at = words.iter().position(|w| *w == "inet" || *w == "inet6")?;
+            let addr = words.get(at + 1)?;
+            // IPv4 lines end with the label, then a backslash (sometimes glued to it).
+            let label = words
+                .iter()
+                .map(|w| w.trim_end_matches('\\'))
+                .take_while(|w| !w.is_empty() && *w != "valid_lft")
+                .last()
+                .filter(|l| l.contains(':') && !l.contains('/'));
+            Some(match label {
+                Some(label) if !addr.contains(':') => format!("{addr} {label}"),
+                _ => (*addr).to_owned(),
             })
-            .collect()
-    }
-
-    fn has(&self, ifname: &str, entry: &str) -> bool {
-        self.addresses(ifname).iter().any(|a| a == entry)
-    }
-
-    /// Start the plugin inside the namespace (`ip netns exec` execs it: same pid).
-    fn plugin(&self, args: &[&str]) -> Plugin {
-        Plugin::start_with(Command::new("ip").args(["netns", "exec", &self.name, BIN]).args(args))
-    }
-
-    /// Start it as `nobody`, without any capability.
-    fn plugin_as_nobody(&self, args: &[&str]) -> Plugin {
-        Plugin::start_with(
-            Command::new("ip")
-                .args(["netns", "exec", &self.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN])
-                .args(args),
-        )
-    }
+        })
+        .collect()
 }
 
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
-    }
+fn has(ns: &Netns, ifname: &str, entry: &str) -> bool {
+    labeled(ns, ifname).iter().any(|a| a == entry)
 }
 
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// Start the plugin in the namespace as `nobody`, without any capability.
+fn as_nobody(ns: &Netns, args: &[&str]) -> Plugin {
+    Plugin::start_with(
+        Command::new("ip")
+            .args(["netns", "exec", &ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+            .args(args),
+    )
 }
 
 const COMMON: [&str; 5] = ["--no-syslog", "--rise", "1", "--interval", "0.05"];
@@ -98,12 +59,12 @@ fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn addresses_are_set_up_with_their_label_and_only_ours_removed_at_exit() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     ns.ip(&["address", "add", "192.0.2.99/32", "dev", "lo"]);
     let mut plugin =
         ns.plugin(&args(&["--ip", "192.0.2.8/30", "--ip", "192.0.2.99", "--ip", "2001:db8::10", "--label", "web"]));
     assert!(plugin.wait_lines(3, LIMIT), "{}", plugin.stderr());
-    let lo = ns.addresses("lo");
+    let lo = labeled(&ns, "lo");
     for want in ["192.0.2.8/32 lo:web", "192.0.2.9/32 lo:web", "192.0.2.10/32 lo:web", "192.0.2.11/32 lo:web"] {
         assert!(lo.iter().any(|a| a == want), "{want} missing in {lo:?}");
     }
@@ -116,7 +77,7 @@ fn addresses_are_set_up_with_their_label_and_only_ours_removed_at_exit() {
     assert!(!routes.contains("192.0.2.0/24"), "{routes}");
 
     assert_eq!(plugin.stop(), Some(0));
-    let lo = ns.addresses("lo");
+    let lo = labeled(&ns, "lo");
     assert!(!lo.iter().any(|a| a.starts_with("192.0.2.8") || a.starts_with("192.0.2.11")), "{lo:?}");
     assert!(!lo.iter().any(|a| a.starts_with("2001:db8::10")), "{lo:?}");
     assert!(lo.iter().any(|a| a == "192.0.2.99/32"), "an address we did not add was removed: {lo:?}");
@@ -130,12 +91,12 @@ fn addresses_are_set_up_with_their_label_and_only_ours_removed_at_exit() {
 
 #[test]
 fn without_permission_it_stays_up_says_why_and_announces_nothing_for_that_address() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     ns.ip(&["address", "add", "192.0.2.99/32", "dev", "lo"]);
-    let mut plugin = ns.plugin_as_nobody(&args(&["--ip", "192.0.2.10", "--ip", "192.0.2.99"]));
+    let mut plugin = as_nobody(&ns, &args(&["--ip", "192.0.2.10", "--ip", "192.0.2.99"]));
     assert!(plugin.wait_lines(3, LIMIT), "{}", plugin.stderr());
     assert_eq!(plugin.child.try_wait().unwrap(), None, "it exited: {}", plugin.stderr());
-    assert!(!ns.has("lo", "192.0.2.10/32"));
+    assert!(!has(&ns, "lo", "192.0.2.10/32"));
     let lines = plugin.lines();
     assert!(lines.iter().all(|l| l == "announce route 192.0.2.99/32 next-hop self med 101"), "{lines:?}");
     let err = plugin.stderr();
@@ -144,12 +105,12 @@ fn without_permission_it_stays_up_says_why_and_announces_nothing_for_that_addres
     // Logged loudly once, not at every retry.
     assert_eq!(err.matches("ERROR[healthcheck] failed to add").count(), 1, "{err}");
     assert_eq!(plugin.stop(), Some(0));
-    assert!(ns.has("lo", "192.0.2.99/32"));
+    assert!(has(&ns, "lo", "192.0.2.99/32"));
 }
 
 #[test]
 fn without_ip_the_labelled_addresses_on_lo_are_advertised_and_kept() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     ns.ip(&["address", "add", "192.0.2.20/32", "dev", "lo", "label", "lo:web1"]);
     ns.ip(&["address", "add", "192.0.2.21/32", "dev", "lo", "label", "lo:dns"]);
     ns.ip(&["address", "add", "192.0.2.22/32", "dev", "lo", "label", "lo:webby"]);
@@ -160,7 +121,7 @@ fn without_ip_the_labelled_addresses_on_lo_are_advertised_and_kept() {
         plugin.lines()[..2],
         ["announce route 192.0.2.20/32 next-hop self med 100", "announce route 192.0.2.22/32 next-hop self med 101"]
     );
-    assert!(ns.has("lo", "192.0.2.20/32 lo:web1") && ns.has("lo", "192.0.2.22/32 lo:webby"));
+    assert!(has(&ns, "lo", "192.0.2.20/32 lo:web1") && has(&ns, "lo", "192.0.2.22/32 lo:webby"));
 
     let mut exact = ns.plugin(&args(&["--label", "web1", "--label-exact-match"]));
     assert!(exact.wait_lines(1, LIMIT));
@@ -171,7 +132,7 @@ fn without_ip_the_labelled_addresses_on_lo_are_advertised_and_kept() {
 
 #[test]
 fn no_address_at_all_is_the_references_no_ip_found() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     let mut plugin = ns.plugin(&args(&[]));
     assert_eq!(plugin.wait_exit(LIMIT), Some(1));
     assert!(plugin.stderr().contains("ERROR[healthcheck] No IP found"), "{}", plugin.stderr());
@@ -180,24 +141,24 @@ fn no_address_at_all_is_the_references_no_ip_found() {
 
 #[test]
 fn dynamic_ip_setup_follows_the_service_state() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     let dir = Scratch::new("dynamic");
     let down = dir.file("down");
     let check = format!("test ! -e {}", down.display());
     let mut plugin = ns.plugin(&args(&["--fall", "1", "--dynamic-ip-setup", "--ip", "192.0.2.50", "--cmd", &check]));
-    assert!(wait_for(LIMIT, || ns.has("lo", "192.0.2.50/32")), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || has(&ns, "lo", "192.0.2.50/32")), "{}", plugin.stderr());
     std::fs::write(&down, "").unwrap();
-    assert!(wait_for(LIMIT, || !ns.has("lo", "192.0.2.50/32")), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || !has(&ns, "lo", "192.0.2.50/32")), "{}", plugin.stderr());
     assert!(wait_for(LIMIT, || plugin.lines().iter().any(|l| l.ends_with("med 1000"))));
     std::fs::remove_file(&down).unwrap();
-    assert!(wait_for(LIMIT, || ns.has("lo", "192.0.2.50/32")), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || has(&ns, "lo", "192.0.2.50/32")), "{}", plugin.stderr());
     assert_eq!(plugin.stop(), Some(0));
-    assert!(!ns.has("lo", "192.0.2.50/32"));
+    assert!(!has(&ns, "lo", "192.0.2.50/32"));
 }
 
 #[test]
 fn ip_ifname_puts_the_addresses_on_that_interface() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     // A veth pair stands in for a physical interface (the dummy module may be missing).
     ns.ip(&["link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1"]);
     ns.ip(&["link", "set", "dummy0", "up"]);
@@ -212,12 +173,12 @@ fn ip_ifname_puts_the_addresses_on_that_interface() {
         "svc",
     ]));
     assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
-    assert!(ns.has("dummy0", "192.0.2.40/32 dummy0:svc"), "{:?}", ns.addresses("dummy0"));
-    assert!(ns.has("dummy0", "192.0.2.41/32 dummy0:svc"), "{:?}", ns.addresses("dummy0"));
-    assert!(ns.has("lo", "192.0.2.42/32 lo:svc"), "{:?}", ns.addresses("lo"));
+    assert!(has(&ns, "dummy0", "192.0.2.40/32 dummy0:svc"), "{:?}", labeled(&ns, "dummy0"));
+    assert!(has(&ns, "dummy0", "192.0.2.41/32 dummy0:svc"), "{:?}", labeled(&ns, "dummy0"));
+    assert!(has(&ns, "lo", "192.0.2.42/32 lo:svc"), "{:?}", labeled(&ns, "lo"));
     assert_eq!(plugin.stop(), Some(0));
-    assert!(ns.addresses("dummy0").iter().all(|a| !a.starts_with("192.0.2.4")));
-    assert!(!ns.has("lo", "192.0.2.42/32 lo:svc"));
+    assert!(labeled(&ns, "dummy0").iter().all(|a| !a.starts_with("192.0.2.4")));
+    assert!(!has(&ns, "lo", "192.0.2.42/32 lo:svc"));
 }
 
 #[test]
@@ -226,23 +187,23 @@ fn sudo_mode_goes_through_sudo_ip() {
         Command::new("sudo").arg("-n").arg("true").status().is_ok_and(|s| s.success()),
         "sudo is needed (contrib/run-tests.sh installs it)"
     );
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     let mut plugin = ns.plugin(&args(&["--sudo", "--ip", "192.0.2.60", "--ip", "2001:db8::60", "--label", "sudo"]));
     assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
-    assert!(ns.has("lo", "192.0.2.60/32 lo:sudo"), "{:?}", ns.addresses("lo"));
-    assert!(ns.has("lo", "2001:db8::60/128"), "{:?}", ns.addresses("lo"));
+    assert!(has(&ns, "lo", "192.0.2.60/32 lo:sudo"), "{:?}", labeled(&ns, "lo"));
+    assert!(has(&ns, "lo", "2001:db8::60/128"), "{:?}", labeled(&ns, "lo"));
     assert_eq!(plugin.stop(), Some(0));
-    assert!(!ns.has("lo", "192.0.2.60/32 lo:sudo"));
-    assert!(!ns.has("lo", "2001:db8::60/128"));
+    assert!(!has(&ns, "lo", "192.0.2.60/32 lo:sudo"));
+    assert!(!has(&ns, "lo", "2001:db8::60/128"));
 }
 
 #[test]
 fn dry_run_and_no_ip_setup_change_nothing() {
-    let ns = Netns::new();
+    let ns = Netns::new("addr");
     for mode in ["--dry-run", "--no-ip-setup"] {
         let mut plugin = ns.plugin(&args(&[mode, "--ip", "192.0.2.70"]));
         assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
-        assert!(!ns.has("lo", "192.0.2.70/32"), "{mode}");
+        assert!(!has(&ns, "lo", "192.0.2.70/32"), "{mode}");
         assert_eq!(plugin.stop(), Some(0));
     }
 }

@@ -25,6 +25,7 @@
 
 mod common;
 
+use common::netns::{empty_and_delete, Netns};
 use common::{alive, wait_for};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -333,9 +334,9 @@ impl Topology {
 
         // Namespaces and links: router `to-lbN` <-> lbN `uplink`, created directly inside the
         // namespaces, so interface names need not be unique on the host.
-        let router = topo.router.insert(Netns::new(format!("{id}-r")));
+        let router = topo.router.insert(Netns::named(format!("{id}-r")));
         for lb in [Lb::One, Lb::Two] {
-            let ns = Netns::new(format!("{id}-{}", lb.name()));
+            let ns = Netns::named(format!("{id}-{}", lb.name()));
             let n = lb.net();
             let to = format!("to-{}", lb.name());
             router.ip(&["link", "add", &to, "type", "veth", "peer", "name", "uplink", "netns", &ns.name]);
@@ -527,7 +528,7 @@ impl Topology {
     /// Processes running our binary in lbN's network namespace, found in /proc.
     fn our_processes(&self, lb: Lb) -> Vec<u32> {
         let ours = fs::canonicalize(BIN).expect("our binary");
-        let netns = format!("net:[{}]", self.lbs[lb.index()].inode());
+        let netns = format!("net:[{}]", inode(&self.lbs[lb.index()]));
         let mut pids: Vec<u32> = fs::read_dir("/proc")
             .expect("read /proc")
             .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
@@ -655,62 +656,9 @@ impl Drop for Daemon {
     }
 }
 
-/// A network namespace with `lo` up. Dropped: whatever still runs in it gets SIGTERM, then
-/// SIGKILL, by PID; then it is deleted.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        run_ip(&["netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// `ip -n NS ARGS`, which must succeed.
-    fn ip(&self, args: &[&str]) -> String {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        run_ip(&all)
-    }
-
-    fn inode(&self) -> u64 {
-        fs::metadata(Path::new("/run/netns").join(&self.name)).expect("the namespace's file").ino()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        empty_and_delete(&self.name);
-    }
-}
-
-/// Stop what runs in namespace `name` (by PID: SIGTERM, up to 3 s, SIGKILL) and delete it.
-fn empty_and_delete(name: &str) {
-    let pids = || -> Vec<i32> {
-        let out = Command::new("ip").args(["netns", "pids", name]).output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().filter_map(|p| p.parse().ok()).collect())
-            .unwrap_or_default()
-    };
-    let left = pids();
-    if !left.is_empty() {
-        for pid in &left {
-            let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
-        }
-        wait_for(Duration::from_secs(3), || pids().iter().all(|pid| !alive(*pid as u32)));
-        for pid in pids() {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-    let _ = Command::new("ip").args(["netns", "del", name]).status();
-}
-
-fn run_ip(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// The inode of a namespace's file: what `/proc/PID/ns/net` links to for its processes.
+fn inode(ns: &Netns) -> u64 {
+    fs::metadata(Path::new("/run/netns").join(&ns.name)).expect("the namespace's file").ino()
 }
 
 /// Namespaces left by an earlier run whose test process no longer exists (killed before its

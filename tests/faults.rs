@@ -13,11 +13,12 @@
 
 mod common;
 
+use common::netns::Netns;
 use common::{alive, read_pid, wait_for, Plugin, Scratch, BIN};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -52,68 +53,7 @@ fn no_ip<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 // ---------------------------------------------------------------------------------------------
 // Helpers: network namespaces, the process table, busy loops.
 
-/// A network namespace with `lo` up, deleted on drop (even when the test fails).
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new() -> Netns {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("ehc-fault-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        ip(&["netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    fn ip(&self, args: &[&str]) -> String {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        ip(&all)
-    }
-
-    /// The addresses on `lo`, `ADDR/LEN` each, in kernel order.
-    fn addresses(&self) -> Vec<String> {
-        self.ip(&["-o", "address", "show", "dev", "lo"])
-            .lines()
-            .filter_map(|line| {
-                let words: Vec<&str> = line.split_whitespace().collect();
-                let at = words.iter().position(|w| *w == "inet" || *w == "inet6")?;
-                words.get(at + 1).map(|a| (*a).to_owned())
-            })
-            .collect()
-    }
-
-    fn has(&self, addr: &str) -> bool {
-        self.addresses().iter().any(|a| a == addr)
-    }
-
-    /// The binary inside the namespace (`ip netns exec` execs it: same pid).
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("ip");
-        command.args(["netns", "exec", &self.name, BIN]).args(args);
-        command
-    }
-
-    fn plugin(&self, args: &[&str]) -> Plugin {
-        Plugin::start_with(&mut self.command(args))
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
-    }
-}
-
 const PRISTINE_LO: [&str; 2] = ["127.0.0.1/8", "::1/128"];
-
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A `Name:\tvalue` line of /proc/PID/status.
 fn status_field(pid: u32, name: &str) -> String {
@@ -496,7 +436,7 @@ fn hooks_that_fail_or_hang_are_bounded_logged_and_the_loop_goes_on() {
 #[test]
 fn an_exabgp_that_stops_reading_neither_stalls_the_checks_nor_grows_memory_and_a_signal_still_ends_it() {
     let _machine = shared();
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     let dir = Scratch::new("unread");
     let count = dir.file("checks");
     let check = format!("echo >> {}", count.display());
@@ -533,7 +473,7 @@ fn an_exabgp_that_stops_reading_neither_stalls_the_checks_nor_grows_memory_and_a
         assert!(took < Duration::from_secs(5), "signal {signal}: took {took:?}");
         let err = plugin.stderr();
         assert!(err.contains("ExaBGP did not take the withdraws within 1000 ms"), "{err}");
-        assert_eq!(ns.addresses(), PRISTINE_LO, "signal {signal}: the address stayed");
+        assert_eq!(ns.lo(), PRISTINE_LO, "signal {signal}: the address stayed");
     }
 }
 
@@ -611,7 +551,7 @@ fn sigterm_or_sigint_during_a_hook_ends_it_at_once_with_the_hooks_children() {
 #[test]
 fn sigterm_or_sigint_during_the_start_up_address_setup_leaves_no_address_behind() {
     let _machine = shared();
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     for signal in [15, 2] {
         // 16,384 addresses take seconds to add one by one.
         let mut plugin = ns.plugin(&args(&["--rise", "1", "--ip", "198.18.0.0/18"]));
@@ -619,7 +559,7 @@ fn sigterm_or_sigint_during_the_start_up_address_setup_leaves_no_address_behind(
         assert!(wait_for(LIMIT, || v4() > 200), "{}", plugin.stderr());
         plugin.signal(signal);
         assert_eq!(plugin.wait_exit(Duration::from_secs(60)), Some(0), "signal {signal}: {}", plugin.stderr());
-        assert_eq!(ns.addresses(), PRISTINE_LO, "signal {signal}");
+        assert_eq!(ns.lo(), PRISTINE_LO, "signal {signal}");
         let err = plugin.stderr();
         let added: usize = err
             .lines()
@@ -658,7 +598,7 @@ fn sighup_is_logged_and_ignored_and_sigusr1_logs_the_state() {
 #[test]
 fn after_sigkill_a_restart_is_clean_and_keeps_the_address_it_found() {
     let _machine = shared();
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     let dir = Scratch::new("sigkill");
     let pidfile = dir.file("hc.pid");
     let pid_arg = pidfile.display().to_string();
@@ -690,7 +630,7 @@ fn after_sigkill_a_restart_is_clean_and_keeps_the_address_it_found() {
         ns.plugin(&args(&["--rise", "1", "--interval", "0.05", "--ip", "192.0.2.80", "--dynamic-ip-setup"]));
     assert!(dynamic.wait_lines(1, LIMIT), "{}", dynamic.stderr());
     assert_eq!(dynamic.stop(), Some(0));
-    assert_eq!(ns.addresses(), PRISTINE_LO, "--dynamic-ip-setup removes it at exit");
+    assert_eq!(ns.lo(), PRISTINE_LO, "--dynamic-ip-setup removes it at exit");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -964,7 +904,7 @@ fn refused(ns: &Netns, argv: &[&str]) -> (Option<i32>, String, String) {
 fn assert_all_refused(ns: &Netns, dir: &Scratch, cases: &[(Vec<String>, String)]) {
     let pidfile = dir.file("never.pid");
     let pid_arg = pidfile.display().to_string();
-    let before = ns.addresses();
+    let before = ns.lo();
     for (case, needle) in cases {
         // (Syslog stays on: every case fails before logging starts.)
         let mut argv: Vec<&str> = vec!["--ip", "192.0.2.200", "--pid", &pid_arg];
@@ -975,7 +915,7 @@ fn assert_all_refused(ns: &Netns, dir: &Scratch, cases: &[(Vec<String>, String)]
         assert_eq!(err.lines().count(), 1, "{case:?}: {err:?}");
         assert!(err.starts_with("error: ") && err.contains(needle.as_str()), "{case:?}: wanted {needle:?} in {err:?}");
         assert!(!pidfile.exists(), "{case:?} wrote the pid file");
-        assert_eq!(ns.addresses(), before, "{case:?} changed lo");
+        assert_eq!(ns.lo(), before, "{case:?} changed lo");
     }
 }
 
@@ -986,7 +926,7 @@ fn owned(list: &[&str]) -> Vec<String> {
 #[test]
 fn wrong_values_and_combinations_are_refused_before_anything_changes() {
     let _machine = shared();
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     let dir = Scratch::new("badflags");
     let table: &[(&[&str], &str)] = &[
         (&["--interval", "abc"], "--interval abc"),
@@ -1039,7 +979,7 @@ fn wrong_values_and_combinations_are_refused_before_anything_changes() {
 #[test]
 fn broken_configuration_files_are_refused_naming_the_file_and_line() {
     let _machine = shared();
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     let dir = Scratch::new("badconf");
     let files: &[(&str, &str, &str)] = &[
         ("unknown.conf", "debug\nfrobnicate = 1\n", ":2: "),
@@ -1075,7 +1015,7 @@ fn broken_configuration_files_are_refused_naming_the_file_and_line() {
 #[test]
 fn attribute_values_smuggling_a_second_api_command_are_refused() {
     let _machine = shared();
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     let dir = Scratch::new("smuggle");
     let flags = [
         "--community",
@@ -1194,7 +1134,7 @@ fn after_user_nobody_no_root_privilege_is_left_but_cap_net_admin_for_the_address
     let _machine = shared();
     let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("a user named nobody");
     let (uid, gid) = (nobody.uid.as_raw(), nobody.gid.as_raw());
-    let ns = Netns::new();
+    let ns = Netns::new("fault");
     let dir = Scratch::new("privs");
     let down = dir.file("down");
     let child_status = dir.file("child-status");
@@ -1252,7 +1192,7 @@ fn after_user_nobody_no_root_privilege_is_left_but_cap_net_admin_for_the_address
     std::fs::remove_file(&down).unwrap();
     assert!(wait_for(LIMIT, || ns.has("192.0.2.70/32")), "not added back as nobody: {}", plugin.stderr());
     assert_eq!(plugin.stop(), Some(0));
-    assert_eq!(ns.addresses(), PRISTINE_LO);
+    assert_eq!(ns.lo(), PRISTINE_LO);
     let err = plugin.stderr();
     assert!(!err.contains("failed to add") && !err.contains("Unable to remove"), "{err}");
 
@@ -1261,7 +1201,7 @@ fn after_user_nobody_no_root_privilege_is_left_but_cap_net_admin_for_the_address
     assert!(plain.wait_lines(1, LIMIT), "{}", plain.stderr());
     assert!(ns.has("192.0.2.71/32"));
     assert_eq!(plain.stop(), Some(0));
-    assert_eq!(ns.addresses(), PRISTINE_LO, "{}", plain.stderr());
+    assert_eq!(ns.lo(), PRISTINE_LO, "{}", plain.stderr());
 
     // With no address to change later, nothing is kept at all.
     let mut bare = ns.plugin(&args(&[
