@@ -156,9 +156,14 @@ impl Runner {
         sys::set_last_words(&api::render(State::Exit, &cfg.announce, &routes));
 
         let dry_run = cfg.mode == Mode::DryRun;
-        let writer = Writer::start(std::io::stdout(), tx.clone());
-        if !dry_run && sys::stdin_is_a_pipe() {
-            pipe::start_reader(std::io::BufReader::new(std::io::stdin()), tx.clone());
+        // ExaBGP's answers pace our lines unless there is nobody to answer, or `--no-ack`
+        // says that acknowledgements are off.
+        let reading = !dry_run && sys::stdin_is_a_pipe();
+        let answers = Arc::new(pipe::Answers::default());
+        let pacing = (reading && cfg.ack).then(|| Arc::clone(&answers));
+        let writer = Writer::start(std::io::stdout(), tx.clone(), pacing);
+        if reading {
+            pipe::start_reader(std::io::BufReader::new(std::io::stdin()), tx.clone(), answers);
         }
         let acks = (cfg.ack && !dry_run).then(Acks::default);
 

@@ -9,6 +9,7 @@
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
 //! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover`: a subset;
 //! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
+//! - `EHC_BENCH_ROUTES=20,16`: the prefix lengths of workload 6 (16 to 30);
 //! - `EXABGP_VENV_5`: the virtualenv of exabgp==5.0.15 (else `target/exabgp-venv/5.0.15`,
 //!   created when missing).
 //!
@@ -58,6 +59,8 @@ struct Settings {
     quick: bool,
     runs: usize,
     only: Option<Vec<String>>,
+    /// Prefix lengths for workload 6.
+    prefixes: Vec<u32>,
 }
 
 impl Settings {
@@ -66,7 +69,11 @@ impl Settings {
         let runs =
             std::env::var("EHC_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(if quick { 3 } else { 9 });
         let only = std::env::var("EHC_BENCH_ONLY").ok().map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-        Settings { quick, runs, only }
+        let prefixes = std::env::var("EHC_BENCH_ROUTES")
+            .ok()
+            .map(|v| v.split(',').filter_map(|p| p.trim().parse().ok()).filter(|p| (16..=30).contains(p)).collect())
+            .unwrap_or_else(|| if quick { vec![20] } else { vec![20, 16] });
+        Settings { quick, runs, only, prefixes }
     }
 
     fn wants(&self, name: &str) -> bool {
@@ -149,9 +156,9 @@ fn main() {
             say(&format!("workloads 6 and 7 skipped: {problem}"));
         } else {
             if settings.wants("routes") {
-                let sizes: &[u32] = if settings.quick { &[20] } else { &[20, 16] };
+                let sizes = settings.prefixes.clone();
                 let mut scaling = Vec::new();
-                for &prefix in sizes {
+                for prefix in sizes {
                     let runs = if prefix == 16 { 1 } else { settings.runs.div_ceil(3) };
                     let mut up = (Sample::default(), Sample::default());
                     let mut down = (Sample::default(), Sample::default());
