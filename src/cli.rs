@@ -45,8 +45,9 @@ pub struct Args {
     #[arg(long, short = 'd')]
     pub debug: bool,
 
-    /// Do not expect ExaBGP to acknowledge each line (exabgp.api.ack=false). Replies are read
-    /// on their own thread either way, so this only stops the bookkeeping of replies
+    /// Do not expect ExaBGP to acknowledge each line (exabgp.api.ack=false): write without
+    /// waiting for its answers. Without it, at most 16 lines wait for an answer, and never for
+    /// long when none comes
     #[arg(long, short = 'a')]
     pub no_ack: bool,
 

@@ -4,7 +4,7 @@
 //! percentiles where one run gives many samples) and the ratio ours / reference; it asserts
 //! nothing. docs/performance.md shows a run and says how to reproduce it.
 //!
-//! `cargo bench --bench compare` runs everything (about 15 minutes on 2 cores; needs root,
+//! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores; needs root,
 //! `ip`, BIRD 2 and network namespaces for workloads 6 and 7). Environment:
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
 //! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover`: a subset;
@@ -332,7 +332,7 @@ fn ratio(ours: f64, reference: f64) -> String {
     }
     let r = ours / reference;
     if r < 1.0 && r > 0.0 {
-        format!("{r:.3} (1/{:.0})", 1.0 / r)
+        format!("{r:.3} (1/{:.1})", 1.0 / r)
     } else {
         format!("{r:.2}")
     }

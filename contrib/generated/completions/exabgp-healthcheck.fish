@@ -40,7 +40,7 @@ complete -c exabgp-healthcheck -l disabled-execute -d 'Execute CMD when the serv
 complete -c exabgp-healthcheck -s s -l silent -d 'Don\'t log to the console (stderr)'
 complete -c exabgp-healthcheck -l no-syslog -d 'Disable syslog logging'
 complete -c exabgp-healthcheck -s d -l debug -d 'Enable debugging (debug messages on the console; turns syslog off)'
-complete -c exabgp-healthcheck -s a -l no-ack -d 'Do not expect ExaBGP to acknowledge each line (exabgp.api.ack=false). Replies are read on their own thread either way, so this only stops the bookkeeping of replies'
+complete -c exabgp-healthcheck -s a -l no-ack -d 'Do not expect ExaBGP to acknowledge each line (exabgp.api.ack=false): write without waiting for its answers. Without it, at most 16 lines wait for an answer, and never for long when none comes'
 complete -c exabgp-healthcheck -l sudo -d 'Use sudo (`sudo -n ip address ...`) to add and remove the service addresses'
 complete -c exabgp-healthcheck -l deaggregate-networks -d 'Announce every address of the --ip networks as its own /32 or /128 route'
 complete -c exabgp-healthcheck -l no-ip-setup -d 'Don\'t set up missing addresses on the interfaces'
