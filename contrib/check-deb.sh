@@ -60,7 +60,7 @@ has usr/share/fish/vendor_completions.d/exabgp-healthcheck.fish 644 contrib/gene
 has $doc/copyright 644
 has $doc/README.md 644 README.md
 has $doc/CHANGELOG.md 644 CHANGELOG.md
-for f in docs/*.md; do has "$doc/$f" 644 "$f"; done
+for f in docs/*.md docs/perf/*.svg; do has "$doc/$f" 644 "$f"; done
 has $doc/contrib/systemd/exabgp.service.d/healthcheck.conf 644 contrib/systemd/exabgp.service.d/healthcheck.conf
 has $doc/contrib/routers/VENDORS.md 644 contrib/routers/VENDORS.md
 for f in contrib/routers/*/*.conf; do has "$doc/$f" 644 "$f"; done
