@@ -85,3 +85,24 @@ pub fn schedule(programs: &Programs, kind: Kind, checks: usize) -> Sample {
     let starts = read();
     Sample { values: starts.windows(2).take(checks).map(|w| (w[1] - w[0]) as f64 / 1e6).collect() }
 }
+
+/// The part of the reaction latency no plugin can avoid: the harness runs the same check
+/// helper itself, waits for it, and takes the time from the helper's logged exit to the moment
+/// its own `wait()` returns. Milliseconds, `samples` of them.
+pub fn reaction_floor(programs: &Programs, samples: usize) -> Sample {
+    let dir = Scratch::new("floor");
+    let mut values = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let status = std::process::Command::new(&programs.helper)
+            .args(["helper", "toggle"])
+            .arg(&dir.0)
+            .status()
+            .expect("run the helper");
+        let reaped = crate::procs::mono_ns();
+        assert!(status.code().is_some(), "the helper died: {status}");
+        let exited = helper_exits(&dir.0).last().expect("the helper logged its exit").1;
+        values.push((reaped - exited) as f64 / 1e6);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Sample { values }
+}

@@ -133,7 +133,19 @@ fn main() {
                 target: if label == "p99" { "ours under 1 ms" } else { "" },
             });
         }
+        let floor = local::reaction_floor(&programs, transitions);
+        for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
+            rows.push(Row {
+                workload: format!("4. reaction floor {label}: a check's exit seen by the harness's own wait()"),
+                unit: "ms",
+                ours: stats::percentile(&floor.values, q),
+                reference: f64::NAN,
+                runs: format!("{} exits", floor.values.len()),
+                target: "",
+            });
+        }
         json_out.insert("reaction_ms".into(), samples_json(&ours, &reference));
+        json_out.insert("reaction_floor_ms".into(), samples_json(&floor, &floor));
         charts.reaction = Some((ours, reference));
     }
     if settings.wants("schedule") {
