@@ -105,17 +105,29 @@ fn main() {
     }
     if settings.wants("memory") {
         let mut mem = (Sample::default(), Sample::default());
+        let mut anon = (Sample::default(), Sample::default());
         let mut cpu = (Sample::default(), Sample::default());
         for _ in 0..settings.runs.div_ceil(3) {
             for kind in [Kind::Ours, Kind::Reference] {
-                let (m, c) = local::memory_and_cpu(&programs, kind);
-                say(&format!("memory/cpu {}: {:.0} kB, {:.1} ms", kind.name(), m.values[0], c.values[0]));
-                let (ms, cs) = if kind == Kind::Ours { (&mut mem.0, &mut cpu.0) } else { (&mut mem.1, &mut cpu.1) };
-                ms.extend(m);
-                cs.extend(c);
+                let (m, a, c) = local::memory_and_cpu(&programs, kind);
+                say(&format!(
+                    "memory/cpu {}: {:.0} kB ({:.0} kB anonymous), {:.1} ms",
+                    kind.name(),
+                    m.values[0],
+                    a.values[0],
+                    c.values[0]
+                ));
+                let ours = kind == Kind::Ours;
+                let pick =
+                    |pair: &mut (Sample, Sample), s: Sample| if ours { pair.0.extend(s) } else { pair.1.extend(s) };
+                pick(&mut mem, m);
+                pick(&mut anon, a);
+                pick(&mut cpu, c);
             }
         }
         rows.push(row("2. resident memory after 1,000 checks", "kB", &mem.0, &mem.1, "1/10 or less"));
+        rows.push(row("2. of which anonymous (RssAnon)", "kB", &anon.0, &anon.1, ""));
+        json_out.insert("rss_anon_kb".into(), pair(&anon.0, &anon.1));
         rows.push(row("3. plugin CPU per 1,000 checks", "ms", &cpu.0, &cpu.1, "1/10 or less"));
         json_out.insert("rss_kb".into(), pair(&mem.0, &mem.1));
         json_out.insert("cpu_ms_per_1000_checks".into(), pair(&cpu.0, &cpu.1));
