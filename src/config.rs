@@ -114,7 +114,8 @@ impl Config {
             }
             named.for_each(|entry| entry.ifname = ifname.clone());
         }
-        let total: u128 = nets.iter().map(|n| n.net.size()).sum();
+        // Saturating: two networks as wide as ::/1 already hold more addresses than a u128 counts.
+        let total: u128 = nets.iter().map(|n| n.net.size()).fold(0, u128::saturating_add);
         if total > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
             return fail(format!("--ip: {total} addresses in all are more than the {MAX_ADDRESSES} supported"));
         }
@@ -404,6 +405,16 @@ mod tests {
 
     fn error(list: &[&str]) -> String {
         config(list).expect_err("accepted")
+    }
+
+    /// Found while writing the fuzz targets: summing the sizes of `--ip ::/0 --ip ::/0`
+    /// overflowed (a panic in debug builds).
+    #[test]
+    fn regression_the_whole_ipv6_space_twice_does_not_overflow() {
+        let cfg = config(&["--ip", "::/0", "--ip", "::/0", "--no-ip-setup"]).unwrap();
+        assert_eq!(cfg.nets.len(), 2);
+        let e = error(&["--ip", "::/1", "--ip", "8000::/1", "--no-ip-setup", "--dynamic-ip-setup"]);
+        assert!(e.starts_with("--ip ::/1"), "{e}");
     }
 
     #[test]
