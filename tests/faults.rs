@@ -513,38 +513,33 @@ fn a_flood_of_garbage_and_endless_lines_on_stdin_is_bounded() {
 #[test]
 fn sigterm_or_sigint_during_a_check_ends_it_at_once_with_the_checks_children() {
     let _machine = shared();
-    for signal in [2, 15] {
-        let dir = Scratch::new("sigcheck");
-        let check =
-            format!("echo $$ > {d}/check.pid; sleep 300 & echo $! > {d}/child.pid; wait", d = dir.path.display());
-        let mut plugin =
-            Plugin::start(&no_ip(&["--rise", "1", "--timeout", "60", "--ip", "192.0.2.1", "--cmd", &check]));
-        let pids = [read_pid(&dir.file("check.pid"), LIMIT), read_pid(&dir.file("child.pid"), LIMIT)];
-        let asked = Instant::now();
-        plugin.signal(signal);
-        assert_eq!(plugin.wait_exit(LIMIT), Some(0), "signal {signal}");
-        assert!(asked.elapsed() < Duration::from_secs(3), "signal {signal}: took {:?}", asked.elapsed());
-        assert_eq!(plugin.lines(), ["withdraw route 192.0.2.1/32 next-hop self"], "signal {signal}");
-        assert!(all_gone(&pids, Duration::from_secs(5)), "signal {signal}: left behind {pids:?}");
-    }
+    signal_while_running("--cmd", [2, 15]);
 }
 
 #[test]
 fn sigterm_or_sigint_during_a_hook_ends_it_at_once_with_the_hooks_children() {
     let _machine = shared();
-    for signal in [15, 2] {
-        let dir = Scratch::new("sighook");
-        let hook = format!("echo $$ > {d}/hook.pid; sleep 300 & echo $! > {d}/child.pid; wait", d = dir.path.display());
+    // The hook runs before the UP lines: only the withdraw is written.
+    signal_while_running("--up-execute", [15, 2]);
+}
+
+/// Run a command (`flag`: the check or a hook) that starts a long child, send each signal while
+/// it runs: the plugin exits 0 within seconds, having written only the withdraw, and neither the
+/// command nor its child is left.
+fn signal_while_running(flag: &str, signals: [i32; 2]) {
+    for signal in signals {
+        let dir = Scratch::new("signal");
+        let command =
+            format!("echo $$ > {d}/command.pid; sleep 300 & echo $! > {d}/child.pid; wait", d = dir.path.display());
         let mut plugin =
-            Plugin::start(&no_ip(&["--rise", "1", "--timeout", "60", "--ip", "192.0.2.1", "--up-execute", &hook]));
-        let pids = [read_pid(&dir.file("hook.pid"), LIMIT), read_pid(&dir.file("child.pid"), LIMIT)];
+            Plugin::start(&no_ip(&["--rise", "1", "--timeout", "60", "--ip", "192.0.2.1", flag, &command]));
+        let pids = [read_pid(&dir.file("command.pid"), LIMIT), read_pid(&dir.file("child.pid"), LIMIT)];
         let asked = Instant::now();
         plugin.signal(signal);
-        assert_eq!(plugin.wait_exit(LIMIT), Some(0), "signal {signal}");
-        assert!(asked.elapsed() < Duration::from_secs(3), "signal {signal}: took {:?}", asked.elapsed());
-        // The hook runs before the UP lines: only the withdraw was written.
-        assert_eq!(plugin.lines(), ["withdraw route 192.0.2.1/32 next-hop self"], "signal {signal}");
-        assert!(all_gone(&pids, Duration::from_secs(5)), "signal {signal}: left behind {pids:?}");
+        assert_eq!(plugin.wait_exit(LIMIT), Some(0), "{flag}, signal {signal}");
+        assert!(asked.elapsed() < Duration::from_secs(3), "{flag}, signal {signal}: took {:?}", asked.elapsed());
+        assert_eq!(plugin.lines(), ["withdraw route 192.0.2.1/32 next-hop self"], "{flag}, signal {signal}");
+        assert!(all_gone(&pids, Duration::from_secs(5)), "{flag}, signal {signal}: left behind {pids:?}");
     }
 }
 
