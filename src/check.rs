@@ -1,21 +1,26 @@
 //! Running a user's shell command (the check, or a hook) the safe way: `/bin/sh -c CMD` with
 //! stdin from /dev/null, in its own process group, with a deadline after which the whole group
-//! is terminated, then killed; its output drained on its own thread into a bounded buffer, so a
-//! chatty or backgrounded child can neither fill memory nor stall us.
+//! is terminated, then killed; its output read into a bounded buffer while it runs, so a chatty
+//! or backgrounded child can neither fill memory nor stall us.
 //!
-//! Commands run on a worker thread ([`Job`]) so the main loop stays responsive; the group of
-//! the command running now can be killed from the main thread at any time.
+//! A command is a [`Running`]: the caller polls what tells its exit ([`Running::exit_fd`]) and
+//! its output pipe ([`Running::output_fd`]) until [`Running::deadline`], in the same `poll()` as
+//! anything else it waits for, and calls [`Running::advance`] after each wake-up. No thread per
+//! command and no hand-off between threads: the main loop runs its checks itself and stays
+//! responsive to signals and ExaBGP while a check runs. [`run_alone`] is the simple form, for
+//! callers that wait for nothing else.
 
+use crate::child::{poll_until, ExitWatch, Output, Reaper};
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use std::io::Read;
-use std::os::fd::AsFd;
+use std::fs::{File, OpenOptions};
+use std::os::fd::BorrowedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use wait_timeout::ChildExt;
 
 /// How much of a command's output is kept (the rest is read and thrown away).
 pub const OUTPUT_LIMIT: usize = 16 * 1024;
@@ -67,142 +72,216 @@ impl Outcome {
     pub fn success(&self) -> bool {
         self.status == Status::Exited(0)
     }
-}
 
-/// Commands run one after the other on a worker thread.
-pub struct Job {
-    shared: Arc<Shared>,
-}
-
-#[derive(Default)]
-struct Shared {
-    /// The process group of the command running now (0: none).
-    current: AtomicI32,
-    cancelled: AtomicBool,
-}
-
-impl Job {
-    /// Run `specs` in order on a new thread, then call `done` with their outcomes (a
-    /// cancelled job still calls it, with what ran).
-    pub fn start(specs: Vec<Spec>, done: impl FnOnce(Vec<Outcome>) + Send + 'static) -> Job {
-        let shared = Arc::new(Shared::default());
-        let worker = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("command".into())
-            .spawn(move || {
-                let mut outcomes = Vec::with_capacity(specs.len());
-                for spec in &specs {
-                    if worker.cancelled.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    outcomes.push(run(spec, &worker));
-                }
-                done(outcomes);
-            })
-            .map(|_| ())
-            .unwrap_or_else(|err| log::error!("failed to start a thread for commands: {err}"));
-        Job { shared }
-    }
-
-    /// Kill the command running now (its whole process group) and run no more.
-    pub fn cancel(&self) {
-        self.shared.cancelled.store(true, Ordering::SeqCst);
-        let pgid = self.shared.current.load(Ordering::SeqCst);
-        if pgid > 0 {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-        }
+    fn failed(why: String, started: Instant) -> Outcome {
+        Outcome { status: Status::SpawnFailed(why), duration: started.elapsed(), output: Vec::new(), dropped: 0 }
     }
 }
 
-/// Run one command to its end, publishing its process group in `shared`.
-fn run(spec: &Spec, shared: &Shared) -> Outcome {
-    let started = Instant::now();
-    let failed = |why: String| Outcome {
-        status: Status::SpawnFailed(why),
-        duration: started.elapsed(),
-        output: Vec::new(),
-        dropped: 0,
-    };
-    let mut command = Command::new("/bin/sh");
-    command.arg("-c").arg(&spec.command).stdin(Stdio::null()).process_group(0);
-    command.envs(spec.env.iter().map(|(k, v)| (k, v)));
-    let reader = if spec.capture {
-        let (reader, writer) = match std::io::pipe() {
-            Ok(pair) => pair,
-            Err(err) => return failed(format!("failed to create a pipe: {err}")),
+/// A command that was started and is not finished.
+pub struct Running {
+    child: Child,
+    watch: ExitWatch,
+    group: Pid,
+    capture: bool,
+    started: Instant,
+    output: Option<Output>,
+    phase: Phase,
+}
+
+enum Phase {
+    /// Running, until its deadline (if any).
+    Running(Option<Instant>),
+    /// Past its deadline: the group had SIGTERM, SIGKILL follows at this instant.
+    Terminating(Instant),
+    /// It has ended (how, and when it was seen): the rest of its output is read until this
+    /// instant at most.
+    Draining(Status, Duration, Instant),
+}
+
+impl Running {
+    /// Start `spec`; a command that cannot even start is its outcome at once.
+    pub fn start(spec: &Spec) -> Result<Running, Outcome> {
+        let reaper = ExitWatch::before_spawn()
+            .map_err(|err| Outcome::failed(format!("failed to watch for SIGCHLD: {err}"), Instant::now()))?;
+        Running::start_with(spec, reaper)
+    }
+
+    /// [`Running::start`], watching the exit with SIGCHLD when `reaper` is given, with a pidfd
+    /// otherwise.
+    fn start_with(spec: &Spec, reaper: Option<Reaper>) -> Result<Running, Outcome> {
+        let started = Instant::now();
+        let mut command = Command::new("/bin/sh");
+        command.arg("-c").arg(&spec.command).stdin(null()).process_group(0);
+        command.envs(spec.env.iter().map(|(k, v)| (k, v)));
+        let reader = if spec.capture {
+            let pipe = std::io::pipe()
+                .and_then(|(reader, writer)| Ok((reader, writer.try_clone()?, writer.try_clone()?, writer)));
+            let (reader, stdout, stderr, held) =
+                pipe.map_err(|err| Outcome::failed(format!("failed to create a pipe: {err}"), started))?;
+            command.stdout(stdout).stderr(stderr);
+            Some((reader, held))
+        } else {
+            command.stdout(null()).stderr(null());
+            None
         };
-        match writer.try_clone() {
-            Ok(copy) => command.stdout(copy).stderr(writer),
-            Err(err) => return failed(format!("failed to create a pipe: {err}")),
-        };
-        Some(reader)
-    } else {
-        command.stdout(Stdio::null()).stderr(Stdio::null());
-        None
-    };
-    let spawned = command.spawn();
-    // The Command holds our copies of the pipe's write end: close them, or we never see EOF.
-    drop(command);
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(err) => return failed(format!("failed to run /bin/sh: {err}")),
-    };
-    let pgid = child.id() as i32;
-    shared.current.store(pgid, Ordering::SeqCst);
-    if shared.cancelled.load(Ordering::SeqCst) {
-        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-    }
-    let capture = reader.map(Capture::start);
-
-    let status = wait(&mut child, pgid, spec.timeout);
-    if spec.capture && matches!(status, Waited::Exited(_)) {
-        // The check is judged on its own exit. Whatever it left in its process group goes
-        // now: a backgrounded child would hold the output pipe, or pile up at every check.
-        // (The group id cannot be reused while any member is alive.)
-        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-    }
-    shared.current.store(0, Ordering::SeqCst);
-    let duration = started.elapsed();
-    let status = match status {
-        Waited::Exited(_) if shared.cancelled.load(Ordering::SeqCst) => Status::Cancelled,
-        Waited::Exited(status) => classify(status),
-        Waited::TimedOut => Status::TimedOut,
-        Waited::Failed(why) => Status::SpawnFailed(why),
-    };
-    let (output, dropped) = capture.map(Capture::finish).unwrap_or_default();
-    Outcome { status, duration, output, dropped }
-}
-
-enum Waited {
-    Exited(ExitStatus),
-    TimedOut,
-    Failed(String),
-}
-
-fn wait(child: &mut std::process::Child, pgid: i32, timeout: Option<Duration>) -> Waited {
-    let waited = match timeout {
-        None => child.wait().map(Some),
-        Some(limit) => child.wait_timeout(limit),
-    };
-    match waited {
-        Ok(Some(status)) => Waited::Exited(status),
-        Ok(None) => {
-            let group = Pid::from_raw(pgid);
-            let _ = killpg(group, Signal::SIGTERM);
-            if !matches!(child.wait_timeout(KILL_GRACE), Ok(Some(_))) {
+        let spawned = command.spawn();
+        // The Command holds two copies of the write end: close them (we keep our own until the exit).
+        drop(command);
+        let mut child = spawned.map_err(|err| Outcome::failed(format!("failed to run /bin/sh: {err}"), started))?;
+        let group = Pid::from_raw(child.id() as i32);
+        let watch = match ExitWatch::attach(&child, reaper) {
+            Ok(watch) => watch,
+            Err(err) => {
                 let _ = killpg(group, Signal::SIGKILL);
                 let _ = child.wait();
+                return Err(Outcome::failed(format!("failed to watch the command: {err}"), started));
             }
-            // Whatever of the group survived SIGTERM in the grace period goes now.
-            let _ = killpg(group, Signal::SIGKILL);
-            Waited::TimedOut
-        }
-        Err(err) => {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-            let _ = child.wait();
-            Waited::Failed(format!("failed to wait for the command: {err}"))
+        };
+        let deadline = spec.timeout.map(|limit| started + limit);
+        let output = reader.map(|(pipe, held)| Output::new(pipe, held, OUTPUT_LIMIT));
+        Ok(Running { child, watch, group, capture: spec.capture, started, output, phase: Phase::Running(deadline) })
+    }
+
+    /// What turns readable when the command exits: poll it, then call [`Running::advance`].
+    pub fn exit_fd(&self) -> BorrowedFd<'_> {
+        self.watch.fd()
+    }
+
+    /// The output pipe while it is open: poll it for reading, then call [`Running::advance`].
+    pub fn output_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.output.as_ref().and_then(Output::fd)
+    }
+
+    /// When [`Running::advance`] must be called even if nothing else happens.
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Running(deadline) => deadline,
+            Phase::Terminating(at) | Phase::Draining(_, _, at) => Some(at),
         }
     }
+
+    /// Read what output is there (`readable`: the pipe polled readable; reading otherwise
+    /// could block), look at the process (`exited`: [`Running::exit_fd`] polled readable) and
+    /// the time, and move on: the outcome once the command is over and its output read. Call it
+    /// after every wake-up of the poll.
+    pub fn advance(&mut self, exited: bool, readable: bool) -> Option<Outcome> {
+        if exited {
+            self.watch.clear();
+        }
+        if readable {
+            if let Some(output) = self.output.as_mut() {
+                output.read_some();
+            }
+        }
+        let now = Instant::now();
+        loop {
+            match self.phase {
+                Phase::Running(deadline) => match self.child.try_wait() {
+                    Ok(Some(status)) => {
+                        if self.capture {
+                            // The check is judged on its own exit. Whatever it left in its
+                            // process group goes now: a backgrounded child would hold the
+                            // output pipe, or pile up at every check. (The group id cannot be
+                            // reused while any member is alive.)
+                            let _ = killpg(self.group, Signal::SIGKILL);
+                        }
+                        self.drain(classify(status));
+                    }
+                    Ok(None) if deadline.is_some_and(|at| now >= at) => {
+                        let _ = killpg(self.group, Signal::SIGTERM);
+                        self.phase = Phase::Terminating(now + KILL_GRACE);
+                    }
+                    Ok(None) => return None,
+                    Err(err) => {
+                        self.kill_and_reap();
+                        self.drain(Status::SpawnFailed(format!("failed to wait for the command: {err}")));
+                    }
+                },
+                Phase::Terminating(kill_at) => {
+                    match self.child.try_wait() {
+                        Ok(None) if now < kill_at => return None,
+                        // Whatever of the group survived SIGTERM in the grace period goes now.
+                        Ok(Some(_)) => {
+                            let _ = killpg(self.group, Signal::SIGKILL);
+                        }
+                        _ => self.kill_and_reap(),
+                    }
+                    self.drain(Status::TimedOut);
+                }
+                Phase::Draining(ref status, duration, until) => {
+                    if self.output_fd().is_some() && now < until {
+                        return None;
+                    }
+                    let (output, dropped) = match self.output.take() {
+                        Some(output) => output.into_parts(),
+                        None => Default::default(),
+                    };
+                    return Some(Outcome { status: status.clone(), duration, output, dropped });
+                }
+            }
+        }
+    }
+
+    /// Kill the command (its whole process group) now, because we are stopping.
+    pub fn cancel(mut self) -> Outcome {
+        self.kill_and_reap();
+        let (output, dropped) = self.output.take().map(Output::into_parts).unwrap_or_default();
+        Outcome { status: Status::Cancelled, duration: self.started.elapsed(), output, dropped }
+    }
+
+    fn drain(&mut self, status: Status) {
+        if let Some(output) = self.output.as_mut() {
+            output.release();
+        }
+        self.phase = Phase::Draining(status, self.started.elapsed(), Instant::now() + OUTPUT_GRACE);
+    }
+
+    fn kill_and_reap(&mut self) {
+        let _ = killpg(self.group, Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// Run `spec` to its end, waiting for nothing else meanwhile.
+pub fn run_alone(spec: &Spec) -> Outcome {
+    match Running::start(spec) {
+        Ok(running) => finish(running),
+        Err(outcome) => outcome,
+    }
+}
+
+/// Wait for `running` to end, for nothing else.
+fn finish(mut running: Running) -> Outcome {
+    let mut ready = [false; 2];
+    loop {
+        if let Some(outcome) = running.advance(ready[0], ready[1]) {
+            return outcome;
+        }
+        let mut fds = vec![PollFd::new(running.exit_fd(), PollFlags::POLLIN)];
+        fds.extend(running.output_fd().map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
+        ready = [false; 2];
+        match poll_until(&mut fds, running.deadline()) {
+            Ok(_) => {
+                for (flag, fd) in ready.iter_mut().zip(&fds) {
+                    *flag = fd.revents().is_some_and(|r| !r.is_empty());
+                }
+            }
+            Err(Errno::EINTR) => {}
+            // Cannot wait: look again a little later rather than spin.
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// `/dev/null`, opened once (for reading and writing): each command gets a copy of the
+/// descriptor.
+fn null() -> Stdio {
+    static NULL: OnceLock<Option<File>> = OnceLock::new();
+    NULL.get_or_init(|| OpenOptions::new().read(true).write(true).open("/dev/null").ok())
+        .as_ref()
+        .and_then(|file| file.try_clone().ok())
+        .map_or_else(Stdio::null, Stdio::from)
 }
 
 fn classify(status: ExitStatus) -> Status {
@@ -210,66 +289,6 @@ fn classify(status: ExitStatus) -> Status {
         (Some(code), _) => Status::Exited(code),
         (None, Some(signal)) => Status::Signaled(signal),
         (None, None) => Status::Exited(-1),
-    }
-}
-
-/// The output of a command, read on its own thread into a bounded buffer.
-struct Capture {
-    buffer: Arc<Mutex<(Vec<u8>, u64)>>,
-    stop: Arc<AtomicBool>,
-    finished: mpsc::Receiver<()>,
-}
-
-impl Capture {
-    fn start(reader: std::io::PipeReader) -> Capture {
-        let buffer = Arc::new(Mutex::new((Vec::new(), 0u64)));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (tx, finished) = mpsc::channel();
-        let (buf, halt) = (Arc::clone(&buffer), Arc::clone(&stop));
-        let spawned = std::thread::Builder::new().name("output".into()).spawn(move || {
-            drain(reader, &buf, &halt);
-            let _ = tx.send(());
-        });
-        if let Err(err) = spawned {
-            log::error!("failed to start a thread for the command's output: {err}");
-        }
-        Capture { buffer, stop, finished }
-    }
-
-    /// What was read. Waits a moment for the end of the output, then gives up on a pipe that a
-    /// backgrounded child keeps open (the reader thread stops within its poll period).
-    fn finish(self) -> (Vec<u8>, u64) {
-        if self.finished.recv_timeout(OUTPUT_GRACE).is_err() {
-            self.stop.store(true, Ordering::SeqCst);
-        }
-        let mut guard = match self.buffer.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        std::mem::take(&mut *guard)
-    }
-}
-
-fn drain(mut reader: std::io::PipeReader, buffer: &Mutex<(Vec<u8>, u64)>, stop: &AtomicBool) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let mut chunk = [0u8; 8192];
-    while !stop.load(Ordering::SeqCst) {
-        let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(100u16)) {
-            Ok(0) => continue,
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return,
-        }
-        let n = match reader.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let Ok(mut guard) = buffer.lock() else { return };
-        let (kept, dropped) = &mut *guard;
-        let room = OUTPUT_LIMIT.saturating_sub(kept.len()).min(n);
-        kept.extend_from_slice(&chunk[..room]);
-        *dropped += (n - room) as u64;
     }
 }
 
@@ -287,11 +306,14 @@ mod tests {
     }
 
     fn one(spec: Spec) -> Outcome {
-        let (tx, rx) = mpsc::channel();
-        let _job = Job::start(vec![spec], move |mut outcomes| {
-            let _ = tx.send(outcomes.remove(0));
-        });
-        rx.recv_timeout(Duration::from_secs(20)).expect("the command never finished")
+        run_alone(&spec)
+    }
+
+    /// The same, with the exit seen through SIGCHLD (kernels without pidfds).
+    fn one_by_signal(spec: Spec) -> Outcome {
+        let running = Running::start_with(&spec, Some(Reaper::new().unwrap())).unwrap();
+        assert!(matches!(running.watch, ExitWatch::Signal(_)));
+        finish(running)
     }
 
     #[test]
@@ -357,18 +379,50 @@ mod tests {
     }
 
     #[test]
-    fn cancel_kills_the_running_command_and_skips_the_rest() {
-        let (tx, rx) = mpsc::channel();
+    fn cancel_kills_the_running_command_at_once() {
         let started = Instant::now();
-        let job = Job::start(vec![spec("sleep 30", None), spec("true", None)], move |outcomes| {
-            let _ = tx.send(outcomes);
-        });
+        let mut running = Running::start(&spec("sleep 30", None)).unwrap();
         std::thread::sleep(Duration::from_millis(200));
-        job.cancel();
-        let outcomes = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert_eq!(outcomes.len(), 1);
-        assert_eq!(outcomes[0].status, Status::Cancelled);
+        assert!(running.advance(false, false).is_none(), "sleep 30 is still running");
+        let outcome = running.cancel();
+        assert_eq!(outcome.status, Status::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_command_that_cannot_start_is_its_outcome_at_once() {
+        // A NUL byte cannot go into an argument: the spawn itself fails.
+        let outcome = one(spec("true\0false", None));
+        assert!(
+            matches!(outcome.status, Status::SpawnFailed(ref why) if why.contains("/bin/sh")),
+            "{:?}",
+            outcome.status
+        );
+        assert!(!outcome.success());
+    }
+
+    #[test]
+    fn a_command_that_closed_its_output_is_still_waited_for() {
+        for run in [one, one_by_signal] {
+            let started = Instant::now();
+            let out = run(spec("echo early; exec >/dev/null 2>&1; sleep 0.3; exit 7", Some(20_000)));
+            assert_eq!(out.status, Status::Exited(7));
+            assert!(out.duration >= Duration::from_millis(300), "{:?}", out.duration);
+            assert!(started.elapsed() < Duration::from_secs(10));
+            assert_eq!(out.output, b"early\n");
+        }
+    }
+
+    #[test]
+    fn exits_are_seen_through_sigchld_as_through_a_pidfd() {
+        for code in 0..20 {
+            let out = one_by_signal(spec(&format!("echo {code}; exit {code}"), Some(20_000)));
+            assert_eq!(out.status, Status::Exited(code));
+            assert_eq!(out.output, format!("{code}\n").into_bytes());
+        }
+        let out = one_by_signal(spec("sleep 30", Some(300)));
+        assert_eq!(out.status, Status::TimedOut);
+        assert!(out.duration < Duration::from_secs(5), "{:?}", out.duration);
     }
 
     #[test]

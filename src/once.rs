@@ -3,13 +3,12 @@
 //! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled.
 
 use crate::api;
-use crate::check::{Job, Spec};
+use crate::check::{self, Spec};
 use crate::config::Config;
 use crate::exit;
 use crate::fsm::State;
 use crate::run::{describe, routes, service_nets};
 use std::io::Write;
-use std::sync::mpsc;
 
 /// Run `--once`; returns the exit status.
 pub fn once(cfg: &Config) -> anyhow::Result<i32> {
@@ -24,12 +23,8 @@ pub fn once(cfg: &Config) -> anyhow::Result<i32> {
         eprintln!("disabled: {} exists, the check is not run", file.display());
         (State::Disabled, false)
     } else if let Some(command) = &cfg.command {
-        let (tx, rx) = mpsc::channel();
         let spec = Spec { command: command.clone(), timeout: cfg.timeout, env: Vec::new(), capture: true };
-        let _job = Job::start(vec![spec], move |outcomes| {
-            let _ = tx.send(outcomes);
-        });
-        let outcome = rx.recv()?.into_iter().next().ok_or_else(|| anyhow::anyhow!("the check did not run"))?;
+        let outcome = check::run_alone(&spec);
         let healthy = outcome.success();
         eprintln!(
             "{}: {command} ({}, {} ms)",

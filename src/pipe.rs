@@ -1,6 +1,8 @@
-//! Our two pipes to ExaBGP, each on its own thread: the writer flushes one line at a time and
-//! reports a closed stdout instead of panicking; the reader turns stdin lines into events. The
-//! main thread never blocks on either, so a stalled ExaBGP cannot stall the checks.
+//! Our two pipes to ExaBGP: the writer flushes one line at a time and reports a closed stdout
+//! instead of panicking; the reader, on its own thread, turns stdin lines into events. The main
+//! thread never blocks on either, so a stalled ExaBGP cannot stall the checks: it writes a line
+//! itself only when nothing is queued and the pipe has room for it (so the write cannot block),
+//! and otherwise queues it for the writer's thread.
 //!
 //! When ExaBGP acknowledges our lines (its default), the writer keeps at most [`WINDOW`] of
 //! them unanswered: fed faster than it turns commands into updates, ExaBGP slows down more than
@@ -8,13 +10,15 @@
 //! that waits too long for an answer stops waiting (acknowledgements off, or ExaBGP busy) until
 //! the next answer comes; nothing waits for ever.
 
+use crate::events::{self, Event};
 use crate::reply::{self, Reply};
-use crate::run::Event;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{BufRead, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Lines written and not answered yet, at most, while ExaBGP answers.
 pub const WINDOW: u64 = 16;
@@ -66,20 +70,31 @@ impl Pacing {
         Pacing { answers, waiting: true, written: 0, base: 0 }
     }
 
-    /// Before writing a line: wait while [`WINDOW`] lines are unanswered, within bounds.
-    fn before_line(&mut self) {
+    /// Take the answers received into account; how many of the lines written were answered.
+    fn refresh(&mut self) -> u64 {
         let now = self.answers.count();
-        if !self.waiting {
-            if now == self.base {
-                return;
-            }
+        if !self.waiting && now != self.base {
             // Answers again: count afresh from here.
             log::debug!("ExaBGP answers again: waiting for its answers");
             self.waiting = true;
             self.written = 0;
             self.base = now;
         }
-        let mut answered = now - self.base;
+        now - self.base
+    }
+
+    /// Whether a line may be written now without waiting.
+    fn has_room(&mut self) -> bool {
+        let answered = self.refresh();
+        !self.waiting || self.written.saturating_sub(answered) < WINDOW
+    }
+
+    /// Before writing a line: wait while [`WINDOW`] lines are unanswered, within bounds.
+    fn before_line(&mut self) {
+        let mut answered = self.refresh();
+        if !self.waiting {
+            return;
+        }
         while self.written.saturating_sub(answered) >= WINDOW {
             let limit = if self.answers.count() == 0 { FIRST_ANSWER } else { NEXT_ANSWER };
             let seen = self.base + answered;
@@ -113,36 +128,81 @@ pub struct Writer {
     /// Lines queued and not yet written (or dropped): more than zero at the next check means
     /// ExaBGP stopped reading and the pipe is full.
     backlog: Arc<AtomicUsize>,
+    out: Arc<Mutex<Out>>,
+    /// A copy of the output's descriptor, polled to tell whether a line can be written at once
+    /// (`None`: every line goes through the thread).
+    direct: Option<OwnedFd>,
+    events: events::Sender,
 }
+
+/// The output and what goes with it, shared by the thread and the direct path.
+struct Out {
+    sink: Box<dyn Write + Send>,
+    pacing: Option<Pacing>,
+    broken: bool,
+}
+
+impl Out {
+    /// Write one line and its newline in one piece.
+    fn write_line(&mut self, line: String, events: &events::Sender) {
+        let mut bytes = line.into_bytes();
+        bytes.push(b'\n');
+        let written = self.sink.write_all(&bytes).and_then(|()| self.sink.flush());
+        if let Some(pacing) = self.pacing.as_mut() {
+            pacing.after_line();
+        }
+        if let Err(err) = written {
+            self.broken = true;
+            let _ = events.send(Event::StdoutClosed(err.to_string()));
+        }
+    }
+}
+
+/// Longest line the direct path writes: a pipe takes up to this many bytes at once, whole,
+/// when it polls writable.
+const ATOMIC_WRITE: usize = 4096;
 
 impl Writer {
     /// Start the writer thread over `out`; a write error is reported once as
     /// [`Event::StdoutClosed`] and every later line is dropped. With `answers` (ExaBGP's
     /// answers are read and may be on), lines are paced by them (see the module's doc).
-    pub fn start(mut out: impl Write + Send + 'static, events: Sender<Event>, answers: Option<Arc<Answers>>) -> Writer {
+    pub fn start(out: impl Write + Send + 'static, events: events::Sender, answers: Option<Arc<Answers>>) -> Writer {
+        Writer::start_with(Box::new(out), None, events, answers)
+    }
+
+    /// [`Writer::start`], and lines are written on the caller's thread when nothing is queued
+    /// and `out` polls writable (a pipe, a socket or a file: stdout).
+    pub fn start_direct(
+        out: impl Write + AsFd + Send + 'static,
+        events: events::Sender,
+        answers: Option<Arc<Answers>>,
+    ) -> Writer {
+        let direct = out.as_fd().try_clone_to_owned().ok();
+        Writer::start_with(Box::new(out), direct, events, answers)
+    }
+
+    fn start_with(
+        sink: Box<dyn Write + Send>,
+        direct: Option<OwnedFd>,
+        events: events::Sender,
+        answers: Option<Arc<Answers>>,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel::<Message>();
         let backlog = Arc::new(AtomicUsize::new(0));
-        let pending = Arc::clone(&backlog);
+        let out = Arc::new(Mutex::new(Out { sink, pacing: answers.map(Pacing::new), broken: false }));
+        let (pending, shared, report) = (Arc::clone(&backlog), Arc::clone(&out), events.clone());
         let spawned = std::thread::Builder::new().name("stdout".into()).spawn(move || {
-            let mut broken = false;
-            let mut pacing = answers.map(Pacing::new);
             for message in rx {
                 match message {
-                    Message::Line(line) if !broken => {
-                        if let Some(pacing) = pacing.as_mut() {
-                            pacing.before_line();
+                    Message::Line(line) => {
+                        let mut out = shared.lock().unwrap_or_else(PoisonError::into_inner);
+                        if !out.broken {
+                            if let Some(pacing) = out.pacing.as_mut() {
+                                pacing.before_line();
+                            }
+                            out.write_line(line, &report);
                         }
-                        let written = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"));
-                        if let Some(pacing) = pacing.as_mut() {
-                            pacing.after_line();
-                        }
-                        if let Err(err) = written.and_then(|()| out.flush()) {
-                            broken = true;
-                            let _ = events.send(Event::StdoutClosed(err.to_string()));
-                        }
-                        pending.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    Message::Line(_) => {
+                        drop(out);
                         pending.fetch_sub(1, Ordering::SeqCst);
                     }
                     Message::Flush(done) => {
@@ -154,15 +214,41 @@ impl Writer {
         if let Err(err) = spawned {
             log::error!("failed to start the stdout thread: {err}");
         }
-        Writer { tx, backlog }
+        Writer { tx, backlog, out, direct, events }
     }
 
-    /// Queue one line (without its newline).
+    /// Write one line (without its newline) now if that cannot block, else queue it.
     pub fn send(&self, line: String) {
+        let Err(line) = self.write_now(line) else { return };
         self.backlog.fetch_add(1, Ordering::SeqCst);
         if self.tx.send(Message::Line(line)).is_err() {
             self.backlog.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+
+    /// The direct path: nothing queued (so the order holds), the pacing window open, and room
+    /// in the pipe for the whole line. Gives the line back otherwise.
+    fn write_now(&self, line: String) -> Result<(), String> {
+        let Some(fd) = self.direct.as_ref() else { return Err(line) };
+        if line.len() >= ATOMIC_WRITE || self.backlog() > 0 {
+            return Err(line);
+        }
+        let Ok(mut out) = self.out.try_lock() else { return Err(line) };
+        if out.broken {
+            return Ok(());
+        }
+        if !out.pacing.as_mut().is_none_or(Pacing::has_room) {
+            return Err(line);
+        }
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+        let writable = poll(&mut fds, PollTimeout::ZERO).is_ok_and(|n| n == 1)
+            && fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLOUT));
+        if !writable {
+            // Full, or an error: the thread finds out which, in its own time.
+            return Err(line);
+        }
+        out.write_line(line, &self.events);
+        Ok(())
     }
 
     /// How many queued lines are not written yet.
@@ -184,7 +270,7 @@ impl Writer {
 /// Start the reader thread over `input`: each line becomes [`Event::Reply`], the end of the
 /// input [`Event::StdinClosed`]. Lines are bounded in length. `done` and `error` are counted
 /// in `answers`.
-pub fn start_reader(input: impl BufRead + Send + 'static, events: Sender<Event>, answers: Arc<Answers>) {
+pub fn start_reader(input: impl BufRead + Send + 'static, events: events::Sender, answers: Arc<Answers>) {
     let spawned = std::thread::Builder::new().name("stdin".into()).spawn(move || {
         let mut input = input.take(u64::MAX);
         loop {
@@ -242,18 +328,93 @@ impl Acks {
     }
 }
 
-/// Wait for `rx` until `deadline` (or for ever with `None`).
-pub fn recv_until<T>(rx: &Receiver<T>, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-    match deadline {
-        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
     use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    /// What `reader` yields until it has been quiet for `quiet`.
+    fn read_quiet(reader: &mut std::io::PipeReader, quiet: Duration) -> String {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 65536];
+        loop {
+            let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
+            let quiet_ms = PollTimeout::try_from(quiet).unwrap();
+            if poll(&mut fds, quiet_ms).unwrap() == 0 {
+                return String::from_utf8(got).unwrap();
+            }
+            match reader.read(&mut chunk).unwrap() {
+                0 => return String::from_utf8(got).unwrap(),
+                n => got.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn with_room_in_the_pipe_a_line_is_written_before_send_returns() {
+        let (mut reader, pipe) = std::io::pipe().unwrap();
+        let (tx, _rx) = events::channel().unwrap();
+        let writer = Writer::start_direct(pipe, tx, None);
+        writer.send("announce route 192.0.2.1/32 next-hop self med 100".into());
+        let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
+        assert_eq!(poll(&mut fds, PollTimeout::ZERO).unwrap(), 1, "the line should be in the pipe already");
+        assert_eq!(
+            read_quiet(&mut reader, Duration::from_millis(50)),
+            "announce route 192.0.2.1/32 next-hop self med 100\n"
+        );
+        assert_eq!(writer.backlog(), 0);
+    }
+
+    #[test]
+    fn lines_keep_their_order_when_a_full_pipe_sends_them_through_the_thread() {
+        let (mut reader, pipe) = std::io::pipe().unwrap();
+        let (tx, _rx) = events::channel().unwrap();
+        let writer = Writer::start_direct(pipe, tx, None);
+        let pad = "x".repeat(200);
+        // 1,000 lines of 200 bytes: more than a pipe holds, and nobody reads yet.
+        for i in 0..1000 {
+            writer.send(format!("{i:04} {pad}"));
+        }
+        assert!(writer.backlog() > 0, "the pipe should have filled up");
+        let got = read_quiet(&mut reader, Duration::from_millis(500));
+        assert!(writer.flush(Duration::from_secs(5)));
+        let numbers: Vec<usize> = got.lines().map(|l| l[..4].parse().unwrap()).collect();
+        assert_eq!(numbers, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_direct_path_keeps_the_pacing_window_too() {
+        let (mut reader, pipe) = std::io::pipe().unwrap();
+        let (tx, _rx) = events::channel().unwrap();
+        let answers = Arc::new(Answers::default());
+        let writer = Writer::start_direct(pipe, tx, Some(Arc::clone(&answers)));
+        writer.send("first".into());
+        answers.add();
+        for i in 0..100 {
+            writer.send(format!("line {i}"));
+        }
+        assert_eq!(read_quiet(&mut reader, Duration::from_millis(150)).lines().count(), 1 + WINDOW as usize);
+        for _ in 0..100 {
+            answers.add();
+        }
+        assert_eq!(read_quiet(&mut reader, Duration::from_millis(150)).lines().count(), 100 - WINDOW as usize);
+        assert!(writer.flush(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn a_closed_pipe_on_the_direct_path_is_reported_once() {
+        let (reader, pipe) = std::io::pipe().unwrap();
+        drop(reader);
+        let (tx, rx) = events::channel().unwrap();
+        let writer = Writer::start_direct(pipe, tx, None);
+        writer.send("a".into());
+        writer.send("b".into());
+        assert!(writer.flush(Duration::from_secs(5)));
+        let got = rx.take();
+        assert!(matches!(got[..], [Event::StdoutClosed(_)]), "{got:?}");
+    }
 
     #[derive(Clone, Default)]
     struct Sink(Arc<Mutex<Vec<u8>>>);
@@ -282,7 +443,7 @@ mod tests {
     #[test]
     fn lines_are_written_in_order_with_newlines() {
         let sink = Sink::default();
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = events::channel().unwrap();
         let writer = Writer::start(sink.clone(), tx, None);
         writer.send("announce route 192.0.2.1/32 next-hop self med 100".into());
         writer.send("withdraw route 192.0.2.1/32 next-hop self".into());
@@ -291,28 +452,28 @@ mod tests {
             String::from_utf8(sink.0.lock().unwrap().clone()).unwrap(),
             "announce route 192.0.2.1/32 next-hop self med 100\nwithdraw route 192.0.2.1/32 next-hop self\n"
         );
-        assert!(rx.try_recv().is_err());
+        assert!(rx.take().is_empty());
     }
 
     #[test]
     fn a_closed_stdout_is_reported_once() {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = events::channel().unwrap();
         let writer = Writer::start(Closed, tx, None);
         writer.send("a".into());
         writer.send("b".into());
         assert!(writer.flush(Duration::from_secs(5)));
-        assert!(matches!(rx.try_recv(), Ok(Event::StdoutClosed(_))));
-        assert!(rx.try_recv().is_err());
+        let got = rx.take();
+        assert!(matches!(got[..], [Event::StdoutClosed(_)]), "{got:?}");
     }
 
     #[test]
     fn the_reader_reports_replies_then_the_end() {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = events::channel().unwrap();
         let answers = Arc::new(Answers::default());
         let input = b"done\r\nerror\n\nshutdown 12 1\nnot terminated".to_vec();
         start_reader(std::io::Cursor::new(input), tx, Arc::clone(&answers));
         let mut got = Vec::new();
-        while let Ok(event) = rx.recv_timeout(Duration::from_secs(5)) {
+        while let Some(event) = rx.recv_timeout(Duration::from_secs(5)) {
             let end = matches!(event, Event::StdinClosed);
             got.push(match event {
                 Event::Reply(reply, text) => format!("{reply:?} {text}"),
@@ -347,7 +508,7 @@ mod tests {
     #[test]
     fn while_exabgp_answers_at_most_a_window_of_lines_is_unanswered() {
         let sink = Sink::default();
-        let (tx, _rx) = mpsc::channel();
+        let (tx, _rx) = events::channel().unwrap();
         let answers = Arc::new(Answers::default());
         let writer = Writer::start(sink.clone(), tx, Some(Arc::clone(&answers)));
         // One answer: ExaBGP's acknowledgements are on.
@@ -377,7 +538,7 @@ mod tests {
     #[test]
     fn without_any_answer_the_writer_stops_waiting_soon() {
         let sink = Sink::default();
-        let (tx, _rx) = mpsc::channel();
+        let (tx, _rx) = events::channel().unwrap();
         let writer = Writer::start(sink.clone(), tx, Some(Arc::new(Answers::default())));
         let started = Instant::now();
         for i in 0..1000 {

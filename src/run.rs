@@ -1,12 +1,15 @@
-//! The main loop: one thread that owns all state, fed by a channel of events (check and hook
-//! results, ExaBGP's replies, signals, closed pipes). It waits with a deadline, so a signal or
-//! ExaBGP's exit is handled at once, even in the middle of a check.
+//! The main loop: one thread that owns all state. It runs the check and the hooks itself and
+//! waits in one `poll()` for their exit and output, for the events of the other threads
+//! (ExaBGP's replies, signals, closed pipes) and for the next check's time, so a signal or
+//! ExaBGP's exit is handled at once, even in the middle of a check. No thread is started per
+//! check, and no result is handed from one thread to another.
 
 use crate::addr::{AddrError, AddressBackend, NetlinkBackend, SudoBackend};
 use crate::addresses::{self, Addresses, Removal};
 use crate::api;
-use crate::check::{Job, Outcome, Spec, Status};
+use crate::check::{Outcome, Running, Spec, Status};
 use crate::config::{Config, Mode, LOOPBACK};
+use crate::events::{self, Event, Inbox};
 use crate::fsm::{Machine, Observation, State};
 use crate::hooks;
 use crate::net::Net;
@@ -14,25 +17,11 @@ use crate::pipe::{self, Acks, Writer};
 use crate::reply::Reply;
 use crate::sys;
 use anyhow::Context;
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Everything the main thread hears about.
-#[derive(Debug)]
-pub enum Event {
-    /// A signal (SIGTERM, SIGINT, SIGHUP, SIGUSR1).
-    Signal(i32),
-    /// A line from ExaBGP, parsed, and its text.
-    Reply(Reply, String),
-    /// ExaBGP closed our stdin: it is gone.
-    StdinClosed,
-    /// Writing to ExaBGP failed: it is gone.
-    StdoutClosed(String),
-    /// A command job finished.
-    JobDone(u64, Vec<Outcome>),
-}
 
 /// Why the loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,20 +86,20 @@ pub fn service_nets(cfg: &Config) -> anyhow::Result<Vec<Net>> {
 
 /// Run as ExaBGP's process (or `--dry-run`) until told to stop. Returns the exit status.
 pub fn run(cfg: Config) -> anyhow::Result<i32> {
-    let (tx, rx) = mpsc::channel();
+    let (tx, inbox) = events::channel().context("failed to create the event channel")?;
     let stop = Arc::new(AtomicBool::new(false));
     listen_for_signals(tx.clone(), Arc::clone(&stop))?;
     if let Some(pid) = &cfg.pid_file {
         sys::write_pid_file(pid).with_context(|| format!("--pid {}", pid.display()))?;
     }
-    let result = Runner::start(cfg.clone(), tx, rx, stop).map(|mut runner| runner.main_loop());
+    let result = Runner::start(cfg.clone(), tx, inbox, stop).map(|mut runner| runner.main_loop());
     if let Some(pid) = &cfg.pid_file {
         sys::remove_pid_file(pid);
     }
     result
 }
 
-fn listen_for_signals(tx: Sender<Event>, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+fn listen_for_signals(tx: events::Sender, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
     let mut signals =
         signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1]).context("failed to set up signals")?;
@@ -132,21 +121,19 @@ fn listen_for_signals(tx: Sender<Event>, stop: Arc<AtomicBool>) -> anyhow::Resul
 
 struct Runner {
     cfg: Config,
-    tx: Sender<Event>,
-    rx: Receiver<Event>,
+    /// Signals, ExaBGP's replies and closed pipes, from the other threads.
+    inbox: Inbox,
     stop: Arc<AtomicBool>,
     writer: Writer,
     routes: Vec<Net>,
     addresses: Option<Addresses>,
     acks: Option<Acks>,
     machine: Machine,
-    /// How many command jobs were started (their number tells stale results apart).
-    jobs: u64,
     checks: u64,
 }
 
 impl Runner {
-    fn start(cfg: Config, tx: Sender<Event>, rx: Receiver<Event>, stop: Arc<AtomicBool>) -> anyhow::Result<Runner> {
+    fn start(cfg: Config, tx: events::Sender, inbox: Inbox, stop: Arc<AtomicBool>) -> anyhow::Result<Runner> {
         let nets = service_nets(&cfg)?;
         if nets.is_empty() {
             log::error!("No IP found");
@@ -161,7 +148,7 @@ impl Runner {
         let reading = !dry_run && sys::stdin_is_a_pipe();
         let answers = Arc::new(pipe::Answers::default());
         let pacing = (reading && cfg.ack).then(|| Arc::clone(&answers));
-        let writer = Writer::start(std::io::stdout(), tx.clone(), pacing);
+        let writer = Writer::start_direct(std::io::stdout(), tx.clone(), pacing);
         if reading {
             pipe::start_reader(std::io::BufReader::new(std::io::stdin()), tx.clone(), answers);
         }
@@ -186,8 +173,7 @@ impl Runner {
             }
             addresses = Some(managed);
         }
-        let runner =
-            Runner { cfg, tx, rx, stop, writer, routes, addresses, acks, machine: Machine::START, jobs: 0, checks: 0 };
+        let runner = Runner { cfg, inbox, stop, writer, routes, addresses, acks, machine: Machine::START, checks: 0 };
         // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
         // keep CAP_NET_ADMIN for that, unless sudo does the work.
         let keep_net_admin = runner.cfg.manages_addresses() && !runner.cfg.sudo;
@@ -315,43 +301,85 @@ impl Runner {
         Ok((passed, seen))
     }
 
-    /// Run commands on a worker and wait for them, handling other events meanwhile.
+    /// Run commands one after the other, handling other events meanwhile.
     fn run_job(&mut self, specs: Vec<Spec>) -> Result<Vec<Outcome>, Stop> {
-        self.jobs += 1;
-        let id = self.jobs;
-        let tx = self.tx.clone();
-        let job = Job::start(specs, move |outcomes| {
-            let _ = tx.send(Event::JobDone(id, outcomes));
-        });
-        let result = self.wait(None, Some(id));
-        if result.is_err() {
-            // We are stopping: the command must not outlive us.
-            job.cancel();
+        let mut outcomes = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            let mut running = match Running::start(spec) {
+                Ok(running) => running,
+                Err(outcome) => {
+                    outcomes.push(outcome);
+                    continue;
+                }
+            };
+            match self.wait(None, Some(&mut running)) {
+                Ok(Some(outcome)) => outcomes.push(outcome),
+                Ok(None) => outcomes.push(running.cancel()),
+                Err(stop) => {
+                    // We are stopping: the command must not outlive us.
+                    running.cancel();
+                    return Err(stop);
+                }
+            }
         }
-        result.map(|outcomes| outcomes.unwrap_or_default())
+        Ok(outcomes)
     }
 
-    /// Handle events until `deadline`, or until job `job` is done (then its outcomes).
-    fn wait(&mut self, deadline: Option<Instant>, job: Option<u64>) -> Result<Option<Vec<Outcome>>, Stop> {
+    /// Handle events until `deadline`, or, with a `command`, until it is over (then its
+    /// outcome): one `poll()` on the event channel, the command's exit and its output.
+    fn wait(&mut self, deadline: Option<Instant>, mut command: Option<&mut Running>) -> Result<Option<Outcome>, Stop> {
+        // What the last poll found readable: the event socket, the command's exit, its output.
+        // Each is read only then.
+        let mut ready = [false; 3];
         loop {
-            let event = match pipe::recv_until(&self.rx, deadline) {
-                Ok(event) => event,
-                Err(RecvTimeoutError::Timeout) => return Ok(None),
-                Err(RecvTimeoutError::Disconnected) => return Err(Stop::Exit("internal channel closed".into())),
+            if ready[0] {
+                self.inbox.clear();
+            }
+            for event in self.inbox.pending() {
+                self.on_event(event)?;
+            }
+            let until = match command.as_deref_mut() {
+                Some(running) => {
+                    if let Some(outcome) = running.advance(ready[1], ready[2]) {
+                        return Ok(Some(outcome));
+                    }
+                    running.deadline()
+                }
+                None if deadline.is_some_and(|at| Instant::now() >= at) => return Ok(None),
+                None => deadline,
             };
-            match event {
-                Event::JobDone(id, outcomes) if Some(id) == job => return Ok(Some(outcomes)),
-                Event::JobDone(..) => {}
-                Event::Signal(signal) => self.on_signal(signal)?,
-                Event::Reply(reply, text) => self.on_reply(reply, &text)?,
-                Event::StdinClosed => {
-                    log::info!("ExaBGP closed our stdin: it is gone");
-                    return Err(Stop::Exit("stdin closed".into()));
+            let mut fds = vec![PollFd::new(self.inbox.fd(), PollFlags::POLLIN)];
+            if let Some(running) = command.as_deref() {
+                fds.push(PollFd::new(running.exit_fd(), PollFlags::POLLIN));
+                fds.extend(running.output_fd().map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
+            }
+            ready = [false; 3];
+            match crate::child::poll_until(&mut fds, until) {
+                Ok(_) => {
+                    for (flag, fd) in ready.iter_mut().zip(&fds) {
+                        *flag = fd.revents().is_some_and(|r| !r.is_empty());
+                    }
                 }
-                Event::StdoutClosed(err) => {
-                    log::info!("ExaBGP no longer reads our stdout ({err}): it is gone");
-                    return Err(Stop::Exit("stdout closed".into()));
+                Err(Errno::EINTR) => {}
+                Err(errno) => {
+                    log::error!("failed to wait for events: {errno}");
+                    return Err(Stop::Exit("poll failed".into()));
                 }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) -> Result<(), Stop> {
+        match event {
+            Event::Signal(signal) => self.on_signal(signal),
+            Event::Reply(reply, text) => self.on_reply(reply, &text),
+            Event::StdinClosed => {
+                log::info!("ExaBGP closed our stdin: it is gone");
+                Err(Stop::Exit("stdin closed".into()))
+            }
+            Event::StdoutClosed(err) => {
+                log::info!("ExaBGP no longer reads our stdout ({err}): it is gone");
+                Err(Stop::Exit("stdout closed".into()))
             }
         }
     }
