@@ -78,10 +78,28 @@ impl Outcome {
     }
 }
 
+/// Where [`Running::poll_fds`] put the command's descriptors in a poll set.
+#[derive(Debug, Clone, Copy)]
+pub struct Slots {
+    exit: Option<usize>,
+    output: Option<usize>,
+}
+
+impl Slots {
+    /// After the poll: (the exit polled readable, the output did), for [`Running::advance`].
+    pub fn ready(&self, fds: &[PollFd]) -> (bool, bool) {
+        let seen = |slot: Option<usize>| {
+            slot.and_then(|i| fds.get(i)).and_then(PollFd::revents).is_some_and(|r| !r.is_empty())
+        };
+        (seen(self.exit), seen(self.output))
+    }
+}
+
 /// A command that was started and is not finished.
 pub struct Running {
     child: Child,
-    watch: ExitWatch,
+    /// Set up when first needed: a command that is over by the first look needs none.
+    watch: Option<ExitWatch>,
     group: Pid,
     capture: bool,
     started: Instant,
@@ -128,29 +146,27 @@ impl Running {
         let spawned = command.spawn();
         // The Command holds two copies of the write end: close them (we keep our own until the exit).
         drop(command);
-        let mut child = spawned.map_err(|err| Outcome::failed(format!("failed to run /bin/sh: {err}"), started))?;
+        let child = spawned.map_err(|err| Outcome::failed(format!("failed to run /bin/sh: {err}"), started))?;
         let group = Pid::from_raw(child.id() as i32);
-        let watch = match ExitWatch::attach(&child, reaper) {
-            Ok(watch) => watch,
-            Err(err) => {
-                let _ = killpg(group, Signal::SIGKILL);
-                let _ = child.wait();
-                return Err(Outcome::failed(format!("failed to watch the command: {err}"), started));
-            }
-        };
+        let watch = reaper.map(ExitWatch::Signal);
         let deadline = spec.timeout.map(|limit| started + limit);
         let output = reader.map(|(pipe, held)| Output::new(pipe, held, OUTPUT_LIMIT));
         Ok(Running { child, watch, group, capture: spec.capture, started, output, phase: Phase::Running(deadline) })
     }
 
-    /// What turns readable when the command exits: poll it, then call [`Running::advance`].
-    pub fn exit_fd(&self) -> BorrowedFd<'_> {
-        self.watch.fd()
-    }
-
-    /// The output pipe while it is open: poll it for reading, then call [`Running::advance`].
-    pub fn output_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.output.as_ref().and_then(Output::fd)
+    /// Add what to poll for this command to `fds`: what turns readable when it exits (there is
+    /// one whenever [`Running::advance`] has said it still runs), and its output pipe while
+    /// that is open. [`Slots::ready`] then reads the poll's result for [`Running::advance`].
+    pub fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) -> Slots {
+        let mut add = |fd: Option<BorrowedFd<'a>>| {
+            fd.map(|fd| {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                fds.len() - 1
+            })
+        };
+        let exit = add(self.watch.as_ref().map(ExitWatch::fd));
+        let output = add(self.output.as_ref().and_then(Output::fd));
+        Slots { exit, output }
     }
 
     /// When [`Running::advance`] must be called even if nothing else happens.
@@ -167,8 +183,26 @@ impl Running {
     /// after every wake-up of the poll.
     pub fn advance(&mut self, exited: bool, readable: bool) -> Option<Outcome> {
         if exited {
-            self.watch.clear();
+            if let Some(watch) = self.watch.as_ref() {
+                watch.clear();
+            }
         }
+        let outcome = self.step(readable);
+        if outcome.is_some() || self.watch.is_some() || matches!(self.phase, Phase::Draining(..)) {
+            return outcome;
+        }
+        // Still running: from now on its exit has to wake the caller's poll.
+        match ExitWatch::pidfd(&self.child) {
+            Ok(watch) => self.watch = Some(watch),
+            Err(err) => {
+                self.kill_and_reap();
+                self.drain(Status::SpawnFailed(format!("failed to watch the command: {err}")));
+            }
+        }
+        self.step(false)
+    }
+
+    fn step(&mut self, readable: bool) -> Option<Outcome> {
         if readable {
             if let Some(output) = self.output.as_mut() {
                 output.read_some();
@@ -210,7 +244,7 @@ impl Running {
                     self.drain(Status::TimedOut);
                 }
                 Phase::Draining(ref status, duration, until) => {
-                    if self.output_fd().is_some() && now < until {
+                    if self.output.as_ref().and_then(Output::fd).is_some() && now < until {
                         return None;
                     }
                     let (output, dropped) = match self.output.take() {
@@ -253,24 +287,22 @@ pub fn run_alone(spec: &Spec) -> Outcome {
 
 /// Wait for `running` to end, for nothing else.
 fn finish(mut running: Running) -> Outcome {
-    let mut ready = [false; 2];
+    let (mut exited, mut readable) = (false, false);
     loop {
-        if let Some(outcome) = running.advance(ready[0], ready[1]) {
+        if let Some(outcome) = running.advance(exited, readable) {
             return outcome;
         }
-        let mut fds = vec![PollFd::new(running.exit_fd(), PollFlags::POLLIN)];
-        fds.extend(running.output_fd().map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
-        ready = [false; 2];
-        match poll_until(&mut fds, running.deadline()) {
-            Ok(_) => {
-                for (flag, fd) in ready.iter_mut().zip(&fds) {
-                    *flag = fd.revents().is_some_and(|r| !r.is_empty());
-                }
+        let mut fds = Vec::with_capacity(2);
+        let slots = running.poll_fds(&mut fds);
+        (exited, readable) = match poll_until(&mut fds, running.deadline()) {
+            Ok(_) => slots.ready(&fds),
+            Err(Errno::EINTR) => (false, false),
+            Err(_) => {
+                // Cannot wait: look again a little later rather than spin.
+                std::thread::sleep(Duration::from_millis(10));
+                (false, false)
             }
-            Err(Errno::EINTR) => {}
-            // Cannot wait: look again a little later rather than spin.
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
-        }
+        };
     }
 }
 
@@ -312,7 +344,7 @@ mod tests {
     /// The same, with the exit seen through SIGCHLD (kernels without pidfds).
     fn one_by_signal(spec: Spec) -> Outcome {
         let running = Running::start_with(&spec, Some(Reaper::new().unwrap())).unwrap();
-        assert!(matches!(running.watch, ExitWatch::Signal(_)));
+        assert!(matches!(running.watch, Some(ExitWatch::Signal(_))));
         finish(running)
     }
 

@@ -34,11 +34,8 @@ impl ExitWatch {
         }
     }
 
-    /// Watch `child`, with what [`ExitWatch::before_spawn`] gave.
-    pub fn attach(child: &Child, reaper: Option<Reaper>) -> io::Result<ExitWatch> {
-        if let Some(reaper) = reaper {
-            return Ok(ExitWatch::Signal(reaper));
-        }
+    /// Watch `child` through a pidfd (when [`ExitWatch::before_spawn`] gave no [`Reaper`]).
+    pub fn pidfd(child: &Child) -> io::Result<ExitWatch> {
         // The pid cannot be reused before we reap it: this is our child's.
         let pid = rustix::process::Pid::from_raw(child.id() as i32).ok_or_else(|| io::Error::other("pid 0"))?;
         Ok(ExitWatch::Pidfd(rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())?))

@@ -328,11 +328,11 @@ impl Runner {
     /// Handle events until `deadline`, or, with a `command`, until it is over (then its
     /// outcome): one `poll()` on the event channel, the command's exit and its output.
     fn wait(&mut self, deadline: Option<Instant>, mut command: Option<&mut Running>) -> Result<Option<Outcome>, Stop> {
-        // What the last poll found readable: the event socket, the command's exit, its output.
+        // What the last poll found readable: the event socket; the command's exit, its output.
         // Each is read only then.
-        let mut ready = [false; 3];
+        let (mut woken, mut exited, mut readable) = (false, false, false);
         loop {
-            if ready[0] {
+            if woken {
                 self.inbox.clear();
             }
             for event in self.inbox.pending() {
@@ -340,7 +340,7 @@ impl Runner {
             }
             let until = match command.as_deref_mut() {
                 Some(running) => {
-                    if let Some(outcome) = running.advance(ready[1], ready[2]) {
+                    if let Some(outcome) = running.advance(exited, readable) {
                         return Ok(Some(outcome));
                     }
                     running.deadline()
@@ -349,16 +349,12 @@ impl Runner {
                 None => deadline,
             };
             let mut fds = vec![PollFd::new(self.inbox.fd(), PollFlags::POLLIN)];
-            if let Some(running) = command.as_deref() {
-                fds.push(PollFd::new(running.exit_fd(), PollFlags::POLLIN));
-                fds.extend(running.output_fd().map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
-            }
-            ready = [false; 3];
+            let slots = command.as_deref().map(|running| running.poll_fds(&mut fds));
+            (woken, exited, readable) = (false, false, false);
             match crate::child::poll_until(&mut fds, until) {
                 Ok(_) => {
-                    for (flag, fd) in ready.iter_mut().zip(&fds) {
-                        *flag = fd.revents().is_some_and(|r| !r.is_empty());
-                    }
+                    woken = fds[0].revents().is_some_and(|r| !r.is_empty());
+                    (exited, readable) = slots.map_or((false, false), |slots| slots.ready(&fds));
                 }
                 Err(Errno::EINTR) => {}
                 Err(errno) => {
