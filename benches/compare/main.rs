@@ -362,8 +362,8 @@ fn ratio(ours: f64, reference: f64) -> String {
     }
 }
 
-/// Ours (built by cargo for this bench), the reference's virtualenv (made when missing), and
-/// this executable as the check helper.
+/// Ours, the reference's virtualenv (made when missing), and this executable as the check
+/// helper.
 fn programs(root: &Path) -> Programs {
     let venv = match std::env::var_os("EXABGP_VENV_5") {
         Some(v) if !v.is_empty() => PathBuf::from(v),
@@ -383,11 +383,26 @@ fn programs(root: &Path) -> Programs {
         assert!(installed.success(), "pip install exabgp=={REFERENCE_VERSION} failed");
     }
     Programs {
-        ours: PathBuf::from(env!("CARGO_BIN_EXE_exabgp-healthcheck")),
+        ours: release_build(root),
         python,
         exabgp: venv.join("bin/exabgp"),
         helper: std::env::current_exe().expect("this executable"),
     }
+}
+
+/// Ours as it ships: `cargo build --release` (panic=abort, which the profile `cargo bench`
+/// builds with cannot have), built now, so that it is this tree's.
+fn release_build(root: &Path) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    say("building ours with cargo build --release");
+    let built = Command::new(cargo)
+        .current_dir(root)
+        .args(["build", "--release", "--locked", "--bin", "exabgp-healthcheck"])
+        .status()
+        .expect("run cargo build --release");
+    assert!(built.success(), "cargo build --release failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    target.join("release/exabgp-healthcheck")
 }
 
 /// What the run was on.
