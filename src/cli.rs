@@ -63,6 +63,11 @@ pub struct Args {
     #[arg(long, short = 'F', value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Where the values read from `--config` came from, so that a value the configuration
+    /// refuses later is reported with its file and line (not a flag).
+    #[arg(skip)]
+    pub origins: Option<Origins>,
+
     /// Write the PID to FILE (removed at exit)
     #[arg(long, short = 'p', value_name = "FILE")]
     pub pid: Option<PathBuf>,
@@ -292,6 +297,26 @@ pub enum Parsed {
     Print(String),
 }
 
+/// The lines of a `--config` file, to find the one a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origins {
+    pub path: PathBuf,
+    pub lines: Vec<config_file::Line>,
+}
+
+impl Origins {
+    /// `FILE:LINE` of the file line that `message` (an error from validating the flags, which
+    /// starts with `--flag value`) is about, when that value came from the file. The last such
+    /// line wins, as it does for the value.
+    pub fn locate(&self, message: &str) -> Option<String> {
+        let line = self.lines.iter().rev().find(|line| {
+            let Some((flag, value)) = line.arg.split_once('=') else { return false };
+            [format!("{flag} {value}:"), format!("{flag} {value:?}:")].iter().any(|start| message.starts_with(start))
+        })?;
+        Some(format!("{}:{}", self.path.display(), line.number))
+    }
+}
+
 /// Parse the command line, reading `--config` when given.
 pub fn parse<I, T>(argv: I) -> Result<Parsed, UsageError>
 where
@@ -329,7 +354,10 @@ where
     merged.extend(lines.iter().map(|line| OsString::from(&line.arg)));
     merged.extend(argv.iter().skip(1).cloned());
     match try_parse(&merged) {
-        Ok(args) => Ok(Parsed::Run(Box::new(args))),
+        Ok(mut args) => {
+            args.origins = Some(Origins { path, lines });
+            Ok(Parsed::Run(Box::new(args)))
+        }
         Err(done) => done,
     }
 }

@@ -86,8 +86,17 @@ pub struct Config {
 pub const LOOPBACK: &str = "lo";
 
 impl Config {
-    /// Check and convert the parsed flags.
+    /// Check and convert the parsed flags. An error about a value from `--config` starts with
+    /// its file and line.
     pub fn from_args(a: Args) -> Result<Config, UsageError> {
+        let origins = a.origins.clone();
+        Config::check(a).map_err(|UsageError(message)| match origins.and_then(|o| o.locate(&message)) {
+            Some(at) => UsageError(format!("{at}: {message}")),
+            None => UsageError(message),
+        })
+    }
+
+    fn check(a: Args) -> Result<Config, UsageError> {
         let fail = |text: String| Err(UsageError(text));
         let interval = duration("--interval", &a.interval)?;
         let fast_interval = duration("--fast-interval", &a.fast)?;
@@ -405,6 +414,72 @@ mod tests {
 
     fn error(list: &[&str]) -> String {
         config(list).expect_err("accepted")
+    }
+
+    /// `--config FILE` holding `text`, then `extra` on the command line: the error, with the
+    /// file's path written FILE.
+    fn error_with_file(text: &str, extra: &[&str]) -> String {
+        let dir = std::env::temp_dir().join(format!("ehc-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{:x}-{}.conf", text.bytes().map(u64::from).sum::<u64>(), text.len()));
+        std::fs::write(&path, text).unwrap();
+        let mut argv = vec!["--config", path.to_str().unwrap()];
+        argv.extend_from_slice(extra);
+        let e = error(&argv);
+        std::fs::remove_file(&path).unwrap();
+        e.replace(path.to_str().unwrap(), "FILE")
+    }
+
+    #[test]
+    fn a_bad_value_from_the_config_file_names_its_file_and_line() {
+        let e = error_with_file(
+            "name = web
+ip = 192.0.2.300
+",
+            &[],
+        );
+        assert!(e.starts_with("FILE:2: --ip 192.0.2.300: "), "{e}");
+        let e = error_with_file(
+            "ip = 192.0.2.1
+
+# x
+next-hop = the-router
+",
+            &[],
+        );
+        assert!(e.starts_with("FILE:4: --next-hop the-router: "), "{e}");
+        let e = error_with_file(
+            "ip = 192.0.2.1
+interval = soon
+",
+            &[],
+        );
+        assert!(e.starts_with("FILE:2: --interval soon: "), "{e}");
+        // Of two lines for a list, the one with the bad value.
+        let e = error_with_file(
+            "ip = 192.0.2.1
+ip = 192.0.2.0/33
+ip = 192.0.2.3
+",
+            &[],
+        );
+        assert!(e.starts_with("FILE:2: --ip 192.0.2.0/33: "), "{e}");
+        // A control character is shown escaped; the line is still found.
+        let e = error_with_file("ip = 192.0.2.1\ncommunity = 65000:1\u{1}\n", &[]);
+        assert!(e.starts_with("FILE:2: --community "), "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_from_the_command_line_is_not_blamed_on_the_file() {
+        let e = error_with_file(
+            "ip = 192.0.2.1
+interval = 5
+",
+            &["--interval", "soon"],
+        );
+        assert!(e.starts_with("--interval soon: "), "{e}");
+        let e = error(&["--ip", "192.0.2.300"]);
+        assert!(e.starts_with("--ip 192.0.2.300: "), "{e}");
     }
 
     /// Found while writing the fuzz targets: summing the sizes of `--ip ::/0 --ip ::/0`
