@@ -3,9 +3,9 @@
 //! is terminated, then killed; its output read into a bounded buffer while it runs, so a chatty
 //! or backgrounded child can neither fill memory nor stall us.
 //!
-//! A command is a [`Running`]: the caller polls what tells its exit ([`Running::exit_fd`]) and
-//! its output pipe ([`Running::output_fd`]) until [`Running::deadline`], in the same `poll()` as
-//! anything else it waits for, and calls [`Running::advance`] after each wake-up. No thread per
+//! A command is a [`Running`]: the caller polls what tells its exit and its output pipe
+//! ([`Running::poll_fds`]) until [`Running::deadline`], in the same `poll()` as anything else
+//! it waits for, and calls [`Running::advance`] after each wake-up. No thread per
 //! command and no hand-off between threads: the main loop runs its checks itself and stays
 //! responsive to signals and ExaBGP while a check runs. [`run_alone`] is the simple form, for
 //! callers that wait for nothing else.
@@ -164,7 +164,9 @@ impl Running {
                 fds.len() - 1
             })
         };
-        let exit = add(self.watch.as_ref().map(ExitWatch::fd));
+        // Once the command has exited, a pidfd stays readable: polling it would spin.
+        let running = !matches!(self.phase, Phase::Draining(..));
+        let exit = add(self.watch.as_ref().filter(|_| running).map(ExitWatch::fd));
         let output = add(self.output.as_ref().and_then(Output::fd));
         Slots { exit, output }
     }
@@ -178,7 +180,7 @@ impl Running {
     }
 
     /// Read what output is there (`readable`: the pipe polled readable; reading otherwise
-    /// could block), look at the process (`exited`: [`Running::exit_fd`] polled readable) and
+    /// could block), look at the process (`exited`: its exit descriptor polled readable) and
     /// the time, and move on: the outcome once the command is over and its output read. Call it
     /// after every wake-up of the poll.
     pub fn advance(&mut self, exited: bool, readable: bool) -> Option<Outcome> {
@@ -400,6 +402,21 @@ mod tests {
         assert!(out.success());
         assert!(out.duration < Duration::from_secs(2), "{:?}", out.duration);
         assert_eq!(out.output, b"started\n");
+    }
+
+    #[test]
+    fn output_held_by_an_escaped_child_is_given_up_after_a_grace_without_spinning() {
+        use nix::time::{clock_gettime, ClockId};
+        let cpu = || Duration::from(clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).unwrap());
+        let before = cpu();
+        // setsid: a new process group, out of reach of the group kill; it holds the pipe 1 s. The
+        // check still runs at the first look (sleep 0.2), so its exit is watched with a pidfd.
+        let out = one(spec("echo ok; setsid sleep 1 & sleep 0.2; exit 0", Some(10_000)));
+        let spent = cpu() - before;
+        assert!(out.success());
+        assert_eq!(out.output, b"ok\n");
+        // Waiting out the grace (50 ms) sleeps in poll(); a spinning wait would burn it all.
+        assert!(spent < Duration::from_millis(25), "{spent:?} of CPU while waiting");
     }
 
     #[test]
