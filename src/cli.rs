@@ -336,6 +336,7 @@ where
     let lines = config_file::parse(&text)
         .map_err(|err| UsageError(format!("{}:{}: {}", path.display(), err.line, err.message)))?;
     // Each line alone first, so that an error names its line.
+    use clap::error::ErrorKind;
     for line in &lines {
         let single = [OsString::from("exabgp-healthcheck"), OsString::from(&line.arg)];
         match Args::command().try_get_matches_from(single) {
@@ -347,6 +348,15 @@ where
                 )))
             }
             Ok(_) => {}
+            Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+                // The reference would print the help (or version) to ExaBGP and exit 0.
+                let word = if err.kind() == ErrorKind::DisplayHelp { "help" } else { "version" };
+                return Err(UsageError(format!(
+                    "{}:{}: '{word}' cannot be used inside a configuration file (give --{word} on the command line)",
+                    path.display(),
+                    line.number
+                )));
+            }
             Err(err) => return Err(UsageError(format!("{}:{}: {}", path.display(), line.number, one_line(&err)))),
         }
     }
@@ -535,6 +545,10 @@ mod tests {
         assert!(e.starts_with("FILE:3: ") && e.contains("--ip"), "{e}");
         let e = err("debug = yes\n");
         assert!(e.starts_with("FILE:1: ") && e.contains("--debug"), "{e}");
+        let e = err("name = a\nhelp\n");
+        assert_eq!(e, "FILE:2: 'help' cannot be used inside a configuration file (give --help on the command line)");
+        let e = err("vers\n");
+        assert!(e.starts_with("FILE:1: 'version' cannot be used inside"), "{e}");
         let e = err("config = /etc/other\n");
         assert!(e.starts_with("FILE:1: ") && e.contains("config"), "{e}");
         assert!(!e.contains('\n'));
