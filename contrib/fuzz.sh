@@ -20,6 +20,13 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 targets=(config_file reply arguments)
+# The words each target's input is made of (fuzz/dict/): libFuzzer splices them in.
+dictionary() {
+    case "$1" in
+        reply) echo reply.dict ;;
+        *) echo options.dict ;;
+    esac
+}
 cargo fuzz build
 failed=()
 for target in "${targets[@]}"; do
@@ -30,6 +37,7 @@ for target in "${targets[@]}"; do
     # -max_total_time bounds libFuzzer itself; timeout bounds everything else.
     if ! timeout --kill-after=30 $((seconds + 120)) \
         cargo fuzz run "$target" "$work" "fuzz/corpus/$target" -- \
+        -dict="fuzz/dict/$(dictionary "$target")" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; then
         failed+=("$target")
         echo "!! $target failed: the input is in fuzz/artifacts/$target/" >&2

@@ -86,6 +86,28 @@ mod tests {
     }
 
     #[test]
+    fn arguments_written_back_as_a_file_parse_to_the_same_arguments() {
+        let texts = [
+            "debug\nname = haproxy\ninterval=10\n",
+            "  command =  curl -sf http://127.0.0.1/ = ok  \r\n# c\n\nip = 192.0.2.1\n",
+            "name =\nlabel = a#b\ncommunity = 65000:1 65000:2\tx\n",
+        ];
+        for text in texts {
+            let first = parse(text).unwrap();
+            let written: String = first
+                .iter()
+                .map(|line| match line.arg[2..].split_once('=') {
+                    Some((name, value)) => format!("{name} = {value}\n"),
+                    None => format!("{}\n", &line.arg[2..]),
+                })
+                .collect();
+            let again: Vec<String> = parse(&written).unwrap().into_iter().map(|l| l.arg).collect();
+            let first: Vec<String> = first.into_iter().map(|l| l.arg).collect();
+            assert_eq!(again, first, "{text:?} written back as {written:?}");
+        }
+    }
+
+    #[test]
     fn broken_lines_name_their_line() {
         for (text, line, words) in [
             ("debug\n= 3\n", 2, "no option name"),
