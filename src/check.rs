@@ -14,6 +14,7 @@ use crate::child::{poll_until, ExitWatch, Output, Reaper};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::fs::{File, OpenOptions};
 use std::os::fd::BorrowedFd;
@@ -213,34 +214,35 @@ impl Running {
         let now = Instant::now();
         loop {
             match self.phase {
-                Phase::Running(deadline) => match self.child.try_wait() {
-                    Ok(Some(status)) => {
+                Phase::Running(deadline) => match self.exited() {
+                    Ok(true) => {
                         if self.capture {
                             // The check is judged on its own exit. Whatever it left in its
                             // process group goes now: a backgrounded child would hold the
-                            // output pipe, or pile up at every check. (The group id cannot be
-                            // reused while any member is alive.)
+                            // output pipe, or pile up at every check. (Not reaped yet, the
+                            // check keeps the group's id from being reused.)
                             let _ = killpg(self.group, Signal::SIGKILL);
                         }
-                        self.drain(classify(status));
+                        let status = match self.child.wait() {
+                            Ok(status) => classify(status),
+                            Err(err) => Status::SpawnFailed(format!("failed to wait for the command: {err}")),
+                        };
+                        self.drain(status);
                     }
-                    Ok(None) if deadline.is_some_and(|at| now >= at) => {
+                    Ok(false) if deadline.is_some_and(|at| now >= at) => {
                         let _ = killpg(self.group, Signal::SIGTERM);
                         self.phase = Phase::Terminating(now + KILL_GRACE);
                     }
-                    Ok(None) => return None,
+                    Ok(false) => return None,
                     Err(err) => {
                         self.kill_and_reap();
                         self.drain(Status::SpawnFailed(format!("failed to wait for the command: {err}")));
                     }
                 },
                 Phase::Terminating(kill_at) => {
-                    match self.child.try_wait() {
-                        Ok(None) if now < kill_at => return None,
+                    match self.exited() {
+                        Ok(false) if now < kill_at => return None,
                         // Whatever of the group survived SIGTERM in the grace period goes now.
-                        Ok(Some(_)) => {
-                            let _ = killpg(self.group, Signal::SIGKILL);
-                        }
                         _ => self.kill_and_reap(),
                     }
                     self.drain(Status::TimedOut);
@@ -271,6 +273,17 @@ impl Running {
             output.release();
         }
         self.phase = Phase::Draining(status, self.started.elapsed(), Instant::now() + OUTPUT_GRACE);
+    }
+
+    /// Whether the command has exited, without reaping it: until it is reaped, its pid and
+    /// so its process group's id cannot be reused, and killing the group hits only its own.
+    fn exited(&self) -> nix::Result<bool> {
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(self.group), flags) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::EINTR) => Ok(false),
+            Ok(_) => Ok(true),
+            Err(errno) => Err(errno),
+        }
     }
 
     fn kill_and_reap(&mut self) {
