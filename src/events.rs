@@ -4,14 +4,11 @@
 //! `poll()`.
 
 use crate::reply::Reply;
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Everything the main thread hears about.
 #[derive(Debug)]
@@ -77,14 +74,19 @@ impl Inbox {
         self.rx.try_iter().collect()
     }
 
-    /// Every event queued now, in order, with the wake-ups cleared first.
+    /// Every event queued now, in order, with the wake-ups cleared first (for tests).
+    #[cfg(test)]
     pub fn take(&self) -> Vec<Event> {
         self.clear();
         self.pending()
     }
 
-    /// Wait for the next event, `limit` at most (for tests and simple callers).
-    pub fn recv_timeout(&self, limit: Duration) -> Option<Event> {
+    /// Wait for the next event, `limit` at most (for tests).
+    #[cfg(test)]
+    pub fn recv_timeout(&self, limit: std::time::Duration) -> Option<Event> {
+        use nix::errno::Errno;
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use std::time::{Duration, Instant};
         let until = Instant::now() + limit;
         loop {
             if let Ok(event) = self.rx.try_recv() {
@@ -108,6 +110,8 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::time::{Duration, Instant};
 
     fn readable(inbox: &Inbox) -> bool {
         let mut fds = [PollFd::new(inbox.fd(), PollFlags::POLLIN)];
