@@ -1,26 +1,20 @@
 //! exabgp-healthcheck: a health checker that ExaBGP runs from a `process` stanza. It runs a
-//! check command on an interval with rise/fall hysteresis and tells ExaBGP to announce or
-//! withdraw the service addresses, which it also keeps on the loopback.
+//! check on an interval with rise/fall hysteresis and tells ExaBGP to announce or withdraw the
+//! service addresses, which it also keeps on the loopback.
 //!
-//! `main.rs` only parses, builds the [`config::Config`] and calls [`run::run`]; everything else
-//! lives in the modules below so that tests can reach it.
+//! `main.rs` only parses, builds the settings and calls [`runtime::run`]; everything else lives
+//! in the modules below so that tests can reach it. `docs/architecture.md` says which module
+//! owns what.
 
 pub mod addr;
-pub mod addresses;
-pub mod api;
-pub mod check;
-pub mod child;
 pub mod cli;
 pub mod config;
-pub mod config_file;
-pub mod events;
+pub mod exabgp;
 pub mod exit;
-pub mod fsm;
-pub mod hooks;
 pub mod logging;
 pub mod net;
 pub mod once;
-pub mod pipe;
-pub mod reply;
-pub mod run;
+pub mod proc;
+pub mod runtime;
+pub mod service;
 pub mod sys;

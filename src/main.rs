@@ -3,7 +3,7 @@
 
 use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::{Config, Mode};
-use exabgp_healthcheck::{exit, logging, once, run, sys};
+use exabgp_healthcheck::{exit, logging, once, runtime, sys};
 
 fn main() {
     std::process::exit(real_main());
@@ -32,11 +32,11 @@ fn real_main() -> i32 {
     sys::install_panic_hook();
     let result = match cfg.mode {
         Mode::Once => once::once(&cfg),
-        Mode::Plugin | Mode::DryRun => run::run(cfg),
+        Mode::Plugin | Mode::DryRun => runtime::run(cfg),
     };
     match result {
         Ok(status) => status,
-        Err(err) if err.is::<run::NoIpFound>() => exit::UNHEALTHY,
+        Err(err) if err.is::<runtime::NoIpFound>() => exit::UNHEALTHY,
         Err(err) => {
             log::error!("{err:#}");
             if !log::log_enabled!(log::Level::Error) {

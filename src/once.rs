@@ -2,12 +2,12 @@
 //! output and the lines the plugin would send for it. For testing a health script by hand.
 //! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled.
 
-use crate::api;
-use crate::check::{self, Spec};
 use crate::config::Config;
+use crate::exabgp::lines;
 use crate::exit;
-use crate::fsm::State;
-use crate::run::{describe, routes, service_nets};
+use crate::proc::{self, Spec};
+use crate::runtime::{describe, routes, service_nets};
+use crate::service::fsm::State;
 use std::io::Write;
 
 /// Run `--once`; returns the exit status.
@@ -15,7 +15,7 @@ pub fn once(cfg: &Config) -> anyhow::Result<i32> {
     let nets = service_nets(cfg)?;
     if nets.is_empty() {
         log::error!("No IP found");
-        return Err(anyhow::Error::new(crate::run::NoIpFound));
+        return Err(anyhow::Error::new(crate::runtime::NoIpFound));
     }
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
@@ -24,7 +24,7 @@ pub fn once(cfg: &Config) -> anyhow::Result<i32> {
         (State::Disabled, false)
     } else if let Some(command) = &cfg.command {
         let spec = Spec { command: command.clone(), timeout: cfg.timeout, env: Vec::new(), capture: true };
-        let outcome = check::run_alone(&spec);
+        let outcome = proc::run_alone(&spec);
         let healthy = outcome.success();
         eprintln!(
             "{}: {command} ({}, {} ms)",
@@ -56,7 +56,7 @@ pub fn once(cfg: &Config) -> anyhow::Result<i32> {
         }
     );
     let mut out = std::io::stdout().lock();
-    for line in api::render(state, &cfg.announce, &routes) {
+    for line in lines::render(state, &cfg.announce, &routes) {
         writeln!(out, "{line}")?;
     }
     out.flush()?;

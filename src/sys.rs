@@ -150,7 +150,7 @@ pub fn install_panic_hook() {
             let _ = nix::unistd::write(stdout.as_fd(), &words);
         }
         default(info);
-        crate::addresses::remove_after_panic();
+        crate::addr::ledger::remove_after_panic();
         eprintln!(
             "CRITICAL[healthcheck] internal error: routes withdrawn, addresses we added removed, exiting; \
              please report this bug"

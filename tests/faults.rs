@@ -1274,9 +1274,10 @@ fn mutate(rng: &mut Rng, seed: &[u8], others: &[&str]) -> Vec<u8> {
 
 #[test]
 fn the_parsers_never_panic_on_pseudo_random_input() {
+    use exabgp_healthcheck::cli::file as config_file;
     use exabgp_healthcheck::cli::{self, Parsed};
     use exabgp_healthcheck::config::Config;
-    use exabgp_healthcheck::{config_file, reply};
+    use exabgp_healthcheck::exabgp::reply;
     let _machine = shared();
     let seed = std::env::var("EHC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_cafe_u64);
     let mut rng = Rng(seed);

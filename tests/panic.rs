@@ -47,8 +47,8 @@ const ADDRESS_CHILD: &str = "EHC_PANIC_ADDRESS_CHILD";
 /// rtnetlink as a run does, then panics. Needs root.
 #[test]
 fn a_panic_removes_the_addresses_the_run_added() {
+    use exabgp_healthcheck::addr::ledger::{self, Addresses};
     use exabgp_healthcheck::addr::{AddrError, AddressBackend, NetlinkBackend};
-    use exabgp_healthcheck::addresses::{self, Addresses};
     use exabgp_healthcheck::config::ServiceNet;
     use std::sync::atomic::AtomicBool;
 
@@ -57,7 +57,7 @@ fn a_panic_removes_the_addresses_the_run_added() {
             Ok(Box::new(NetlinkBackend::new()?))
         }
         let nets = [ServiceNet { net: "192.0.2.77/32".parse().expect("a network"), ifname: "lo".to_owned() }];
-        addresses::prepare_for_panic(open);
+        ledger::prepare_for_panic(open);
         let mut ours = Addresses::new(Box::new(NetlinkBackend::new().expect("netlink")), &nets, None, false, false);
         ours.setup(&AtomicBool::new(false));
         println!("owned: {}", ours.owned().count());

@@ -2,7 +2,7 @@
 //! surrounding white space never changes what a line means.
 #![no_main]
 
-use exabgp_healthcheck::reply;
+use exabgp_healthcheck::exabgp::reply;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

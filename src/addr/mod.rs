@@ -1,6 +1,7 @@
 //! Service addresses on their interfaces: the backends that list, add and remove them
 //! (rtnetlink, or `sudo ip` when `--sudo` is given) and the bookkeeping of which ones we added.
 
+pub mod ledger;
 mod netlink;
 mod sudo;
 

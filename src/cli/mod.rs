@@ -2,7 +2,7 @@
 //! own additions. The doc comments are the `--help` text. Raw flags go no further than
 //! [`crate::config`], which turns them into a typed `Config`.
 
-use crate::config_file;
+pub mod file;
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -301,7 +301,7 @@ pub enum Parsed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origins {
     pub path: PathBuf,
-    pub lines: Vec<config_file::Line>,
+    pub lines: Vec<file::Line>,
 }
 
 impl Origins {
@@ -333,8 +333,8 @@ where
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|err| UsageError(format!("--config {}: failed to read: {}", path.display(), io_reason(&err))))?;
-    let lines = config_file::parse(&text)
-        .map_err(|err| UsageError(format!("{}:{}: {}", path.display(), err.line, err.message)))?;
+    let lines =
+        file::parse(&text).map_err(|err| UsageError(format!("{}:{}: {}", path.display(), err.line, err.message)))?;
     // Each line alone first, so that an error names its line.
     use clap::error::ErrorKind;
     for line in &lines {

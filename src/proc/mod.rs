@@ -10,7 +10,8 @@
 //! responsive to signals and ExaBGP while a check runs. [`run_alone`] is the simple form, for
 //! callers that wait for nothing else.
 
-use crate::child::{poll_until, ExitWatch, Output, Reaper};
+pub mod watch;
+
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::{killpg, Signal};
@@ -22,6 +23,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use watch::{poll_until, ExitWatch, Output, Reaper};
 
 /// How much of a command's output is kept (the rest is read and thrown away).
 pub const OUTPUT_LIMIT: usize = 16 * 1024;

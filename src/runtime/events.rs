@@ -3,7 +3,7 @@
 //! main thread can wait for an event, a running check's exit and its output in the same
 //! `poll()`.
 
-use crate::reply::Reply;
+use crate::exabgp::reply::Reply;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;

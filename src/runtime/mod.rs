@@ -4,19 +4,21 @@
 //! ExaBGP's exit is handled at once, even in the middle of a check. No thread is started per
 //! check, and no result is handed from one thread to another.
 
+use crate::addr::ledger::{self, Addresses, Removal};
 use crate::addr::{AddrError, AddressBackend, NetlinkBackend, SudoBackend};
-use crate::addresses::{self, Addresses, Removal};
-use crate::api;
-use crate::check::{Outcome, Running, Spec, Status};
 use crate::config::{Config, Mode, LOOPBACK};
-use crate::events::{self, Event, Inbox};
-use crate::fsm::{Machine, Observation, State};
-use crate::hooks;
+use crate::exabgp::lines;
+use crate::proc::{Outcome, Running, Spec, Status};
+pub mod events;
+
+use crate::exabgp::pipe::{self, Acks, Writer};
+use crate::exabgp::reply::Reply;
 use crate::net::Net;
-use crate::pipe::{self, Acks, Writer};
-use crate::reply::Reply;
+use crate::service::fsm::{Machine, Observation, State};
+use crate::service::hooks;
 use crate::sys;
 use anyhow::Context;
+use events::{Event, Inbox};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,7 +55,7 @@ pub fn routes(nets: &[Net], deaggregate: bool, start_ip: i64) -> Vec<Net> {
 
 /// The address backend the configuration asks for.
 pub fn backend(cfg: &Config) -> anyhow::Result<Box<dyn AddressBackend + Send>> {
-    addresses::prepare_for_panic(if cfg.sudo { open_sudo } else { open_netlink });
+    ledger::prepare_for_panic(if cfg.sudo { open_sudo } else { open_netlink });
     Ok(if cfg.sudo {
         Box::new(SudoBackend::new().context("failed to open a netlink socket")?)
     } else {
@@ -75,7 +77,7 @@ pub fn service_nets(cfg: &Config) -> anyhow::Result<Vec<Net>> {
         return Ok(cfg.nets.iter().map(|n| n.net).collect());
     }
     let mut backend = NetlinkBackend::new().context("failed to open a netlink socket")?;
-    let found = addresses::discover(&mut backend, cfg.label.as_deref(), cfg.label_exact_match)
+    let found = ledger::discover(&mut backend, cfg.label.as_deref(), cfg.label_exact_match)
         .with_context(|| format!("failed to list the addresses of {LOOPBACK}"))?;
     log::debug!(
         "System addresses ({LOOPBACK}) detected: {}",
@@ -140,7 +142,7 @@ impl Runner {
             return Err(anyhow::Error::new(NoIpFound));
         }
         let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
-        sys::set_last_words(&api::render(State::Exit, &cfg.announce, &routes));
+        sys::set_last_words(&lines::render(State::Exit, &cfg.announce, &routes));
 
         let dry_run = cfg.mode == Mode::DryRun;
         // ExaBGP's answers pace our lines unless there is nobody to answer, or `--no-ack`
@@ -351,7 +353,7 @@ impl Runner {
             let mut fds = vec![PollFd::new(self.inbox.fd(), PollFlags::POLLIN)];
             let slots = command.as_deref().map(|running| running.poll_fds(&mut fds));
             (woken, exited, readable) = (false, false, false);
-            match crate::child::poll_until(&mut fds, until) {
+            match crate::proc::watch::poll_until(&mut fds, until) {
                 Ok(_) => {
                     woken = fds[0].revents().is_some_and(|r| !r.is_empty());
                     (exited, readable) = slots.map_or((false, false), |slots| slots.ready(&fds));
@@ -442,7 +444,7 @@ impl Runner {
 
     /// Write the lines for `state`, with the address work around them.
     fn announce(&mut self, state: State) {
-        if !api::announces(state) {
+        if !lines::announces(state) {
             return;
         }
         let dynamic = self.cfg.dynamic_ip_setup;
@@ -453,7 +455,7 @@ impl Runner {
             }
         }
         log::info!("send announces for {state} state to ExaBGP");
-        let lines = api::render(state, &self.cfg.announce, &self.routes);
+        let lines = lines::render(state, &self.cfg.announce, &self.routes);
         for (route, line) in self.routes.iter().zip(lines) {
             let blocked = state != State::Exit && self.addresses.as_ref().is_some_and(|a| a.route_blocked(route));
             if blocked {

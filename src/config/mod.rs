@@ -1,10 +1,10 @@
 //! The typed, validated configuration. [`Config::from_args`] is the one place where raw flags
 //! become values; every error names the flag it is about. No I/O but user and group look-ups.
 
-use crate::api::{Announce, PerState, Selector};
 use crate::cli::{Args, UsageError};
-use crate::fsm::Thresholds;
+use crate::exabgp::lines::{Announce, PerState, Selector};
 use crate::net::Net;
+use crate::service::fsm::Thresholds;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;

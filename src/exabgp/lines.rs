@@ -1,8 +1,8 @@
 //! The text API lines we write to ExaBGP for a state: pure rendering, no I/O. Golden tests at
 //! the bottom pin the exact bytes, because ExaBGP parses them.
 
-use crate::fsm::State;
 use crate::net::{DisplayIp, Net};
+use crate::service::fsm::State;
 use std::fmt::Write;
 use std::net::IpAddr;
 

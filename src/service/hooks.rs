@@ -2,9 +2,9 @@
 //! every `--execute`, each through the shell with `STATE=<NAME>` in its environment, output
 //! discarded, one after the other. Unlike the reference, each is bounded by `--timeout`.
 
-use crate::check::Spec;
 use crate::config::Hooks;
-use crate::fsm::State;
+use crate::proc::Spec;
+use crate::service::fsm::State;
 use std::time::Duration;
 
 /// The hook commands for entering `state`, in the order they run.

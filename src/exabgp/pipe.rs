@@ -10,8 +10,8 @@
 //! that waits too long for an answer stops waiting (acknowledgements off, or ExaBGP busy) until
 //! the next answer comes; nothing waits for ever.
 
-use crate::events::{self, Event};
-use crate::reply::{self, Reply};
+use crate::exabgp::reply::{self, Reply};
+use crate::runtime::events::{self, Event};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, OwnedFd};
