@@ -2,7 +2,7 @@
 //! documented status (see `exit.rs`).
 
 use exabgp_healthcheck::cli::{self, Parsed};
-use exabgp_healthcheck::config::{Config, Mode};
+use exabgp_healthcheck::config::{Mode, Settings};
 use exabgp_healthcheck::{exit, logging, once, runtime, sys};
 
 fn main() {
@@ -21,18 +21,18 @@ fn real_main() -> i32 {
             return exit::USAGE;
         }
     };
-    let cfg = match Config::from_args(*args) {
-        Ok(cfg) => cfg,
+    let settings = match Settings::from_args(*args) {
+        Ok(settings) => settings,
         Err(err) => {
             eprintln!("error: {err}");
             return exit::USAGE;
         }
     };
-    logging::init(&cfg.logging);
+    logging::init(&settings.process.logging);
     sys::install_panic_hook();
-    let result = match cfg.mode {
-        Mode::Once => once::once(&cfg),
-        Mode::Plugin | Mode::DryRun => runtime::run(cfg),
+    let result = match settings.process.mode {
+        Mode::Once => once::once(&settings.services[0]),
+        Mode::Plugin | Mode::DryRun => runtime::run(settings),
     };
     match result {
         Ok(status) => status,

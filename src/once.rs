@@ -2,7 +2,7 @@
 //! output and the lines the plugin would send for it. For testing a health script by hand.
 //! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled.
 
-use crate::config::Config;
+use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
 use crate::proc::{self, Spec};
@@ -11,7 +11,7 @@ use crate::service::fsm::State;
 use std::io::Write;
 
 /// Run `--once`; returns the exit status.
-pub fn once(cfg: &Config) -> anyhow::Result<i32> {
+pub fn once(cfg: &ServiceConfig) -> anyhow::Result<i32> {
     let nets = service_nets(cfg)?;
     if nets.is_empty() {
         log::error!("No IP found");

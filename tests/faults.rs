@@ -1276,7 +1276,7 @@ fn mutate(rng: &mut Rng, seed: &[u8], others: &[&str]) -> Vec<u8> {
 fn the_parsers_never_panic_on_pseudo_random_input() {
     use exabgp_healthcheck::cli::file as config_file;
     use exabgp_healthcheck::cli::{self, Parsed};
-    use exabgp_healthcheck::config::Config;
+    use exabgp_healthcheck::config::Settings;
     use exabgp_healthcheck::exabgp::reply;
     let _machine = shared();
     let seed = std::env::var("EHC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_cafe_u64);
@@ -1355,7 +1355,7 @@ fn the_parsers_never_panic_on_pseudo_random_input() {
             }
         }
         let error = match cli::parse(argv.clone()) {
-            Ok(Parsed::Run(args)) => Config::from_args(*args).err().map(|e| e.to_string()),
+            Ok(Parsed::Run(args)) => Settings::from_args(*args).err().map(|e| e.to_string()),
             Ok(Parsed::Print(_)) => None,
             Err(err) => Some(err.to_string()),
         };

@@ -4,7 +4,7 @@
 #![no_main]
 
 use exabgp_healthcheck::cli::{self, Parsed};
-use exabgp_healthcheck::config::Config;
+use exabgp_healthcheck::config::Settings;
 use exabgp_healthcheck::cli::file;
 use libfuzzer_sys::fuzz_target;
 
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let argv = std::iter::once("exabgp-healthcheck".to_owned()).chain(args);
     match cli::parse(argv) {
         Ok(Parsed::Run(parsed)) => {
-            if let Err(err) = Config::from_args(*parsed) {
+            if let Err(err) = Settings::from_args(*parsed) {
                 let shown = err.to_string();
                 assert!(!shown.contains('\n') && !shown.is_empty(), "{shown:?}");
             }

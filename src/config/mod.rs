@@ -1,5 +1,6 @@
-//! The typed, validated configuration. [`Config::from_args`] is the one place where raw flags
-//! become values; every error names the flag it is about. No I/O but user and group look-ups.
+//! The typed, validated settings: [`Settings::from_args`] is the one place where raw flags
+//! become values, split into what holds for the process and what belongs to each service;
+//! every error names the flag it is about. No I/O but user and group look-ups.
 
 use crate::cli::{Args, UsageError};
 use crate::exabgp::lines::{Announce, PerState, Selector};
@@ -50,11 +51,18 @@ pub struct Hooks {
     pub disabled: Vec<String>,
 }
 
-/// Everything the program needs, checked.
+/// Everything the program needs, checked: what holds for the whole process, and each service.
+/// Today's command line and `--config` file make exactly one service.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct Settings {
+    pub process: ProcessConfig,
+    pub services: Vec<ServiceConfig>,
+}
+
+/// What holds for the whole process, whatever the services.
+#[derive(Debug, Clone)]
+pub struct ProcessConfig {
     pub mode: Mode,
-    pub name: Option<String>,
     pub logging: Logging,
     /// Track ExaBGP's acknowledgements (not `--no-ack`).
     pub ack: bool,
@@ -62,6 +70,12 @@ pub struct Config {
     pub pid_file: Option<PathBuf>,
     pub user: Option<nix::unistd::User>,
     pub group: Option<nix::unistd::Group>,
+}
+
+/// One service: what it checks, how it decides, what it announces and which addresses it keeps.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub name: Option<String>,
     pub interval: Duration,
     pub fast_interval: Duration,
     /// `None`: no limit.
@@ -85,18 +99,18 @@ pub struct Config {
 /// The loopback interface, where service addresses live unless `--ip-ifname` says otherwise.
 pub const LOOPBACK: &str = "lo";
 
-impl Config {
+impl Settings {
     /// Check and convert the parsed flags. An error about a value from `--config` starts with
     /// its file and line.
-    pub fn from_args(a: Args) -> Result<Config, UsageError> {
+    pub fn from_args(a: Args) -> Result<Settings, UsageError> {
         let origins = a.origins.clone();
-        Config::check(a).map_err(|UsageError(message)| match origins.and_then(|o| o.locate(&message)) {
+        Settings::check(a).map_err(|UsageError(message)| match origins.and_then(|o| o.locate(&message)) {
             Some(at) => UsageError(format!("{at}: {message}")),
             None => UsageError(message),
         })
     }
 
-    fn check(a: Args) -> Result<Config, UsageError> {
+    fn check(a: Args) -> Result<Settings, UsageError> {
         let fail = |text: String| Err(UsageError(text));
         let interval = duration("--interval", &a.interval)?;
         let fast_interval = duration("--fast-interval", &a.fast)?;
@@ -228,15 +242,17 @@ impl Config {
             (_, true) => Mode::Once,
             _ => Mode::Plugin,
         };
-        Ok(Config {
+        let process = ProcessConfig {
             mode,
-            name: a.name,
             logging: Logging { debug: a.debug, console: !a.silent, syslog, tag },
             ack: !a.no_ack,
             sudo: a.sudo,
             pid_file: a.pid,
             user,
             group,
+        };
+        let service = ServiceConfig {
+            name: a.name,
             interval,
             fast_interval,
             timeout,
@@ -253,12 +269,15 @@ impl Config {
             debounce: a.debounce,
             announce,
             hooks: Hooks { any: a.execute, up: a.up_execute, down: a.down_execute, disabled: a.disabled_execute },
-        })
+        };
+        Ok(Settings { process, services: vec![service] })
     }
+}
 
-    /// Whether addresses are changed at all in this run.
-    pub fn manages_addresses(&self) -> bool {
-        self.mode == Mode::Plugin && (self.ip_setup || self.dynamic_ip_setup)
+impl ServiceConfig {
+    /// Whether this service changes addresses at all when the process runs in `mode`.
+    pub fn manages_addresses(&self, mode: Mode) -> bool {
+        mode == Mode::Plugin && (self.ip_setup || self.dynamic_ip_setup)
     }
 }
 
@@ -403,11 +422,29 @@ mod tests {
     use super::*;
     use crate::cli::{parse, Parsed};
 
-    fn config(list: &[&str]) -> Result<Config, String> {
+    /// The settings of a command line: the process's, and the one service's through `Deref`.
+    #[derive(Debug)]
+    struct One {
+        process: ProcessConfig,
+        service: ServiceConfig,
+    }
+
+    impl std::ops::Deref for One {
+        type Target = ServiceConfig;
+        fn deref(&self) -> &ServiceConfig {
+            &self.service
+        }
+    }
+
+    fn config(list: &[&str]) -> Result<One, String> {
         let mut argv = vec!["exabgp-healthcheck"];
         argv.extend_from_slice(list);
         match parse(argv) {
-            Ok(Parsed::Run(args)) => Config::from_args(*args).map_err(|e| e.0),
+            Ok(Parsed::Run(args)) => {
+                let mut settings = Settings::from_args(*args).map_err(|e| e.0)?;
+                assert_eq!(settings.services.len(), 1, "a command line is one service");
+                Ok(One { process: settings.process, service: settings.services.remove(0) })
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -498,12 +535,12 @@ interval = 5
         assert_eq!(c.interval, Duration::from_secs(5));
         assert_eq!(c.fast_interval, Duration::from_secs(1));
         assert_eq!(c.timeout, Some(Duration::from_secs(5)));
-        assert_eq!(c.logging.syslog, Some(3));
-        assert_eq!(c.logging.tag, "healthcheck");
-        assert!(c.ack && c.ip_setup && !c.dynamic_ip_setup && c.logging.console);
+        assert_eq!(c.process.logging.syslog, Some(3));
+        assert_eq!(c.process.logging.tag, "healthcheck");
+        assert!(c.process.ack && c.ip_setup && !c.dynamic_ip_setup && c.process.logging.console);
         assert_eq!(c.announce.selector, Selector::All);
         assert_eq!(c.announce.local_preference, None);
-        assert_eq!(c.mode, Mode::Plugin);
+        assert_eq!(c.process.mode, Mode::Plugin);
     }
 
     #[test]
@@ -581,7 +618,7 @@ interval = 5
 
     #[test]
     fn selectors_from_neighbors_and_api_version() {
-        let sel = |list: &[&str]| config(list).unwrap().announce.selector;
+        let sel = |list: &[&str]| config(list).unwrap().service.announce.selector;
         assert_eq!(sel(&["--neighbor", "*"]), Selector::AllNeighbors);
         assert_eq!(
             sel(&["--neighbor", "192.0.2.1", "--neighbor", "192.0.2.2"]),
@@ -597,11 +634,11 @@ interval = 5
 
     #[test]
     fn logging_switches() {
-        assert_eq!(config(&["--debug"]).unwrap().logging.syslog, None);
-        assert_eq!(config(&["--no-syslog"]).unwrap().logging.syslog, None);
-        assert_eq!(config(&["-sF", "LOCAL3"]).unwrap().logging.syslog, Some(19));
-        assert!(!config(&["--silent"]).unwrap().logging.console);
-        assert_eq!(config(&["--name", "web"]).unwrap().logging.tag, "healthcheck-web");
+        assert_eq!(config(&["--debug"]).unwrap().process.logging.syslog, None);
+        assert_eq!(config(&["--no-syslog"]).unwrap().process.logging.syslog, None);
+        assert_eq!(config(&["-sF", "LOCAL3"]).unwrap().process.logging.syslog, Some(19));
+        assert!(!config(&["--silent"]).unwrap().process.logging.console);
+        assert_eq!(config(&["--name", "web"]).unwrap().process.logging.tag, "healthcheck-web");
     }
 
     #[test]
@@ -614,8 +651,9 @@ interval = 5
 
     #[test]
     fn modes() {
-        assert_eq!(config(&["--dry-run"]).unwrap().mode, Mode::DryRun);
-        assert_eq!(config(&["--once"]).unwrap().mode, Mode::Once);
-        assert!(!config(&["--dry-run"]).unwrap().manages_addresses());
+        assert_eq!(config(&["--dry-run"]).unwrap().process.mode, Mode::DryRun);
+        assert_eq!(config(&["--once"]).unwrap().process.mode, Mode::Once);
+        assert!(!config(&["--dry-run"]).unwrap().manages_addresses(Mode::DryRun));
+        assert!(config(&[]).unwrap().manages_addresses(Mode::Plugin));
     }
 }

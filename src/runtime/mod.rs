@@ -6,7 +6,7 @@
 
 use crate::addr::ledger::{self, Addresses, Removal};
 use crate::addr::{AddrError, AddressBackend, NetlinkBackend, SudoBackend};
-use crate::config::{Config, Mode, LOOPBACK};
+use crate::config::{Mode, ProcessConfig, ServiceConfig, Settings, LOOPBACK};
 use crate::exabgp::lines;
 use crate::proc::{Outcome, Running, Spec, Status};
 pub mod events;
@@ -54,9 +54,9 @@ pub fn routes(nets: &[Net], deaggregate: bool, start_ip: i64) -> Vec<Net> {
 }
 
 /// The address backend the configuration asks for.
-pub fn backend(cfg: &Config) -> anyhow::Result<Box<dyn AddressBackend + Send>> {
-    ledger::prepare_for_panic(if cfg.sudo { open_sudo } else { open_netlink });
-    Ok(if cfg.sudo {
+pub fn backend(sudo: bool) -> anyhow::Result<Box<dyn AddressBackend + Send>> {
+    ledger::prepare_for_panic(if sudo { open_sudo } else { open_netlink });
+    Ok(if sudo {
         Box::new(SudoBackend::new().context("failed to open a netlink socket")?)
     } else {
         Box::new(NetlinkBackend::new().context("failed to open a netlink socket")?)
@@ -72,7 +72,7 @@ fn open_netlink() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
 }
 
 /// The networks to advertise: `--ip`, or those found on `lo`.
-pub fn service_nets(cfg: &Config) -> anyhow::Result<Vec<Net>> {
+pub fn service_nets(cfg: &ServiceConfig) -> anyhow::Result<Vec<Net>> {
     if !cfg.nets.is_empty() {
         return Ok(cfg.nets.iter().map(|n| n.net).collect());
     }
@@ -87,15 +87,17 @@ pub fn service_nets(cfg: &Config) -> anyhow::Result<Vec<Net>> {
 }
 
 /// Run as ExaBGP's process (or `--dry-run`) until told to stop. Returns the exit status.
-pub fn run(cfg: Config) -> anyhow::Result<i32> {
+pub fn run(settings: Settings) -> anyhow::Result<i32> {
+    let Settings { process, mut services } = settings;
+    let cfg = services.remove(0);
     let (tx, inbox) = events::channel().context("failed to create the event channel")?;
     let stop = Arc::new(AtomicBool::new(false));
     listen_for_signals(tx.clone(), Arc::clone(&stop))?;
-    if let Some(pid) = &cfg.pid_file {
+    if let Some(pid) = &process.pid_file {
         sys::write_pid_file(pid).with_context(|| format!("--pid {}", pid.display()))?;
     }
-    let result = Runner::start(cfg.clone(), tx, inbox, stop).map(|mut runner| runner.main_loop());
-    if let Some(pid) = &cfg.pid_file {
+    let result = Runner::start(process.clone(), cfg, tx, inbox, stop).map(|mut runner| runner.main_loop());
+    if let Some(pid) = &process.pid_file {
         sys::remove_pid_file(pid);
     }
     result
@@ -122,7 +124,8 @@ fn listen_for_signals(tx: events::Sender, stop: Arc<AtomicBool>) -> anyhow::Resu
 }
 
 struct Runner {
-    cfg: Config,
+    process: ProcessConfig,
+    cfg: ServiceConfig,
     /// Signals, ExaBGP's replies and closed pipes, from the other threads.
     inbox: Inbox,
     stop: Arc<AtomicBool>,
@@ -135,7 +138,13 @@ struct Runner {
 }
 
 impl Runner {
-    fn start(cfg: Config, tx: events::Sender, inbox: Inbox, stop: Arc<AtomicBool>) -> anyhow::Result<Runner> {
+    fn start(
+        process: ProcessConfig,
+        cfg: ServiceConfig,
+        tx: events::Sender,
+        inbox: Inbox,
+        stop: Arc<AtomicBool>,
+    ) -> anyhow::Result<Runner> {
         let nets = service_nets(&cfg)?;
         if nets.is_empty() {
             log::error!("No IP found");
@@ -144,27 +153,27 @@ impl Runner {
         let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
         sys::set_last_words(&lines::render(State::Exit, &cfg.announce, &routes));
 
-        let dry_run = cfg.mode == Mode::DryRun;
+        let dry_run = process.mode == Mode::DryRun;
         // ExaBGP's answers pace our lines unless there is nobody to answer, or `--no-ack`
         // says that acknowledgements are off.
         let reading = !dry_run && sys::stdin_is_a_pipe();
         let answers = Arc::new(pipe::Answers::default());
-        let pacing = (reading && cfg.ack).then(|| Arc::clone(&answers));
+        let pacing = (reading && process.ack).then(|| Arc::clone(&answers));
         let writer = Writer::start_direct(std::io::stdout(), tx.clone(), pacing);
         if reading {
             pipe::start_reader(std::io::BufReader::new(std::io::stdin()), tx.clone(), answers);
         }
-        let acks = (cfg.ack && !dry_run).then(Acks::default);
+        let acks = (process.ack && !dry_run).then(Acks::default);
 
         let mut addresses = None;
-        if cfg.manages_addresses() {
+        if cfg.manages_addresses(process.mode) {
             let services: Vec<_> = if cfg.nets.is_empty() {
                 nets.iter().map(|&net| crate::config::ServiceNet { net, ifname: LOOPBACK.to_owned() }).collect()
             } else {
                 cfg.nets.clone()
             };
             let mut managed = Addresses::new(
-                backend(&cfg)?,
+                backend(process.sudo)?,
                 &services,
                 cfg.label.clone(),
                 cfg.label_exact_match,
@@ -175,11 +184,14 @@ impl Runner {
             }
             addresses = Some(managed);
         }
-        let runner = Runner { cfg, inbox, stop, writer, routes, addresses, acks, machine: Machine::START, checks: 0 };
+        let runner =
+            Runner { process, cfg, inbox, stop, writer, routes, addresses, acks, machine: Machine::START, checks: 0 };
         // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
         // keep CAP_NET_ADMIN for that, unless sudo does the work.
-        let keep_net_admin = runner.cfg.manages_addresses() && !runner.cfg.sudo;
-        if let Err(err) = sys::drop_privileges(runner.cfg.user.as_ref(), runner.cfg.group.as_ref(), keep_net_admin) {
+        let keep_net_admin = runner.cfg.manages_addresses(runner.process.mode) && !runner.process.sudo;
+        if let Err(err) =
+            sys::drop_privileges(runner.process.user.as_ref(), runner.process.group.as_ref(), keep_net_admin)
+        {
             let mut runner = runner;
             runner.shutdown(&Stop::Exit("privileges could not be dropped".into()));
             return Err(err);
@@ -507,7 +519,7 @@ impl Runner {
 
     /// In `--dry-run`, say on stderr what happens and why.
     fn explain(&self, text: &str) {
-        if self.cfg.mode == Mode::DryRun {
+        if self.process.mode == Mode::DryRun {
             let limits = self.cfg.thresholds;
             let progress = match self.machine.state {
                 State::Rising => format!(" ({} of {} passes for UP)", self.machine.counter, limits.rise),
