@@ -5,7 +5,7 @@
 use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
-use crate::proc::{self, Spec};
+use crate::proc::{self, Capture, Spec};
 use crate::runtime::{describe, routes, service_nets};
 use crate::service::fsm::State;
 use std::io::Write;
@@ -23,7 +23,7 @@ pub fn once(cfg: &ServiceConfig) -> anyhow::Result<i32> {
         eprintln!("disabled: {} exists, the check is not run", file.display());
         (State::Disabled, false)
     } else if let Some(command) = &cfg.command {
-        let spec = Spec { command: command.clone(), timeout: cfg.timeout, env: Vec::new(), capture: true };
+        let spec = Spec { timeout: cfg.timeout, capture: Capture::Merged, ..Spec::shell(command.clone()) };
         let outcome = proc::run_alone(&spec);
         let healthy = outcome.success();
         eprintln!(

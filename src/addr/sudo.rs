@@ -3,23 +3,21 @@
 //! and goes over rtnetlink.
 //!
 //! `sudo -n` never asks for a password: when one would be needed, it fails at once and that is
-//! [`AddrError::PermissionDenied`]. Each command gets [`COMMAND_TIMEOUT`], then is killed.
+//! [`AddrError::PermissionDenied`]. Each command gets [`COMMAND_TIMEOUT`], then is killed. The
+//! commands run on the project's one command runner ([`crate::proc`]): own process group, stderr
+//! kept (bounded), the group terminated then killed at the deadline, and reaped.
 
 use super::{Added, AddrError, AddressBackend, IfAddr, NetlinkBackend};
+use crate::proc::{self, Capture, Spec, Status};
 use anyhow::anyhow;
-use std::io::Read;
 use std::net::IpAddr;
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::ExitStatus;
 use std::time::Duration;
-use wait_timeout::ChildExt;
 
 /// How long one `sudo ip ...` may take before we kill it.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long we still wait, after the command ended or was killed, for the rest of its stderr
-/// (a grandchild may hold the pipe open).
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Addresses added and removed with `sudo -n ip`.
 pub struct SudoBackend {
@@ -32,6 +30,7 @@ pub struct SudoBackend {
 struct Finished {
     /// The command line, for messages.
     shown: String,
+    /// Its exit, as a wait status (rebuilt from the runner's [`Status`]).
     status: ExitStatus,
     /// Its stderr, lossily decoded.
     stderr: String,
@@ -51,37 +50,23 @@ impl SudoBackend {
 
     /// Run `PROGRAM -n ip address ARGS`, stdin null, stdout discarded, stderr kept.
     fn run(&self, args: &[String]) -> Result<Finished, AddrError> {
-        let shown = format!("{} -n ip address {}", self.program.display(), args.join(" "));
-        let mut child = Command::new(&self.program)
-            .args(["-n", "ip", "address"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|err| AddrError::Other(anyhow!(err).context(format!("failed to run `{shown}`"))))?;
-
-        // Read stderr on a thread, so that a full pipe cannot stall the command.
-        let mut pipe = child.stderr.take().expect("stderr is piped");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            let _ = sender.send(String::from_utf8_lossy(&bytes).into_owned());
-        });
-
-        let status = match child.wait_timeout(self.timeout) {
-            Ok(Some(status)) => status,
-            Ok(None) => {
-                let _ = child.kill();
-                // Reap it if it died; a setuid sudo may refuse our signal, and then we leave it.
-                let _ = child.wait_timeout(DRAIN_TIMEOUT);
-                return Err(AddrError::Other(anyhow!("`{shown}` did not finish within {:?}; killed", self.timeout)));
+        let argv = ["-n", "ip", "address"].iter().map(|arg| arg.to_string()).chain(args.iter().cloned());
+        let spec = Spec { timeout: Some(self.timeout), capture: Capture::Stderr, ..Spec::exec(&self.program, argv) };
+        let shown = spec.program.to_string();
+        // Blocking, as the backend is: one poll() on the command's exit and its stderr. Past
+        // the deadline its group is terminated, then killed; a setuid sudo may refuse our
+        // signals, and then it is left after a bounded wait.
+        let outcome = proc::run_alone(&spec);
+        let status = match outcome.status {
+            Status::Exited(code) => ExitStatus::from_raw((code & 0xff) << 8),
+            Status::Signaled(signal) => ExitStatus::from_raw(signal & 0x7f),
+            Status::TimedOut | Status::Cancelled => {
+                return Err(AddrError::Other(anyhow!("`{shown}` did not finish within {:?}; killed", self.timeout)))
             }
-            Err(err) => return Err(AddrError::Other(anyhow!(err).context(format!("failed to wait for `{shown}`")))),
+            // "failed to run `SHOWN`: why".
+            Status::SpawnFailed(why) => return Err(AddrError::Other(anyhow!(why))),
         };
-        let stderr = receiver.recv_timeout(DRAIN_TIMEOUT).unwrap_or_default();
-        Ok(Finished { shown, status, stderr })
+        Ok(Finished { shown, status, stderr: String::from_utf8_lossy(&outcome.output).into_owned() })
     }
 }
 
@@ -157,6 +142,7 @@ mod tests {
     use super::*;
     use nix::errno::Errno;
     use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 
@@ -320,6 +306,17 @@ mod tests {
         let err = backend.add(V4, "lo", None).unwrap_err();
         assert!(err.to_string().contains("did not finish within 200ms; killed"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn death_by_a_signal_is_told_as_before() {
+        let fake = FakeSudo::with_body("kill -9 $$");
+        let err = fake.backend().remove(V4, "lo").unwrap_err();
+        let shown = fake.program().display().to_string();
+        assert_eq!(
+            err.to_string(),
+            format!("`{shown} -n ip address delete 192.0.2.10/32 dev lo` ended without an exit status (signal: 9 (SIGKILL))")
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Running a user's shell command (the check, or a hook) the safe way: `/bin/sh -c CMD` with
-//! stdin from /dev/null, in its own process group, with a deadline after which the whole group
-//! is terminated, then killed; its output read into a bounded buffer while it runs, so a chatty
-//! or backgrounded child can neither fill memory nor stall us.
+//! Running a command the safe way (the check, a hook, `sudo ip ...`): a user's shell command as
+//! `/bin/sh -c CMD`, or a program with its arguments, with stdin from /dev/null, in its own
+//! process group, with a deadline after which the whole group is terminated, then killed; what
+//! it writes (stdout and stderr, or stderr alone) read into a bounded buffer while it runs, so a
+//! chatty or backgrounded child can neither fill memory nor stall us.
 //!
 //! A command is a [`Running`]: the caller polls what tells its exit and its output pipe
 //! ([`Running::poll_fds`]) until [`Running::deadline`], in the same `poll()` as anything else
@@ -17,9 +18,12 @@ use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use std::ffi::OsString;
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::os::fd::BorrowedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -32,18 +36,74 @@ const KILL_GRACE: Duration = Duration::from_millis(200);
 /// After the command exits, how long to wait for the end of its output (a backgrounded child
 /// may hold the pipe open for ever).
 const OUTPUT_GRACE: Duration = Duration::from_millis(50);
+/// After SIGKILL to its group, how long we wait to reap the command before we leave it (to be
+/// a zombie once it ends): a setuid program (sudo) may refuse our signals, and a process in an
+/// uninterruptible sleep dies only when it wakes. The wait is never longer than this.
+const REAP_LIMIT: Duration = Duration::from_secs(1);
 
-/// One command to run.
+/// One command to run: [`Spec::shell`] or [`Spec::exec`], then set what differs from the
+/// defaults (no time limit, no extra environment, nothing captured) with `..`.
 #[derive(Debug, Clone)]
 pub struct Spec {
-    pub command: String,
+    pub program: Program,
     /// `None`: no limit.
     pub timeout: Option<Duration>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
-    /// Keep stdout and stderr (merged); otherwise they go to /dev/null. A captured command is
-    /// a check: once it has exited, the rest of its process group is killed.
-    pub capture: bool,
+    /// What it writes that is kept.
+    pub capture: Capture,
+}
+
+impl Spec {
+    /// A shell command line, run as `/bin/sh -c COMMAND`.
+    pub fn shell(command: impl Into<String>) -> Spec {
+        Spec::of(Program::Shell(command.into()))
+    }
+
+    /// `path` run with `args`, without a shell (`path` without a slash is looked up in `PATH`).
+    pub fn exec<A: Into<OsString>>(path: impl Into<PathBuf>, args: impl IntoIterator<Item = A>) -> Spec {
+        Spec::of(Program::Exec { path: path.into(), args: args.into_iter().map(Into::into).collect() })
+    }
+
+    fn of(program: Program) -> Spec {
+        Spec { program, timeout: None, env: Vec::new(), capture: Capture::Discard }
+    }
+}
+
+/// What a [`Spec`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// A shell command line: `/bin/sh -c COMMAND`.
+    Shell(String),
+    /// A program and its arguments, run directly.
+    Exec { path: PathBuf, args: Vec<OsString> },
+}
+
+/// For messages: the shell command as it is, or the program and its arguments separated by
+/// spaces.
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Program::Shell(command) => f.write_str(command),
+            Program::Exec { path, args } => {
+                write!(f, "{}", path.display())?;
+                args.iter().try_for_each(|arg| write!(f, " {}", arg.to_string_lossy()))
+            }
+        }
+    }
+}
+
+/// What of a command's output is kept (up to [`OUTPUT_LIMIT`] bytes); what is not goes to
+/// /dev/null. A command whose output is kept is judged on its own exit: once it has exited,
+/// the rest of its process group is killed (it would hold the pipe, or pile up at every run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// Nothing (hooks).
+    Discard,
+    /// Stdout and stderr, merged in one pipe (checks).
+    Merged,
+    /// Stderr alone; stdout goes to /dev/null (`sudo ip`, whose failures are told there).
+    Stderr,
 }
 
 /// How a command ended.
@@ -56,7 +116,7 @@ pub enum Status {
     TimedOut,
     /// Killed because we are stopping.
     Cancelled,
-    /// `/bin/sh` could not be started.
+    /// It could not be started (`/bin/sh`, for a shell command), watched or waited for: why.
     SpawnFailed(String),
 }
 
@@ -65,7 +125,7 @@ pub enum Status {
 pub struct Outcome {
     pub status: Status,
     pub duration: Duration,
-    /// The first [`OUTPUT_LIMIT`] bytes of stdout and stderr, merged.
+    /// The first [`OUTPUT_LIMIT`] bytes of what was captured ([`Spec::capture`]).
     pub output: Vec<u8>,
     /// Bytes read past the limit and dropped.
     pub dropped: u64,
@@ -104,7 +164,8 @@ pub struct Running {
     /// Set up when first needed: a command that is over by the first look needs none.
     watch: Option<ExitWatch>,
     group: Pid,
-    capture: bool,
+    /// Kill the rest of the group once the command has exited (it captures output).
+    kill_leftovers: bool,
     started: Instant,
     output: Option<Output>,
     phase: Phase,
@@ -132,29 +193,54 @@ impl Running {
     /// otherwise.
     fn start_with(spec: &Spec, reaper: Option<Reaper>) -> Result<Running, Outcome> {
         let started = Instant::now();
-        let mut command = Command::new("/bin/sh");
-        command.arg("-c").arg(&spec.command).stdin(null()).process_group(0);
+        let mut command = match &spec.program {
+            Program::Shell(line) => {
+                let mut command = Command::new("/bin/sh");
+                command.arg("-c").arg(line);
+                command
+            }
+            Program::Exec { path, args } => {
+                let mut command = Command::new(path);
+                command.args(args);
+                command
+            }
+        };
+        command.stdin(null()).process_group(0);
         command.envs(spec.env.iter().map(|(k, v)| (k, v)));
-        let reader = if spec.capture {
-            let pipe = std::io::pipe()
-                .and_then(|(reader, writer)| Ok((reader, writer.try_clone()?, writer.try_clone()?, writer)));
-            let (reader, stdout, stderr, held) =
-                pipe.map_err(|err| Outcome::failed(format!("failed to create a pipe: {err}"), started))?;
-            command.stdout(stdout).stderr(stderr);
-            Some((reader, held))
-        } else {
-            command.stdout(null()).stderr(null());
-            None
+        let no_pipe = |err: std::io::Error| Outcome::failed(format!("failed to create a pipe: {err}"), started);
+        // The read end, and our own copy of the write end (the command gets others).
+        let reader = match spec.capture {
+            Capture::Discard => {
+                command.stdout(null()).stderr(null());
+                None
+            }
+            Capture::Merged => {
+                let (reader, held) = std::io::pipe().map_err(no_pipe)?;
+                command.stdout(held.try_clone().map_err(no_pipe)?).stderr(held.try_clone().map_err(no_pipe)?);
+                Some((reader, held))
+            }
+            Capture::Stderr => {
+                let (reader, held) = std::io::pipe().map_err(no_pipe)?;
+                command.stdout(null()).stderr(held.try_clone().map_err(no_pipe)?);
+                Some((reader, held))
+            }
         };
         let spawned = command.spawn();
-        // The Command holds two copies of the write end: close them (we keep our own until the exit).
+        // The Command holds copies of the write end: close them (we keep our own until the exit).
         drop(command);
-        let child = spawned.map_err(|err| Outcome::failed(format!("failed to run /bin/sh: {err}"), started))?;
+        let child = spawned.map_err(|err| {
+            let why = match &spec.program {
+                Program::Shell(_) => format!("failed to run /bin/sh: {err}"),
+                program @ Program::Exec { .. } => format!("failed to run `{program}`: {err}"),
+            };
+            Outcome::failed(why, started)
+        })?;
         let group = Pid::from_raw(child.id() as i32);
         let watch = reaper.map(ExitWatch::Signal);
         let deadline = spec.timeout.map(|limit| started + limit);
         let output = reader.map(|(pipe, held)| Output::new(pipe, held, OUTPUT_LIMIT));
-        Ok(Running { child, watch, group, capture: spec.capture, started, output, phase: Phase::Running(deadline) })
+        let kill_leftovers = spec.capture != Capture::Discard;
+        Ok(Running { child, watch, group, kill_leftovers, started, output, phase: Phase::Running(deadline) })
     }
 
     /// Add what to poll for this command to `fds`: what turns readable when it exits (there is
@@ -218,11 +304,11 @@ impl Running {
             match self.phase {
                 Phase::Running(deadline) => match self.exited() {
                     Ok(true) => {
-                        if self.capture {
-                            // The check is judged on its own exit. Whatever it left in its
+                        if self.kill_leftovers {
+                            // The command is judged on its own exit. Whatever it left in its
                             // process group goes now: a backgrounded child would hold the
-                            // output pipe, or pile up at every check. (Not reaped yet, the
-                            // check keeps the group's id from being reused.)
+                            // output pipe, or pile up at every run. (Not reaped yet, the
+                            // command keeps the group's id from being reused.)
                             let _ = killpg(self.group, Signal::SIGKILL);
                         }
                         let status = match self.child.wait() {
@@ -288,9 +374,38 @@ impl Running {
         }
     }
 
+    /// SIGKILL to the whole group, then reap the command, waiting [`REAP_LIMIT`] at most: when
+    /// it does not die (our signal refused), it is left, and never holds us longer.
     fn kill_and_reap(&mut self) {
         let _ = killpg(self.group, Signal::SIGKILL);
-        let _ = self.child.wait();
+        let until = Instant::now() + REAP_LIMIT;
+        if self.watch.is_none() {
+            // Its exit wakes the wait below (else that sleeps in short steps).
+            self.watch = ExitWatch::pidfd(&self.child).ok();
+        }
+        loop {
+            match self.child.try_wait() {
+                Ok(None) if Instant::now() < until => self.nap(until),
+                Ok(None) => {
+                    log::debug!("command {} did not end at SIGKILL within {REAP_LIMIT:?}: left", self.group);
+                    return;
+                }
+                Ok(Some(_)) | Err(_) => return,
+            }
+        }
+    }
+
+    /// Wait a little for the command's exit, not past `until`.
+    fn nap(&self, until: Instant) {
+        let soon = until.min(Instant::now() + Duration::from_millis(10));
+        match self.watch.as_ref() {
+            Some(watch) => {
+                let mut fds = [PollFd::new(watch.fd(), PollFlags::POLLIN)];
+                let _ = poll_until(&mut fds, Some(soon));
+                watch.clear();
+            }
+            None => std::thread::sleep(soon.saturating_duration_since(Instant::now())),
+        }
     }
 }
 
@@ -347,10 +462,10 @@ mod tests {
 
     fn spec(command: &str, timeout_ms: Option<u64>) -> Spec {
         Spec {
-            command: command.to_owned(),
             timeout: timeout_ms.map(Duration::from_millis),
             env: vec![("STATE".into(), "UP".into())],
-            capture: true,
+            capture: Capture::Merged,
+            ..Spec::shell(command)
         }
     }
 
@@ -490,8 +605,79 @@ mod tests {
     }
 
     #[test]
+    fn a_program_runs_directly_with_its_arguments_as_they_are() {
+        let spec = Spec { capture: Capture::Merged, ..Spec::exec("printf", ["%s|", "a b", "$STATE", "*", ";exit 1"]) };
+        let out = one(Spec { env: vec![("STATE".into(), "UP".into())], ..spec });
+        assert!(out.success(), "{:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.output), "a b|$STATE|*|;exit 1|");
+        let out = one(Spec::exec("/bin/sh", ["-c", "exit 4"]));
+        assert_eq!(out.status, Status::Exited(4));
+        assert!(out.output.is_empty());
+    }
+
+    #[test]
+    fn a_program_is_shown_with_its_arguments() {
+        assert_eq!(
+            Spec::exec("/usr/bin/sudo", ["-n", "ip", "address"]).program.to_string(),
+            "/usr/bin/sudo -n ip address"
+        );
+        assert_eq!(Spec::exec("true", Vec::<String>::new()).program.to_string(), "true");
+        assert_eq!(Spec::shell("echo a; exit 1").program.to_string(), "echo a; exit 1");
+    }
+
+    #[test]
+    fn a_missing_program_is_a_spawn_failure_that_names_it() {
+        let outcome = one(Spec { capture: Capture::Stderr, ..Spec::exec("/nonexistent/prog", ["-x", "y"]) });
+        match &outcome.status {
+            Status::SpawnFailed(why) => {
+                assert!(why.starts_with("failed to run `/nonexistent/prog -x y`: "), "{why}");
+                assert!(why.contains("No such file or directory"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!outcome.success());
+    }
+
+    #[test]
+    fn stderr_alone_can_be_captured_and_is_bounded() {
+        let out = one(Spec { capture: Capture::Stderr, ..spec("echo out; echo err >&2; exit 2", Some(5000)) });
+        assert_eq!(out.status, Status::Exited(2));
+        assert_eq!(out.output, b"err\n");
+        let out = one(Spec { capture: Capture::Stderr, ..spec("head -c 1000000 /dev/zero >&2", Some(10_000)) });
+        assert!(out.success());
+        assert_eq!(out.output.len(), OUTPUT_LIMIT);
+        assert_eq!(out.dropped, 1_000_000 - OUTPUT_LIMIT as u64);
+    }
+
+    #[test]
+    fn a_program_past_its_deadline_is_killed_with_its_group() {
+        let spec =
+            Spec { timeout: Some(Duration::from_millis(200)), ..Spec::exec("sh", ["-c", "sleep 30 & sleep 30"]) };
+        for run in [one, one_by_signal] {
+            let out = run(spec.clone());
+            assert_eq!(out.status, Status::TimedOut);
+            assert!(out.duration < Duration::from_secs(5), "{:?}", out.duration);
+        }
+    }
+
+    #[test]
+    fn a_command_our_signal_cannot_reach_is_left_after_a_bounded_wait() {
+        // As with a setuid sudo that refuses the signal: here the group kill misses (a group
+        // that does not exist), the command lives on, and is left after REAP_LIMIT.
+        let mut running = Running::start(&spec("sleep 30", None)).unwrap();
+        let pid = running.group;
+        running.group = Pid::from_raw(i32::MAX);
+        let started = Instant::now();
+        assert_eq!(running.cancel().status, Status::Cancelled);
+        let waited = started.elapsed();
+        assert!(waited >= REAP_LIMIT && waited < REAP_LIMIT + Duration::from_secs(2), "{waited:?}");
+        nix::sys::signal::kill(pid, Signal::SIGKILL).unwrap();
+        nix::sys::wait::waitpid(pid, None).unwrap();
+    }
+
+    #[test]
     fn uncaptured_commands_write_nowhere() {
-        let out = one(Spec { capture: false, ..spec("echo hidden", Some(5000)) });
+        let out = one(Spec { capture: Capture::Discard, ..spec("echo hidden", Some(5000)) });
         assert!(out.success());
         assert!(out.output.is_empty());
     }

@@ -8,7 +8,7 @@ use crate::addr::ledger::{self, Addresses, Removal};
 use crate::addr::{AddrError, AddressBackend, NetlinkBackend, SudoBackend};
 use crate::config::{Mode, ProcessConfig, ServiceConfig, Settings, LOOPBACK};
 use crate::exabgp::lines;
-use crate::proc::{Outcome, Running, Spec, Status};
+use crate::proc::{Capture, Outcome, Running, Spec, Status};
 pub mod events;
 
 use crate::exabgp::pipe::{self, Acks, Writer};
@@ -282,7 +282,7 @@ impl Runner {
         };
         self.checks += 1;
         log::debug!("Checking command {command:?}");
-        let spec = Spec { command: command.clone(), timeout: self.cfg.timeout, env: Vec::new(), capture: true };
+        let spec = Spec { timeout: self.cfg.timeout, capture: Capture::Merged, ..Spec::shell(command.clone()) };
         let outcome = self.run_job(vec![spec])?.into_iter().next();
         let Some(outcome) = outcome else { return Ok((false, "the check did not run".to_owned())) };
         let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();

@@ -18,10 +18,9 @@ pub fn specs(hooks: &Hooks, state: State, timeout: Option<Duration>) -> Vec<Spec
     own.iter()
         .chain(&hooks.any)
         .map(|command| Spec {
-            command: command.clone(),
             timeout,
             env: vec![("STATE".to_owned(), state.name().to_owned())],
-            capture: false,
+            ..Spec::shell(command.clone())
         })
         .collect()
 }
@@ -40,7 +39,7 @@ mod tests {
     }
 
     fn commands(state: State) -> Vec<String> {
-        specs(&hooks(), state, None).into_iter().map(|s| s.command).collect()
+        specs(&hooks(), state, None).into_iter().map(|s| s.program.to_string()).collect()
     }
 
     #[test]
@@ -59,7 +58,7 @@ mod tests {
         for spec in specs(&hooks(), State::Rising, limit) {
             assert_eq!(spec.env, [("STATE".to_owned(), "RISING".to_owned())]);
             assert_eq!(spec.timeout, limit);
-            assert!(!spec.capture);
+            assert_eq!(spec.capture, crate::proc::Capture::Discard);
         }
     }
 }
