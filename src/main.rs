@@ -1,48 +1,49 @@
-//! The binary: parse, build the configuration, run, print an error chain once, exit with a
-//! documented status (see `exit.rs`).
+//! The binary: parse, build the settings, run, print an error chain once, exit with a
+//! documented status ([`exit::Code`]).
 
 use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::{Mode, Settings};
-use exabgp_healthcheck::{exit, logging, once, runtime, sys};
+use exabgp_healthcheck::exit::Code;
+use exabgp_healthcheck::{addr, logging, once, runtime, safety};
 
 fn main() {
-    std::process::exit(real_main());
+    std::process::exit(real_main().status());
 }
 
-fn real_main() -> i32 {
+fn real_main() -> Code {
     let args = match cli::parse(std::env::args_os()) {
         Ok(Parsed::Run(args)) => args,
         Ok(Parsed::Print(text)) => {
             print!("{text}");
-            return exit::OK;
+            return Code::Ok;
         }
         Err(err) => {
             eprintln!("error: {err}");
-            return exit::USAGE;
+            return Code::Usage;
         }
     };
     let settings = match Settings::from_args(*args) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("error: {err}");
-            return exit::USAGE;
+            return Code::Usage;
         }
     };
     logging::init(&settings.process.logging);
-    sys::install_panic_hook();
+    safety::install_panic_hook();
     let result = match settings.process.mode {
         Mode::Once => once::once(&settings.services[0]),
         Mode::Plugin | Mode::DryRun => runtime::run(settings),
     };
     match result {
-        Ok(status) => status,
-        Err(err) if err.is::<runtime::NoIpFound>() => exit::UNHEALTHY,
+        Ok(code) => code,
+        Err(err) if err.is::<addr::NoIpFound>() => Code::Unhealthy,
         Err(err) => {
             log::error!("{err:#}");
             if !log::log_enabled!(log::Level::Error) {
                 eprintln!("error: {err:#}");
             }
-            exit::UNHEALTHY
+            Code::Unhealthy
         }
     }
 }

@@ -5,18 +5,15 @@
 use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
+use crate::probe::shell::describe;
 use crate::proc::{self, Capture, Spec};
-use crate::runtime::{describe, routes, service_nets};
 use crate::service::fsm::State;
+use crate::service::routes;
 use std::io::Write;
 
 /// Run `--once`; returns the exit status.
-pub fn once(cfg: &ServiceConfig) -> anyhow::Result<i32> {
-    let nets = service_nets(cfg)?;
-    if nets.is_empty() {
-        log::error!("No IP found");
-        return Err(anyhow::Error::new(crate::runtime::NoIpFound));
-    }
+pub fn once(cfg: &ServiceConfig) -> anyhow::Result<exit::Code> {
+    let nets = crate::addr::networks(cfg)?;
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
     let (state, healthy) = if let Some(file) = disabled {
@@ -60,5 +57,5 @@ pub fn once(cfg: &ServiceConfig) -> anyhow::Result<i32> {
         writeln!(out, "{line}")?;
     }
     out.flush()?;
-    Ok(if healthy { exit::OK } else { exit::UNHEALTHY })
+    Ok(if healthy { exit::Code::Ok } else { exit::Code::Unhealthy })
 }

@@ -1,13 +1,11 @@
 //! Operating-system chores at the edges: the pid file, dropping privileges, what kind of file
-//! our stdin is, and the panic hook that still withdraws our routes. No `unsafe` here either
-//! (capabilities go through the `caps` crate).
+//! our stdin is. No `unsafe` here either (capabilities go through the `caps` crate).
 
 use anyhow::{bail, Context};
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// Write `pid\n` to `path` atomically: a new file next to it (created exclusively, never
 /// through a symbolic link), then renamed over it. A link planted at `path` is replaced, not
@@ -122,41 +120,6 @@ pub fn stdin_is_a_pipe() -> bool {
         }
         Err(_) => false,
     }
-}
-
-/// The lines the panic hook writes: the withdraws for every route.
-static LAST_WORDS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// Remember the withdraws to write if we panic.
-pub fn set_last_words(lines: &[String]) {
-    let mut text = Vec::new();
-    for line in lines {
-        text.extend_from_slice(line.as_bytes());
-        text.push(b'\n');
-    }
-    if let Ok(mut words) = LAST_WORDS.lock() {
-        *words = text;
-    }
-}
-
-/// On a panic (a bug) in any thread: write the withdraws straight to stdout so ExaBGP does not
-/// keep announcing a service nobody checks any more, remove the addresses we added, report, and
-/// exit with [`crate::exit::BUG`].
-pub fn install_panic_hook() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if let Ok(words) = LAST_WORDS.try_lock() {
-            let stdout = std::io::stdout();
-            let _ = nix::unistd::write(stdout.as_fd(), &words);
-        }
-        default(info);
-        crate::addr::ledger::remove_after_panic();
-        eprintln!(
-            "CRITICAL[healthcheck] internal error: routes withdrawn, addresses we added removed, exiting; \
-             please report this bug"
-        );
-        std::process::exit(crate::exit::BUG);
-    }));
 }
 
 #[cfg(test)]

@@ -9,11 +9,14 @@ const CHILD: &str = "EHC_PANIC_CHILD";
 #[test]
 fn a_panic_in_any_thread_writes_the_withdraws_and_exits_70() {
     if std::env::var_os(CHILD).is_some() {
-        exabgp_healthcheck::sys::set_last_words(&[
-            "withdraw route 192.0.2.1/32 next-hop self".to_owned(),
-            "withdraw route 2001:db8::1/128 next-hop self".to_owned(),
-        ]);
-        exabgp_healthcheck::sys::install_panic_hook();
+        exabgp_healthcheck::safety::set_last_words(
+            0,
+            &[
+                "withdraw route 192.0.2.1/32 next-hop self".to_owned(),
+                "withdraw route 2001:db8::1/128 next-hop self".to_owned(),
+            ],
+        );
+        exabgp_healthcheck::safety::install_panic_hook();
         let worker = std::thread::spawn(|| panic!("a bug in a worker thread"));
         let _ = worker.join();
         unreachable!("the panic hook exits the process");
@@ -32,7 +35,7 @@ fn a_panic_in_any_thread_writes_the_withdraws_and_exits_70() {
         .expect("run the child");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(exabgp_healthcheck::exit::BUG), "{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(exabgp_healthcheck::exit::Code::Bug.status()), "{stdout}\n{stderr}");
     assert!(
         stdout.contains("withdraw route 192.0.2.1/32 next-hop self\nwithdraw route 2001:db8::1/128 next-hop self\n"),
         "{stdout}"
@@ -47,7 +50,7 @@ const ADDRESS_CHILD: &str = "EHC_PANIC_ADDRESS_CHILD";
 /// rtnetlink as a run does, then panics. Needs root.
 #[test]
 fn a_panic_removes_the_addresses_the_run_added() {
-    use exabgp_healthcheck::addr::ledger::{self, Addresses};
+    use exabgp_healthcheck::addr::ledger::Addresses;
     use exabgp_healthcheck::addr::{AddrError, AddressBackend, NetlinkBackend};
     use exabgp_healthcheck::config::ServiceNet;
     use std::sync::atomic::AtomicBool;
@@ -57,11 +60,11 @@ fn a_panic_removes_the_addresses_the_run_added() {
             Ok(Box::new(NetlinkBackend::new()?))
         }
         let nets = [ServiceNet { net: "192.0.2.77/32".parse().expect("a network"), ifname: "lo".to_owned() }];
-        ledger::prepare_for_panic(open);
-        let mut ours = Addresses::new(Box::new(NetlinkBackend::new().expect("netlink")), &nets, None, false, false);
-        ours.setup(&AtomicBool::new(false));
+        exabgp_healthcheck::safety::set_backend(open);
+        let mut ours = Addresses::new(0, &nets, None, false, false);
+        ours.setup(&mut NetlinkBackend::new().expect("netlink"), &AtomicBool::new(false));
         println!("owned: {}", ours.owned().count());
-        exabgp_healthcheck::sys::install_panic_hook();
+        exabgp_healthcheck::safety::install_panic_hook();
         let worker = std::thread::spawn(|| panic!("a bug after the set-up"));
         let _ = worker.join();
         unreachable!("the panic hook exits the process");
@@ -92,7 +95,7 @@ fn a_panic_removes_the_addresses_the_run_added() {
         .expect("run the child");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(exabgp_healthcheck::exit::BUG), "{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(exabgp_healthcheck::exit::Code::Bug.status()), "{stdout}\n{stderr}");
     assert!(stdout.contains("owned: 1"), "the child did not add the address: {stdout}\n{stderr}");
     assert!(stderr.contains("removed 192.0.2.77/32 from lo"), "{stderr}");
     let left = ip(&["-n", &ns, "-o", "address", "show", "dev", "lo"]);

@@ -8,7 +8,6 @@ use crate::net::{DisplayIp, Net};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 /// One host address and the interface it belongs on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,51 +54,11 @@ pub enum Removal {
     Dynamic,
 }
 
-/// Opens a fresh backend of the kind the run uses.
-pub type OpenBackend = fn() -> Result<Box<dyn AddressBackend + Send>, AddrError>;
-
-/// What the panic hook needs to remove the addresses we added: how to open a backend of our
-/// kind (the running one may be mid-operation in the panicking thread) and what we own.
-struct AfterPanic {
-    open: Option<OpenBackend>,
-    owned: Vec<Host>,
-}
-
-static AFTER_PANIC: Mutex<AfterPanic> = Mutex::new(AfterPanic { open: None, owned: Vec::new() });
-
-/// Say how to reach the addresses should we panic (the run's backend kind).
-pub fn prepare_for_panic(open: OpenBackend) {
-    if let Ok(mut after) = AFTER_PANIC.lock() {
-        after.open = Some(open);
-    }
-}
-
-/// From the panic hook: remove the addresses this run added, over a new backend. Best effort
-/// and never blocking on a lock (the panic may have happened while holding it); reports what
-/// it did on stderr, as the logger may be unusable.
-pub fn remove_after_panic() {
-    let Ok(after) = AFTER_PANIC.try_lock() else { return };
-    let (Some(open), false) = (after.open, after.owned.is_empty()) else { return };
-    let mut backend = match open() {
-        Ok(backend) => backend,
-        Err(err) => {
-            eprintln!("CRITICAL[healthcheck] cannot remove the service addresses we added: {err}");
-            return;
-        }
-    };
-    for host in &after.owned {
-        match backend.remove(host.ip, &host.ifname) {
-            Ok(()) => eprintln!("CRITICAL[healthcheck] removed {} from {}", Net::host(host.ip), host.ifname),
-            Err(err) => {
-                eprintln!("CRITICAL[healthcheck] failed to remove {} from {}: {err}", Net::host(host.ip), host.ifname)
-            }
-        }
-    }
-}
-
-/// The addresses this run looks after.
+/// The addresses one service looks after, and what it did to them. The backend that does the
+/// work is the caller's (one for the whole process).
 pub struct Addresses {
-    backend: Box<dyn AddressBackend + Send>,
+    /// Whose they are, for the panic hook ([`crate::safety`]).
+    service: usize,
     hosts: Vec<Host>,
     label: Option<String>,
     label_exact: bool,
@@ -115,7 +74,7 @@ pub struct Addresses {
 impl Addresses {
     /// Every host address of every network, on its interface; loopback ones left out.
     pub fn new(
-        backend: Box<dyn AddressBackend + Send>,
+        service: usize,
         nets: &[ServiceNet],
         label: Option<String>,
         label_exact: bool,
@@ -133,7 +92,7 @@ impl Addresses {
             }
         }
         Addresses {
-            backend,
+            service,
             hosts,
             label,
             label_exact,
@@ -164,12 +123,12 @@ impl Addresses {
     }
 
     /// What is on each interface we care about, by interface.
-    fn present(&mut self) -> BTreeMap<String, Result<Vec<IfAddr>, AddrError>> {
+    fn present(&self, backend: &mut dyn AddressBackend) -> BTreeMap<String, Result<Vec<IfAddr>, AddrError>> {
         let ifnames: BTreeSet<String> = self.hosts.iter().map(|h| h.ifname.clone()).collect();
         ifnames
             .into_iter()
             .map(|ifname| {
-                let listed = self.backend.list(&ifname);
+                let listed = backend.list(&ifname);
                 (ifname, listed)
             })
             .collect()
@@ -177,8 +136,8 @@ impl Addresses {
 
     /// Add every missing address. Failures are logged (loudly the first time) and the address
     /// is blocked until a later call succeeds. Stops early when `stop` becomes true.
-    pub fn setup(&mut self, stop: &AtomicBool) {
-        let present = self.present();
+    pub fn setup(&mut self, backend: &mut dyn AddressBackend, stop: &AtomicBool) {
+        let present = self.present(backend);
         let mut failed: Vec<(Host, AddrError)> = Vec::new();
         let mut added = 0usize;
         let hosts = self.hosts.clone();
@@ -199,7 +158,7 @@ impl Addresses {
                 continue;
             }
             let label = self.label_for(&host.ifname);
-            match self.backend.add(host.ip, &host.ifname, label.as_deref()) {
+            match backend.add(host.ip, &host.ifname, label.as_deref()) {
                 Ok(Added::Added) => {
                     log::debug!("Setup {} IP address {}", host.ifname, DisplayIp(host.ip));
                     self.blocked.remove(&host.ip);
@@ -251,10 +210,10 @@ impl Addresses {
     /// Remove addresses: at exit, the ones we added (all of them with `--dynamic-ip-setup`);
     /// when dynamic and the service is down, all of them. With `--label`, an IPv4 address we
     /// did not add is only removed when its label matches.
-    pub fn remove(&mut self, why: Removal) {
+    pub fn remove(&mut self, backend: &mut dyn AddressBackend, why: Removal) {
         let all = self.dynamic || why == Removal::Dynamic;
         let targets: Vec<Host> = if all {
-            let present = self.present();
+            let present = self.present(backend);
             self.hosts
                 .iter()
                 .filter(|h| match present.get(&h.ifname) {
@@ -269,7 +228,7 @@ impl Addresses {
             self.owned.iter().cloned().collect()
         };
         for host in targets {
-            match self.backend.remove(host.ip, &host.ifname) {
+            match backend.remove(host.ip, &host.ifname) {
                 Ok(()) => {
                     log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
                     self.owned.remove(&host);
@@ -282,9 +241,7 @@ impl Addresses {
 
     /// Tell the panic hook which addresses are ours now.
     fn publish_owned(&self) {
-        if let Ok(mut after) = AFTER_PANIC.lock() {
-            after.owned = self.owned.iter().cloned().collect();
-        }
+        crate::safety::set_owned(self.service, self.owned.iter().cloned().collect());
     }
 
     fn label_ok(&self, addr: &IfAddr) -> bool {
@@ -415,13 +372,13 @@ mod tests {
         let fake = Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, None)]);
         fake.table.lock().unwrap().insert("dummy0".into(), vec![]);
         let mut a = Addresses::new(
-            Box::new(fake.clone()),
+            0,
             &nets(&["192.0.2.0/30", "127.0.0.1", "2001:db8::/127%dummy0"]),
             Some("web".into()),
             false,
             false,
         );
-        a.setup(&AtomicBool::new(false));
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert_eq!(
             fake.ips("lo"),
             [
@@ -436,7 +393,7 @@ mod tests {
         assert_eq!(fake.ips("dummy0"), ["2001:db8::/128", "2001:db8::1/128"]);
         assert!(!a.any_blocked());
         // At exit only what we added goes; 192.0.2.1 and 127.0.0.1 stay.
-        a.remove(Removal::Exit);
+        a.remove(&mut fake.clone(), Removal::Exit);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32"]);
         assert!(fake.ips("dummy0").is_empty());
         assert!(!fake.calls.lock().unwrap().iter().any(|c| c.contains("127.0.0.1")));
@@ -446,14 +403,14 @@ mod tests {
     fn denied_addresses_are_blocked_and_retried() {
         let fake = Fake::with_lo(&LO);
         *fake.deny.lock().unwrap() = true;
-        let mut a = Addresses::new(Box::new(fake.clone()), &nets(&["192.0.2.1", "192.0.2.8/31"]), None, false, false);
-        a.setup(&AtomicBool::new(false));
+        let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.8/31"]), None, false, false);
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert!(a.any_blocked());
         assert!(a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
         assert!(a.route_blocked(&"192.0.2.8/31".parse().unwrap()));
         assert!(!a.route_blocked(&"192.0.2.2/32".parse().unwrap()));
         *fake.deny.lock().unwrap() = false;
-        a.setup(&AtomicBool::new(false));
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert!(!a.any_blocked());
         assert_eq!(fake.ips("lo").len(), 5);
     }
@@ -461,8 +418,8 @@ mod tests {
     #[test]
     fn a_missing_interface_blocks_its_addresses_only() {
         let fake = Fake::with_lo(&LO);
-        let mut a = Addresses::new(Box::new(fake.clone()), &nets(&["192.0.2.1", "192.0.2.2%eth9"]), None, false, false);
-        a.setup(&AtomicBool::new(false));
+        let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.2%eth9"]), None, false, false);
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert!(!a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
         assert!(a.route_blocked(&"192.0.2.2/32".parse().unwrap()));
     }
@@ -471,25 +428,19 @@ mod tests {
     fn dynamic_removal_takes_present_addresses_with_a_matching_label() {
         let fake =
             Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, Some("lo:other")), ("192.0.2.2", 32, Some("lo:web"))]);
-        let mut a = Addresses::new(
-            Box::new(fake.clone()),
-            &nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]),
-            Some("web".into()),
-            false,
-            true,
-        );
-        a.setup(&AtomicBool::new(false));
-        a.remove(Removal::Dynamic);
+        let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]), Some("web".into()), false, true);
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        a.remove(&mut fake.clone(), Removal::Dynamic);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32 lo:other"]);
-        a.setup(&AtomicBool::new(false));
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert_eq!(fake.ips("lo").len(), 5);
     }
 
     #[test]
     fn setup_stops_when_asked() {
         let fake = Fake::with_lo(&LO);
-        let mut a = Addresses::new(Box::new(fake.clone()), &nets(&["192.0.2.0/28"]), None, false, false);
-        a.setup(&AtomicBool::new(true));
+        let mut a = Addresses::new(0, &nets(&["192.0.2.0/28"]), None, false, false);
+        a.setup(&mut fake.clone(), &AtomicBool::new(true));
         assert_eq!(fake.ips("lo").len(), 2);
     }
 }

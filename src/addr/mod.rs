@@ -51,6 +51,9 @@ pub enum Added {
     AlreadyPresent,
 }
 
+/// The backend a run uses, shared by its services.
+pub type Backend = dyn AddressBackend + Send;
+
 /// Lists, adds and removes host addresses. Implemented over rtnetlink and over `sudo ip`;
 /// tests use a fake.
 pub trait AddressBackend {
@@ -62,4 +65,57 @@ pub trait AddressBackend {
     /// Remove the host address `ip` (/32 or /128) from `ifname`. Removing an address that is
     /// not there is not an error.
     fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError>;
+}
+
+/// The networks a service advertises: its `--ip`s, or, with none, those found on `lo`.
+pub fn networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate::net::Net>> {
+    use crate::config::LOOPBACK;
+    use anyhow::Context;
+    if !cfg.nets.is_empty() {
+        return Ok(cfg.nets.iter().map(|n| n.net).collect());
+    }
+    let mut backend = NetlinkBackend::new().context("failed to open a netlink socket")?;
+    let found = ledger::discover(&mut backend, cfg.label.as_deref(), cfg.label_exact_match)
+        .with_context(|| format!("failed to list the addresses of {LOOPBACK}"))?;
+    log::debug!(
+        "System addresses ({LOOPBACK}) detected: {}",
+        found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    );
+    if found.is_empty() {
+        log::error!("No IP found");
+        return Err(anyhow::Error::new(NoIpFound));
+    }
+    Ok(found)
+}
+
+/// No service address: neither `--ip` nor any on `lo` (exit status 1, as the reference).
+#[derive(Debug)]
+pub struct NoIpFound;
+
+impl std::fmt::Display for NoIpFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no service address: give --ip, or put the addresses on lo")
+    }
+}
+
+impl std::error::Error for NoIpFound {}
+
+/// The address backend the run asks for (`--sudo` or rtnetlink); the panic hook learns to open
+/// one of the same kind.
+pub fn open(sudo: bool) -> anyhow::Result<Box<Backend>> {
+    use anyhow::Context;
+    crate::safety::set_backend(if sudo { open_sudo } else { open_netlink });
+    Ok(if sudo {
+        Box::new(SudoBackend::new().context("failed to open a netlink socket")?)
+    } else {
+        Box::new(NetlinkBackend::new().context("failed to open a netlink socket")?)
+    })
+}
+
+fn open_sudo() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+    Ok(Box::new(SudoBackend::new()?))
+}
+
+fn open_netlink() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+    Ok(Box::new(NetlinkBackend::new()?))
 }

@@ -10,14 +10,17 @@
 //! that waits too long for an answer stops waiting (acknowledgements off, or ExaBGP busy) until
 //! the next answer comes; nothing waits for ever.
 
-use crate::exabgp::reply::{self, Reply};
+use super::answers::Answers;
+use super::reply;
+#[cfg(test)]
+use super::reply::Reply;
 use crate::runtime::events::{self, Event};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Lines written and not answered yet, at most, while ExaBGP answers.
@@ -27,34 +30,6 @@ pub const WINDOW: u64 = 16;
 const FIRST_ANSWER: Duration = Duration::from_millis(250);
 /// How long it waits for a later answer before it writes on without waiting.
 const NEXT_ANSWER: Duration = Duration::from_secs(2);
-
-/// The answers ExaBGP gave (`done` and `error`), counted by the reader, awaited by the writer.
-#[derive(Default)]
-pub struct Answers {
-    count: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl Answers {
-    fn add(&self) {
-        *self.count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-        self.changed.notify_all();
-    }
-
-    fn count(&self) -> u64 {
-        *self.count.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Wait until the count differs from `seen`, at most `limit`; the count.
-    fn wait_change(&self, seen: u64, limit: Duration) -> u64 {
-        let guard = self.count.lock().unwrap_or_else(PoisonError::into_inner);
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, limit, |count| *count == seen)
-            .unwrap_or_else(PoisonError::into_inner);
-        *guard
-    }
-}
 
 /// The writer's side of the flow control: lines written against answers received, counted
 /// from the last time it (re)started waiting for answers.
@@ -72,7 +47,7 @@ impl Pacing {
 
     /// Take the answers received into account; how many of the lines written were answered.
     fn refresh(&mut self) -> u64 {
-        let now = self.answers.count();
+        let now = self.answers.total();
         if !self.waiting && now != self.base {
             // Answers again: count afresh from here.
             log::debug!("ExaBGP answers again: waiting for its answers");
@@ -96,7 +71,7 @@ impl Pacing {
             return;
         }
         while self.written.saturating_sub(answered) >= WINDOW {
-            let limit = if self.answers.count() == 0 { FIRST_ANSWER } else { NEXT_ANSWER };
+            let limit = if self.answers.total() == 0 { FIRST_ANSWER } else { NEXT_ANSWER };
             let seen = self.base + answered;
             let after = self.answers.wait_change(seen, limit);
             if after == seen {
@@ -269,7 +244,7 @@ impl Writer {
 
 /// Start the reader thread over `input`: each line becomes [`Event::Reply`], the end of the
 /// input [`Event::StdinClosed`]. Lines are bounded in length. `done` and `error` are counted
-/// in `answers`.
+/// in `answers`, the one count of them, and each reply carries the count up to it.
 pub fn start_reader(input: impl BufRead + Send + 'static, events: events::Sender, answers: Arc<Answers>) {
     let spawned = std::thread::Builder::new().name("stdin".into()).spawn(move || {
         let mut input = input.take(u64::MAX);
@@ -282,10 +257,8 @@ pub fn start_reader(input: impl BufRead + Send + 'static, events: events::Sender
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&raw).trim_end_matches(['\n', '\r']).to_owned();
                     let parsed = reply::parse(&text);
-                    if matches!(parsed, Reply::Done | Reply::Error(_)) {
-                        answers.add();
-                    }
-                    if events.send(Event::Reply(parsed, text)).is_err() {
+                    let tally = answers.record(&parsed);
+                    if events.send(Event::Reply(parsed, text, tally)).is_err() {
                         return;
                     }
                 }
@@ -295,36 +268,6 @@ pub fn start_reader(input: impl BufRead + Send + 'static, events: events::Sender
     });
     if let Err(err) = spawned {
         log::error!("failed to start the stdin thread: {err}");
-    }
-}
-
-/// What the lines we sent are waiting for: ExaBGP answers each in order when acks are on.
-#[derive(Debug, Default)]
-pub struct Acks {
-    pending: std::collections::VecDeque<String>,
-    pub done: u64,
-    pub errors: u64,
-}
-
-/// How many unanswered lines we remember (ExaBGP with acks off never answers).
-const PENDING_LIMIT: usize = 4096;
-
-impl Acks {
-    pub fn sent(&mut self, line: &str) {
-        if self.pending.len() == PENDING_LIMIT {
-            self.pending.pop_front();
-        }
-        self.pending.push_back(line.to_owned());
-    }
-
-    /// Account for a reply; returns the line it answers, if we know it.
-    pub fn answered(&mut self, reply: &Reply) -> Option<String> {
-        match reply {
-            Reply::Done => self.done += 1,
-            Reply::Error(_) => self.errors += 1,
-            _ => return None,
-        }
-        self.pending.pop_front()
     }
 }
 
@@ -391,13 +334,13 @@ mod tests {
         let answers = Arc::new(Answers::default());
         let writer = Writer::start_direct(pipe, tx, Some(Arc::clone(&answers)));
         writer.send("first".into());
-        answers.add();
+        answers.record(&Reply::Done);
         for i in 0..100 {
             writer.send(format!("line {i}"));
         }
         assert_eq!(read_quiet(&mut reader, Duration::from_millis(150)).lines().count(), 1 + WINDOW as usize);
         for _ in 0..100 {
-            answers.add();
+            answers.record(&Reply::Done);
         }
         assert_eq!(read_quiet(&mut reader, Duration::from_millis(150)).lines().count(), 100 - WINDOW as usize);
         assert!(writer.flush(Duration::from_secs(5)));
@@ -476,7 +419,7 @@ mod tests {
         while let Some(event) = rx.recv_timeout(Duration::from_secs(5)) {
             let end = matches!(event, Event::StdinClosed);
             got.push(match event {
-                Event::Reply(reply, text) => format!("{reply:?} {text}"),
+                Event::Reply(reply, text, _) => format!("{reply:?} {text}"),
                 _ => "EOF".to_owned(),
             });
             if end {
@@ -487,7 +430,7 @@ mod tests {
             got,
             ["Done done", "Error(None) error", "Other ", "Shutdown shutdown 12 1", "Other not terminated", "EOF"]
         );
-        assert_eq!(answers.count(), 2, "done and error are answers; the rest is not");
+        assert_eq!(answers.total(), 2, "done and error are answers; the rest is not");
     }
 
     fn lines(sink: &Sink) -> usize {
@@ -514,7 +457,7 @@ mod tests {
         // One answer: ExaBGP's acknowledgements are on.
         writer.send("first".into());
         assert!(wait_lines(&sink, 1));
-        answers.add();
+        answers.record(&Reply::Done);
         for i in 0..100 {
             writer.send(format!("line {i}"));
         }
@@ -522,13 +465,13 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(lines(&sink), 1 + WINDOW as usize, "more than a window of unanswered lines");
         for _ in 0..10 {
-            answers.add();
+            answers.record(&Reply::Done);
         }
         assert!(wait_lines(&sink, 11 + WINDOW as usize));
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(lines(&sink), 11 + WINDOW as usize);
         for _ in 0..100 {
-            answers.add();
+            answers.record(&Reply::Done);
         }
         assert!(writer.flush(Duration::from_secs(5)));
         assert_eq!(lines(&sink), 101);
@@ -557,7 +500,7 @@ mod tests {
         let mut pacing = Pacing::new(Arc::clone(&answers));
         pacing.before_line();
         pacing.after_line();
-        answers.add();
+        answers.record(&Reply::Done);
         // ExaBGP answered the first line, then goes quiet: the window fills, the wait ends
         // after NEXT_ANSWER, and the writer no longer waits.
         for _ in 0..WINDOW {
@@ -574,25 +517,9 @@ mod tests {
         }
         assert!(started.elapsed() < NEXT_ANSWER * 2, "it waited again without any answer");
         // An answer: waiting again, counted from here.
-        answers.add();
+        answers.record(&Reply::Done);
         pacing.before_line();
         assert!(pacing.waiting);
         assert_eq!(pacing.written, 0);
-    }
-
-    #[test]
-    fn acks_match_replies_to_lines_in_order() {
-        let mut acks = Acks::default();
-        acks.sent("one");
-        acks.sent("two");
-        assert_eq!(acks.answered(&Reply::Done).as_deref(), Some("one"));
-        assert_eq!(acks.answered(&Reply::Other), None);
-        assert_eq!(acks.answered(&Reply::Error(None)).as_deref(), Some("two"));
-        assert_eq!(acks.answered(&Reply::Done), None);
-        assert_eq!((acks.done, acks.errors), (2, 1));
-        for i in 0..PENDING_LIMIT + 10 {
-            acks.sent(&i.to_string());
-        }
-        assert_eq!(acks.answered(&Reply::Done).as_deref(), Some("10"));
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod watch;
 
+use crate::poll::Ready;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::{killpg, Signal};
@@ -141,23 +142,6 @@ impl Outcome {
     }
 }
 
-/// Where [`Running::poll_fds`] put the command's descriptors in a poll set.
-#[derive(Debug, Clone, Copy)]
-pub struct Slots {
-    exit: Option<usize>,
-    output: Option<usize>,
-}
-
-impl Slots {
-    /// After the poll: (the exit polled readable, the output did), for [`Running::advance`].
-    pub fn ready(&self, fds: &[PollFd]) -> (bool, bool) {
-        let seen = |slot: Option<usize>| {
-            slot.and_then(|i| fds.get(i)).and_then(PollFd::revents).is_some_and(|r| !r.is_empty())
-        };
-        (seen(self.exit), seen(self.output))
-    }
-}
-
 /// A command that was started and is not finished.
 pub struct Running {
     child: Child,
@@ -243,21 +227,24 @@ impl Running {
         Ok(Running { child, watch, group, kill_leftovers, started, output, phase: Phase::Running(deadline) })
     }
 
-    /// Add what to poll for this command to `fds`: what turns readable when it exits (there is
-    /// one whenever [`Running::advance`] has said it still runs), and its output pipe while
-    /// that is open. [`Slots::ready`] then reads the poll's result for [`Running::advance`].
-    pub fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) -> Slots {
-        let mut add = |fd: Option<BorrowedFd<'a>>| {
-            fd.map(|fd| {
-                fds.push(PollFd::new(fd, PollFlags::POLLIN));
-                fds.len() - 1
-            })
-        };
-        // Once the command has exited, a pidfd stays readable: polling it would spin.
+    /// Add what to poll for this command to `fds`, in this order: what turns readable when it
+    /// exits (there is one whenever [`Running::advance`] has said it still runs), then its
+    /// output pipe while that is open. [`Running::advance`] takes the poll's result for them.
+    pub fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
+        for fd in [self.exit_fd(), self.output_fd()].into_iter().flatten() {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        }
+    }
+
+    /// What tells the exit, while it is worth polling: once the command has exited, a pidfd
+    /// stays readable, and polling it would spin.
+    fn exit_fd(&self) -> Option<BorrowedFd<'_>> {
         let running = !matches!(self.phase, Phase::Draining(..));
-        let exit = add(self.watch.as_ref().filter(|_| running).map(ExitWatch::fd));
-        let output = add(self.output.as_ref().and_then(Output::fd));
-        Slots { exit, output }
+        self.watch.as_ref().filter(|_| running).map(ExitWatch::fd)
+    }
+
+    fn output_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.output.as_ref().and_then(Output::fd)
     }
 
     /// When [`Running::advance`] must be called even if nothing else happens.
@@ -268,11 +255,15 @@ impl Running {
         }
     }
 
-    /// Read what output is there (`readable`: the pipe polled readable; reading otherwise
-    /// could block), look at the process (`exited`: its exit descriptor polled readable) and
-    /// the time, and move on: the outcome once the command is over and its output read. Call it
+    /// Read what output is there (only when the pipe polled readable: reading otherwise could
+    /// block), look at the process (when its exit descriptor polled readable) and the time, and
+    /// move on: the outcome once the command is over and its output read. `ready` is the poll's
+    /// result for what [`Running::poll_fds`] added (nothing, when there was no poll). Call it
     /// after every wake-up of the poll.
-    pub fn advance(&mut self, exited: bool, readable: bool) -> Option<Outcome> {
+    pub fn advance(&mut self, ready: Ready) -> Option<Outcome> {
+        let watched = self.exit_fd().is_some();
+        let exited = watched && ready.is(0);
+        let readable = self.output_fd().is_some() && ready.is(usize::from(watched));
         if exited {
             if let Some(watch) = self.watch.as_ref() {
                 watch.clear();
@@ -419,20 +410,20 @@ pub fn run_alone(spec: &Spec) -> Outcome {
 
 /// Wait for `running` to end, for nothing else.
 fn finish(mut running: Running) -> Outcome {
-    let (mut exited, mut readable) = (false, false);
+    let mut ready = Ready::NONE;
     loop {
-        if let Some(outcome) = running.advance(exited, readable) {
+        if let Some(outcome) = running.advance(ready) {
             return outcome;
         }
         let mut fds = Vec::with_capacity(2);
-        let slots = running.poll_fds(&mut fds);
-        (exited, readable) = match poll_until(&mut fds, running.deadline()) {
-            Ok(_) => slots.ready(&fds),
-            Err(Errno::EINTR) => (false, false),
+        running.poll_fds(&mut fds);
+        ready = match poll_until(&mut fds, running.deadline()) {
+            Ok(_) => Ready::of(&fds),
+            Err(Errno::EINTR) => Ready::NONE,
             Err(_) => {
                 // Cannot wait: look again a little later rather than spin.
                 std::thread::sleep(Duration::from_millis(10));
-                (false, false)
+                Ready::NONE
             }
         };
     }
@@ -562,7 +553,7 @@ mod tests {
         let started = Instant::now();
         let mut running = Running::start(&spec("sleep 30", None)).unwrap();
         std::thread::sleep(Duration::from_millis(200));
-        assert!(running.advance(false, false).is_none(), "sleep 30 is still running");
+        assert!(running.advance(Ready::NONE).is_none(), "sleep 30 is still running");
         let outcome = running.cancel();
         assert_eq!(outcome.status, Status::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(5));

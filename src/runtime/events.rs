@@ -3,6 +3,8 @@
 //! main thread can wait for an event, a running check's exit and its output in the same
 //! `poll()`.
 
+use super::signals::Signal;
+use crate::exabgp::answers::Tally;
 use crate::exabgp::reply::Reply;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -13,10 +15,10 @@ use std::sync::Arc;
 /// Everything the main thread hears about.
 #[derive(Debug)]
 pub enum Event {
-    /// A signal (SIGTERM, SIGINT, SIGHUP, SIGUSR1).
-    Signal(i32),
-    /// A line from ExaBGP, parsed, and its text.
-    Reply(Reply, String),
+    /// A signal.
+    Signal(Signal),
+    /// A line from ExaBGP, parsed, its text, and the count of ExaBGP's answers up to it.
+    Reply(Reply, String, Tally),
     /// ExaBGP closed our stdin: it is gone.
     StdinClosed,
     /// Writing to ExaBGP failed: it is gone.
@@ -122,11 +124,11 @@ mod tests {
     fn events_arrive_in_order_and_wake_the_poll() {
         let (tx, inbox) = channel().unwrap();
         assert!(!readable(&inbox));
-        tx.send(Event::Signal(15)).unwrap();
+        tx.send(Event::Signal(Signal::Terminate)).unwrap();
         tx.clone().send(Event::StdinClosed).unwrap();
         assert!(readable(&inbox));
         let got = inbox.take();
-        assert!(matches!(got[..], [Event::Signal(15), Event::StdinClosed]), "{got:?}");
+        assert!(matches!(got[..], [Event::Signal(Signal::Terminate), Event::StdinClosed]), "{got:?}");
         assert!(!readable(&inbox), "the wake-ups are cleared with the events");
         assert!(inbox.take().is_empty());
     }
@@ -134,8 +136,8 @@ mod tests {
     #[test]
     fn many_events_never_block_the_sender() {
         let (tx, inbox) = channel().unwrap();
-        for i in 0..100_000 {
-            tx.send(Event::Signal(i)).unwrap();
+        for _ in 0..100_000 {
+            tx.send(Event::Signal(Signal::Hangup)).unwrap();
         }
         assert_eq!(inbox.take().len(), 100_000);
     }

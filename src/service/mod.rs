@@ -1,4 +1,345 @@
-//! One service: its state machine ([`fsm`]) and the hooks it runs on entering a state ([`hooks`]).
+//! One service: its settings, state machine ([`fsm`]), routes, the ledger of its addresses and
+//! its counters, and where it is in its iteration (waiting for its time, checking, running
+//! hooks). It does not wait and never calls the reactor: the reactor hands it what happened
+//! (its time came, a check's verdict, a hook's end) and it answers with what to do next
+//! ([`Next`]); writing lines and changing addresses go through what the reactor passes in.
+//!
+//! A new per-service option: a field of [`crate::config::ServiceConfig`], used here.
 
 pub mod fsm;
 pub mod hooks;
+
+use crate::addr::ledger::{Addresses, Removal};
+use crate::addr::Backend;
+use crate::config::ServiceConfig;
+use crate::exabgp::answers::Tally;
+use crate::exabgp::{lines, Outbox};
+use crate::net::Net;
+use crate::probe::{self, shell::describe, Verdict};
+use crate::proc::{self, Outcome, Status};
+use fsm::{Machine, Observation, State};
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+/// A service's place in the reactor's table (and in the panic hook's registry).
+pub type ServiceId = usize;
+
+/// What the service wants done next.
+#[derive(Debug)]
+pub enum Next {
+    /// Start this check, and hand its verdict to [`Service::on_verdict`].
+    Check(probe::Spec),
+    /// Start this hook, and hand its end to [`Service::on_hook`].
+    Hook(proc::Spec),
+    /// The iteration's check and hooks are over: call [`Service::conclude`] (lines, addresses,
+    /// the next check's time).
+    Conclude,
+    /// Nothing until [`Service::due`].
+    Wait,
+}
+
+/// One iteration in flight: when it started (the schedule is start to start) and the state
+/// before it.
+#[derive(Debug, Clone, Copy)]
+struct Iteration {
+    started: Instant,
+    before: State,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// The next iteration starts at this instant.
+    Waiting(Instant),
+    /// The check runs.
+    Checking(Iteration),
+    /// The hooks of the state entered run, one after the other: the one running, then these.
+    Hooks(Iteration, State, VecDeque<proc::Spec>),
+    /// Check and hooks are over; [`Service::conclude`] comes next.
+    Concluding(Iteration),
+    /// `--interval 0`: announced once, nothing more to do.
+    Ended,
+}
+
+/// One service and everything it keeps between iterations.
+pub struct Service {
+    pub id: ServiceId,
+    cfg: ServiceConfig,
+    /// `--dry-run`: each transition is explained on stderr.
+    dry_run: bool,
+    machine: Machine,
+    routes: Vec<Net>,
+    /// The addresses it looks after, when the run changes addresses.
+    ledger: Option<Addresses>,
+    /// Checks started so far.
+    checks: u64,
+    phase: Phase,
+}
+
+/// The routes to announce, in order: the networks (or, with `--deaggregate-networks`, each of
+/// their addresses), rotated left by `--start-ip`.
+pub fn routes(nets: &[Net], deaggregate: bool, start_ip: i64) -> Vec<Net> {
+    let mut routes: Vec<Net> = if deaggregate {
+        nets.iter().flat_map(|n| n.hosts().map(Net::host).collect::<Vec<_>>()).collect()
+    } else {
+        nets.to_vec()
+    };
+    if !routes.is_empty() {
+        let len = routes.len() as i64;
+        routes.rotate_left(start_ip.rem_euclid(len) as usize);
+    }
+    routes
+}
+
+impl Service {
+    /// A service in INIT whose first iteration is due at `first`.
+    pub fn new(
+        id: ServiceId,
+        cfg: ServiceConfig,
+        dry_run: bool,
+        routes: Vec<Net>,
+        ledger: Option<Addresses>,
+        first: Instant,
+    ) -> Service {
+        Service { id, cfg, dry_run, machine: Machine::START, routes, ledger, checks: 0, phase: Phase::Waiting(first) }
+    }
+
+    /// The lines for `state`, one per route (the panic hook's withdraws are those of EXIT).
+    pub fn render(&self, state: State) -> Vec<String> {
+        lines::render(state, &self.cfg.announce, &self.routes)
+    }
+
+    /// The addresses it looks after, when the run changes addresses.
+    pub fn ledger_mut(&mut self) -> Option<&mut Addresses> {
+        self.ledger.as_mut()
+    }
+
+    /// When its next iteration starts, while it waits for one.
+    pub fn due(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Waiting(at) => Some(at),
+            _ => None,
+        }
+    }
+
+    /// Whether it is over (`--interval 0` after its announcement).
+    pub fn ended(&self) -> bool {
+        matches!(self.phase, Phase::Ended)
+    }
+
+    /// Its time came (`now`): start an iteration. While the disable file exists the check is
+    /// not run.
+    pub fn begin(&mut self, now: Instant) -> Next {
+        let iteration = Iteration { started: now, before: self.machine.state };
+        self.phase = Phase::Checking(iteration);
+        if let Some(file) = self.cfg.disable_file.as_ref().filter(|f| f.exists()) {
+            let seen = format!("disabled ({} exists)", file.display());
+            return self.observe(iteration, true, true, &seen);
+        }
+        let Some(command) = &self.cfg.command else {
+            return self.observe(iteration, false, true, "no check command: healthy");
+        };
+        self.checks += 1;
+        Next::Check(probe::Spec::Shell(probe::shell::Shell { command: command.clone(), timeout: self.cfg.timeout }))
+    }
+
+    /// The check's verdict.
+    pub fn on_verdict(&mut self, verdict: Verdict) -> Next {
+        let Phase::Checking(iteration) = self.phase else { return Next::Wait };
+        let seen =
+            format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
+        self.observe(iteration, false, verdict.ok, &seen)
+    }
+
+    /// One step of the state machine on what the iteration saw; then the hooks of the state
+    /// entered, if any.
+    fn observe(&mut self, iteration: Iteration, disabled: bool, ok: bool, seen: &str) -> Next {
+        let before = self.machine.state;
+        let step = self.machine.step(Observation { disabled, ok }, self.cfg.thresholds);
+        self.machine = step.next;
+        let change = match step.entered {
+            Some(entered) => format!("{before} -> {entered}"),
+            None => format!("stays {before}"),
+        };
+        self.explain(&format!("{seen}: {change}"));
+        let Some(entered) = step.entered else {
+            self.phase = Phase::Concluding(iteration);
+            return Next::Conclude;
+        };
+        log::debug!("Transition to {entered}");
+        if before != entered {
+            log::info!("{before} -> {entered}");
+        }
+        let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
+        self.phase = Phase::Hooks(iteration, entered, specs);
+        self.next_hook()
+    }
+
+    /// A hook ended.
+    pub fn on_hook(&mut self, outcome: Outcome) -> Next {
+        let Phase::Hooks(_, entered, _) = self.phase else { return Next::Wait };
+        match outcome.status {
+            Status::Exited(0) => {}
+            Status::TimedOut => log::warn!("hook for {entered} timed out and was killed"),
+            other => log::warn!("hook for {entered} failed: {}", describe(&other)),
+        }
+        self.next_hook()
+    }
+
+    fn next_hook(&mut self) -> Next {
+        let Phase::Hooks(iteration, _, ref mut left) = self.phase else { return Next::Wait };
+        match left.pop_front() {
+            Some(spec) => Next::Hook(spec),
+            None => {
+                self.phase = Phase::Concluding(iteration);
+                Next::Conclude
+            }
+        }
+    }
+
+    /// The end of an iteration: the lines for the state (unless `--debounce` and nothing
+    /// changed, or ExaBGP is not reading), the addresses that still wait for their set-up,
+    /// and the next iteration's time (`now` at the latest; start to start, so a long check
+    /// does not push the schedule back).
+    pub fn conclude(&mut self, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool, now: Instant) {
+        let Phase::Concluding(iteration) = self.phase else { return };
+        let changed = self.machine.state != iteration.before;
+        if changed || (!self.cfg.debounce && out.backlog() == 0) {
+            self.announce(self.machine.state, out, backend.as_deref_mut(), stop);
+        } else if !self.cfg.debounce {
+            // ExaBGP has not read our last lines (the pipe is full): queueing the same state
+            // again would only grow memory. A change of state is always queued.
+            log::debug!("ExaBGP is not reading: {} lines still queued, refresh skipped", out.backlog());
+        }
+        self.retry_addresses(backend, stop);
+        let pause = if self.machine.state.is_transient() {
+            self.cfg.fast_interval
+        } else if self.cfg.interval.is_zero() {
+            log::info!("interval set to zero, exiting after the announcement");
+            self.phase = Phase::Ended;
+            return;
+        } else {
+            self.cfg.interval
+        };
+        self.phase = Phase::Waiting((iteration.started + pause).max(now));
+    }
+
+    /// Write the lines for `state`, with the address work around them.
+    fn announce(&mut self, state: State, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool) {
+        if !lines::announces(state) {
+            return;
+        }
+        let dynamic = self.cfg.dynamic_ip_setup;
+        if state == State::Up && dynamic {
+            if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend.as_deref_mut()) {
+                log::info!("service up, restoring loopback and ip-ifname ips");
+                ledger.setup(backend, stop);
+            }
+        }
+        log::info!("send announces for {state} state to ExaBGP");
+        for (route, line) in self.routes.iter().zip(self.render(state)) {
+            let blocked = state != State::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
+            if blocked {
+                log::debug!("not announcing {route}: its address is not set up");
+                continue;
+            }
+            out.send(line);
+        }
+        if matches!(state, State::Down | State::Disabled) && dynamic {
+            if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
+                log::info!("service down, deleting setup ips");
+                ledger.remove(backend, Removal::Dynamic);
+            }
+        }
+    }
+
+    /// Addresses that could not be set up are tried again at each iteration, except while the
+    /// service is down with `--dynamic-ip-setup` (they are meant to be gone then).
+    fn retry_addresses(&mut self, backend: Option<&mut Backend>, stop: &AtomicBool) {
+        let wanted = !self.cfg.dynamic_ip_setup || self.machine.state == State::Up;
+        let ledger = self.ledger.as_mut().filter(|a| a.any_blocked() && wanted);
+        if let (Some(ledger), Some(backend)) = (ledger, backend) {
+            ledger.setup(backend, stop);
+        }
+    }
+
+    /// We are stopping: withdraw everything (nothing after `--interval 0`).
+    pub fn exit(&mut self, out: &mut Outbox, backend: Option<&mut Backend>, stop: &AtomicBool) {
+        if self.ended() {
+            return;
+        }
+        self.explain(&format!("stopping: {} -> EXIT", self.machine.state));
+        self.announce(State::Exit, out, backend, stop);
+    }
+
+    /// After the exit's withdraws: remove the addresses we added (all of them with
+    /// `--dynamic-ip-setup`).
+    pub fn remove_addresses(&mut self, backend: Option<&mut Backend>) {
+        if self.ended() {
+            return;
+        }
+        if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
+            log::info!("exiting, deleting setup ips");
+            ledger.remove(backend, Removal::Exit);
+        }
+    }
+
+    /// Its state in one line (SIGUSR1), with the count of ExaBGP's answers when they are kept.
+    pub fn report(&self, tally: Option<Tally>) -> String {
+        let blocked = self.ledger.as_ref().is_some_and(Addresses::any_blocked);
+        format!(
+            "state {} (counter {}), {} checks run, {} routes{}{}",
+            self.machine.state,
+            self.machine.counter,
+            self.checks,
+            self.routes.len(),
+            if blocked { ", some addresses could not be set up" } else { "" },
+            tally.map_or(String::new(), |t| format!(", ExaBGP answered done {} error {}", t.done, t.errors)),
+        )
+    }
+
+    /// In `--dry-run`, say on stderr what happens and why.
+    fn explain(&self, text: &str) {
+        if self.dry_run {
+            let limits = self.cfg.thresholds;
+            let progress = match self.machine.state {
+                State::Rising => format!(" ({} of {} passes for UP)", self.machine.counter, limits.rise),
+                State::Falling => format!(" ({} of {} failures for DOWN)", self.machine.counter, limits.fall),
+                _ => String::new(),
+            };
+            eprintln!("dry-run: {text}{progress}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<Net> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    fn shown(routes: Vec<Net>) -> Vec<String> {
+        routes.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn routes_are_rotated_like_a_python_deque() {
+        let list = nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+        assert_eq!(shown(routes(&list, false, 0)), ["192.0.2.1/32", "192.0.2.2/32", "192.0.2.3/32"]);
+        assert_eq!(shown(routes(&list, false, 1)), ["192.0.2.2/32", "192.0.2.3/32", "192.0.2.1/32"]);
+        assert_eq!(shown(routes(&list, false, 4)), ["192.0.2.2/32", "192.0.2.3/32", "192.0.2.1/32"]);
+        assert_eq!(shown(routes(&list, false, -1)), ["192.0.2.3/32", "192.0.2.1/32", "192.0.2.2/32"]);
+        assert!(routes(&[], false, 3).is_empty());
+    }
+
+    #[test]
+    fn deaggregation_expands_every_address_then_rotates() {
+        let list = nets(&["192.0.2.0/31", "2001:db8::/127"]);
+        assert_eq!(
+            shown(routes(&list, true, 1)),
+            ["192.0.2.1/32", "2001:db8::/128", "2001:db8::1/128", "192.0.2.0/32"]
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The shell check (`--command`): `/bin/sh -c CMD` through the process runner ([`crate::proc`]),
+//! healthy when it exits 0 within the timeout. It logs what the reference logs about a check,
+//! in the reference's words (operators alert on them).
+
+use super::{Probe, Verdict};
+use crate::poll::Ready;
+use crate::proc::{self, Capture, Outcome, Running, Status};
+use nix::poll::PollFd;
+use std::time::{Duration, Instant};
+
+/// A shell check to start.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    pub command: String,
+    /// `None`: no limit.
+    pub timeout: Option<Duration>,
+}
+
+/// A shell check in flight.
+pub struct Check {
+    shell: Shell,
+    /// `None` once cancelled.
+    running: Option<Running>,
+}
+
+impl Shell {
+    /// Start the command; one that cannot start is a failed verdict at once.
+    pub fn start(&self) -> Result<Check, Verdict> {
+        log::debug!("Checking command {:?}", self.command);
+        let spec =
+            proc::Spec { timeout: self.timeout, capture: Capture::Merged, ..proc::Spec::shell(self.command.clone()) };
+        match Running::start(&spec) {
+            Ok(running) => Ok(Check { shell: self.clone(), running: Some(running) }),
+            Err(outcome) => Err(self.judge(&outcome)),
+        }
+    }
+
+    /// The verdict on `outcome`, logged as the reference logs it.
+    pub fn judge(&self, outcome: &Outcome) -> Verdict {
+        let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();
+        match &outcome.status {
+            Status::Exited(0) => log::debug!("Command was executed successfully 0 {output}"),
+            Status::TimedOut => {
+                let limit = self.timeout.map_or(0.0, |t| t.as_secs_f64());
+                log::warn!("Timeout ({limit}) while running check command {}", self.command);
+            }
+            other => {
+                log::warn!("Check command was unsuccessful: {}", describe(other));
+                if !output.is_empty() {
+                    let more = if outcome.dropped > 0 {
+                        format!(" [{} more bytes not shown]", outcome.dropped)
+                    } else {
+                        String::new()
+                    };
+                    log::info!("Output of check command: {output}{more}");
+                }
+            }
+        }
+        Verdict {
+            ok: outcome.success(),
+            detail: format!("exit {}, {} ms", describe(&outcome.status), outcome.duration.as_millis()),
+        }
+    }
+}
+
+impl Probe for Check {
+    fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
+        if let Some(running) = &self.running {
+            running.poll_fds(fds);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.running.as_ref().and_then(Running::deadline)
+    }
+
+    fn advance(&mut self, ready: Ready) -> Option<Verdict> {
+        let outcome = self.running.as_mut()?.advance(ready)?;
+        self.running = None;
+        Some(self.shell.judge(&outcome))
+    }
+
+    fn cancel(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.cancel();
+        }
+    }
+}
+
+impl Drop for Check {
+    /// A check dropped unfinished takes its process group with it.
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// A command's end in words.
+pub fn describe(status: &Status) -> String {
+    match status {
+        Status::Exited(code) => code.to_string(),
+        Status::Signaled(signal) => format!("killed by signal {signal}"),
+        Status::TimedOut => "timed out".to_owned(),
+        Status::Cancelled => "cancelled".to_owned(),
+        Status::SpawnFailed(why) => why.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(command: &str, timeout_ms: u64) -> Verdict {
+        let shell = Shell { command: command.to_owned(), timeout: Some(Duration::from_millis(timeout_ms)) };
+        let mut check = match shell.start() {
+            Ok(check) => check,
+            Err(verdict) => return verdict,
+        };
+        let mut ready = Ready::NONE;
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(verdict) = check.advance(ready) {
+                return verdict;
+            }
+            assert!(Instant::now() < until, "{command} never ended");
+            let mut fds = Vec::new();
+            check.poll_fds(&mut fds);
+            ready = match crate::proc::watch::poll_until(&mut fds, check.deadline()) {
+                Ok(_) => Ready::of(&fds),
+                Err(_) => Ready::NONE,
+            };
+        }
+    }
+
+    #[test]
+    fn healthy_when_the_command_exits_zero() {
+        let verdict = run("exit 0", 5000);
+        assert!(verdict.ok);
+        assert!(verdict.detail.starts_with("exit 0, "), "{}", verdict.detail);
+        let verdict = run("exit 3", 5000);
+        assert!(!verdict.ok);
+        assert!(verdict.detail.starts_with("exit 3, "), "{}", verdict.detail);
+    }
+
+    #[test]
+    fn a_timed_out_command_is_unhealthy() {
+        let verdict = run("sleep 30", 200);
+        assert!(!verdict.ok);
+        assert!(verdict.detail.starts_with("exit timed out, "), "{}", verdict.detail);
+    }
+
+    #[test]
+    fn a_command_that_cannot_start_is_unhealthy_at_once() {
+        let verdict = run("true\0false", 5000);
+        assert!(!verdict.ok);
+        assert!(verdict.detail.contains("/bin/sh"), "{}", verdict.detail);
+    }
+
+    #[test]
+    fn statuses_in_words() {
+        assert_eq!(describe(&Status::Exited(2)), "2");
+        assert_eq!(describe(&Status::Signaled(9)), "killed by signal 9");
+    }
+}
