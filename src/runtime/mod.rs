@@ -156,7 +156,7 @@ impl Reactor {
         let manages = planned.iter().any(|(cfg, _, _)| cfg.manages_addresses(process.mode));
         let mut backend = if manages { Some(addr::open(process.sudo)?) } else { None };
         let first = Instant::now();
-        let mut slots = Vec::with_capacity(planned.len());
+        let mut services = Vec::with_capacity(planned.len());
         for (id, (cfg, nets, routes)) in planned.into_iter().enumerate() {
             let ledger = match backend.as_deref_mut().filter(|_| cfg.manages_addresses(process.mode)) {
                 Some(backend) => {
@@ -174,10 +174,9 @@ impl Reactor {
                 }
                 None => None,
             };
-            let service = Service::new(id, cfg, dry_run, routes, ledger, first);
-            slots.push(Slot { service, job: None, ready: Ready::NONE });
+            services.push(Service::new(id, cfg, dry_run, routes, ledger, first));
         }
-        let mut reactor = Reactor { process, inbox, stop, out, backend, slots };
+        let mut reactor = Reactor::new(process, inbox, stop, out, backend, services);
         // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
         // keep CAP_NET_ADMIN for that, unless sudo does the work.
         let keep_net_admin = reactor.backend.is_some() && !reactor.process.sudo;
@@ -187,6 +186,20 @@ impl Reactor {
             return Err(err);
         }
         Ok(reactor)
+    }
+
+    /// A reactor over `services`, whose ids are their places in the list.
+    fn new(
+        process: ProcessConfig,
+        inbox: Inbox,
+        stop: Arc<AtomicBool>,
+        out: Outbox,
+        backend: Option<Box<Backend>>,
+        services: Vec<Service>,
+    ) -> Reactor {
+        debug_assert!(services.iter().enumerate().all(|(i, s)| s.id == i));
+        let slots = services.into_iter().map(|service| Slot { service, job: None, ready: Ready::NONE }).collect();
+        Reactor { process, inbox, stop, out, backend, slots }
     }
 
     fn main_loop(&mut self) -> exit::Code {
@@ -413,5 +426,135 @@ impl Reactor {
         if let Some(tally) = self.out.tally() {
             log::debug!("ExaBGP answered done {} times, error {} times", tally.done, tally.errors);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Parsed};
+    use crate::config::ServiceConfig;
+    use crate::probe::mock::Mock;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    /// What the reactor wrote to "ExaBGP".
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Sink {
+        fn lines(&self) -> Vec<String> {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).lines().map(str::to_owned).collect()
+        }
+    }
+
+    fn settings(argv: &[&str]) -> (ProcessConfig, ServiceConfig) {
+        let mut all = vec!["exabgp-healthcheck", "--no-ip-setup", "--no-ack"];
+        all.extend_from_slice(argv);
+        let Ok(Parsed::Run(args)) = parse(all) else { panic!("{argv:?}") };
+        let mut settings = Settings::from_args(*args).unwrap();
+        (settings.process, settings.services.remove(0))
+    }
+
+    fn service(id: ServiceId, argv: &[&str], mock: &Mock) -> Service {
+        let (_, cfg) = settings(argv);
+        let routes = service::routes(&addr::networks(&cfg).unwrap(), false, 0);
+        Service::new(id, cfg, false, routes, None, Instant::now()).with_probe(probe::Spec::Mock(mock.clone()))
+    }
+
+    /// Run `services` in a reactor writing to a [`Sink`] until SIGTERM comes after `after`.
+    fn run_for(services: Vec<Service>, after: Duration) -> Sink {
+        let (process, _) = settings(&[]);
+        let (tx, inbox) = events::channel().unwrap();
+        let sink = Sink::default();
+        let out = Outbox { writer: Writer::start(sink.clone(), tx.clone(), None), acks: None };
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut reactor = Reactor::new(process, inbox, stop, out, None, services);
+        let terminate = std::thread::spawn(move || {
+            std::thread::sleep(after);
+            tx.send(Event::Signal(Signal::Terminate)).unwrap();
+        });
+        assert_eq!(reactor.main_loop(), exit::Code::Ok);
+        terminate.join().unwrap();
+        sink
+    }
+
+    fn gaps(mock: &Mock) -> Vec<Duration> {
+        let started = mock.started.lock().unwrap();
+        started.windows(2).map(|pair| pair[1] - pair[0]).collect()
+    }
+
+    #[test]
+    fn a_slow_check_and_a_hung_hook_of_one_service_do_not_hold_up_another() {
+        // The slow one: a check of 300 ms, then (UP at once) a hook that hangs for 600 ms,
+        // then the same at every interval.
+        let slow = Mock::new(Duration::from_millis(300), &[]);
+        let slow_service =
+            service(0, &["--ip", "192.0.2.1", "--rise", "1", "--interval", "0.05", "--execute", "sleep 0.6"], &slow);
+        // The quick one: a check every 50 ms.
+        let quick = Mock::new(Duration::from_millis(1), &[]);
+        let quick_service = service(1, &["--ip", "192.0.2.2", "--interval", "0.05", "--fast-interval", "0.05"], &quick);
+        let sink = run_for(vec![slow_service, quick_service], Duration::from_millis(1500));
+        let quick_gaps = gaps(&quick);
+        assert!(quick_gaps.len() >= 10, "only {} quick checks in 1.5 s", quick_gaps.len() + 1);
+        // Run inline, the hook alone would hold the quick one up for 600 ms.
+        let longest = quick_gaps.iter().max().unwrap();
+        assert!(*longest < Duration::from_millis(250), "a quick check waited {longest:?}: {quick_gaps:?}");
+        assert!(slow.started.lock().unwrap().len() >= 2, "the slow service checked again after its hook");
+        let lines = sink.lines();
+        let up = |ip: &str| format!("announce route {ip}/32 next-hop self med 100");
+        assert!(lines.contains(&up("192.0.2.1")), "{lines:?}");
+        assert!(lines.contains(&up("192.0.2.2")), "{lines:?}");
+        // The exit withdraws every service's routes, each after its announcements.
+        let last_two: Vec<&str> = lines.iter().rev().take(2).map(String::as_str).collect();
+        assert!(last_two.contains(&"withdraw route 192.0.2.1/32 next-hop self"), "{lines:?}");
+        assert!(last_two.contains(&"withdraw route 192.0.2.2/32 next-hop self"), "{lines:?}");
+    }
+
+    #[test]
+    fn each_service_keeps_its_own_state_and_lines() {
+        // One fails every check (DOWN after 2), the other passes (UP after 2).
+        let failing = Mock::new(Duration::from_millis(1), &[false; 100]);
+        let passing = Mock::new(Duration::from_millis(1), &[]);
+        let args = |ip| ["--ip", ip, "--rise", "2", "--fall", "2", "--interval", "0.02", "--fast-interval", "0.02"];
+        let sink = run_for(
+            vec![service(0, &args("192.0.2.1"), &failing), service(1, &args("192.0.2.2"), &passing)],
+            Duration::from_millis(400),
+        );
+        let lines = sink.lines();
+        let down = "announce route 192.0.2.1/32 next-hop self med 1000".to_owned();
+        let up = "announce route 192.0.2.2/32 next-hop self med 100".to_owned();
+        assert!(lines.contains(&down) && lines.contains(&up), "{lines:?}");
+        assert!(!lines.iter().any(|l| l.contains("192.0.2.1/32") && l.ends_with(" med 100")), "{lines:?}");
+        assert!(!lines.iter().any(|l| l.contains("192.0.2.2/32") && l.ends_with(" med 1000")), "{lines:?}");
+    }
+
+    #[test]
+    fn with_interval_zero_the_run_ends_once_every_service_has_announced() {
+        let mock = Mock::new(Duration::from_millis(1), &[]);
+        let args = |ip| ["--ip", ip, "--rise", "1", "--interval", "0"];
+        let (process, _) = settings(&[]);
+        let (tx, inbox) = events::channel().unwrap();
+        let sink = Sink::default();
+        let out = Outbox { writer: Writer::start(sink.clone(), tx, None), acks: None };
+        let services = vec![service(0, &args("192.0.2.1"), &mock), service(1, &args("192.0.2.2"), &mock)];
+        let mut reactor = Reactor::new(process, inbox, Arc::new(AtomicBool::new(false)), out, None, services);
+        assert_eq!(reactor.react(), Stop::End);
+        reactor.shutdown(Stop::End);
+        assert_eq!(
+            sink.lines(),
+            ["announce route 192.0.2.1/32 next-hop self med 100", "announce route 192.0.2.2/32 next-hop self med 100"],
+            "no withdraw after --interval 0"
+        );
     }
 }

@@ -71,6 +71,8 @@ pub struct Service {
     routes: Vec<Net>,
     /// The addresses it looks after, when the run changes addresses.
     ledger: Option<Addresses>,
+    /// Its check; `None`: always healthy.
+    probe: Option<probe::Spec>,
     /// Checks started so far.
     checks: u64,
     phase: Phase,
@@ -101,7 +103,27 @@ impl Service {
         ledger: Option<Addresses>,
         first: Instant,
     ) -> Service {
-        Service { id, cfg, dry_run, machine: Machine::START, routes, ledger, checks: 0, phase: Phase::Waiting(first) }
+        let probe = cfg
+            .command
+            .as_ref()
+            .map(|command| probe::Spec::Shell(probe::shell::Shell { command: command.clone(), timeout: cfg.timeout }));
+        Service {
+            id,
+            cfg,
+            dry_run,
+            machine: Machine::START,
+            routes,
+            ledger,
+            probe,
+            checks: 0,
+            phase: Phase::Waiting(first),
+        }
+    }
+
+    /// The same service with another check (tests give a [`probe::mock::Mock`]).
+    pub fn with_probe(mut self, probe: probe::Spec) -> Service {
+        self.probe = Some(probe);
+        self
     }
 
     /// The lines for `state`, one per route (the panic hook's withdraws are those of EXIT).
@@ -136,11 +158,11 @@ impl Service {
             let seen = format!("disabled ({} exists)", file.display());
             return self.observe(iteration, true, true, &seen);
         }
-        let Some(command) = &self.cfg.command else {
+        let Some(probe) = &self.probe else {
             return self.observe(iteration, false, true, "no check command: healthy");
         };
         self.checks += 1;
-        Next::Check(probe::Spec::Shell(probe::shell::Shell { command: command.clone(), timeout: self.cfg.timeout }))
+        Next::Check(probe.clone())
     }
 
     /// The check's verdict.
