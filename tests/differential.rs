@@ -18,12 +18,12 @@
 
 mod common;
 
-use common::{exabgp, signal, wait_for, Collected, Scratch, BIN};
+use common::{exabgp, piped, signal, wait_for, Collected, Scratch, BIN};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 /// Flags both programs get in every scenario (plus `--interval`, which a scenario may change).
@@ -256,12 +256,7 @@ fn run(scenario: &Scenario, program: Program, label: &'static str) -> Outcome {
         .join(" ");
 
     // stdin is a pipe held open until the program has exited, as ExaBGP does.
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("failed to start {printable}: {err}"));
+    let mut child = piped(&mut command).spawn().unwrap_or_else(|err| panic!("failed to start {printable}: {err}"));
     let stdin = child.stdin.take();
     let stdout = Collected::start(child.stdout.take().unwrap());
     let stderr = Collected::start(child.stderr.take().unwrap());

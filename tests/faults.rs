@@ -15,7 +15,7 @@ mod common;
 
 use common::netns::Netns;
 use common::procfs::{self, alive};
-use common::{exited_within, read_pid, signal_number, wait_for, Collected, Plugin, Scratch, BIN};
+use common::{exited_within, piped, read_pid, signal_number, wait_for, Collected, Plugin, Scratch, BIN};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -118,12 +118,7 @@ struct Unread {
 
 impl Unread {
     fn start(mut command: Command) -> Unread {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the plugin");
+        let mut child = piped(&mut command).spawn().expect("start the plugin");
         let stderr = Collected::start(child.stderr.take().unwrap());
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();

@@ -181,6 +181,11 @@ impl Collected {
     }
 }
 
+/// `command` with stdin, stdout and stderr pipes, as ExaBGP runs its processes.
+pub fn piped(command: &mut Command) -> &mut Command {
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped())
+}
+
 /// A running plugin.
 pub struct Plugin {
     pub child: Child,
@@ -208,12 +213,7 @@ impl Plugin {
     }
 
     pub fn start_with(command: &mut Command) -> Plugin {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the plugin");
+        let mut child = piped(command).spawn().expect("start the plugin");
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let threads = vec![
