@@ -42,11 +42,7 @@ fn has(ns: &Netns, ifname: &str, entry: &str) -> bool {
 
 /// Start the plugin in the namespace as `nobody`, without any capability.
 fn as_nobody(ns: &Netns, args: &[&str]) -> Plugin {
-    Plugin::start_with(
-        Command::new("ip")
-            .args(["netns", "exec", &ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN])
-            .args(args),
-    )
+    Plugin::start_with(ns.exec(&["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN]).args(args))
 }
 
 const COMMON: [&str; 5] = ["--no-syslog", "--rise", "1", "--interval", "0.05"];

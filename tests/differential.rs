@@ -16,18 +16,15 @@
 //! `EXABGP_DIFF_SELF=1` runs the reference on both sides, to check that a scenario is
 //! deterministic before blaming either program.
 
-use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
+use common::{exabgp, piped, signal, wait_for, Collected, Scratch, BIN};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-
-const BIN: &str = env!("CARGO_BIN_EXE_exabgp-healthcheck");
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 /// Flags both programs get in every scenario (plus `--interval`, which a scenario may change).
 const COMMON: &[&str] = &["--no-syslog", "--no-ip-setup", "--no-ack", "--fast-interval", "0.05"];
@@ -36,7 +33,6 @@ const COMMON: &[&str] = &["--no-syslog", "--no-ip-setup", "--no-ack", "--fast-in
 const RUN_LIMIT: Duration = Duration::from_secs(20);
 /// How long a program may take to exit after SIGTERM (or, with `--interval 0`, by itself).
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(10);
 
 /// The check command of every scenario with a sequence. `{dir}` is the side's scratch directory.
 const CHECK_SCRIPT: &str = r#"#!/bin/sh
@@ -119,37 +115,20 @@ struct Outcome {
     elapsed: Duration,
 }
 
-/// A scratch directory for one side of one scenario; on drop, the check left hanging is killed
-/// (by its recorded PID) and the directory removed.
-struct Scratch {
-    path: PathBuf,
+/// The scratch directory of one side of one scenario (`ehc-diff-SCENARIO-SIDE-PID-N`); on drop,
+/// the check left hanging is killed (by its recorded PID), then the directory removed.
+struct Side {
+    dir: Scratch,
 }
 
-impl Scratch {
-    fn new(scenario: &str, side: &str) -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("ehc-diff-{scenario}-{side}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("failed to create the scratch directory");
-        Scratch { path }
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.path.join(name)
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.file(name), text).expect("failed to write a scratch file");
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.file(name)).unwrap_or_default()
+impl Side {
+    fn new(scenario: &str, side: &str) -> Side {
+        Side { dir: Scratch::new(&format!("diff-{scenario}-{side}")) }
     }
 
     /// Kill the `sleep 30` the check script became, if it is still that process.
     fn kill_leftover_sleep(&self) {
-        let Ok(pid) = self.read("sleep.pid").trim().parse::<i32>() else { return };
+        let Ok(pid) = self.dir.read("sleep.pid").trim().parse::<i32>() else { return };
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if cmdline == b"sleep\x0030\x00" {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
@@ -157,10 +136,9 @@ impl Scratch {
     }
 }
 
-impl Drop for Scratch {
+impl Drop for Side {
     fn drop(&mut self) {
         self.kill_leftover_sleep();
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
@@ -178,14 +156,14 @@ impl Running {
         self.status.is_some()
     }
 
-    fn signal(&self, signal: Signal) {
+    fn signal(&self, which: Signal) {
         // The child is not reaped yet, so its PID cannot have been reused.
-        let _ = kill(Pid::from_raw(self.child.id() as i32), signal);
+        signal(self.child.id(), which);
     }
 
     /// Wait at most `limit` for the exit; SIGKILL after that.
     fn wait(&mut self, limit: Duration) -> bool {
-        if poll(limit, || self.exited()) {
+        if wait_for(limit, || self.exited()) {
             return true;
         }
         self.signal(Signal::SIGKILL);
@@ -203,52 +181,8 @@ impl Drop for Running {
     }
 }
 
-/// Poll `condition` every 10 ms for at most `limit`.
-fn poll(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-/// Collect a stream into a shared buffer; the receiver hears once it reaches end of file.
-fn collect(mut from: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, mpsc::Receiver<()>) {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let (done, finished) = mpsc::channel();
-    let into = Arc::clone(&buffer);
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = from.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            into.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-        let _ = done.send(());
-    });
-    (buffer, finished)
-}
-
-fn text(buffer: &Mutex<Vec<u8>>) -> String {
-    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
-}
-
-/// The reference's virtualenv.
-fn reference_venv() -> PathBuf {
-    match std::env::var_os("EXABGP_VENV_5") {
-        Some(venv) if !venv.is_empty() => PathBuf::from(venv),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/exabgp-venv/5.0.15"),
-    }
-}
-
 fn reference_python() -> PathBuf {
-    let python = reference_venv().join("bin/python");
+    let python = exabgp::venv(exabgp::V5).join("bin/python");
     assert!(
         python.exists(),
         "the reference ExaBGP 5.0.15 is not installed: {} does not exist; run contrib/run-tests.sh \
@@ -270,7 +204,8 @@ fn quote(arg: &str) -> String {
 /// Run one program through one scenario.
 fn run(scenario: &Scenario, program: Program, label: &'static str) -> Outcome {
     let started = Instant::now();
-    let scratch = Scratch::new(scenario.name, label);
+    let side = Side::new(scenario.name, label);
+    let scratch = &side.dir;
     let dir = scratch.path.display().to_string();
     let cmd = format!("sh '{dir}/check.sh'");
     let fill = |template: &str| template.replace("{dir}", &dir).replace("{cmd}", &cmd);
@@ -321,22 +256,17 @@ fn run(scenario: &Scenario, program: Program, label: &'static str) -> Outcome {
         .join(" ");
 
     // stdin is a pipe held open until the program has exited, as ExaBGP does.
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("failed to start {printable}: {err}"));
+    let mut child = piped(&mut command).spawn().unwrap_or_else(|err| panic!("failed to start {printable}: {err}"));
     let stdin = child.stdin.take();
-    let (stdout, stdout_done) = collect(child.stdout.take().unwrap());
-    let (stderr, stderr_done) = collect(child.stderr.take().unwrap());
+    let stdout = Collected::start(child.stdout.take().unwrap());
+    let stderr = Collected::start(child.stderr.take().unwrap());
     let mut running = Running { child, status: None };
     let mut problems = Vec::new();
 
     let signal = match scenario.stop {
         Stop::Finished => {
             let finished = scratch.file("finished");
-            poll(RUN_LIMIT, || finished.exists() || running.exited());
+            wait_for(RUN_LIMIT, || finished.exists() || running.exited());
             if !finished.exists() {
                 problems.push(if running.exited() {
                     format!("exited before the sequence was used up (left: {:?})", scratch.read("sequence"))
@@ -347,7 +277,7 @@ fn run(scenario: &Scenario, program: Program, label: &'static str) -> Outcome {
             true
         }
         Stop::Lines(n) => {
-            if !poll(RUN_LIMIT, || text(&stdout).lines().count() >= n || running.exited()) {
+            if !wait_for(RUN_LIMIT, || stdout.text().lines().count() >= n || running.exited()) {
                 problems.push(format!("stdout did not reach {n} lines within {RUN_LIMIT:?}"));
             } else if running.exited() {
                 problems.push(format!("exited before stdout had {n} lines"));
@@ -363,9 +293,9 @@ fn run(scenario: &Scenario, program: Program, label: &'static str) -> Outcome {
         problems.push(format!("did not exit within {EXIT_LIMIT:?}{}: killed", if signal { " of SIGTERM" } else { "" }));
     }
     drop(stdin);
-    scratch.kill_leftover_sleep();
-    for (name, done) in [("stdout", stdout_done), ("stderr", stderr_done)] {
-        if done.recv_timeout(Duration::from_secs(5)).is_err() {
+    side.kill_leftover_sleep();
+    for (name, output) in [("stdout", &stdout), ("stderr", &stderr)] {
+        if !output.ended_within(Duration::from_secs(5)) {
             problems.push(format!("{name} still open 5 s after the exit (a child holds it?)"));
         }
     }
@@ -373,8 +303,8 @@ fn run(scenario: &Scenario, program: Program, label: &'static str) -> Outcome {
     Outcome {
         label,
         command: printable,
-        stdout: text(&stdout),
-        stderr: text(&stderr),
+        stdout: stdout.text(),
+        stderr: stderr.text(),
         hooks: scratch.read("hooks"),
         status: match (status.code(), status.signal()) {
             (Some(code), _) => format!("exit {code}"),

@@ -25,20 +25,17 @@
 
 mod common;
 
-use common::netns::{empty_and_delete, Netns};
-use common::{alive, wait_for};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use common::bird::{Bird, Paths};
+use common::netns::{empty_and_delete, ip, Daemon, Netns};
+use common::procfs::{self, alive};
+use common::{exabgp, in_path, read_pid, wait_for, Scratch, BIN};
+use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_exabgp-healthcheck");
 
 /// The service addresses both load balancers announce (the IPv6 one gets the MED plus one:
 /// `--increase` defaults to 1).
@@ -55,7 +52,8 @@ const DISABLED: u32 = 500;
 const WAIT: Duration = Duration::from_secs(30);
 /// Between two looks at the router's table.
 const POLL: Duration = Duration::from_millis(20);
-/// Prefix of everything a run creates; the PID of the test process follows.
+/// Prefix of everything a run creates (its scratch directory's name, `ehc-e2e-PID-N`, see
+/// [`Scratch`]); the PID of the test process follows.
 const PREFIX: &str = "ehc-e2e-";
 
 #[test]
@@ -139,7 +137,7 @@ fn run(case: Case) {
         topo.our_processes(Lb::One)
     );
     topo.wait_addresses(Lb::One, false);
-    assert!(!topo.dir.join("lb1.pid").exists(), "lb1's plugin left its pid file behind");
+    assert!(!topo.dir.file("lb1.pid").exists(), "lb1's plugin left its pid file behind");
 
     // 6. Replies: `done` read exactly when ExaBGP sends them, never an `error`.
     let log = topo.log(Lb::One);
@@ -179,21 +177,14 @@ enum Version {
 impl Version {
     fn number(self) -> &'static str {
         match self {
-            Version::V4_2 => "4.2.25",
-            Version::V5_0 => "5.0.15",
+            Version::V4_2 => exabgp::V4,
+            Version::V5_0 => exabgp::V5,
         }
     }
 
-    /// The virtualenv: `$EXABGP_VENV_4` / `$EXABGP_VENV_5`, else `target/exabgp-venv/VERSION`.
+    /// The virtualenv (`common::exabgp::venv`).
     fn venv(self) -> PathBuf {
-        let var = match self {
-            Version::V4_2 => "EXABGP_VENV_4",
-            Version::V5_0 => "EXABGP_VENV_5",
-        };
-        match std::env::var_os(var) {
-            Some(venv) if !venv.is_empty() => PathBuf::from(venv),
-            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/exabgp-venv").join(self.number()),
-        }
+        exabgp::venv(self.number())
     }
 }
 
@@ -254,59 +245,23 @@ enum Service {
     Gone,
 }
 
-/// The router's paths for one service address: the MED of each load balancer's path (None: a
-/// path without a MED), and the load balancer whose path is best.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Paths {
-    meds: BTreeMap<String, Option<u32>>,
-    best: Option<String>,
-}
-
-impl Paths {
-    /// What the router should have when the load balancers are in `services`, for the service
-    /// address whose MED is the metric plus `offset`.
-    fn wanted(case: Case, services: [Service; 2], offset: u32) -> Paths {
-        let mut paths = Paths::default();
-        for (lb, service) in [Lb::One, Lb::Two].into_iter().zip(services) {
-            let med = match service {
-                Service::Up => Some(LB_UP[lb.index()]),
-                Service::Down if !case.withdraw_on_down => Some(DOWN),
-                Service::Disabled if !case.withdraw_on_down => Some(DISABLED),
-                Service::Down | Service::Disabled | Service::Gone => None,
-            };
-            if let Some(med) = med {
-                paths.meds.insert(lb.name().to_owned(), Some(med + offset));
-            }
+/// What the router should have when the load balancers are in `services`, for the service
+/// address whose MED is the metric plus `offset`.
+fn wanted(case: Case, services: [Service; 2], offset: u32) -> Paths {
+    let mut paths = Paths::default();
+    for (lb, service) in [Lb::One, Lb::Two].into_iter().zip(services) {
+        let med = match service {
+            Service::Up => Some(LB_UP[lb.index()]),
+            Service::Down if !case.withdraw_on_down => Some(DOWN),
+            Service::Disabled if !case.withdraw_on_down => Some(DISABLED),
+            Service::Down | Service::Disabled | Service::Gone => None,
+        };
+        if let Some(med) = med {
+            paths.meds.insert(lb.name().to_owned(), Some(med + offset));
         }
-        paths.best = paths.meds.iter().min_by_key(|(_, med)| *med).map(|(lb, _)| lb.clone());
-        paths
     }
-
-    /// Parse `birdc show route NET all`: a route line (`NET  unicast [lb1_v4 12:00:00.000] *
-    /// (100) [i]`, the net only on the first) starts each path, `*` marks the best one, and
-    /// attribute lines (starting with a tab) carry `BGP.med: N`.
-    fn parse(text: &str) -> Paths {
-        let mut paths = Paths::default();
-        let mut current: Option<String> = None;
-        for line in text.lines() {
-            if let Some(attribute) = line.strip_prefix('\t') {
-                if let (Some(lb), Some(med)) = (&current, attribute.trim().strip_prefix("BGP.med:")) {
-                    paths.meds.insert(lb.clone(), med.trim().parse().ok());
-                }
-                continue;
-            }
-            let Some((_, rest)) = line.split_once('[') else { continue };
-            let Some((protocol, after)) = rest.split_once(']') else { continue };
-            let name = protocol.split_whitespace().next().unwrap_or_default();
-            let lb = name.split('_').next().unwrap_or_default().to_owned();
-            if after.split_whitespace().next() == Some("*") {
-                paths.best = Some(lb.clone());
-            }
-            paths.meds.insert(lb.clone(), None);
-            current = Some(lb);
-        }
-        paths
-    }
+    paths.best = paths.meds.iter().min_by_key(|(_, med)| *med).map(|(lb, _)| lb.clone());
+    paths
 }
 
 /// Router, two load balancers, their daemons and a scratch directory. Dropped in field order:
@@ -315,21 +270,19 @@ impl Paths {
 struct Topology {
     case: Case,
     exabgp: [Option<Daemon>; 2],
-    bird: Option<Daemon>,
+    bird: Option<Bird>,
     router: Option<Netns>,
     lbs: Vec<Netns>,
-    dir: PathBuf,
+    dir: Scratch,
 }
 
 impl Topology {
     fn start(case: Case) -> Topology {
         preflight(case.version);
         sweep_stale_runs();
-        static RUNS: AtomicUsize = AtomicUsize::new(0);
-        let id = format!("{PREFIX}{}-{}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst));
-        let dir = std::env::temp_dir().join(&id);
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create the scratch directory");
+        let dir = Scratch::new("e2e");
+        let id = dir.path.file_name().expect("a scratch directory's name").to_string_lossy().into_owned();
+        assert!(id.starts_with(PREFIX), "{id}");
         let mut topo = Topology { case, exabgp: [None, None], bird: None, router: None, lbs: Vec::new(), dir };
 
         // Namespaces and links: router `to-lbN` <-> lbN `uplink`, created directly inside the
@@ -350,18 +303,9 @@ impl Topology {
         }
 
         // BIRD first, so that ExaBGP finds it listening.
-        let conf = topo.write("bird.conf", &bird_conf());
-        let socket = topo.dir.join("bird.ctl");
+        let conf = topo.dir.write("bird.conf", &bird_conf());
         let router = topo.router.as_ref().expect("router namespace");
-        let command: [&Path; 6] =
-            [Path::new("bird"), Path::new("-f"), Path::new("-c"), &conf, Path::new("-s"), &socket];
-        topo.bird = Some(Daemon::start("bird", router, &command, &[], &topo.dir.join("bird.log")));
-        assert!(
-            wait_for(WAIT, || topo.birdc(&["show", "status"]).is_ok_and(|s| s.contains("Daemon is up"))),
-            "BIRD did not answer on {} within {WAIT:?}: {:?}",
-            socket.display(),
-            topo.birdc(&["show", "status"])
-        );
+        topo.bird = Some(Bird::start(router, &conf, &topo.dir.path, WAIT));
 
         // ExaBGP on each load balancer, as root so that the plugin can add addresses.
         let ack = if case.acks { "true" } else { "false" };
@@ -369,23 +313,17 @@ impl Topology {
         let exabgp = case.version.venv().join("bin/exabgp");
         for lb in [Lb::One, Lb::Two] {
             fs::write(topo.control(lb, "healthy"), "").expect("create the check file");
-            let conf = topo.write(&format!("exabgp-{}.conf", lb.name()), &topo.exabgp_conf(lb));
-            let log = topo.dir.join(format!("exabgp-{}.log", lb.name()));
-            let daemon = Daemon::start("exabgp", &topo.lbs[lb.index()], &[exabgp.as_path(), &conf], &env, &log);
+            let conf = topo.dir.write(&format!("exabgp-{}.conf", lb.name()), &topo.exabgp_conf(lb));
+            let log = topo.dir.file(&format!("exabgp-{}.log", lb.name()));
+            let daemon = Daemon::start(&topo.lbs[lb.index()], &[exabgp.as_path(), &conf], &env, &log);
             topo.exabgp[lb.index()] = Some(daemon);
         }
         topo
     }
 
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.join(name);
-        fs::write(&path, text).unwrap_or_else(|err| panic!("failed to write {}: {err}", path.display()));
-        path
-    }
-
     /// lbN's check file (`healthy`: the check passes while it exists) or disable file.
     fn control(&self, lb: Lb, what: &str) -> PathBuf {
-        self.dir.join(format!("{}.{what}", lb.name()))
+        self.dir.file(&format!("{}.{what}", lb.name()))
     }
 
     /// Create or remove a control file; when it happened.
@@ -410,13 +348,13 @@ impl Topology {
             "--interval 0.5 --fast-interval 0.2 --rise 2 --fall 2 --timeout 2".to_owned(),
             format!("--up-metric {}", LB_UP[lb.index()]),
             format!("--ip {SERVICE_V4} --ip {SERVICE_V6}"),
-            format!("--pid {}", self.dir.join(format!("{}.pid", lb.name())).display()),
+            format!("--pid {}", self.dir.file(&format!("{}.pid", lb.name())).display()),
         ];
         if self.case.withdraw_on_down {
             plugin.push("--withdraw-on-down".to_owned());
         }
         let run = plugin.join(" ");
-        assert!(!BIN.contains([' ', '"', ';']) && !self.dir.display().to_string().contains([' ', '"', ';']));
+        assert!(!BIN.contains([' ', '"', ';']) && !self.dir.path.display().to_string().contains([' ', '"', ';']));
         // One session per address family, each on its own family's addresses. The plugin's
         // lines carry no selector, so ExaBGP sends each route to the neighbors of its family.
         format!(
@@ -434,32 +372,15 @@ impl Topology {
         self.exabgp[lb.index()].as_mut().expect("ExaBGP started")
     }
 
-    /// `birdc -s SOCKET ARGS`: its output, or why it failed.
     fn birdc(&self, args: &[&str]) -> Result<String, String> {
-        let socket = self.dir.join("bird.ctl");
-        let out = Command::new("birdc")
-            .arg("-s")
-            .arg(&socket)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|err| format!("failed to run birdc: {err}"))?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if out.status.success() {
-            Ok(text)
-        } else {
-            Err(format!("birdc {args:?}: {}{text}{}", out.status, String::from_utf8_lossy(&out.stderr)))
-        }
+        self.bird.as_ref().expect("BIRD started").birdc(args)
     }
 
     /// Wait until the four BGP sessions are established.
     fn wait_sessions(&self) {
-        let established = || {
-            self.birdc(&["show", "protocols"])
-                .is_ok_and(|text| text.lines().filter(|l| l.contains("Established")).count() == 4)
-        };
+        let bird = self.bird.as_ref().expect("BIRD started");
         assert!(
-            wait_for(WAIT, established),
+            wait_for(WAIT, || bird.established() == 4),
             "{}: the BGP sessions did not come up within {WAIT:?}:\n{}",
             self.case,
             self.birdc(&["show", "protocols", "all"]).unwrap_or_else(|e| e)
@@ -476,7 +397,7 @@ impl Topology {
     /// Wait until the router's paths are those of `services`, for both addresses; the time from
     /// `since` until then.
     fn expect(&self, what: &str, services: [Service; 2], since: Instant) -> Duration {
-        let wanted = [Paths::wanted(self.case, services, 0), Paths::wanted(self.case, services, 1)];
+        let wanted = [wanted(self.case, services, 0), wanted(self.case, services, 1)];
         let deadline = Instant::now() + WAIT;
         loop {
             let seen = self.paths();
@@ -500,9 +421,8 @@ impl Topology {
     fn wait_addresses(&self, lb: Lb, present: bool) {
         let ns = &self.lbs[lb.index()];
         let on_lo = || {
-            let text = ns.ip(&["-o", "address", "show", "dev", "lo"]);
-            let words: Vec<&str> = text.split_whitespace().collect();
-            [SERVICE_V4, SERVICE_V6].iter().map(|a| words.contains(a)).collect::<Vec<_>>()
+            let lo = ns.lo();
+            [SERVICE_V4, SERVICE_V6].map(|a| lo.iter().any(|l| l == a))
         };
         assert!(
             wait_for(WAIT, || on_lo() == [present, present]),
@@ -516,23 +436,16 @@ impl Topology {
 
     /// The PID lbN's plugin wrote with `--pid`.
     fn plugin_pid(&self, lb: Lb) -> u32 {
-        let path = self.dir.join(format!("{}.pid", lb.name()));
-        let mut pid = None;
-        wait_for(WAIT, || {
-            pid = fs::read_to_string(&path).ok().and_then(|t| t.trim().parse().ok());
-            pid.is_some()
-        });
-        pid.unwrap_or_else(|| panic!("{}: no pid in {}", self.case, path.display()))
+        read_pid(&self.dir.file(&format!("{}.pid", lb.name())), WAIT)
     }
 
     /// Processes running our binary in lbN's network namespace, found in /proc.
     fn our_processes(&self, lb: Lb) -> Vec<u32> {
         let ours = fs::canonicalize(BIN).expect("our binary");
         let netns = format!("net:[{}]", inode(&self.lbs[lb.index()]));
-        let mut pids: Vec<u32> = fs::read_dir("/proc")
-            .expect("read /proc")
-            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-            .filter(|pid: &u32| {
+        let mut pids: Vec<u32> = procfs::pids()
+            .into_iter()
+            .filter(|pid| {
                 let exe = fs::read_link(format!("/proc/{pid}/exe"));
                 let net = fs::read_link(format!("/proc/{pid}/ns/net"));
                 exe.is_ok_and(|e| e == ours) && net.is_ok_and(|n| n.as_os_str() == netns.as_str()) && alive(*pid)
@@ -544,7 +457,7 @@ impl Topology {
 
     /// lbN's ExaBGP log, which also holds its plugin's stderr.
     fn log(&self, lb: Lb) -> String {
-        fs::read_to_string(self.dir.join(format!("exabgp-{}.log", lb.name()))).unwrap_or_default()
+        self.dir.read(&format!("exabgp-{}.log", lb.name()))
     }
 }
 
@@ -555,12 +468,12 @@ impl Drop for Topology {
             daemon.signal(Signal::SIGTERM);
         }
         if std::thread::panicking() {
-            eprintln!("--- {}: scratch directory {}", self.case, self.dir.display());
+            eprintln!("--- {}: scratch directory {}", self.case, self.dir.path.display());
             if let Ok(text) = self.birdc(&["show", "protocols", "all"]) {
                 eprintln!("--- birdc show protocols all\n{text}");
             }
             for name in ["bird.log", "exabgp-lb1.log", "exabgp-lb2.log"] {
-                let text = fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+                let text = self.dir.read(name);
                 let lines: Vec<&str> = text.lines().collect();
                 let tail = &lines[lines.len().saturating_sub(120)..];
                 eprintln!("--- {name} (last {} lines)\n{}", tail.len(), tail.join("\n"));
@@ -572,7 +485,7 @@ impl Drop for Topology {
         drop(self.bird.take());
         self.lbs.clear();
         drop(self.router.take());
-        let _ = fs::remove_dir_all(&self.dir);
+        // The scratch directory goes last, with the field.
     }
 }
 
@@ -596,66 +509,6 @@ fn bird_conf() -> String {
     conf
 }
 
-/// A process started in a namespace (`ip netns exec NS setpriv --pdeathsig KILL PROGRAM ...`:
-/// each execs the next, so the PID is the program's, and it is killed if this process dies).
-/// Dropped: SIGTERM, a few seconds, SIGKILL, reaped.
-struct Daemon {
-    name: &'static str,
-    child: Child,
-}
-
-impl Daemon {
-    fn start(name: &'static str, ns: &Netns, command: &[&Path], env: &[(&str, &str)], log: &Path) -> Daemon {
-        let out = OpenOptions::new().create(true).append(true).open(log).expect("open a log file");
-        let err = out.try_clone().expect("duplicate a log file");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ns.name, "setpriv", "--pdeathsig", "KILL"])
-            .args(command)
-            .envs(env.iter().copied())
-            .current_dir(log.parent().expect("log in a directory"))
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|err| panic!("failed to start {name} in {}: {err}", ns.name));
-        Daemon { name, child }
-    }
-
-    fn pid(&self) -> Pid {
-        Pid::from_raw(self.child.id() as i32)
-    }
-
-    fn signal(&self, signal: Signal) {
-        let _ = kill(self.pid(), signal);
-    }
-
-    /// Wait at most `limit` for the exit; panics if it is still running then.
-    fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for a daemon") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "{} (pid {}) did not exit within {limit:?}", self.name, self.pid());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.signal(Signal::SIGTERM);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
-
 /// The inode of a namespace's file: what `/proc/PID/ns/net` links to for its processes.
 fn inode(ns: &Netns) -> u64 {
     fs::metadata(Path::new("/run/netns").join(&ns.name)).expect("the namespace's file").ino()
@@ -666,8 +519,7 @@ fn inode(ns: &Netns) -> u64 {
 fn sweep_stale_runs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let list = Command::new("ip").args(["netns", "list"]).output().expect("run ip netns list");
-        for line in String::from_utf8_lossy(&list.stdout).lines() {
+        for line in ip(&["netns", "list"]).lines() {
             let name = line.split_whitespace().next().unwrap_or_default();
             let Some(owner) = name.strip_prefix(PREFIX).and_then(|rest| rest.split('-').next()) else { continue };
             let Ok(owner) = owner.parse::<u32>() else { continue };
@@ -685,11 +537,8 @@ fn preflight(version: Version) {
         "the end-to-end tests create network namespaces: run them as root (contrib/run-tests.sh does)"
     );
     for tool in ["ip", "setpriv", "bird", "birdc"] {
-        let found = std::env::var_os("PATH")
-            .map(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
-            .unwrap_or(false);
         assert!(
-            found,
+            in_path(tool).is_some(),
             "`{tool}` not found in PATH: install iproute2, util-linux and bird2 (contrib/run-tests.sh does)"
         );
     }
@@ -715,10 +564,10 @@ fn birdc_output_is_parsed() {
     assert_eq!(paths.best.as_deref(), Some("lb2"));
     assert_eq!(paths.meds, BTreeMap::from([("lb1".into(), Some(1000)), ("lb2".into(), Some(200))]));
     let case = Case { version: Version::V5_0, acks: true, withdraw_on_down: false };
-    assert_eq!(paths, Paths::wanted(case, [Service::Down, Service::Up], 0));
+    assert_eq!(paths, wanted(case, [Service::Down, Service::Up], 0));
     assert_eq!(Paths::parse("BIRD 2.0.12 ready.\nNetwork not found\n"), Paths::default());
     let withdraw = Case { withdraw_on_down: true, ..case };
-    let only_lb2 = Paths::wanted(withdraw, [Service::Disabled, Service::Up], 1);
+    let only_lb2 = wanted(withdraw, [Service::Disabled, Service::Up], 1);
     assert_eq!(only_lb2.meds, BTreeMap::from([("lb2".into(), Some(201))]));
     assert_eq!(only_lb2.best.as_deref(), Some("lb2"));
 }

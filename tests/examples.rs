@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::{Scratch, BIN};
+use common::{exabgp, in_path, Scratch, BIN};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -39,10 +39,8 @@ struct ExaBgp {
 }
 
 impl ExaBgp {
-    fn find(version: &'static str, var: &str) -> ExaBgp {
-        let venv = std::env::var_os(var)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(ROOT).join("target/exabgp-venv").join(version));
+    fn find(version: &'static str) -> ExaBgp {
+        let (venv, var) = (exabgp::venv(version), exabgp::venv_variable(version));
         let exabgp = venv.join("bin/exabgp");
         assert!(
             exabgp.is_file(),
@@ -55,11 +53,11 @@ impl ExaBgp {
     }
 
     fn five() -> ExaBgp {
-        ExaBgp::find("5.0.15", "EXABGP_VENV_5")
+        ExaBgp::find(exabgp::V5)
     }
 
     fn four() -> ExaBgp {
-        ExaBgp::find("4.2.25", "EXABGP_VENV_4")
+        ExaBgp::find(exabgp::V4)
     }
 
     /// The version's own configuration check: `exabgp validate -n` (5.x), `exabgp --test` (4.x).
@@ -423,13 +421,10 @@ fn every_health_script_is_posix_sh_and_ends_within_its_bound() {
     }
 }
 
+/// `program` in `PATH`, else in /usr/sbin or /usr/bin.
 fn installed(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
+    in_path(program)
+        .or_else(|| ["/usr/sbin", "/usr/bin"].map(|d| Path::new(d).join(program)).into_iter().find(|p| p.is_file()))
 }
 
 #[test]

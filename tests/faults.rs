@@ -14,12 +14,13 @@
 mod common;
 
 use common::netns::Netns;
-use common::{alive, read_pid, wait_for, Plugin, Scratch, BIN};
-use std::io::{Read, Write};
+use common::procfs::{self, alive};
+use common::{exited_within, piped, read_pid, signal_number, wait_for, Collected, Plugin, Scratch, BIN};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -55,18 +56,9 @@ fn no_ip<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 
 const PRISTINE_LO: [&str; 2] = ["127.0.0.1/8", "::1/128"];
 
-/// A `Name:\tvalue` line of /proc/PID/status.
-fn status_field(pid: u32, name: &str) -> String {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(|v| v.trim().to_owned()))
-        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
-}
-
-/// A size in kB from /proc/PID/status (VmRSS, VmHWM).
+/// A size in kB from /proc/PID/status (VmRSS, VmHWM); panics when it is not there.
 fn kb(pid: u32, name: &str) -> u64 {
-    let value = status_field(pid, name);
-    value.trim_end_matches("kB").trim().parse().unwrap_or_else(|_| panic!("{name}: {value}"))
+    procfs::status_kb(pid, name).unwrap_or_else(|| panic!("no {name} in kB in /proc/{pid}/status"))
 }
 
 fn fds(pid: u32) -> usize {
@@ -74,25 +66,12 @@ fn fds(pid: u32) -> usize {
 }
 
 fn threads(pid: u32) -> usize {
-    status_field(pid, "Threads").parse().expect("Threads")
-}
-
-/// (state, parent) of a process from /proc/PID/stat.
-fn stat(pid: u32) -> Option<(String, u32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut rest = text.rsplit(')').next()?.split_whitespace();
-    let state = rest.next()?.to_owned();
-    let parent = rest.next()?.parse().ok()?;
-    Some((state, parent))
+    procfs::status_field(pid, "Threads").and_then(|t| t.parse().ok()).expect("Threads")
 }
 
 /// The children of `pid` that are zombies (exited, not reaped).
 fn zombie_children(pid: u32) -> usize {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(stat)
-        .filter(|(state, parent)| *parent == pid && state == "Z")
-        .count()
+    procfs::pids().into_iter().filter_map(procfs::stat).filter(|s| s.parent == pid && s.state == "Z").count()
 }
 
 /// Wait until none of `pids` is alive (zombies count as dead).
@@ -134,36 +113,20 @@ struct Unread {
     child: Child,
     _stdin: ChildStdin,
     _stdout: ChildStdout,
-    stderr: Arc<Mutex<String>>,
+    stderr: Collected,
 }
 
 impl Unread {
     fn start(mut command: Command) -> Unread {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the plugin");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut from = child.stderr.take().unwrap();
-        let into = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut chunk = [0u8; 8192];
-            while let Ok(n) = from.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                into.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
-            }
-        });
+        let mut child = piped(&mut command).spawn().expect("start the plugin");
+        let stderr = Collected::start(child.stderr.take().unwrap());
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         Unread { child, _stdin: stdin, _stdout: stdout, stderr }
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.text()
     }
 
     fn pid(&self) -> u32 {
@@ -173,14 +136,11 @@ impl Unread {
     /// Send `signal`; the exit code and how long it took (panics past `limit`).
     fn signal_and_wait(&mut self, signal: i32, limit: Duration) -> (Option<i32>, Duration) {
         let asked = Instant::now();
-        let _ = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return (status.code(), asked.elapsed());
-            }
-            assert!(asked.elapsed() < limit, "still running {limit:?} after signal {signal}:\n{}", self.stderr());
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        signal_number(self.pid(), signal);
+        let status = exited_within(&mut self.child, limit, Duration::from_millis(5));
+        let status =
+            status.unwrap_or_else(|| panic!("still running {limit:?} after signal {signal}:\n{}", self.stderr()));
+        (status.code(), asked.elapsed())
     }
 }
 
@@ -877,18 +837,11 @@ fn refused(ns: &Netns, argv: &[&str]) -> (Option<i32>, String, String) {
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
         .expect("run the binary");
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        match child.try_wait().expect("wait for the binary") {
-            Some(status) => break status.code(),
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            None => std::thread::sleep(Duration::from_millis(10)),
-        }
-    };
+    let status = exited_within(&mut child, LIMIT, Duration::from_millis(10)).and_then(|s| s.code());
+    if let Ok(None) = child.try_wait() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     let read = |path: &Path| String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
     (status, read(&out), read(&err))
 }

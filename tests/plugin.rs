@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{alive, read_pid, wait_for, Plugin, Scratch, BIN};
+use common::procfs::alive;
+use common::{read_pid, wait_for, Plugin, Scratch, BIN};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

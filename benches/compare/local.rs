@@ -1,7 +1,9 @@
 //! Workloads 1 to 5: one plugin on pipes, nothing else. Both programs get the same flags;
 //! `--no-ack` keeps the reference from waiting for replies nobody sends (ours never waits).
 
-use crate::procs::{cpu_seconds, helper_exits, status_kb, Kind, Programs, Running, Scratch};
+use crate::common::procfs::{cpu_seconds, status_kb};
+use crate::common::{wait_every, Scratch};
+use crate::procs::{helper_exits, mono_ns, Kind, Programs, Running};
 use crate::Sample;
 use std::time::Duration;
 
@@ -34,8 +36,8 @@ pub fn memory_and_cpu(programs: &Programs, kind: Kind) -> (Sample, Sample, Sampl
     plugin.wait_lines(100, limit).expect("fewer than 100 checks in 300 s");
     let cpu_before = cpu_seconds(plugin.pid());
     plugin.wait_lines(1000, limit).expect("fewer than 1,000 checks in 300 s");
-    let rss = status_kb(plugin.pid(), "VmRSS");
-    let anon = status_kb(plugin.pid(), "RssAnon");
+    let rss = status_kb(plugin.pid(), "VmRSS").unwrap_or(0);
+    let anon = status_kb(plugin.pid(), "RssAnon").unwrap_or(0);
     plugin.wait_lines(1100, limit).expect("fewer than 1,100 checks in 300 s");
     let cpu = cpu_seconds(plugin.pid()) - cpu_before;
     (Sample::one(rss as f64), Sample::one(anon as f64), Sample::one(cpu * 1000.0))
@@ -45,8 +47,8 @@ pub fn memory_and_cpu(programs: &Programs, kind: Kind) -> (Sample, Sample, Sampl
 /// --fall 1 --debounce`, so that each check makes exactly one line. Milliseconds, one sample
 /// per transition.
 pub fn reaction(programs: &Programs, kind: Kind, transitions: usize) -> Sample {
-    let dir = Scratch::new("reaction");
-    let check = programs.check("toggle", &dir.0);
+    let dir = Scratch::new("bench-reaction");
+    let check = programs.check("toggle", &dir.path);
     let argv = programs.argv(
         kind,
         &args(&["--rise", "1", "--fall", "1", "--debounce", "--interval", "0.05", "--fast-interval", "0.05"]),
@@ -56,7 +58,7 @@ pub fn reaction(programs: &Programs, kind: Kind, transitions: usize) -> Sample {
     let plugin = Running::start(&argv);
     let lines = plugin.wait_lines(transitions, Duration::from_secs(300)).expect("too few transitions in 300 s");
     drop(plugin);
-    let exits = helper_exits(&dir.0);
+    let exits = helper_exits(&dir.path);
     let mut values = Vec::new();
     for (i, (at, line)) in lines.iter().enumerate() {
         let Some((code, exited)) = exits.get(i) else { break };
@@ -71,19 +73,18 @@ pub fn reaction(programs: &Programs, kind: Kind, transitions: usize) -> Sample {
 /// Workload 5: `--interval 0.1` with a check that takes 50 ms: the periods between check starts, over
 /// `checks` checks. Milliseconds.
 pub fn schedule(programs: &Programs, kind: Kind, checks: usize) -> Sample {
-    let dir = Scratch::new("schedule");
+    let dir = Scratch::new("bench-schedule");
     let mut argv = programs.argv(kind, &args(&["--rise", "1", "--interval", "0.1"]));
-    argv.extend(["--cmd".to_owned(), programs.check("sleep50", &dir.0)]);
+    argv.extend(["--cmd".to_owned(), programs.check("sleep50", &dir.path)]);
     let plugin = Running::start(&argv);
-    let path = dir.0.join("starts");
+    let path = dir.path.join("starts");
     let read = || -> Vec<i64> {
         std::fs::read_to_string(&path).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
     };
-    let until = std::time::Instant::now() + Duration::from_secs(120);
-    while read().len() < checks + 1 {
-        assert!(std::time::Instant::now() < until, "{kind:?}: fewer than {checks} checks in 120 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        wait_every(Duration::from_secs(120), Duration::from_millis(20), || read().len() > checks),
+        "{kind:?}: fewer than {checks} checks in 120 s"
+    );
     drop(plugin);
     let starts = read();
     Sample { values: starts.windows(2).take(checks).map(|w| (w[1] - w[0]) as f64 / 1e6).collect() }
@@ -93,17 +94,17 @@ pub fn schedule(programs: &Programs, kind: Kind, checks: usize) -> Sample {
 /// helper itself, waits for it, and takes the time from the helper's logged exit to the moment
 /// its own `wait()` returns. Milliseconds, `samples` of them.
 pub fn reaction_floor(programs: &Programs, samples: usize) -> Sample {
-    let dir = Scratch::new("floor");
+    let dir = Scratch::new("bench-floor");
     let mut values = Vec::with_capacity(samples);
     for _ in 0..samples {
         let status = std::process::Command::new(&programs.helper)
             .args(["helper", "toggle"])
-            .arg(&dir.0)
+            .arg(&dir.path)
             .status()
             .expect("run the helper");
-        let reaped = crate::procs::mono_ns();
+        let reaped = mono_ns();
         assert!(status.code().is_some(), "the helper died: {status}");
-        let exited = helper_exits(&dir.0).last().expect("the helper logged its exit").1;
+        let exited = helper_exits(&dir.path).last().expect("the helper logged its exit").1;
         values.push((reaped - exited) as f64 / 1e6);
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -15,7 +15,12 @@
 //!
 //! Results go to `target/bench/results.json`, and the charts to `docs/perf/*.svg`.
 //! Without `--bench` (as `cargo test --all-targets` runs it) it only says it was skipped.
+//!
+//! The helpers it shares with the integration tests (scratch directories, waits, /proc,
+//! network namespaces, BIRD, the ExaBGP virtualenvs) are `tests/common/`, included here.
 
+#[path = "../../tests/common/mod.rs"]
+mod common;
 mod local;
 mod network;
 mod procs;
@@ -27,7 +32,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const REFERENCE_VERSION: &str = "5.0.15";
+const REFERENCE_VERSION: &str = common::exabgp::V5;
 
 /// Samples of one measure for one program.
 #[derive(Clone, Debug, Default)]
@@ -365,10 +370,7 @@ fn ratio(ours: f64, reference: f64) -> String {
 /// Ours, the reference's virtualenv (made when missing), and this executable as the check
 /// helper.
 fn programs(root: &Path) -> Programs {
-    let venv = match std::env::var_os("EXABGP_VENV_5") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => root.join("target/exabgp-venv").join(REFERENCE_VERSION),
-    };
+    let venv = common::exabgp::venv(REFERENCE_VERSION);
     let python = venv.join("bin/python");
     let ok = Command::new(&python).args(["-c", "import exabgp"]).output().is_ok_and(|o| o.status.success());
     if !ok {

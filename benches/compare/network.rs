@@ -1,13 +1,14 @@
 //! Workloads 6 and 7: the plugin inside a real ExaBGP 5.0.15 (acks on, its default) peering
 //! with a real BIRD 2, in network namespaces made here (10.98.0.0/16 on veth pairs; nothing
-//! leaves them) and removed afterwards with every process started (by PID).
+//! leaves them) and removed afterwards with every process started (by PID). The namespaces,
+//! daemons and BIRD are those of the end-to-end tests (`tests/common/`).
 
-use crate::procs::{helper_exits, mono_ns, Kind, Programs, Scratch};
+use crate::common::bird::{Bird, Paths};
+use crate::common::netns::{Daemon, Netns};
+use crate::common::{in_path, wait_every, Scratch};
+use crate::procs::{helper_exits, mono_ns, Kind, Programs};
 use crate::Sample;
-use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ASN: u32 = 64512;
 const SERVICE: &str = "37.72.160.20/32";
@@ -20,96 +21,11 @@ pub fn missing() -> Option<String> {
         return Some("not root (network namespaces)".into());
     }
     for tool in ["ip", "bird", "birdc", "setpriv"] {
-        let found = std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-        if !found {
+        if in_path(tool).is_none() {
             return Some(format!("`{tool}` not found (iproute2, bird2, util-linux)"));
         }
     }
     None
-}
-
-/// A network namespace with `lo` up; on drop, whatever still runs in it is killed by PID and
-/// it is deleted.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        let _ = run("ip", &["netns", "del", &name]);
-        run("ip", &["netns", "add", &name]).expect("ip netns add");
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    fn ip(&self, args: &[&str]) {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        run("ip", &all).unwrap_or_else(|err| panic!("ip {all:?}: {err}"));
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        if let Ok(pids) = run("ip", &["netns", "pids", &self.name]) {
-            for pid in pids.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        let _ = run("ip", &["netns", "del", &self.name]);
-    }
-}
-
-fn run(program: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(program).args(args).stdin(Stdio::null()).output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-    }
-}
-
-/// A daemon in a namespace (`setpriv --pdeathsig KILL`: it dies with us). SIGTERM, then
-/// SIGKILL, on drop.
-struct Daemon {
-    child: Child,
-}
-
-impl Daemon {
-    fn start(ns: &Netns, argv: &[String], env: &[(&str, &str)], log: &Path) -> Daemon {
-        let out = OpenOptions::new().create(true).append(true).open(log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ns.name, "setpriv", "--pdeathsig", "KILL"])
-            .args(argv)
-            .envs(env.iter().copied())
-            .current_dir(log.parent().expect("log directory"))
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("failed to start {argv:?}: {e}"));
-        Daemon { child }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let until = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A router namespace running BIRD, and load balancers each linked to it by a veth pair
@@ -117,24 +33,25 @@ impl Drop for Daemon {
 struct Topology {
     // Dropped in this order: ExaBGPs (their plugins withdraw), BIRD, the namespaces, the files.
     exabgp: Vec<Daemon>,
-    bird: Option<Daemon>,
+    bird: Bird,
     lbs: Vec<Netns>,
-    router: Netns,
+    /// Held to be dropped (deleted) after BIRD, which runs in it.
+    _router: Netns,
     dir: Scratch,
 }
 
 impl Topology {
     fn new(name: &str, lbs: usize) -> Topology {
-        let dir = Scratch::new(name);
+        let dir = Scratch::new(&format!("bench-{name}"));
         let id = format!("ehc-bench-{}-{name}", std::process::id());
-        let router = Netns::new(format!("{id}-r"));
+        let router = Netns::named(format!("{id}-r"));
         let mut namespaces = Vec::new();
         let mut bird = format!(
             "router id 10.98.0.1;\nprotocol device {{ scan time 10; }}\n\
              template bgp lb {{ local as {ASN}; direct; passive on; deterministic med on; med metric on; }}\n"
         );
         for n in 1..=lbs {
-            let ns = Netns::new(format!("{id}-lb{n}"));
+            let ns = Netns::named(format!("{id}-lb{n}"));
             let to = format!("to-lb{n}");
             router.ip(&["link", "add", &to, "type", "veth", "peer", "name", "uplink", "netns", &ns.name]);
             router.ip(&["address", "add", &format!("10.98.{n}.1/24"), "dev", &to]);
@@ -147,35 +64,9 @@ impl Topology {
                  ipv4 {{ import all; export none; }}; }}\n"
             ));
         }
-        let conf = dir.0.join("bird.conf");
-        std::fs::write(&conf, bird).expect("bird.conf");
-        let mut topo = Topology { exabgp: Vec::new(), bird: None, lbs: namespaces, router, dir };
-        let socket = topo.socket();
-        let argv: Vec<String> = vec![
-            "bird".into(),
-            "-f".into(),
-            "-c".into(),
-            conf.display().to_string(),
-            "-s".into(),
-            socket.display().to_string(),
-        ];
-        topo.bird = Some(Daemon::start(&topo.router, &argv, &[], &topo.dir.0.join("bird.log")));
-        assert!(
-            wait(Duration::from_secs(20), || topo.birdc(&["show", "status"]).is_ok_and(|s| s.contains("Daemon is up"))),
-            "BIRD did not start"
-        );
-        topo
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.0.join("bird.ctl")
-    }
-
-    fn birdc(&self, args: &[&str]) -> Result<String, String> {
-        let socket = self.socket().display().to_string();
-        let mut all = vec!["-s", socket.as_str()];
-        all.extend_from_slice(args);
-        run("birdc", &all)
+        let conf = dir.write("bird.conf", &bird);
+        let bird = Bird::start(&router, &conf, &dir.path, Duration::from_secs(20));
+        Topology { exabgp: Vec::new(), bird, lbs: namespaces, _router: router, dir }
     }
 
     /// Start ExaBGP on load balancer `n` (1-based) with `plugin` as its process.
@@ -188,22 +79,20 @@ impl Topology {
              local-as {ASN};\n    peer-as {ASN};\n    family {{ ipv4 unicast; }}\n    api {{ processes [ hc ]; }}\n}}\n",
             quoted.join(" ")
         );
-        let path = self.dir.0.join(format!("exabgp-lb{n}.conf"));
-        std::fs::write(&path, conf).expect("exabgp.conf");
+        let path = self.dir.write(&format!("exabgp-lb{n}.conf"), &conf);
         let argv = vec![programs.exabgp.display().to_string(), path.display().to_string()];
         let env = [("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false"), ("exabgp_log_level", "WARNING")];
-        let log = self.dir.0.join(format!("exabgp-lb{n}.log"));
+        let log = self.dir.file(&format!("exabgp-lb{n}.log"));
         self.exabgp.push(Daemon::start(&self.lbs[n - 1], &argv, &env, &log));
     }
 
     fn established(&self, sessions: usize) -> bool {
-        self.birdc(&["show", "protocols"])
-            .is_ok_and(|t| t.lines().filter(|l| l.contains("Established")).count() == sessions)
+        self.bird.established() == sessions
     }
 
     /// Routes in BIRD's table.
     fn route_count(&self) -> Option<u64> {
-        let text = self.birdc(&["show", "route", "count"]).ok()?;
+        let text = self.bird.birdc(&["show", "route", "count"]).ok()?;
         text.lines().find_map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
             (words.get(1) == Some(&"of")).then(|| words[0].parse().ok()).flatten()
@@ -212,26 +101,14 @@ impl Topology {
 
     /// The protocol (`lb1`, `lb2`) of the best path to the service address.
     fn best(&self) -> Option<String> {
-        let text = self.birdc(&["show", "route", SERVICE]).ok()?;
-        text.lines().find_map(|line| {
-            let (_, rest) = line.split_once('[')?;
-            let (protocol, after) = rest.split_once(']')?;
-            (after.split_whitespace().next() == Some("*"))
-                .then(|| protocol.split_whitespace().next())?
-                .map(str::to_owned)
-        })
+        let text = self.bird.birdc(&["show", "route", SERVICE]).ok()?;
+        Paths::parse(&text).best
     }
 }
 
-fn wait(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    cond()
+/// Poll `cond` every 20 ms for at most `limit`.
+fn wait(limit: Duration, cond: impl FnMut() -> bool) -> bool {
+    wait_every(limit, Duration::from_millis(20), cond)
 }
 
 /// The plugin's argv for `kind` inside ExaBGP.
@@ -249,7 +126,7 @@ fn plugin(programs: &Programs, kind: Kind, args: &[String]) -> Vec<String> {
 pub fn routes(programs: &Programs, kind: Kind, prefix: u32) -> (f64, f64) {
     let count = 1u64 << (32 - prefix);
     let mut topo = Topology::new(&format!("routes{prefix}-{}", kind.name()), 1);
-    let checks = topo.dir.0.join("checks");
+    let checks = topo.dir.file("checks");
     std::fs::create_dir_all(&checks).expect("checks directory");
     let args: Vec<String> = [
         "--ip",
@@ -277,15 +154,11 @@ pub fn routes(programs: &Programs, kind: Kind, prefix: u32) -> (f64, f64) {
     assert!(wait(ROUTES_LIMIT, || helper_exits(&checks).len() >= 2), "{kind:?}: the first checks did not end");
     std::thread::sleep(Duration::from_secs(2));
     std::fs::write(checks.join("healthy"), "").expect("healthy");
-    let until = Instant::now() + ROUTES_LIMIT;
     let mut all_in = None;
-    while Instant::now() < until {
-        if topo.route_count() == Some(count) {
-            all_in = Some(mono_ns());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait(ROUTES_LIMIT, || {
+        all_in = (topo.route_count() == Some(count)).then(mono_ns);
+        all_in.is_some()
+    });
     let passed = helper_exits(&checks).into_iter().find(|(code, _)| *code == 0).map(|(_, at)| at);
     let up = match (passed, all_in) {
         (Some(from), Some(to)) => (to - from) as f64 / 1e9,
@@ -293,15 +166,11 @@ pub fn routes(programs: &Programs, kind: Kind, prefix: u32) -> (f64, f64) {
     };
     let failures_before = helper_exits(&checks).len();
     std::fs::remove_file(checks.join("healthy")).expect("healthy");
-    let until = Instant::now() + ROUTES_LIMIT;
     let mut all_gone = None;
-    while Instant::now() < until {
-        if topo.route_count() == Some(0) {
-            all_gone = Some(mono_ns());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait(ROUTES_LIMIT, || {
+        all_gone = (topo.route_count() == Some(0)).then(mono_ns);
+        all_gone.is_some()
+    });
     let failed = helper_exits(&checks).into_iter().skip(failures_before).find(|(code, _)| *code == 1).map(|(_, a)| a);
     let down = match (failed, all_gone) {
         (Some(from), Some(to)) => (to - from) as f64 / 1e9,
@@ -316,7 +185,7 @@ pub fn routes(programs: &Programs, kind: Kind, prefix: u32) -> (f64, f64) {
 /// first failing check, and from the removal of the file the check looks at.
 pub fn failover(programs: &Programs, kind: Kind, cycles: usize) -> (Sample, Sample) {
     let mut topo = Topology::new(&format!("failover-{}", kind.name()), 2);
-    let checks = topo.dir.0.join("checks");
+    let checks = topo.dir.file("checks");
     std::fs::create_dir_all(&checks).expect("checks directory");
     std::fs::write(checks.join("healthy"), "").expect("healthy");
     for (n, metric, check) in [(1, "100", programs.check("file", &checks)), (2, "200", "true".to_owned())] {
@@ -348,15 +217,11 @@ pub fn failover(programs: &Programs, kind: Kind, cycles: usize) -> (Sample, Samp
         std::thread::sleep(Duration::from_millis(300 + (cycle as u64 * 377) % 1000));
         let removed = mono_ns();
         std::fs::remove_file(checks.join("healthy")).expect("healthy");
-        let until = Instant::now() + Duration::from_secs(30);
         let mut moved = None;
-        while Instant::now() < until {
-            if topo.best().as_deref() == Some("lb2") {
-                moved = Some(mono_ns());
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        wait_every(Duration::from_secs(30), Duration::from_millis(2), || {
+            moved = (topo.best().as_deref() == Some("lb2")).then(mono_ns);
+            moved.is_some()
+        });
         let moved = moved.unwrap_or_else(|| panic!("{kind:?}: the best path never moved to lb2"));
         let failed = helper_exits(&checks).into_iter().find(|(code, at)| *code == 1 && *at >= removed);
         if let Some((_, at)) = failed {

@@ -1,15 +1,15 @@
 //! Running one plugin (ours or the reference) with its stdout read on a thread that stamps
-//! every line with CLOCK_MONOTONIC, which every process on the machine shares; what /proc says
-//! about a process; the check helper that logs the monotonic time of its own start and exit.
+//! every line with CLOCK_MONOTONIC, which every process on the machine shares; the check
+//! helper that logs the monotonic time of its own start and exit. (/proc, scratch directories
+//! and waits: `tests/common/`.)
 
-use nix::sys::signal::{kill, Signal};
+use crate::common::{terminate, wait_every};
 use nix::time::{clock_gettime, ClockId};
-use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// CLOCK_MONOTONIC in nanoseconds: comparable between processes.
 pub fn mono_ns() -> i64 {
@@ -103,56 +103,20 @@ impl Running {
 
     /// The first `n` lines' stamps, once there are `n`, within `limit`.
     pub fn wait_lines(&self, n: usize, limit: Duration) -> Option<Vec<(i64, String)>> {
-        let until = Instant::now() + limit;
-        loop {
-            {
-                let lines = self.lines.lock().expect("lines");
-                if lines.len() >= n {
-                    return Some(lines[..n].to_vec());
-                }
-            }
-            if Instant::now() > until {
-                return None;
-            }
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        let mut first = None;
+        wait_every(limit, Duration::from_micros(500), || {
+            let lines = self.lines.lock().expect("lines");
+            first = (lines.len() >= n).then(|| lines[..n].to_vec());
+            first.is_some()
+        });
+        first
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let pid = Pid::from_raw(self.child.id() as i32);
-        let _ = kill(pid, Signal::SIGTERM);
-        let until = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child, Duration::from_secs(3));
     }
-}
-
-/// `VmRSS` (or another `Vm*` line) of `pid`, in kB.
-pub fn status_kb(pid: u32, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// User plus system CPU time of `pid` itself (children excluded), in seconds.
-pub fn cpu_seconds(pid: u32) -> f64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may hold spaces: the fields start after its closing parenthesis.
-    let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // After the name: state(0) ... utime(11) stime(12).
-    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as f64;
-    ticks as f64 / hz
 }
 
 /// The check helper (`helper MODE DIR`): the process a plugin runs as its check. Returns the
@@ -201,24 +165,4 @@ pub fn helper_exits(dir: &Path) -> Vec<(i32, i64)> {
             Some((code.parse().ok()?, at.parse().ok()?))
         })
         .collect()
-}
-
-/// A scratch directory, removed on drop.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(name: &str) -> Scratch {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("ehc-bench-{}-{name}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -1,16 +1,29 @@
-//! Shared pieces of the integration tests: a scratch directory, a scripted check command, and
-//! a handle on a running plugin whose stdout and stderr are collected on threads. Every wait is
-//! bounded; every process started is killed by PID when the handle drops.
+//! The helpers that the integration tests (`tests/*.rs`, each with `mod common;`) and the
+//! side-by-side benchmark (`benches/compare/main.rs`, with `#[path]`) share. Each exists once:
+//! - this file: the binary under test, scratch directories (and the scripted check command),
+//!   bounded waits (for a condition, for a child's exit), signals and termination by PID,
+//!   programs in `PATH`, and a plugin on pipes whose stdout and stderr are collected;
+//! - [`procfs`]: what /proc says about a process;
+//! - [`netns`]: network namespaces, `ip`, and daemons started inside a namespace;
+//! - [`bird`]: BIRD 2 as the router, its control socket and its routes;
+//! - [`exabgp`]: the pinned ExaBGP releases and their virtualenvs.
+//!
+//! Every wait is bounded; every process started is stopped by PID when its handle drops.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary and the benchmark use a different part of these helpers")]
 
+pub mod bird;
+pub mod exabgp;
 pub mod netns;
+pub mod procfs;
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_exabgp-healthcheck");
@@ -21,6 +34,8 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// A fresh, empty `$TMPDIR/ehc-NAME-PID-N` (N counts the scratch directories of this
+    /// process).
     pub fn new(name: &str) -> Scratch {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
@@ -46,6 +61,11 @@ impl Scratch {
         path
     }
 
+    /// The text of a file in it; empty when there is none.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.file(name)).unwrap_or_default()
+    }
+
     /// A check command that exits with the next code of `codes` each time it runs; once they
     /// are used up it touches `finished` and hangs (`exec sleep 30`), so that the output stays
     /// as it is until the test stops the plugin (which kills the hanging check).
@@ -69,7 +89,12 @@ impl Drop for Scratch {
 }
 
 /// Poll `cond` every 10 ms for at most `limit`.
-pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub fn wait_for(limit: Duration, cond: impl FnMut() -> bool) -> bool {
+    wait_every(limit, Duration::from_millis(10), cond)
+}
+
+/// Poll `cond` every `every` for at most `limit` (once more at the deadline); whether it held.
+pub fn wait_every(limit: Duration, every: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         if cond() {
@@ -78,8 +103,87 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         if Instant::now() >= deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(every);
     }
+}
+
+/// Poll `child` every `every` for at most `limit`: its exit status, None while it still runs.
+pub fn exited_within(child: &mut Child, limit: Duration, every: Duration) -> Option<ExitStatus> {
+    let mut status = None;
+    wait_every(limit, every, || {
+        status = child.try_wait().expect("wait for a child");
+        status.is_some()
+    });
+    status
+}
+
+/// Send `signal` to `pid`: a child of ours not reaped yet, so the PID is still its.
+pub fn signal(pid: u32, signal: Signal) {
+    let _ = kill(Pid::from_raw(pid as i32), signal);
+}
+
+/// Send signal number `number` to `pid` (as [`signal`]).
+pub fn signal_number(pid: u32, number: i32) {
+    signal(pid, Signal::try_from(number).expect("a signal number"));
+}
+
+/// Stop `child` if it still runs: SIGTERM, at most `grace` for its exit, then SIGKILL; reaped.
+pub fn terminate(child: &mut Child, grace: Duration) {
+    if let Ok(None) = child.try_wait() {
+        signal(child.id(), Signal::SIGTERM);
+        if exited_within(child, grace, Duration::from_millis(10)).is_some() {
+            return;
+        }
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// Where `program` is in `PATH`, if it is.
+pub fn in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
+/// A stream read to its end on a thread, kept as bytes (whatever they are); it says when it
+/// reached the end of file.
+pub struct Collected {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Collected {
+    pub fn start(mut from: impl Read + Send + 'static) -> Collected {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let (done, finished) = mpsc::channel();
+        let into = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = from.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                into.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+            let _ = done.send(());
+        });
+        Collected { bytes, done: finished }
+    }
+
+    /// What was read so far, invalid UTF-8 replaced.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
+    }
+
+    /// Whether the end of file is reached within `limit`.
+    pub fn ended_within(&self, limit: Duration) -> bool {
+        self.done.recv_timeout(limit).is_ok()
+    }
+}
+
+/// `command` with stdin, stdout and stderr pipes, as ExaBGP runs its processes.
+pub fn piped(command: &mut Command) -> &mut Command {
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped())
 }
 
 /// A running plugin.
@@ -109,12 +213,7 @@ impl Plugin {
     }
 
     pub fn start_with(command: &mut Command) -> Plugin {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the plugin");
+        let mut child = piped(command).spawn().expect("start the plugin");
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let threads = vec![
@@ -148,32 +247,22 @@ impl Plugin {
         let _ = stdin.flush();
     }
 
-    pub fn signal(&self, signal: i32) {
-        let _ = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status();
+    pub fn signal(&self, number: i32) {
+        signal_number(self.child.id(), number);
     }
 
     /// Wait for the exit, at most `limit`; the exit code (None: killed by a signal or still
     /// running, then killed).
     pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                for t in self.threads.drain(..) {
-                    let _ = t.join();
-                }
-                return status.code();
+        if let Some(status) = exited_within(&mut self.child, limit, Duration::from_millis(5)) {
+            for t in self.threads.drain(..) {
+                let _ = t.join();
             }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "the plugin did not exit within {limit:?}\nstdout:\n{}\nstderr:\n{}",
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(5));
+            return status.code();
         }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        panic!("the plugin did not exit within {limit:?}\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
     }
 
     /// SIGTERM, then wait for the exit.
@@ -190,13 +279,6 @@ impl Drop for Plugin {
             let _ = self.child.wait();
         }
     }
-}
-
-/// Whether a process is alive (not gone, not a zombie).
-pub fn alive(pid: u32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit(')').next().unwrap_or("").split_whitespace().next().unwrap_or("");
-    !stat.is_empty() && state != "Z"
 }
 
 /// The pid written in `path`, once it is there.

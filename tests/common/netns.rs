@@ -1,11 +1,16 @@
-//! Network namespaces the tests create (root only): `lo` up, our binary run inside, the
-//! addresses on an interface; dropped, whatever still runs inside is stopped by PID and the
-//! namespace deleted, even when the test failed.
+//! Network namespaces that the tests and the benchmark create (root only): `lo` up, `ip`
+//! inside, our binary or any program run inside, the addresses on an interface; dropped,
+//! whatever still runs inside is stopped by PID and the namespace deleted, even when the test
+//! failed. Also [`Daemon`], a long-running program inside a namespace with its output in a log.
 
-use super::{alive, wait_for, Plugin, BIN};
+use super::procfs::alive;
+use super::{exited_within, terminate, wait_for, Plugin, BIN};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::process::Command;
+use std::ffi::OsStr;
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -57,10 +62,17 @@ impl Netns {
         self.lo().iter().any(|a| a == addr)
     }
 
-    /// Our binary inside the namespace (`ip netns exec` execs it: same pid).
-    pub fn command(&self, args: &[&str]) -> Command {
+    /// `argv` inside the namespace (`ip netns exec` execs it: same pid).
+    pub fn exec(&self, argv: &[impl AsRef<OsStr>]) -> Command {
         let mut command = Command::new("ip");
-        command.args(["netns", "exec", &self.name, BIN]).args(args);
+        command.args(["netns", "exec", &self.name]).args(argv);
+        command
+    }
+
+    /// Our binary inside the namespace, with `args`.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = self.exec(&[BIN]);
+        command.args(args);
         command
     }
 
@@ -100,4 +112,53 @@ pub fn empty_and_delete(name: &str) {
         }
     }
     let _ = Command::new("ip").args(["netns", "del", name]).status();
+}
+
+/// A program started in a namespace (`ip netns exec NS setpriv --pdeathsig KILL PROGRAM ...`:
+/// each execs the next, so the PID is the program's, and it is killed if this process dies),
+/// stdin from /dev/null, stdout and stderr appended to a log, in the log's directory. Dropped:
+/// SIGTERM, at most 5 s, SIGKILL, reaped.
+pub struct Daemon {
+    name: String,
+    child: Child,
+}
+
+impl Daemon {
+    pub fn start(ns: &Netns, argv: &[impl AsRef<OsStr>], env: &[(&str, &str)], log: &Path) -> Daemon {
+        let program = argv.first().map(|p| Path::new(p.as_ref()));
+        let name = program.and_then(Path::file_name).unwrap_or_default().to_string_lossy().into_owned();
+        let out = OpenOptions::new().create(true).append(true).open(log).expect("open a log file");
+        let err = out.try_clone().expect("duplicate a log file");
+        let child = ns
+            .exec(&["setpriv", "--pdeathsig", "KILL"])
+            .args(argv)
+            .envs(env.iter().copied())
+            .current_dir(log.parent().expect("log in a directory"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|err| panic!("failed to start {name} in {}: {err}", ns.name));
+        Daemon { name, child }
+    }
+
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    pub fn signal(&self, signal: Signal) {
+        super::signal(self.child.id(), signal);
+    }
+
+    /// Wait at most `limit` for the exit; panics if it is still running then.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        exited_within(&mut self.child, limit, Duration::from_millis(10))
+            .unwrap_or_else(|| panic!("{} (pid {}) did not exit within {limit:?}", self.name, self.pid()))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        terminate(&mut self.child, Duration::from_secs(5));
+    }
 }
