@@ -51,7 +51,7 @@ impl Syslog {
 }
 
 /// The level names Python's logging prints.
-pub fn level_name(level: Level) -> &'static str {
+fn level_name(level: Level) -> &'static str {
     match level {
         Level::Error => "ERROR",
         Level::Warn => "WARNING",

@@ -1,8 +1,17 @@
-//! The one contract of whatever the reactor waits for (a check, a hook, later a socket): a job
-//! adds its descriptors to the poll set, and after the poll it is handed back which of them
-//! polled ready, as a [`Ready`], bit for bit in the order it added them. No I/O here.
+//! The one wait and the one contract of whatever waits in it (a check, a hook, later a
+//! socket): a job adds its descriptors to the poll set, and after [`poll_until`] it is handed
+//! back which of them polled ready, as a [`Ready`], bit for bit in the order it added them.
 
-use nix::poll::PollFd;
+use nix::poll::{ppoll, PollFd};
+use nix::sys::time::TimeSpec;
+use std::time::Instant;
+
+/// `poll()` until `deadline` at most (`None`: no limit), to the nanosecond (`ppoll`), so that
+/// a schedule kept with it does not drift by a rounded-up millisecond at every wait.
+pub fn poll_until(fds: &mut [PollFd], deadline: Option<Instant>) -> nix::Result<i32> {
+    let timeout = deadline.map(|at| TimeSpec::from_duration(at.saturating_duration_since(Instant::now())));
+    ppoll(fds, timeout, None)
+}
 
 /// Which of the descriptors one job added to the poll set polled ready (any event): bit `i`
 /// for the `i`-th it added.
@@ -37,6 +46,7 @@ mod tests {
     use std::io::Write;
     use std::os::fd::AsFd;
     use std::os::unix::net::UnixStream;
+    use std::time::Duration;
 
     #[test]
     fn ready_is_read_bit_for_bit_in_the_order_the_descriptors_were_added() {
@@ -52,5 +62,17 @@ mod tests {
         assert_eq!((ready.is(0), ready.is(1), ready.is(2), ready.is(3)), (false, true, true, false));
         assert_eq!(Ready::of(&fds[1..2]), Ready(1));
         assert!(!Ready::NONE.is(0) && !Ready::NONE.is(64));
+    }
+
+    #[test]
+    fn poll_until_a_past_deadline_returns_at_once_and_a_near_one_on_time() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let mut fds = [PollFd::new(a.as_fd(), PollFlags::POLLIN)];
+        assert_eq!(poll_until(&mut fds, Some(Instant::now())).unwrap(), 0);
+        let started = Instant::now();
+        assert_eq!(poll_until(&mut fds, Some(started + Duration::from_millis(30))).unwrap(), 0);
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(30), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
     }
 }

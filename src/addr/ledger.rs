@@ -41,7 +41,7 @@ fn label_matches(addr: &IfAddr, label: &str, exact: bool) -> bool {
 }
 
 /// 127.0.0.0/8 and ::1 are never added or removed.
-pub fn is_loopback(ip: IpAddr) -> bool {
+fn is_loopback(ip: IpAddr) -> bool {
     ip.is_loopback()
 }
 

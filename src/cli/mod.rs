@@ -402,7 +402,7 @@ fn one_line(err: &clap::Error) -> String {
 }
 
 /// An I/O error's reason without the "(os error N)" tail.
-pub fn io_reason(err: &std::io::Error) -> String {
+fn io_reason(err: &std::io::Error) -> String {
     let text = err.to_string();
     match text.find(" (os error") {
         Some(cut) => text[..cut].to_lowercase(),

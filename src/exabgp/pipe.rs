@@ -138,15 +138,17 @@ impl Out {
 const ATOMIC_WRITE: usize = 4096;
 
 impl Writer {
-    /// Start the writer thread over `out`; a write error is reported once as
-    /// [`Event::StdoutClosed`] and every later line is dropped. With `answers` (ExaBGP's
-    /// answers are read and may be on), lines are paced by them (see the module's doc).
+    /// A writer whose every line goes through its thread (tests: `out` need not be a file).
+    #[cfg(test)]
     pub fn start(out: impl Write + Send + 'static, events: events::Sender, answers: Option<Arc<Answers>>) -> Writer {
         Writer::start_with(Box::new(out), None, events, answers)
     }
 
-    /// [`Writer::start`], and lines are written on the caller's thread when nothing is queued
-    /// and `out` polls writable (a pipe, a socket or a file: stdout).
+    /// Start the writer thread over `out`; a write error is reported once as
+    /// [`Event::StdoutClosed`] and every later line is dropped. With `answers` (ExaBGP's
+    /// answers are read and may be on), lines are paced by them (see the module's doc). Lines
+    /// are written on the caller's thread when nothing is queued and `out` polls writable (a
+    /// pipe, a socket or a file: stdout).
     pub fn start_direct(
         out: impl Write + AsFd + Send + 'static,
         events: events::Sender,

@@ -36,7 +36,7 @@ impl Shell {
     }
 
     /// The verdict on `outcome`, logged as the reference logs it.
-    pub fn judge(&self, outcome: &Outcome) -> Verdict {
+    fn judge(&self, outcome: &Outcome) -> Verdict {
         let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();
         match &outcome.status {
             Status::Exited(0) => log::debug!("Command was executed successfully 0 {output}"),
@@ -124,7 +124,7 @@ mod tests {
             assert!(Instant::now() < until, "{command} never ended");
             let mut fds = Vec::new();
             check.poll_fds(&mut fds);
-            ready = match crate::proc::watch::poll_until(&mut fds, check.deadline()) {
+            ready = match crate::poll::poll_until(&mut fds, check.deadline()) {
                 Ok(_) => Ready::of(&fds),
                 Err(_) => Ready::NONE,
             };

@@ -13,6 +13,7 @@
 
 pub mod watch;
 
+use crate::poll::poll_until;
 use crate::poll::Ready;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
@@ -28,7 +29,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use watch::{poll_until, ExitWatch, Output, Reaper};
+use watch::{ExitWatch, Output, Reaper};
 
 /// How much of a command's output is kept (the rest is read and thrown away).
 pub const OUTPUT_LIMIT: usize = 16 * 1024;

@@ -2,10 +2,9 @@
 //! one `poll()` with whatever else the caller waits for. The exit is a pidfd turning readable
 //! ([`ExitWatch`]; Linux 5.3 and later), or on older kernels a byte that SIGCHLD writes to a
 //! socket ([`Reaper`]); the output pipe is read as it fills ([`Output`], bounded); the deadline
-//! is the poll's timeout ([`poll_until`]).
+//! is the poll's timeout ([`crate::poll::poll_until`]).
 
-use nix::poll::{ppoll, PollFd, PollFlags};
-use nix::sys::time::TimeSpec;
+use nix::poll::{PollFd, PollFlags};
 use signal_hook::consts::SIGCHLD;
 use signal_hook::SigId;
 use std::io::{self, Read};
@@ -13,7 +12,6 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::Child;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 /// What turns readable when a child exits.
 pub enum ExitWatch {
@@ -106,13 +104,6 @@ impl Drop for Reaper {
     }
 }
 
-/// `poll()` until `deadline` at most (`None`: no limit), to the nanosecond (`ppoll`), so that
-/// a schedule kept with it does not drift by a rounded-up millisecond at every wait.
-pub fn poll_until(fds: &mut [PollFd], deadline: Option<Instant>) -> nix::Result<i32> {
-    let timeout = deadline.map(|at| TimeSpec::from_duration(at.saturating_duration_since(Instant::now())));
-    ppoll(fds, timeout, None)
-}
-
 /// The read end of a child's output pipe, read into a buffer of at most `limit` bytes (the rest
 /// is read and counted, so that the child never blocks on a full pipe).
 ///
@@ -179,23 +170,10 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn this_kernel_has_pidfds_or_we_fall_back_to_sigchld() {
         let reaper = ExitWatch::before_spawn().unwrap();
         assert_eq!(reaper.is_none(), pidfds_work());
-    }
-
-    #[test]
-    fn poll_until_a_past_deadline_returns_at_once_and_a_near_one_on_time() {
-        let (a, _b) = UnixStream::pair().unwrap();
-        let mut fds = [PollFd::new(a.as_fd(), PollFlags::POLLIN)];
-        assert_eq!(poll_until(&mut fds, Some(Instant::now())).unwrap(), 0);
-        let started = Instant::now();
-        assert_eq!(poll_until(&mut fds, Some(started + Duration::from_millis(30))).unwrap(), 0);
-        let waited = started.elapsed();
-        assert!(waited >= Duration::from_millis(30), "{waited:?}");
-        assert!(waited < Duration::from_secs(5), "{waited:?}");
     }
 }

@@ -131,11 +131,6 @@ impl Service {
         lines::render(state, &self.cfg.announce, &self.routes)
     }
 
-    /// The addresses it looks after, when the run changes addresses.
-    pub fn ledger_mut(&mut self) -> Option<&mut Addresses> {
-        self.ledger.as_mut()
-    }
-
     /// When its next iteration starts, while it waits for one.
     pub fn due(&self) -> Option<Instant> {
         match self.phase {
