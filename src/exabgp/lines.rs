@@ -78,26 +78,56 @@ pub struct Announce {
     pub path_id: Option<u32>,
 }
 
-/// Whether a state writes lines at all: only UP, DOWN, DISABLED and EXIT do.
-pub fn announces(state: State) -> bool {
-    matches!(state, State::Up | State::Down | State::Disabled | State::Exit)
+/// What a set of lines is for: a service in a state, or the process leaving (EXIT: every route
+/// withdrawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announcement {
+    State(State),
+    Exit,
 }
 
-/// The lines for `state`, one per route in order, without newlines. Empty for states that
+impl From<State> for Announcement {
+    fn from(state: State) -> Announcement {
+        Announcement::State(state)
+    }
+}
+
+impl std::fmt::Display for Announcement {
+    /// The reference's name (`UP`, `EXIT`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Announcement::State(state) => state.fmt(f),
+            Announcement::Exit => f.write_str("EXIT"),
+        }
+    }
+}
+
+/// Whether lines are written at all: only in UP, DOWN and DISABLED, and at EXIT.
+pub fn announces(what: impl Into<Announcement>) -> bool {
+    matches!(what.into(), Announcement::State(State::Up | State::Down | State::Disabled) | Announcement::Exit)
+}
+
+/// The lines for `what`, one per route in order, without newlines. Empty for states that
 /// write nothing.
-pub fn render(state: State, cfg: &Announce, routes: &[Net]) -> Vec<String> {
-    if !announces(state) {
+pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> Vec<String> {
+    let what = what.into();
+    if !announces(what) {
         return Vec::new();
     }
-    let withdraw = (cfg.withdraw_on_down || state == State::Exit) && state != State::Up;
+    let state = match what {
+        Announcement::State(state) => Some(state),
+        Announcement::Exit => None,
+    };
+    let withdraw = (cfg.withdraw_on_down || what == Announcement::Exit) && state != Some(State::Up);
     let prefix = cfg.selector.prefix();
     let next_hop = cfg.next_hop.map_or_else(|| "self".to_owned(), |ip| DisplayIp(ip).to_string());
-    let mut metric = cfg.metric.get(state).copied().unwrap_or(0);
+    let mut metric = state.and_then(|s| cfg.metric.get(s)).copied().unwrap_or(0);
     let community = match state {
-        State::Down | State::Disabled => cfg.disabled_community.as_ref().or(cfg.community.as_ref()),
+        Some(State::Down | State::Disabled) => cfg.disabled_community.as_ref().or(cfg.community.as_ref()),
         _ => cfg.community.as_ref(),
     };
-    let as_path = cfg.state_as_path.get(state).and_then(Option::as_ref).or(cfg.as_path.as_ref());
+    let per_state = state.and_then(|s| cfg.state_as_path.get(s)).and_then(Option::as_ref);
+    let as_path = per_state.or(cfg.as_path.as_ref());
     routes
         .iter()
         .map(|route| {
@@ -177,10 +207,12 @@ mod tests {
         );
         assert_eq!(render(State::Disabled, &cfg, &routes)[0], "announce route 37.72.160.20/32 next-hop self med 500");
         assert_eq!(
-            render(State::Exit, &cfg, &routes),
+            render(Announcement::Exit, &cfg, &routes),
             ["withdraw route 37.72.160.20/32 next-hop self", "withdraw route 37.72.160.21/32 next-hop self"]
         );
-        for quiet in [State::Init, State::Rising, State::Falling, State::End] {
+        assert_eq!(Announcement::Exit.to_string(), "EXIT");
+        assert_eq!(Announcement::from(State::Up).to_string(), "UP");
+        for quiet in [State::Init, State::Rising, State::Falling] {
             assert!(render(quiet, &cfg, &routes).is_empty(), "{quiet}");
         }
     }

@@ -15,7 +15,8 @@ pub mod signals;
 use crate::addr::ledger::Addresses;
 use crate::addr::{self, Backend};
 use crate::config::{Mode, ProcessConfig, ServiceNet, Settings, LOOPBACK};
-use crate::exabgp::answers::{Acks, Answers};
+use crate::exabgp::answers::{Acks, Answers, Tally};
+use crate::exabgp::lines::{self, Announcement};
 use crate::exabgp::pipe::{self, Writer};
 use crate::exabgp::reply::Reply;
 use crate::exabgp::Outbox;
@@ -23,7 +24,6 @@ use crate::poll::poll_until;
 use crate::poll::Ready;
 use crate::probe::{self, Probe};
 use crate::proc::{Outcome, Running};
-use crate::service::fsm::State;
 use crate::service::{self, Next, Service, ServiceId};
 use crate::{exit, safety, sys};
 use anyhow::Context;
@@ -136,7 +136,7 @@ impl Reactor {
         for (id, cfg) in services.into_iter().enumerate() {
             let nets = addr::networks(&cfg)?;
             let routes = service::routes(&nets, cfg.deaggregate, cfg.start_ip);
-            safety::set_last_words(id, &crate::exabgp::lines::render(State::Exit, &cfg.announce, &routes));
+            safety::set_last_words(id, &lines::render(Announcement::Exit, &cfg.announce, &routes));
             planned.push((cfg, nets, routes));
         }
 
@@ -376,7 +376,7 @@ impl Reactor {
         }
     }
 
-    fn on_reply(&mut self, reply: Reply, text: &str, tally: crate::exabgp::answers::Tally) -> Result<(), Stop> {
+    fn on_reply(&mut self, reply: Reply, text: &str, tally: Tally) -> Result<(), Stop> {
         log::debug!("exabgp replied: {text}");
         match reply {
             Reply::Shutdown => {

@@ -1,5 +1,7 @@
 //! The service state machine: a pure function from (state, counter, observation) to the next
-//! state, with the rise/fall hysteresis of ExaBGP's healthcheck. No I/O here.
+//! state, with the rise/fall hysteresis of ExaBGP's healthcheck. No I/O here. The reference's
+//! EXIT and END are the process's, not a service's: EXIT is the withdraws of the exit path
+//! ([`crate::exabgp::lines::Announcement::Exit`]), END the reactor's stop after `--interval 0`.
 
 use std::fmt;
 
@@ -18,10 +20,6 @@ pub enum State {
     Up,
     /// Unhealthy: announced with the down metric, or withdrawn.
     Down,
-    /// Stopping (SIGTERM, ExaBGP gone): everything withdrawn.
-    Exit,
-    /// Stopping after `--interval 0`: nothing withdrawn.
-    End,
 }
 
 impl State {
@@ -34,8 +32,6 @@ impl State {
             State::Falling => "FALLING",
             State::Up => "UP",
             State::Down => "DOWN",
-            State::Exit => "EXIT",
-            State::End => "END",
         }
     }
 
@@ -117,8 +113,6 @@ impl Machine {
             State::Up if !ok => enter(State::Falling, 1),
             State::Down if ok => enter(State::Rising, 1),
             State::Up | State::Down => stay(counter),
-            // Terminal states never step; staying put keeps the function total.
-            State::Exit | State::End => stay(counter),
         }
     }
 }
@@ -127,8 +121,7 @@ impl Machine {
 mod tests {
     use super::*;
 
-    const ALL: [State; 8] =
-        [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down, State::Exit, State::End];
+    const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];
 
     fn obs(disabled: bool, ok: bool) -> Observation {
         Observation { disabled, ok }
@@ -204,7 +197,7 @@ mod tests {
     #[test]
     fn every_state_observation_and_threshold_matches_the_reference() {
         let mut cases = 0;
-        for state in ALL.into_iter().filter(|s| !matches!(s, State::Exit | State::End)) {
+        for state in ALL {
             for counter in -1..=5 {
                 for rise in -1..=4 {
                     for fall in -1..=4 {
@@ -290,6 +283,6 @@ mod tests {
     #[test]
     fn names_are_the_references() {
         let names: Vec<_> = ALL.iter().map(|s| s.name()).collect();
-        assert_eq!(names, ["INIT", "DISABLED", "RISING", "FALLING", "UP", "DOWN", "EXIT", "END"]);
+        assert_eq!(names, ["INIT", "DISABLED", "RISING", "FALLING", "UP", "DOWN"]);
     }
 }

@@ -47,7 +47,7 @@ mod tests {
         assert_eq!(commands(State::Up), ["on-up", "log-any", "log-any-2"]);
         assert_eq!(commands(State::Down), ["on-down", "log-any", "log-any-2"]);
         assert_eq!(commands(State::Disabled), ["on-disabled", "log-any", "log-any-2"]);
-        for state in [State::Init, State::Rising, State::Falling, State::Exit] {
+        for state in [State::Init, State::Rising, State::Falling] {
             assert_eq!(commands(state), ["log-any", "log-any-2"], "{state}");
         }
     }

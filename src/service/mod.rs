@@ -13,7 +13,8 @@ use crate::addr::ledger::{Addresses, Removal};
 use crate::addr::Backend;
 use crate::config::ServiceConfig;
 use crate::exabgp::answers::Tally;
-use crate::exabgp::{lines, Outbox};
+use crate::exabgp::lines::{self, Announcement};
+use crate::exabgp::Outbox;
 use crate::net::Net;
 use crate::probe::{self, shell::describe, Verdict};
 use crate::proc::{self, Outcome, Status};
@@ -126,9 +127,9 @@ impl Service {
         self
     }
 
-    /// The lines for `state`, one per route (the panic hook's withdraws are those of EXIT).
-    pub fn render(&self, state: State) -> Vec<String> {
-        lines::render(state, &self.cfg.announce, &self.routes)
+    /// The lines for `what`, one per route.
+    fn render(&self, what: Announcement) -> Vec<String> {
+        lines::render(what, &self.cfg.announce, &self.routes)
     }
 
     /// When its next iteration starts, while it waits for one.
@@ -222,7 +223,7 @@ impl Service {
         let Phase::Concluding(iteration) = self.phase else { return };
         let changed = self.machine.state != iteration.before;
         if changed || (!self.cfg.debounce && out.backlog() == 0) {
-            self.announce(self.machine.state, out, backend.as_deref_mut(), stop);
+            self.announce(self.machine.state.into(), out, backend.as_deref_mut(), stop);
         } else if !self.cfg.debounce {
             // ExaBGP has not read our last lines (the pipe is full): queueing the same state
             // again would only grow memory. A change of state is always queued.
@@ -241,28 +242,28 @@ impl Service {
         self.phase = Phase::Waiting((iteration.started + pause).max(now));
     }
 
-    /// Write the lines for `state`, with the address work around them.
-    fn announce(&mut self, state: State, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool) {
-        if !lines::announces(state) {
+    /// Write the lines for `what`, with the address work around them.
+    fn announce(&mut self, what: Announcement, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool) {
+        if !lines::announces(what) {
             return;
         }
         let dynamic = self.cfg.dynamic_ip_setup;
-        if state == State::Up && dynamic {
+        if what == State::Up.into() && dynamic {
             if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend.as_deref_mut()) {
                 log::info!("service up, restoring loopback and ip-ifname ips");
                 ledger.setup(backend, stop);
             }
         }
-        log::info!("send announces for {state} state to ExaBGP");
-        for (route, line) in self.routes.iter().zip(self.render(state)) {
-            let blocked = state != State::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
+        log::info!("send announces for {what} state to ExaBGP");
+        for (route, line) in self.routes.iter().zip(self.render(what)) {
+            let blocked = what != Announcement::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
             if blocked {
                 log::debug!("not announcing {route}: its address is not set up");
                 continue;
             }
             out.send(line);
         }
-        if matches!(state, State::Down | State::Disabled) && dynamic {
+        if matches!(what, Announcement::State(State::Down | State::Disabled)) && dynamic {
             if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
                 log::info!("service down, deleting setup ips");
                 ledger.remove(backend, Removal::Dynamic);
@@ -286,7 +287,7 @@ impl Service {
             return;
         }
         self.explain(&format!("stopping: {} -> EXIT", self.machine.state));
-        self.announce(State::Exit, out, backend, stop);
+        self.announce(Announcement::Exit, out, backend, stop);
     }
 
     /// After the exit's withdraws: remove the addresses we added (all of them with
