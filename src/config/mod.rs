@@ -1,16 +1,19 @@
 //! The typed, validated settings: [`Settings::from_args`] is the one place where raw flags
 //! become values, split into what holds for the process and what belongs to each service;
 //! every error names the flag it is about, and the `--config` line its value came from. No
-//! I/O but user and group look-ups.
+//! I/O but user and group look-ups. The value parsers are in [`values`].
+
+mod values;
 
 use crate::cli::{Args, Origins};
 use crate::error::UsageError;
-use crate::exabgp::lines::{Announce, PerState, Selector};
+use crate::exabgp::lines::{Announce, PerState};
 use crate::net::Net;
 use crate::service::fsm::Thresholds;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use values::{attribute, duration, facility, ip_ifname, med, metric_range, no_control, no_control_but_tab, selector};
 
 /// The most addresses one run may set up or announce (a /16 is 65,536).
 const MAX_ADDRESSES: u128 = 1 << 20;
@@ -303,147 +306,12 @@ impl ServiceConfig {
     }
 }
 
-/// A duration: plain seconds as the reference takes them (`5`, `0.5`), or with units
-/// (`500ms`, `2s`, `1m`).
-pub(crate) fn duration(flag: &'static str, text: &str) -> Result<Duration, UsageError> {
-    let bad = |why: &str| UsageError::value(flag, text, why);
-    let trimmed = text.trim();
-    if let Ok(seconds) = trimmed.parse::<f64>() {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(bad("must be a non-negative number of seconds"));
-        }
-        return Duration::try_from_secs_f64(seconds).map_err(|_| bad("too long"));
-    }
-    humantime::parse_duration(trimmed).map_err(|_| bad("not a duration (seconds like 5 or 0.5, or 500ms, 2s, 1m)"))
-}
-
-/// A MED or local preference: BGP carries 32 bits.
-pub(crate) fn med(flag: &'static str, value: i64) -> Result<i64, UsageError> {
-    if (0..=i64::from(u32::MAX)).contains(&value) {
-        Ok(value)
-    } else {
-        Err(UsageError::value(flag, value, format!("must be between 0 and {}", u32::MAX)))
-    }
-}
-
-/// The last of `routes` routes' metric must still fit in 32 bits after `--increase`.
-pub(crate) fn metric_range(metric: &PerState<i64>, increase: i64, routes: u128) -> Result<(), UsageError> {
-    let steps = i128::try_from(routes.saturating_sub(1)).unwrap_or(i128::MAX);
-    for (flag, first) in
-        [("--up-metric", metric.up), ("--down-metric", metric.down), ("--disabled-metric", metric.disabled)]
-    {
-        let last = i128::from(first).saturating_add(i128::from(increase).saturating_mul(steps));
-        if !(0..=i128::from(u32::MAX)).contains(&last) {
-            return Err(UsageError::value(
-                "--increase",
-                increase,
-                format!("{flag} {first} reaches {last} on the last of {routes} routes, outside 0..{}", u32::MAX),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// An attribute spliced into an API line: a control character (other than tab) would start a
-/// second command.
-pub(crate) fn attribute(flag: &'static str, value: Option<String>) -> Result<Option<String>, UsageError> {
-    if let Some(text) = &value {
-        no_control_but_tab(flag, text)?;
-    }
-    Ok(value)
-}
-
-pub(crate) fn no_control_but_tab(flag: &'static str, text: &str) -> Result<(), UsageError> {
-    refuse_breaks(flag, text, |c| c != '\t')
-}
-
-pub(crate) fn no_control(flag: &'static str, text: &str) -> Result<(), UsageError> {
-    refuse_breaks(flag, text, |_| true)
-}
-
-/// Refuse control characters (those `refused` says yes to) and the Unicode line and
-/// paragraph separators: anything a reader of our lines or logs could take for a line break.
-fn refuse_breaks(flag: &'static str, text: &str, refused: impl Fn(char) -> bool) -> Result<(), UsageError> {
-    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
-    match text.chars().find(|&c| breaks(c) && refused(c)) {
-        Some(c) => Err(UsageError::quoted(flag, text, format!("contains the control character {c:?}"))),
-        None => Ok(()),
-    }
-}
-
-/// `IP%IFNAME`, IFNAME being 1 to 15 of `[A-Za-z0-9._:-]`.
-pub(crate) fn ip_ifname(pair: &str) -> Result<(Net, String), UsageError> {
-    let bad = |why: String| UsageError::value("--ip-ifname", pair, why);
-    let parts: Vec<&str> = pair.split('%').collect();
-    let [ip, ifname] = parts[..] else {
-        return Err(bad("expected IP%IFNAME".to_owned()));
-    };
-    let net: Net = ip.parse().map_err(|e| bad(format!("{e}")))?;
-    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
-    if ifname.is_empty() || ifname.len() > 15 || !ifname.chars().all(valid) {
-        return Err(bad(format!("'{ifname}' is not an interface name (1 to 15 of A-Z a-z 0-9 . _ : -)")));
-    }
-    Ok((net, ifname.to_owned()))
-}
-
-/// Whom to announce to, from the `--neighbor` list and the API version.
-pub(crate) fn selector(neighbors: &[String], api_version: &str) -> Result<Selector, UsageError> {
-    let mut ips = Vec::new();
-    let mut all = false;
-    for text in neighbors {
-        if text.trim() == "*" {
-            all = true;
-        } else {
-            let ip = text
-                .trim()
-                .parse::<IpAddr>()
-                .map_err(|_| UsageError::value("--neighbor", text, "not an IP address (or '*')"))?;
-            ips.push(ip);
-        }
-    }
-    let v6 = api_version == "6";
-    Ok(match (v6, all || ips.is_empty()) {
-        (false, true) if all => Selector::AllNeighbors,
-        (false, true) => Selector::All,
-        (false, false) => Selector::Neighbors(ips),
-        (true, true) => Selector::AllPeers,
-        (true, false) => Selector::Peers(ips),
-    })
-}
-
-/// A syslog facility code from its name, case-insensitive, as Python's SysLogHandler knows them.
-pub(crate) fn facility(name: &str) -> Option<u8> {
-    let name = name.to_ascii_lowercase();
-    let code = match name.as_str() {
-        "kern" => 0,
-        "user" => 1,
-        "mail" => 2,
-        "daemon" => 3,
-        "auth" | "security" => 4,
-        "syslog" => 5,
-        "lpr" => 6,
-        "news" => 7,
-        "uucp" => 8,
-        "cron" => 9,
-        "authpriv" => 10,
-        "ftp" => 11,
-        "ntp" => 12,
-        "audit" => 13,
-        "console" => 14,
-        "solcron" => 15,
-        other => {
-            let n: u8 = other.strip_prefix("local")?.parse().ok()?;
-            return (n <= 7).then_some(16 + n);
-        }
-    };
-    Some(code)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::{parse, Parsed};
     use crate::error::Origin;
+    use crate::exabgp::lines::Selector;
 
     /// The settings of a command line: the process's, and the one service's through `Deref`.
     #[derive(Debug)]
@@ -632,14 +500,7 @@ interval = 5
     }
 
     #[test]
-    fn durations_in_seconds_or_with_units() {
-        for (text, ms) in [("5", 5000), ("0.5", 500), ("500ms", 500), ("2s", 2000), ("1m", 60_000), ("0", 0)] {
-            assert_eq!(duration("--interval", text).unwrap(), Duration::from_millis(ms), "{text}");
-        }
-        for bad in ["-1", "abc", "nan", "inf", "5 parsecs", ""] {
-            let e = duration("--interval", bad).unwrap_err().to_string();
-            assert!(e.starts_with("--interval "), "{e}");
-        }
+    fn a_zero_timeout_is_no_limit() {
         assert_eq!(config(&["--timeout", "0"]).unwrap().timeout, None);
     }
 
