@@ -1,8 +1,9 @@
 //! The command line, flag for flag the reference's (`python3 -m exabgp healthcheck`), plus our
 //! own additions. The doc comments are the `--help` text. Raw flags go no further than
-//! [`crate::config`], which turns them into a typed `Config`.
+//! [`crate::config`], which turns them into typed `Settings`.
 
 pub mod file;
+use crate::error::{Origin, UsageError};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -267,27 +268,6 @@ const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
 const TESTING: &str = "Testing a check (not in the reference)";
 
-/// A usage error, already worded for the user: one line, exit status 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    /// One line whatever the user typed: control characters in a quoted value (a newline in
-    /// `--ip`) are shown escaped.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control() && c != '\t' {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                write!(f, "{c}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for UsageError {}
-
 /// What parsing the command line ended in.
 #[derive(Debug)]
 pub enum Parsed {
@@ -300,20 +280,17 @@ pub enum Parsed {
 /// The lines of a `--config` file, to find the one a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origins {
-    pub path: PathBuf,
-    pub lines: Vec<file::Line>,
+    path: PathBuf,
+    lines: Vec<file::Line>,
 }
 
 impl Origins {
-    /// `FILE:LINE` of the file line that `message` (an error from validating the flags, which
-    /// starts with `--flag value`) is about, when that value came from the file. The last such
-    /// line wins, as it does for the value.
-    pub fn locate(&self, message: &str) -> Option<String> {
-        let line = self.lines.iter().rev().find(|line| {
-            let Some((flag, value)) = line.arg.split_once('=') else { return false };
-            [format!("{flag} {value}:"), format!("{flag} {value:?}:")].iter().any(|start| message.starts_with(start))
-        })?;
-        Some(format!("{}:{}", self.path.display(), line.number))
+    /// The file line that gave `flag` (as `--name`) this `value`, when one did. The last such
+    /// line wins, as it does for the value. A flag spelled otherwise in the file (a prefix,
+    /// an alias) is not matched.
+    pub(crate) fn line_of(&self, flag: &str, value: &str) -> Option<Origin> {
+        let line = self.lines.iter().rev().find(|line| line.arg.split_once('=') == Some((flag, value)))?;
+        Some(Origin { file: self.path.clone(), line: line.number })
     }
 }
 
@@ -332,32 +309,29 @@ where
         return Ok(Parsed::Run(Box::new(first)));
     };
     let text = std::fs::read_to_string(&path)
-        .map_err(|err| UsageError(format!("--config {}: failed to read: {}", path.display(), io_reason(&err))))?;
-    let lines =
-        file::parse(&text).map_err(|err| UsageError(format!("{}:{}: {}", path.display(), err.line, err.message)))?;
+        .map_err(|err| UsageError::value("--config", path.display(), format!("failed to read: {}", io_reason(&err))))?;
+    let at = |line: usize| Origin { file: path.clone(), line };
+    let lines = file::parse(&text).map_err(|err| UsageError::message(err.message).at(at(err.line)))?;
     // Each line alone first, so that an error names its line.
     use clap::error::ErrorKind;
     for line in &lines {
         let single = [OsString::from("exabgp-healthcheck"), OsString::from(&line.arg)];
         match Args::command().try_get_matches_from(single) {
             Ok(matches) if matches.value_source("config") == Some(clap::parser::ValueSource::CommandLine) => {
-                return Err(UsageError(format!(
-                    "{}:{}: 'config' cannot be used inside a configuration file",
-                    path.display(),
-                    line.number
-                )))
+                return Err(
+                    UsageError::message("'config' cannot be used inside a configuration file").at(at(line.number))
+                )
             }
             Ok(_) => {}
             Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
                 // The reference would print the help (or version) to ExaBGP and exit 0.
                 let word = if err.kind() == ErrorKind::DisplayHelp { "help" } else { "version" };
-                return Err(UsageError(format!(
-                    "{}:{}: '{word}' cannot be used inside a configuration file (give --{word} on the command line)",
-                    path.display(),
-                    line.number
-                )));
+                return Err(UsageError::message(format!(
+                    "'{word}' cannot be used inside a configuration file (give --{word} on the command line)"
+                ))
+                .at(at(line.number)));
             }
-            Err(err) => return Err(UsageError(format!("{}:{}: {}", path.display(), line.number, one_line(&err)))),
+            Err(err) => return Err(UsageError::message(one_line(&err)).at(at(line.number))),
         }
     }
     let mut merged = vec![argv.first().cloned().unwrap_or_else(|| "exabgp-healthcheck".into())];
@@ -379,7 +353,7 @@ fn try_parse(argv: &[OsString]) -> Result<Args, Result<Parsed, UsageError>> {
         use clap::error::ErrorKind;
         match err.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Ok(Parsed::Print(err.render().to_string())),
-            _ => Err(UsageError(one_line(&err))),
+            _ => Err(UsageError::message(one_line(&err))),
         }
     })
 }
@@ -427,7 +401,7 @@ mod tests {
         let mut argv = vec!["exabgp-healthcheck"];
         argv.extend_from_slice(list);
         match parse(argv) {
-            Err(UsageError(text)) => text,
+            Err(err) => err.to_string(),
             other => panic!("{list:?} parsed: {other:?}"),
         }
     }
@@ -510,7 +484,7 @@ mod tests {
         assert!(at("Reporting:") < at("--up-execute"));
     }
 
-    fn with_file(text: &str, extra: &[&str]) -> Result<Parsed, UsageError> {
+    fn with_file(text: &str, extra: &[&str]) -> Result<Parsed, String> {
         let dir = std::env::temp_dir().join(format!("ehc-cli-{}-{}", std::process::id(), text.len()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{:x}.conf", text.bytes().map(u64::from).sum::<u64>()));
@@ -520,7 +494,7 @@ mod tests {
         let result = parse(argv);
         std::fs::remove_file(&path).unwrap();
         let _ = std::fs::remove_dir(&dir);
-        result.map_err(|UsageError(e)| UsageError(e.replace(&path.display().to_string(), "FILE")))
+        result.map_err(|e| e.to_string().replace(&path.display().to_string(), "FILE"))
     }
 
     #[test]
@@ -536,7 +510,7 @@ mod tests {
 
     #[test]
     fn config_file_errors_name_the_file_and_line() {
-        let err = |text: &str| with_file(text, &[]).unwrap_err().0;
+        let err = |text: &str| with_file(text, &[]).unwrap_err();
         let e = err("debug\nbogus = 1\n");
         assert!(e.starts_with("FILE:2: ") && e.contains("--bogus"), "{e}");
         let e = err("name = a\nrise = high\n");
@@ -558,5 +532,25 @@ mod tests {
     fn unreadable_config_file_is_a_usage_error() {
         let e = error(&["--config", "/nonexistent/healthcheck.conf"]);
         assert_eq!(e, "--config /nonexistent/healthcheck.conf: failed to read: no such file or directory");
+    }
+
+    #[test]
+    fn a_file_error_carries_its_line_as_data() {
+        let dir = std::env::temp_dir().join(format!("ehc-cli-origin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.conf");
+        for (text, line, why) in [
+            ("debug\n= 3\n", 2, "'= 3' has no option name before '='"),
+            ("debug\nname = a\nconfig = x\n", 3, "'config' cannot be used inside a configuration file"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = parse(["exabgp-healthcheck", "--config", path.to_str().unwrap()]).unwrap_err();
+            assert_eq!(err, UsageError::message(why).at(Origin { file: path.clone(), line }), "{text:?}");
+        }
+        let err = error(&["--rise", "x"]);
+        assert!(err.starts_with("invalid value 'x' for '--rise <N>'"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        let err = parse(["exabgp-healthcheck", "--config", path.to_str().unwrap()]).unwrap_err();
+        assert_eq!((err.flag, err.origin), (Some("--config"), None));
     }
 }

@@ -1,0 +1,234 @@
+//! The value parsers and checks of [`super::Settings::from_args`]: durations, MEDs, attributes
+//! spliced into API lines, `IP%IFNAME`, the neighbor selector, syslog facilities, the metric
+//! range. Pure: text or numbers in, a value or a [`UsageError`] naming the flag out.
+
+use crate::error::UsageError;
+use crate::exabgp::lines::{PerState, Selector};
+use crate::net::Net;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A duration: plain seconds as the reference takes them (`5`, `0.5`), or with units
+/// (`500ms`, `2s`, `1m`).
+pub(crate) fn duration(flag: &'static str, text: &str) -> Result<Duration, UsageError> {
+    let bad = |why: &str| UsageError::value(flag, text, why);
+    let trimmed = text.trim();
+    if let Ok(seconds) = trimmed.parse::<f64>() {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(bad("must be a non-negative number of seconds"));
+        }
+        return Duration::try_from_secs_f64(seconds).map_err(|_| bad("too long"));
+    }
+    humantime::parse_duration(trimmed).map_err(|_| bad("not a duration (seconds like 5 or 0.5, or 500ms, 2s, 1m)"))
+}
+
+/// A MED or local preference: BGP carries 32 bits.
+pub(crate) fn med(flag: &'static str, value: i64) -> Result<i64, UsageError> {
+    if (0..=i64::from(u32::MAX)).contains(&value) {
+        Ok(value)
+    } else {
+        Err(UsageError::value(flag, value, format!("must be between 0 and {}", u32::MAX)))
+    }
+}
+
+/// The last of `routes` routes' metric must still fit in 32 bits after `--increase`.
+pub(crate) fn metric_range(metric: &PerState<i64>, increase: i64, routes: u128) -> Result<(), UsageError> {
+    let steps = i128::try_from(routes.saturating_sub(1)).unwrap_or(i128::MAX);
+    for (flag, first) in
+        [("--up-metric", metric.up), ("--down-metric", metric.down), ("--disabled-metric", metric.disabled)]
+    {
+        let last = i128::from(first).saturating_add(i128::from(increase).saturating_mul(steps));
+        if !(0..=i128::from(u32::MAX)).contains(&last) {
+            return Err(UsageError::value(
+                "--increase",
+                increase,
+                format!("{flag} {first} reaches {last} on the last of {routes} routes, outside 0..{}", u32::MAX),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An attribute spliced into an API line: a control character (other than tab) would start a
+/// second command.
+pub(crate) fn attribute(flag: &'static str, value: Option<String>) -> Result<Option<String>, UsageError> {
+    if let Some(text) = &value {
+        no_control_but_tab(flag, text)?;
+    }
+    Ok(value)
+}
+
+pub(crate) fn no_control_but_tab(flag: &'static str, text: &str) -> Result<(), UsageError> {
+    refuse_breaks(flag, text, |c| c != '\t')
+}
+
+pub(crate) fn no_control(flag: &'static str, text: &str) -> Result<(), UsageError> {
+    refuse_breaks(flag, text, |_| true)
+}
+
+/// Refuse control characters (those `refused` says yes to) and the Unicode line and
+/// paragraph separators: anything a reader of our lines or logs could take for a line break.
+fn refuse_breaks(flag: &'static str, text: &str, refused: impl Fn(char) -> bool) -> Result<(), UsageError> {
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    match text.chars().find(|&c| breaks(c) && refused(c)) {
+        Some(c) => Err(UsageError::quoted(flag, text, format!("contains the control character {c:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// `IP%IFNAME`, IFNAME being 1 to 15 of `[A-Za-z0-9._:-]`.
+pub(crate) fn ip_ifname(pair: &str) -> Result<(Net, String), UsageError> {
+    let bad = |why: String| UsageError::value("--ip-ifname", pair, why);
+    let parts: Vec<&str> = pair.split('%').collect();
+    let [ip, ifname] = parts[..] else {
+        return Err(bad("expected IP%IFNAME".to_owned()));
+    };
+    let net: Net = ip.parse().map_err(|e| bad(format!("{e}")))?;
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+    if ifname.is_empty() || ifname.len() > 15 || !ifname.chars().all(valid) {
+        return Err(bad(format!("'{ifname}' is not an interface name (1 to 15 of A-Z a-z 0-9 . _ : -)")));
+    }
+    Ok((net, ifname.to_owned()))
+}
+
+/// Whom to announce to, from the `--neighbor` list and the API version.
+pub(crate) fn selector(neighbors: &[String], api_version: &str) -> Result<Selector, UsageError> {
+    let mut ips = Vec::new();
+    let mut all = false;
+    for text in neighbors {
+        if text.trim() == "*" {
+            all = true;
+        } else {
+            let ip = text
+                .trim()
+                .parse::<IpAddr>()
+                .map_err(|_| UsageError::value("--neighbor", text, "not an IP address (or '*')"))?;
+            ips.push(ip);
+        }
+    }
+    let v6 = api_version == "6";
+    Ok(match (v6, all || ips.is_empty()) {
+        (false, true) if all => Selector::AllNeighbors,
+        (false, true) => Selector::All,
+        (false, false) => Selector::Neighbors(ips),
+        (true, true) => Selector::AllPeers,
+        (true, false) => Selector::Peers(ips),
+    })
+}
+
+/// A syslog facility code from its name, case-insensitive, as Python's SysLogHandler knows them.
+pub(crate) fn facility(name: &str) -> Option<u8> {
+    let name = name.to_ascii_lowercase();
+    let code = match name.as_str() {
+        "kern" => 0,
+        "user" => 1,
+        "mail" => 2,
+        "daemon" => 3,
+        "auth" | "security" => 4,
+        "syslog" => 5,
+        "lpr" => 6,
+        "news" => 7,
+        "uucp" => 8,
+        "cron" => 9,
+        "authpriv" => 10,
+        "ftp" => 11,
+        "ntp" => 12,
+        "audit" => 13,
+        "console" => 14,
+        "solcron" => 15,
+        other => {
+            let n: u8 = other.strip_prefix("local")?.parse().ok()?;
+            return (n <= 7).then_some(16 + n);
+        }
+    };
+    Some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Value;
+
+    #[test]
+    fn durations_in_seconds_or_with_units() {
+        for (text, ms) in [("5", 5000), ("0.5", 500), ("500ms", 500), ("2s", 2000), ("1m", 60_000), ("0", 0)] {
+            assert_eq!(duration("--interval", text).unwrap(), Duration::from_millis(ms), "{text}");
+        }
+        for bad in ["-1", "abc", "nan", "inf", "5 parsecs", ""] {
+            let e = duration("--interval", bad).unwrap_err().to_string();
+            assert!(e.starts_with("--interval "), "{e}");
+        }
+        assert_eq!(duration("--timeout", " 2 ").unwrap(), Duration::from_secs(2));
+        let e = duration("--timeout", "1e400").unwrap_err();
+        assert_eq!((e.flag, e.value), (Some("--timeout"), Some(Value::Plain("1e400".to_owned()))));
+    }
+
+    #[test]
+    fn meds_are_32_bits() {
+        assert_eq!(med("--up-metric", 0).unwrap(), 0);
+        assert_eq!(med("--up-metric", 4_294_967_295).unwrap(), 4_294_967_295);
+        assert_eq!(med("--up-metric", -1).unwrap_err().to_string(), "--up-metric -1: must be between 0 and 4294967295");
+        assert!(med("--local-preference", 4_294_967_296).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_quoted_and_tabs_only_where_allowed() {
+        assert_eq!(attribute("--community", Some("1:1\t1:2".into())).unwrap().as_deref(), Some("1:1\t1:2"));
+        assert_eq!(attribute("--community", None).unwrap(), None);
+        let e = attribute("--community", Some("1:1\nannounce".into())).unwrap_err();
+        assert_eq!(e.value, Some(Value::Quoted("1:1\nannounce".to_owned())));
+        assert_eq!(e.to_string(), "--community \"1:1\\nannounce\": contains the control character '\\n'");
+        assert!(no_control("--name", "a\tb").is_err());
+        assert!(no_control_but_tab("--command", "a\tb").is_ok());
+        for text in ["a\u{2028}b", "a\u{2029}b", "a\u{85}b", "a\u{0}b"] {
+            assert!(no_control_but_tab("--as-path", text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ip_ifname_pairs() {
+        let (net, ifname) = ip_ifname("2001:db8::/126%dummy0").unwrap();
+        assert_eq!((net.to_string().as_str(), ifname.as_str()), ("2001:db8::/126", "dummy0"));
+        for bad in ["192.0.2.1", "192.0.2.1%", "192.0.2.1%a%b", "192.0.2.1%bad/name", "192.0.2.1%waytoolonginterface"] {
+            let e = ip_ifname(bad).unwrap_err();
+            assert_eq!((e.flag, e.value.as_ref().map(Value::text)), (Some("--ip-ifname"), Some(bad)));
+        }
+        assert_eq!(ip_ifname("x%eth0").unwrap_err().to_string().split(": ").next(), Some("--ip-ifname x%eth0"));
+    }
+
+    #[test]
+    fn selectors() {
+        let list = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(selector(&[], "4").unwrap(), Selector::All);
+        assert_eq!(selector(&list(&[" * "]), "4").unwrap(), Selector::AllNeighbors);
+        assert_eq!(selector(&[], "6").unwrap(), Selector::AllPeers);
+        assert_eq!(selector(&list(&["192.0.2.1 "]), "6").unwrap(), Selector::Peers(vec!["192.0.2.1".parse().unwrap()]));
+        let e = selector(&list(&["192.0.2.1", "peer1"]), "4").unwrap_err();
+        assert_eq!(e.to_string(), "--neighbor peer1: not an IP address (or '*')");
+    }
+
+    #[test]
+    fn syslog_facilities() {
+        assert_eq!(facility("daemon"), Some(3));
+        assert_eq!(facility("LOCAL3"), Some(19));
+        assert_eq!(facility("security"), facility("auth"));
+        assert_eq!((facility("local7"), facility("local8"), facility("local")), (Some(23), None, None));
+        assert_eq!(facility("nope"), None);
+    }
+
+    #[test]
+    fn the_metric_range_counts_every_route() {
+        let mut metric = PerState { up: 100, down: 1000, disabled: 500 };
+        assert!(metric_range(&metric, 1, 256).is_ok());
+        assert!(metric_range(&metric, -100, 2).is_ok());
+        assert!(metric_range(&metric, -101, 2).is_err());
+        assert!(metric_range(&metric, i64::MAX, u128::MAX).is_err(), "saturates");
+        metric.up = 4_294_967_295;
+        assert!(metric_range(&metric, 1, 1).is_ok(), "one route, no increase");
+        assert!(metric_range(&metric, 1, 0).is_ok(), "no route");
+        assert_eq!(
+            metric_range(&metric, 1, 256).unwrap_err().to_string(),
+            "--increase 1: --up-metric 4294967295 reaches 4294967550 on the last of 256 routes, outside 0..4294967295"
+        );
+    }
+}
