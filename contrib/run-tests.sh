@@ -60,4 +60,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install a Rust toolchain (https://rustup.rs) first" >&2
     exit 1
 fi
+# The fuzz targets are their own crate (cargo fuzz builds them): make sure they still compile
+# against the library.
+cargo check --manifest-path fuzz/Cargo.toml --bins --locked --quiet
 cargo test --all-targets --locked --no-fail-fast

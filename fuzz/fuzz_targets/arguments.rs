@@ -5,7 +5,7 @@
 
 use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::Settings;
-use exabgp_healthcheck::cli::file;
+use exabgp_healthcheck::cli::file as config_file;
 use libfuzzer_sys::fuzz_target;
 
 /// `--config` (or a prefix argparse would take for it) would read another file: left out, so

@@ -5,7 +5,7 @@
 //! holds an option, every line before which parses.
 #![no_main]
 
-use exabgp_healthcheck::cli::file::{self, Line};
+use exabgp_healthcheck::cli::file::{self as config_file, Line};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
