@@ -1,5 +1,7 @@
 //! Service addresses on their interfaces: the backends that list, add and remove them
-//! (rtnetlink, or `sudo ip` when `--sudo` is given) and the bookkeeping of which ones we added.
+//! (rtnetlink, or `sudo ip` when `--sudo` is given) and which one a run opens, the networks a
+//! service advertises (found on `lo` when no `--ip` is given), and the bookkeeping of which
+//! ones we added ([`ledger`]).
 
 pub mod ledger;
 mod netlink;
