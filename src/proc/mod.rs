@@ -11,7 +11,7 @@
 //! responsive to signals and ExaBGP while a check runs. [`run_alone`] is the simple form, for
 //! callers that wait for nothing else.
 
-pub mod watch;
+mod watch;
 
 use crate::poll::poll_until;
 use crate::poll::Ready;

@@ -434,29 +434,8 @@ mod tests {
     use super::*;
     use crate::cli::{parse, Parsed};
     use crate::config::ServiceConfig;
+    use crate::exabgp::pipe::Sink;
     use crate::probe::mock::Mock;
-    use std::io::Write;
-    use std::sync::Mutex;
-
-    /// What the reactor wrote to "ExaBGP".
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Sink {
-        fn lines(&self) -> Vec<String> {
-            String::from_utf8_lossy(&self.0.lock().unwrap()).lines().map(str::to_owned).collect()
-        }
-    }
 
     fn settings(argv: &[&str]) -> (ProcessConfig, ServiceConfig) {
         let mut all = vec!["exabgp-healthcheck", "--no-ip-setup", "--no-ack"];
