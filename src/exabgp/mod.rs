@@ -8,7 +8,7 @@ pub mod pipe;
 pub mod reply;
 
 use answers::{Acks, Tally};
-use pipe::Writer;
+use pipe::{Ticket, Writer};
 use std::time::Duration;
 
 /// Where every line to ExaBGP goes: the paced writer, and, while ExaBGP acknowledges, the
@@ -20,13 +20,18 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Send one line (without its newline).
-    pub fn send(&mut self, line: String) {
+    /// Send one line (without its newline); where it stands in the queue.
+    pub fn send(&mut self, line: String) -> Ticket {
         log::debug!("exabgp: {line}");
         if let Some(acks) = self.acks.as_mut() {
             acks.sent(&line);
         }
-        self.writer.send(line);
+        self.writer.send(line)
+    }
+
+    /// Whether the line of `ticket` has been written.
+    pub fn finished(&self, ticket: Ticket) -> bool {
+        self.writer.finished(ticket)
     }
 
     /// Lines queued and not written yet: more than zero means ExaBGP stopped reading.

@@ -18,7 +18,7 @@ use crate::runtime::events::{self, Event};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -97,12 +97,25 @@ enum Message {
     Flush(Sender<()>),
 }
 
+/// Where a line sent stands in the writer's queue: lines queued are written in order, so the
+/// line is written once the thread has processed as many queued lines as its number. A line
+/// written at once has [`Ticket::DONE`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+impl Ticket {
+    /// Written already (or no line at all).
+    pub const DONE: Ticket = Ticket(0);
+}
+
 /// The stdout side.
 pub struct Writer {
     tx: Sender<Message>,
-    /// Lines queued and not yet written (or dropped): more than zero at the next check means
-    /// ExaBGP stopped reading and the pipe is full.
-    backlog: Arc<AtomicUsize>,
+    /// Lines ever queued for the thread, and of those, the ones it has written (or dropped):
+    /// the difference is the backlog; more than zero at the next check means ExaBGP stopped
+    /// reading and the pipe is full.
+    queued: AtomicU64,
+    processed: Arc<AtomicU64>,
     out: Arc<Mutex<Out>>,
     /// A copy of the output's descriptor, polled to tell whether a line can be written at once
     /// (`None`: every line goes through the thread).
@@ -165,9 +178,9 @@ impl Writer {
         answers: Option<Arc<Answers>>,
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Message>();
-        let backlog = Arc::new(AtomicUsize::new(0));
+        let processed = Arc::new(AtomicU64::new(0));
         let out = Arc::new(Mutex::new(Out { sink, pacing: answers.map(Pacing::new), broken: false }));
-        let (pending, shared, report) = (Arc::clone(&backlog), Arc::clone(&out), events.clone());
+        let (done, shared, report) = (Arc::clone(&processed), Arc::clone(&out), events.clone());
         let spawned = std::thread::Builder::new().name("stdout".into()).spawn(move || {
             for message in rx {
                 match message {
@@ -180,7 +193,7 @@ impl Writer {
                             out.write_line(line, &report);
                         }
                         drop(out);
-                        pending.fetch_sub(1, Ordering::SeqCst);
+                        done.fetch_add(1, Ordering::SeqCst);
                     }
                     Message::Flush(done) => {
                         let _ = done.send(());
@@ -191,16 +204,23 @@ impl Writer {
         if let Err(err) = spawned {
             log::error!("failed to start the stdout thread: {err}");
         }
-        Writer { tx, backlog, out, direct, events }
+        Writer { tx, queued: AtomicU64::new(0), processed, out, direct, events }
     }
 
-    /// Write one line (without its newline) now if that cannot block, else queue it.
-    pub fn send(&self, line: String) {
-        let Err(line) = self.write_now(line) else { return };
-        self.backlog.fetch_add(1, Ordering::SeqCst);
+    /// Write one line (without its newline) now if that cannot block, else queue it. Returns
+    /// its [`Ticket`].
+    pub fn send(&self, line: String) -> Ticket {
+        let Err(line) = self.write_now(line) else { return Ticket::DONE };
+        let ticket = Ticket(self.queued.fetch_add(1, Ordering::SeqCst) + 1);
         if self.tx.send(Message::Line(line)).is_err() {
-            self.backlog.fetch_sub(1, Ordering::SeqCst);
+            self.processed.fetch_add(1, Ordering::SeqCst);
         }
+        ticket
+    }
+
+    /// Whether the line of `ticket` has been written (or dropped, stdout being closed).
+    pub fn finished(&self, ticket: Ticket) -> bool {
+        self.processed.load(Ordering::SeqCst) >= ticket.0
     }
 
     /// The direct path: nothing queued (so the order holds), the pacing window open, and room
@@ -230,7 +250,8 @@ impl Writer {
 
     /// How many queued lines are not written yet.
     pub fn backlog(&self) -> usize {
-        self.backlog.load(Ordering::SeqCst)
+        let queued = self.queued.load(Ordering::SeqCst);
+        usize::try_from(queued.saturating_sub(self.processed.load(Ordering::SeqCst))).unwrap_or(usize::MAX)
     }
 
     /// Wait until every queued line is written, at most `limit`. False if time ran out (for
@@ -352,6 +373,23 @@ mod tests {
         assert!(writer.flush(Duration::from_secs(5)));
         let numbers: Vec<usize> = got.lines().map(|l| l[..4].parse().unwrap()).collect();
         assert_eq!(numbers, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_queued_line_is_finished_once_written_and_a_direct_one_at_once() {
+        let (mut reader, pipe) = std::io::pipe().unwrap();
+        let (tx, _rx) = events::channel().unwrap();
+        let writer = Writer::start_direct(pipe, tx, None);
+        assert_eq!(writer.send("first".into()), Ticket::DONE, "room in the pipe: written at once");
+        let pad = "x".repeat(1000);
+        let tickets: Vec<Ticket> = (0..200).map(|i| writer.send(format!("{i:04} {pad}"))).collect();
+        let last = *tickets.last().unwrap();
+        assert!(last > Ticket::DONE && !writer.finished(last), "the pipe is full: the last line waits");
+        assert!(tickets.windows(2).all(|pair| pair[0] <= pair[1]), "tickets follow the order of the lines");
+        read_quiet(&mut reader, Duration::from_millis(300));
+        assert!(writer.flush(Duration::from_secs(5)));
+        assert!(writer.finished(last));
+        assert_eq!(writer.backlog(), 0);
     }
 
     #[test]

@@ -514,6 +514,12 @@ mod tests {
         let down = "announce route 192.0.2.1/32 next-hop self med 1000".to_owned();
         let up = "announce route 192.0.2.2/32 next-hop self med 100".to_owned();
         assert!(lines.contains(&down) && lines.contains(&up), "{lines:?}");
+        // Every check refreshes each service's announcement: one service's line just queued
+        // does not make the other skip its refresh.
+        for line in [&down, &up] {
+            let times = lines.iter().filter(|l| *l == line).count();
+            assert!(times >= 5, "{line} only {times} times in 400 ms at 20 ms: {lines:?}");
+        }
         assert!(!lines.iter().any(|l| l.contains("192.0.2.1/32") && l.ends_with(" med 100")), "{lines:?}");
         assert!(!lines.iter().any(|l| l.contains("192.0.2.2/32") && l.ends_with(" med 1000")), "{lines:?}");
     }

@@ -14,6 +14,7 @@ use crate::addr::Backend;
 use crate::config::ServiceConfig;
 use crate::exabgp::answers::Tally;
 use crate::exabgp::lines::{self, Announcement};
+use crate::exabgp::pipe::Ticket;
 use crate::exabgp::Outbox;
 use crate::net::Net;
 use crate::probe::{self, shell::describe, Verdict};
@@ -76,6 +77,8 @@ pub struct Service {
     probe: Option<probe::Spec>,
     /// Checks started so far.
     checks: u64,
+    /// Where its last line stands in ExaBGP's pipe.
+    last_line: Ticket,
     phase: Phase,
 }
 
@@ -117,6 +120,7 @@ impl Service {
             ledger,
             probe,
             checks: 0,
+            last_line: Ticket::DONE,
             phase: Phase::Waiting(first),
         }
     }
@@ -222,11 +226,12 @@ impl Service {
     pub fn conclude(&mut self, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool, now: Instant) {
         let Phase::Concluding(iteration) = self.phase else { return };
         let changed = self.machine.state != iteration.before;
-        if changed || (!self.cfg.debounce && out.backlog() == 0) {
+        if changed || (!self.cfg.debounce && out.finished(self.last_line)) {
             self.announce(self.machine.state.into(), out, backend.as_deref_mut(), stop);
         } else if !self.cfg.debounce {
             // ExaBGP has not read our last lines (the pipe is full): queueing the same state
-            // again would only grow memory. A change of state is always queued.
+            // again would only grow memory. A change of state is always queued. (Our last
+            // line, not the whole queue: another service's lines just queued do not count.)
             log::debug!("ExaBGP is not reading: {} lines still queued, refresh skipped", out.backlog());
         }
         self.retry_addresses(backend, stop);
@@ -261,7 +266,7 @@ impl Service {
                 log::debug!("not announcing {route}: its address is not set up");
                 continue;
             }
-            out.send(line);
+            self.last_line = out.send(line);
         }
         if matches!(what, Announcement::State(State::Down | State::Disabled)) && dynamic {
             if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
