@@ -1,17 +1,34 @@
 //! Log lines as the reference writes them: `LEVEL[healthcheck] message` on stderr, and
 //! `TAG[PID]: message` to syslog (`/dev/log`, datagrams) with the configured facility.
-//! Operators alert on these messages, so their wording is kept.
+//! Operators alert on these messages, so their wording is kept. With several services, what is
+//! logged while the reactor handles one of them carries that service's tag instead
+//! (`healthcheck-NAME`, on the console and in syslog: [`scoped`]).
 
 use crate::config::Logging;
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use std::cell::RefCell;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Mutex;
 
 /// Where syslog lives; `EXABGP_HEALTHCHECK_SYSLOG_SOCKET` overrides it (for tests).
 fn syslog_path() -> PathBuf {
     std::env::var_os("EXABGP_HEALTHCHECK_SYSLOG_SOCKET").map_or_else(|| PathBuf::from("/dev/log"), PathBuf::from)
+}
+
+thread_local! {
+    /// The tag of the service being handled on this thread, if it has one of its own.
+    static SCOPE: RefCell<Option<Rc<str>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` with what it logs tagged `tag` (`healthcheck-NAME`); `None`: the process's tag.
+pub fn scoped<R>(tag: Option<&Rc<str>>, f: impl FnOnce() -> R) -> R {
+    let before = SCOPE.with(|scope| scope.replace(tag.cloned()));
+    let result = f();
+    SCOPE.with(|scope| *scope.borrow_mut() = before);
+    result
 }
 
 struct Logger {
@@ -28,14 +45,19 @@ struct Syslog {
 }
 
 impl Syslog {
-    fn send(&self, level: Level, message: &str) {
+    /// Send `message` at `level`, under `tag` instead of the configured one when given.
+    fn send(&self, level: Level, message: &str, tag: Option<&str>) {
         let severity = match level {
             Level::Error => 3,
             Level::Warn => 4,
             Level::Info => 6,
             Level::Debug | Level::Trace => 7,
         };
-        let datagram = format!("<{}>{}{}", u32::from(self.facility) * 8 + severity, self.prefix, message);
+        let priority = u32::from(self.facility) * 8 + severity;
+        let datagram = match tag {
+            Some(tag) => format!("<{priority}>{tag}[{}]: {message}", std::process::id()),
+            None => format!("<{priority}>{}{message}", self.prefix),
+        };
         let Ok(mut socket) = self.socket.lock() else { return };
         for _attempt in 0..2 {
             if socket.is_none() {
@@ -70,13 +92,15 @@ impl Log for Logger {
             return;
         }
         let message = record.args().to_string();
+        let tag = SCOPE.with(|scope| scope.borrow().clone());
         if self.console {
-            let line = format!("{}[healthcheck] {}\n", level_name(record.level()), message);
+            let shown = tag.as_deref().unwrap_or("healthcheck");
+            let line = format!("{}[{shown}] {}\n", level_name(record.level()), message);
             // A closed stderr must not stop us.
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
         if let Some(syslog) = &self.syslog {
-            syslog.send(record.level(), &message);
+            syslog.send(record.level(), &message, tag.as_deref());
         }
     }
 
@@ -110,13 +134,17 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let server = UnixDatagram::bind(&path).unwrap();
         let syslog = Syslog { facility: 3, prefix: "healthcheck-web[42]: ".into(), socket: Mutex::new(None), path };
-        syslog.send(Level::Warn, "Check command was unsuccessful: 1");
-        syslog.send(Level::Info, "Transition to UP");
+        syslog.send(Level::Warn, "Check command was unsuccessful: 1", None);
+        syslog.send(Level::Info, "Transition to UP", None);
         let mut buf = [0u8; 256];
         let n = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"<28>healthcheck-web[42]: Check command was unsuccessful: 1");
         let n = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"<30>healthcheck-web[42]: Transition to UP");
+        syslog.send(Level::Info, "UP -> DOWN", Some("healthcheck-dns"));
+        let n = server.recv(&mut buf).unwrap();
+        let want = format!("<30>healthcheck-dns[{}]: UP -> DOWN", std::process::id());
+        assert_eq!(&buf[..n], want.as_bytes(), "a service's own tag");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -128,8 +156,23 @@ mod tests {
             socket: Mutex::new(None),
             path: PathBuf::from("/nonexistent/dev/log"),
         };
-        syslog.send(Level::Error, "nobody listens");
+        syslog.send(Level::Error, "nobody listens", None);
         assert!(syslog.socket.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_scope_sets_the_tag_and_gives_the_one_before_back() {
+        let current = || SCOPE.with(|scope| scope.borrow().clone());
+        let web: Rc<str> = Rc::from("healthcheck-web");
+        let dns: Rc<str> = Rc::from("healthcheck-dns");
+        assert_eq!(current(), None);
+        scoped(Some(&web), || {
+            assert_eq!(current().as_deref(), Some("healthcheck-web"));
+            scoped(Some(&dns), || assert_eq!(current().as_deref(), Some("healthcheck-dns")));
+            scoped(None, || assert_eq!(current(), None));
+            assert_eq!(current().as_deref(), Some("healthcheck-web"));
+        });
+        assert_eq!(current(), None);
     }
 
     #[test]

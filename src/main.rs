@@ -32,7 +32,7 @@ fn real_main() -> Code {
     logging::init(&settings.process.logging);
     safety::install_panic_hook();
     let result = match settings.process.mode {
-        Mode::Once => once::once(&settings.services[0]),
+        Mode::Once => once::once(&settings.services),
         Mode::Plugin | Mode::DryRun => runtime::run(settings),
     };
     match result {

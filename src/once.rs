@@ -1,6 +1,7 @@
 //! `--once`: run the check one time, as the plugin would, and show the verdict, the check's
 //! output and the lines the plugin would send for it. For testing a health script by hand.
-//! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled.
+//! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled. With
+//! several services, each is checked in turn under its name; 0 only if every one is healthy.
 
 use crate::config::ServiceConfig;
 use crate::exabgp::lines;
@@ -11,8 +12,21 @@ use crate::service::fsm::State;
 use crate::service::routes;
 use std::io::Write;
 
-/// Run `--once`; returns the exit status.
-pub fn once(cfg: &ServiceConfig) -> anyhow::Result<exit::Code> {
+/// Run `--once` for every service; returns the exit status.
+pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
+    let several = services.len() > 1;
+    let mut all_healthy = true;
+    for (id, cfg) in services.iter().enumerate() {
+        if several {
+            eprintln!("[{}]", cfg.name.clone().unwrap_or_else(|| id.to_string()));
+        }
+        all_healthy &= check(cfg)?;
+    }
+    Ok(if all_healthy { exit::Code::Ok } else { exit::Code::Unhealthy })
+}
+
+/// Check one service once and show it; whether it is healthy.
+fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
     let nets = crate::addr::networks(cfg)?;
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
@@ -57,5 +71,5 @@ pub fn once(cfg: &ServiceConfig) -> anyhow::Result<exit::Code> {
         writeln!(out, "{line}")?;
     }
     out.flush()?;
-    Ok(if healthy { exit::Code::Ok } else { exit::Code::Unhealthy })
+    Ok(healthy)
 }

@@ -122,6 +122,18 @@ pub fn stdin_is_a_pipe() -> bool {
     }
 }
 
+/// Raise the soft limit on open descriptors to the hard one (several services hold a pidfd
+/// and a pipe for each check in flight); the new soft limit. Children inherit it.
+pub fn raise_descriptor_limit() -> std::io::Result<Option<u64>> {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current == limit.maximum {
+        return Ok(limit.current);
+    }
+    setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, maximum: limit.maximum })?;
+    Ok(limit.maximum)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +159,14 @@ mod tests {
     fn pid_file_in_a_missing_directory_is_an_error() {
         let err = write_pid_file(Path::new("/nonexistent-dir/hc.pid")).unwrap_err();
         assert!(format!("{err:#}").contains("/nonexistent-dir"), "{err:#}");
+    }
+
+    #[test]
+    fn the_descriptor_limit_is_raised_to_the_hard_one() {
+        use rustix::process::{getrlimit, Resource};
+        let hard = getrlimit(Resource::Nofile).maximum;
+        assert_eq!(raise_descriptor_limit().unwrap(), hard);
+        assert_eq!(getrlimit(Resource::Nofile).current, hard);
     }
 
     #[test]

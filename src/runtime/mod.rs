@@ -25,12 +25,13 @@ use crate::poll::Ready;
 use crate::probe::{self, Probe};
 use crate::proc::{Outcome, Running};
 use crate::service::{self, Next, Service, ServiceId};
-use crate::{exit, safety, sys};
+use crate::{exit, logging, safety, sys};
 use anyhow::Context;
 use events::{Event, Inbox};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use signals::Signal;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,6 +63,14 @@ pub fn run(settings: Settings) -> anyhow::Result<exit::Code> {
         sys::remove_pid_file(pid);
     }
     result
+}
+
+/// The log tag of service `id` named `name`: its own only when it is one of several.
+fn tag_for(several: bool, name: Option<&str>, id: ServiceId) -> Option<Rc<str>> {
+    several.then(|| match name {
+        Some(name) => Rc::from(format!("healthcheck-{name}")),
+        None => Rc::from(format!("healthcheck-{id}")),
+    })
 }
 
 /// A job in flight for a service.
@@ -112,6 +121,8 @@ impl Job {
 /// A service and its job in flight.
 struct Slot {
     service: Service,
+    /// What its log lines are tagged with, when it is one of several (`healthcheck-NAME`).
+    tag: Option<Rc<str>>,
     job: Option<Job>,
     /// What the last poll found ready among the job's descriptors.
     ready: Ready,
@@ -153,6 +164,15 @@ impl Reactor {
         let acks = (process.ack && !dry_run).then(Acks::default);
         let out = Outbox { writer, acks };
 
+        let several = planned.len() > 1;
+        if several {
+            match sys::raise_descriptor_limit() {
+                Ok(limit) => {
+                    log::debug!("open descriptors: up to {}", limit.map_or("unlimited".to_owned(), |n| n.to_string()))
+                }
+                Err(err) => log::warn!("failed to raise the limit on open descriptors: {err}"),
+            }
+        }
         let manages = planned.iter().any(|(cfg, _, _)| cfg.manages_addresses(process.mode));
         let mut backend = if manages { Some(addr::open(process.sudo)?) } else { None };
         let first = Instant::now();
@@ -168,7 +188,8 @@ impl Reactor {
                     let mut ledger =
                         Addresses::new(id, &hosts, cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup);
                     if cfg.ip_setup {
-                        ledger.setup(backend, &stop);
+                        let tag = tag_for(several, cfg.name.as_deref(), id);
+                        logging::scoped(tag.as_ref(), || ledger.setup(backend, &stop));
                     }
                     Some(ledger)
                 }
@@ -198,7 +219,14 @@ impl Reactor {
         services: Vec<Service>,
     ) -> Reactor {
         debug_assert!(services.iter().enumerate().all(|(i, s)| s.id == i));
-        let slots = services.into_iter().map(|service| Slot { service, job: None, ready: Ready::NONE }).collect();
+        let several = services.len() > 1;
+        let slots = services
+            .into_iter()
+            .map(|service| {
+                let tag = tag_for(several, service.name(), service.id);
+                Slot { service, tag, job: None, ready: Ready::NONE }
+            })
+            .collect();
         Reactor { process, inbox, stop, out, backend, slots }
     }
 
@@ -230,7 +258,8 @@ impl Reactor {
                 }
             }
             for id in 0..self.slots.len() {
-                self.advance(id);
+                let tag = self.slots[id].tag.clone();
+                logging::scoped(tag.as_ref(), || self.advance(id));
             }
             if self.slots.iter().all(|slot| slot.service.ended()) {
                 return Stop::End;
@@ -365,7 +394,7 @@ impl Reactor {
             }
             Signal::User1 => {
                 for slot in &self.slots {
-                    log::info!("{}", slot.service.report(self.out.tally()));
+                    logging::scoped(slot.tag.as_ref(), || log::info!("{}", slot.service.report(self.out.tally())));
                 }
                 Ok(())
             }
@@ -414,14 +443,15 @@ impl Reactor {
         }
         for slot in &mut self.slots {
             let backend = self.backend.as_deref_mut();
-            slot.service.exit(&mut self.out, backend, &self.stop);
+            let (out, stop) = (&mut self.out, &self.stop);
+            logging::scoped(slot.tag.as_ref(), || slot.service.exit(out, backend, stop));
         }
         if !self.out.flush(EXIT_FLUSH) {
             log::warn!("ExaBGP did not take the withdraws within {} ms", EXIT_FLUSH.as_millis());
         }
         for slot in &mut self.slots {
             let backend = self.backend.as_deref_mut();
-            slot.service.remove_addresses(backend);
+            logging::scoped(slot.tag.as_ref(), || slot.service.remove_addresses(backend));
         }
         if let Some(tally) = self.out.tally() {
             log::debug!("ExaBGP answered done {} times, error {} times", tally.done, tally.errors);

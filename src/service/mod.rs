@@ -136,6 +136,11 @@ impl Service {
         lines::render(what, &self.cfg.announce, &self.routes)
     }
 
+    /// Its `--name`, if it has one.
+    pub fn name(&self) -> Option<&str> {
+        self.cfg.name.as_deref()
+    }
+
     /// When its next iteration starts, while it waits for one.
     pub fn due(&self) -> Option<Instant> {
         match self.phase {
