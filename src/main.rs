@@ -3,15 +3,18 @@
 
 use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::{Mode, Settings};
+use exabgp_healthcheck::error::UsageError;
 use exabgp_healthcheck::exit::Code;
 use exabgp_healthcheck::{addr, logging, once, runtime, safety};
+use std::ffi::OsString;
 
 fn main() {
     std::process::exit(real_main().status());
 }
 
 fn real_main() -> Code {
-    let args = match cli::parse(std::env::args_os()) {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let args = match cli::parse(argv.iter().cloned()) {
         Ok(Parsed::Run(args)) => args,
         Ok(Parsed::Print(text)) => {
             print!("{text}");
@@ -22,6 +25,8 @@ fn real_main() -> Code {
             return Code::Usage;
         }
     };
+    // SIGHUP reads the configuration again, as here, when there is a file to read.
+    let reload = args.config.is_some().then(|| Box::new(move || load(&argv)) as runtime::Reload);
     let settings = match Settings::from_args(*args) {
         Ok(settings) => settings,
         Err(err) => {
@@ -33,7 +38,7 @@ fn real_main() -> Code {
     safety::install_panic_hook();
     let result = match settings.process.mode {
         Mode::Once => once::once(&settings.services),
-        Mode::Plugin | Mode::DryRun => runtime::run(settings),
+        Mode::Plugin | Mode::DryRun => runtime::run(settings, reload),
     };
     match result {
         Ok(code) => code,
@@ -45,5 +50,13 @@ fn real_main() -> Code {
             }
             Code::Unhealthy
         }
+    }
+}
+
+/// The settings of `argv`, read again (the same command line gave settings at start-up).
+fn load(argv: &[OsString]) -> Result<Settings, UsageError> {
+    match cli::parse(argv.iter().cloned())? {
+        Parsed::Run(args) => Settings::from_args(*args),
+        Parsed::Print(_) => Err(UsageError::message("the command line asks for --help or --version")),
     }
 }

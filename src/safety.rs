@@ -57,6 +57,13 @@ pub fn set_owned(service: usize, owned: Vec<Host>) {
     with_registry(|registry| registry.services.entry(service).or_default().owned = owned);
 }
 
+/// `service` is gone: nothing of it is left for the panic hook.
+pub fn forget(service: usize) {
+    with_registry(|registry| {
+        registry.services.remove(&service);
+    });
+}
+
 /// Install the hook. On a panic (a bug) in any thread: every service's withdraws to stdout, the
 /// addresses we added removed, a report, exit status 70. Best effort and never blocking on a
 /// lock (the panic may have happened while holding it); it reports on stderr, as the logger
@@ -109,7 +116,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_are_kept_per_service() {
+    fn entries_are_kept_per_service_and_forgotten_with_it() {
         set_last_words(1001, &["withdraw route 192.0.2.1/32 next-hop self".to_owned()]);
         set_last_words(1002, &["withdraw route 192.0.2.2/32 next-hop self".to_owned()]);
         set_last_words(1001, &["withdraw route 192.0.2.3/32 next-hop self".to_owned()]);
@@ -118,5 +125,8 @@ mod tests {
         };
         assert_eq!(words(1001).as_deref(), Some("withdraw route 192.0.2.3/32 next-hop self\n"));
         assert_eq!(words(1002).as_deref(), Some("withdraw route 192.0.2.2/32 next-hop self\n"));
+        forget(1001);
+        assert_eq!(words(1001), None);
+        forget(1002);
     }
 }

@@ -109,7 +109,13 @@ fn extra_sections() -> Roff {
     section(&mut roff, "SIGNALS");
     item(&mut roff, "SIGTERM, SIGINT", "Withdraw every address, remove the addresses this process added, exit 0.");
     item(&mut roff, "SIGUSR1", "Log the current state, counter and the number of checks run.");
-    item(&mut roff, "SIGHUP", "Logged and ignored: the configuration is read at start-up only.");
+    item(
+        &mut roff,
+        "SIGHUP",
+        "Read the --config files again: unchanged services keep their state, removed ones withdraw, changed ones \
+         start again from INIT, new ones start; a file that does not load changes nothing. Without --config, \
+         logged and ignored.",
+    );
 
     section(&mut roff, "EXAMPLES");
     paragraph(&mut roff, [roman("In "), italic("exabgp.conf"), roman(":")]);

@@ -239,6 +239,27 @@ impl Addresses {
         self.publish_owned();
     }
 
+    /// The service changed (a reload): the addresses it added that `next` (its new ledger)
+    /// does not look after are removed; `next` takes over the others as its own.
+    pub fn hand_over(&mut self, backend: &mut dyn AddressBackend, next: &mut Addresses) {
+        let owned = std::mem::take(&mut self.owned);
+        for host in owned {
+            if next.hosts.contains(&host) {
+                next.owned.insert(host);
+                continue;
+            }
+            match backend.remove(host.ip, &host.ifname) {
+                Ok(()) => log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip)),
+                Err(err) => {
+                    log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip));
+                    self.owned.insert(host);
+                }
+            }
+        }
+        self.publish_owned();
+        next.publish_owned();
+    }
+
     /// Tell the panic hook which addresses are ours now.
     fn publish_owned(&self) {
         crate::safety::set_owned(self.service, self.owned.iter().cloned().collect());
@@ -434,6 +455,22 @@ mod tests {
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32 lo:other"]);
         a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert_eq!(fake.ips("lo").len(), 5);
+    }
+
+    #[test]
+    fn a_changed_service_keeps_the_addresses_it_still_wants_and_removes_the_rest() {
+        let fake = Fake::with_lo(&LO);
+        let mut before = Addresses::new(7, &nets(&["192.0.2.1", "192.0.2.2"]), None, false, false);
+        before.setup(&mut fake.clone(), &AtomicBool::new(false));
+        let mut after = Addresses::new(7, &nets(&["192.0.2.2", "192.0.2.3"]), None, false, false);
+        before.hand_over(&mut fake.clone(), &mut after);
+        assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.2/32"]);
+        assert_eq!(before.owned().count(), 0);
+        let owned: Vec<String> = after.owned().map(|h| h.ip.to_string()).collect();
+        assert_eq!(owned, ["192.0.2.2"], "taken over, so removed at exit");
+        after.setup(&mut fake.clone(), &AtomicBool::new(false));
+        after.remove(&mut fake.clone(), Removal::Exit);
+        assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128"]);
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub struct Settings {
 }
 
 /// What holds for the whole process, whatever the services.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProcessConfig {
     pub mode: Mode,
     pub logging: Logging,
@@ -78,7 +78,7 @@ pub struct ProcessConfig {
 }
 
 /// One service: what it checks, how it decides, what it announces and which addresses it keeps.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceConfig {
     pub name: Option<String>,
     pub interval: Duration,

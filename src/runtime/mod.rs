@@ -10,16 +10,19 @@
 //! A new process-wide option: a field of [`crate::config::ProcessConfig`], used here.
 
 pub mod events;
+mod reload;
 pub mod signals;
 
 use crate::addr::ledger::Addresses;
 use crate::addr::{self, Backend};
-use crate::config::{Mode, ProcessConfig, ServiceNet, Settings, LOOPBACK};
+use crate::config::{Mode, ProcessConfig, ServiceConfig, ServiceNet, Settings, LOOPBACK};
+use crate::error::UsageError;
 use crate::exabgp::answers::{Acks, Answers, Tally};
 use crate::exabgp::lines::{self, Announcement};
 use crate::exabgp::pipe::{self, Writer};
 use crate::exabgp::reply::Reply;
 use crate::exabgp::Outbox;
+use crate::net::Net;
 use crate::poll::poll_until;
 use crate::poll::Ready;
 use crate::probe::{self, Probe};
@@ -50,7 +53,7 @@ enum Stop {
 const EXIT_FLUSH: Duration = Duration::from_millis(1000);
 
 /// Run as ExaBGP's process (or `--dry-run`) until told to stop. Returns the exit status.
-pub fn run(settings: Settings) -> anyhow::Result<exit::Code> {
+pub fn run(settings: Settings, reload: Option<Reload>) -> anyhow::Result<exit::Code> {
     let (tx, inbox) = events::channel().context("failed to create the event channel")?;
     let stop = Arc::new(AtomicBool::new(false));
     signals::listen(tx.clone(), Arc::clone(&stop))?;
@@ -58,11 +61,19 @@ pub fn run(settings: Settings) -> anyhow::Result<exit::Code> {
     if let Some(pid) = &process.pid_file {
         sys::write_pid_file(pid).with_context(|| format!("--pid {}", pid.display()))?;
     }
-    let result = Reactor::start(settings, tx, inbox, stop).map(|mut reactor| reactor.main_loop());
+    let result = Reactor::start(settings, reload, tx, inbox, stop).map(|mut reactor| reactor.main_loop());
     if let Some(pid) = &process.pid_file {
         sys::remove_pid_file(pid);
     }
     result
+}
+
+/// Several services hold a pidfd and a pipe for each check in flight.
+fn raise_descriptor_limit() {
+    match sys::raise_descriptor_limit() {
+        Ok(limit) => log::debug!("open descriptors: up to {}", limit.map_or("unlimited".to_owned(), |n| n.to_string())),
+        Err(err) => log::warn!("failed to raise the limit on open descriptors: {err}"),
+    }
 }
 
 /// The log tag of service `id` named `name`: its own only when it is one of several.
@@ -137,19 +148,53 @@ struct Reactor {
     out: Outbox,
     /// `None` when no service changes addresses in this run.
     backend: Option<Box<Backend>>,
+    /// The services, in their order in the configuration (not by id: a reload removes some).
     slots: Vec<Slot>,
+    /// How to read the configuration again; `None`: there is no file to read.
+    reload: Option<Reload>,
+    /// The id of the next service to start (ids are never reused in a run).
+    next_id: ServiceId,
 }
 
-impl Reactor {
-    fn start(settings: Settings, tx: events::Sender, inbox: Inbox, stop: Arc<AtomicBool>) -> anyhow::Result<Reactor> {
-        let Settings { process, services } = settings;
-        let mut planned = Vec::with_capacity(services.len());
-        for (id, cfg) in services.into_iter().enumerate() {
-            let nets = addr::networks(&cfg)?;
-            let routes = service::routes(&nets, cfg.deaggregate, cfg.start_ip);
-            safety::set_last_words(id, &lines::render(Announcement::Exit, &cfg.announce, &routes));
-            planned.push((cfg, nets, routes));
+/// A service's settings with what start-up found for it: its networks, and the routes they
+/// make.
+struct Plan {
+    cfg: ServiceConfig,
+    nets: Vec<Net>,
+    routes: Vec<Net>,
+}
+
+impl Plan {
+    /// Find the networks of `cfg` (on `lo`, without `--ip`): the only step that may fail.
+    fn new(cfg: ServiceConfig) -> anyhow::Result<Plan> {
+        let nets = addr::networks(&cfg)?;
+        let routes = service::routes(&nets, cfg.deaggregate, cfg.start_ip);
+        Ok(Plan { cfg, nets, routes })
+    }
+
+    /// The host addresses it keeps, on their interfaces.
+    fn hosts(&self) -> Vec<ServiceNet> {
+        if self.cfg.nets.is_empty() {
+            self.nets.iter().map(|&net| ServiceNet { net, ifname: LOOPBACK.to_owned() }).collect()
+        } else {
+            self.cfg.nets.clone()
         }
+    }
+}
+
+/// Reads the configuration again (SIGHUP): what `main` read at start-up, read the same way.
+pub type Reload = Box<dyn FnMut() -> Result<Settings, UsageError>>;
+
+impl Reactor {
+    fn start(
+        settings: Settings,
+        reload: Option<Reload>,
+        tx: events::Sender,
+        inbox: Inbox,
+        stop: Arc<AtomicBool>,
+    ) -> anyhow::Result<Reactor> {
+        let Settings { process, services } = settings;
+        let plans = services.into_iter().map(Plan::new).collect::<anyhow::Result<Vec<Plan>>>()?;
 
         let dry_run = process.mode == Mode::DryRun;
         // ExaBGP's answers pace our lines unless there is nobody to answer, or `--no-ack`
@@ -164,40 +209,20 @@ impl Reactor {
         let acks = (process.ack && !dry_run).then(Acks::default);
         let out = Outbox { writer, acks };
 
-        let several = planned.len() > 1;
-        if several {
-            match sys::raise_descriptor_limit() {
-                Ok(limit) => {
-                    log::debug!("open descriptors: up to {}", limit.map_or("unlimited".to_owned(), |n| n.to_string()))
-                }
-                Err(err) => log::warn!("failed to raise the limit on open descriptors: {err}"),
-            }
+        if plans.len() > 1 {
+            raise_descriptor_limit();
         }
-        let manages = planned.iter().any(|(cfg, _, _)| cfg.manages_addresses(process.mode));
-        let mut backend = if manages { Some(addr::open(process.sudo)?) } else { None };
-        let first = Instant::now();
-        let mut services = Vec::with_capacity(planned.len());
-        for (id, (cfg, nets, routes)) in planned.into_iter().enumerate() {
-            let ledger = match backend.as_deref_mut().filter(|_| cfg.manages_addresses(process.mode)) {
-                Some(backend) => {
-                    let hosts: Vec<ServiceNet> = if cfg.nets.is_empty() {
-                        nets.iter().map(|&net| ServiceNet { net, ifname: LOOPBACK.to_owned() }).collect()
-                    } else {
-                        cfg.nets.clone()
-                    };
-                    let mut ledger =
-                        Addresses::new(id, &hosts, cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup);
-                    if cfg.ip_setup {
-                        let tag = tag_for(several, cfg.name.as_deref(), id);
-                        logging::scoped(tag.as_ref(), || ledger.setup(backend, &stop));
-                    }
-                    Some(ledger)
-                }
-                None => None,
-            };
-            services.push(Service::new(id, cfg, dry_run, routes, ledger, first));
+        let manages = plans.iter().any(|plan| plan.cfg.manages_addresses(process.mode));
+        let backend = if manages { Some(addr::open(process.sudo)?) } else { None };
+        let mut reactor = Reactor::new(process, inbox, stop, out, backend, Vec::new());
+        reactor.reload = reload;
+        let several = plans.len() > 1;
+        for plan in plans {
+            let id = reactor.next_id;
+            reactor.next_id += 1;
+            let slot = reactor.launch(id, plan, several, None);
+            reactor.slots.push(slot);
         }
-        let mut reactor = Reactor::new(process, inbox, stop, out, backend, services);
         // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
         // keep CAP_NET_ADMIN for that, unless sudo does the work.
         let keep_net_admin = reactor.backend.is_some() && !reactor.process.sudo;
@@ -209,7 +234,42 @@ impl Reactor {
         Ok(reactor)
     }
 
-    /// A reactor over `services`, whose ids are their places in the list.
+    /// Service `id` of `plan`, in INIT and due now: its ledger (taking over what `previous`,
+    /// the ledger of the service it replaces, added and still wants), its addresses set up.
+    fn launch(&mut self, id: ServiceId, plan: Plan, several: bool, previous: Option<Addresses>) -> Slot {
+        let tag = tag_for(several, plan.cfg.name.as_deref(), id);
+        safety::set_last_words(id, &lines::render(Announcement::Exit, &plan.cfg.announce, &plan.routes));
+        let mode = self.process.mode;
+        let (hosts, stop) = (plan.hosts(), &self.stop);
+        let backend = self.backend.as_deref_mut();
+        let ledger = logging::scoped(tag.as_ref(), || {
+            let backend = backend.filter(|_| plan.cfg.manages_addresses(mode));
+            let mut ledger = Addresses::new(
+                id,
+                &hosts,
+                plan.cfg.label.clone(),
+                plan.cfg.label_exact_match,
+                plan.cfg.dynamic_ip_setup,
+            );
+            match (backend, previous) {
+                (Some(backend), previous) => {
+                    if let Some(mut previous) = previous {
+                        previous.hand_over(backend, &mut ledger);
+                    }
+                    if plan.cfg.ip_setup {
+                        ledger.setup(backend, stop);
+                    }
+                    Some(ledger)
+                }
+                (None, _) => None,
+            }
+        });
+        let dry_run = mode == Mode::DryRun;
+        let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, Instant::now());
+        Slot { service, tag, job: None, ready: Ready::NONE }
+    }
+
+    /// A reactor over `services`.
     fn new(
         process: ProcessConfig,
         inbox: Inbox,
@@ -218,8 +278,8 @@ impl Reactor {
         backend: Option<Box<Backend>>,
         services: Vec<Service>,
     ) -> Reactor {
-        debug_assert!(services.iter().enumerate().all(|(i, s)| s.id == i));
         let several = services.len() > 1;
+        let next_id = services.iter().map(|s| s.id + 1).max().unwrap_or(0);
         let slots = services
             .into_iter()
             .map(|service| {
@@ -227,7 +287,7 @@ impl Reactor {
                 Slot { service, tag, job: None, ready: Ready::NONE }
             })
             .collect();
-        Reactor { process, inbox, stop, out, backend, slots }
+        Reactor { process, inbox, stop, out, backend, slots, reload: None, next_id }
     }
 
     fn main_loop(&mut self) -> exit::Code {
@@ -399,7 +459,7 @@ impl Reactor {
                 Ok(())
             }
             Signal::Hangup => {
-                log::info!("received SIGHUP: ignored (the configuration is read at start-up only)");
+                self.reload();
                 Ok(())
             }
         }

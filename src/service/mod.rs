@@ -136,6 +136,16 @@ impl Service {
         lines::render(what, &self.cfg.announce, &self.routes)
     }
 
+    /// Its settings.
+    pub fn cfg(&self) -> &ServiceConfig {
+        &self.cfg
+    }
+
+    /// Its ledger, to hand over to the service that replaces it (a reload).
+    pub fn take_ledger(&mut self) -> Option<Addresses> {
+        self.ledger.take()
+    }
+
     /// Its `--name`, if it has one.
     pub fn name(&self) -> Option<&str> {
         self.cfg.name.as_deref()
@@ -298,6 +308,19 @@ impl Service {
         }
         self.explain(&format!("stopping: {} -> EXIT", self.machine.state));
         self.announce(Announcement::Exit, out, backend, stop);
+    }
+
+    /// It is being replaced (a reload changed it): withdraw its routes that `next` (the new
+    /// one's routes) does not have. Nothing else changes here.
+    pub fn withdraw_all_but(&mut self, next: &[Net], out: &mut Outbox) {
+        let gone: Vec<Net> = self.routes.iter().filter(|route| !next.contains(route)).copied().collect();
+        if gone.is_empty() {
+            return;
+        }
+        log::info!("withdrawing {} route(s) no longer configured", gone.len());
+        for line in lines::render(Announcement::Exit, &self.cfg.announce, &gone) {
+            self.last_line = out.send(line);
+        }
     }
 
     /// After the exit's withdraws: remove the addresses we added (all of them with
