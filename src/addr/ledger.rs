@@ -283,6 +283,7 @@ mod tests {
                     ip: ip.parse().unwrap(),
                     prefix_len: *len,
                     label: label.map(str::to_owned),
+                    proto: None,
                 })
                 .collect();
             fake.table.lock().unwrap().insert("lo".into(), list);
@@ -320,7 +321,9 @@ mod tests {
                 return Ok(Added::AlreadyPresent);
             }
             let label = if ip.is_ipv4() { label.map(str::to_owned) } else { None };
-            list.push(IfAddr { ip, prefix_len: if ip.is_ipv4() { 32 } else { 128 }, label });
+            let prefix_len = if ip.is_ipv4() { 32 } else { 128 };
+            // As the kernel does (6.3+): what we add carries our mark.
+            list.push(IfAddr { ip, prefix_len, label, proto: Some(crate::addr::ADDRESS_PROTOCOL) });
             Ok(Added::Added)
         }
         fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
