@@ -1,12 +1,15 @@
 //! Service addresses on real interfaces, in network namespaces these tests create (and delete,
 //! even when a test fails): set up with their label, IPv4 and IPv6, every host address of a
 //! network; 127.0.0.1 never touched; only what we added removed at exit; no permission means
-//! no announcement for that address but no exit either. Needs root (CI runs as root).
+//! no announcement for that address but no exit either; what a killed run left (our mark on
+//! it) is removed by the next run, and what someone else added never. Needs root (CI runs as
+//! root).
 
 mod common;
 
 use common::netns::{ip, Netns};
 use common::{wait_for, Plugin, Scratch, BIN};
+use exabgp_healthcheck::addr::{AddressBackend, NetlinkBackend, ADDRESS_PROTOCOL};
 use std::process::Command;
 use std::time::Duration;
 
@@ -202,4 +205,173 @@ fn dry_run_and_no_ip_setup_change_nothing() {
         assert!(!has(&ns, "lo", "192.0.2.70/32"), "{mode}");
         assert_eq!(plugin.stop(), Some(0));
     }
+}
+
+/// Set in the copy of this test binary that [`protocols`] runs inside a namespace.
+const LIST_CHILD: &str = "EHC_ADDRESSES_LIST_CHILD";
+
+/// The addresses on `lo` in `ns` with their `IFA_PROTO` (`ADDR/LEN PROTO`, PROTO `-` for none),
+/// listed over rtnetlink: `ip` shows the protocol only from iproute2 6.3. The test binary runs
+/// itself again inside the namespace, as the test `test`, which starts with [`list_if_child`].
+fn protocols(ns: &Netns, test: &str) -> Vec<String> {
+    let exe = std::env::current_exe().expect("no path to the test binary");
+    let out = ns
+        .exec(&[exe.as_os_str()])
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(LIST_CHILD, "1")
+        .output()
+        .expect("run the lister in the namespace");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout.lines().filter_map(|line| line.strip_prefix("listed: ")).map(str::to_owned).collect()
+}
+
+/// In the copy that [`protocols`] starts, print what is on `lo` and say so (the test returns).
+fn list_if_child() -> bool {
+    if std::env::var_os(LIST_CHILD).is_none() {
+        return false;
+    }
+    let mut backend = NetlinkBackend::new().expect("a netlink socket");
+    for a in backend.list("lo").expect("list lo") {
+        println!("listed: {}/{} {}", a.ip, a.prefix_len, a.proto.map_or("-".to_owned(), |p| p.to_string()));
+    }
+    true
+}
+
+#[test]
+fn a_killed_runs_addresses_are_removed_by_the_next_run_and_someone_elses_never() {
+    if list_if_child() {
+        return;
+    }
+    let test = "a_killed_runs_addresses_are_removed_by_the_next_run_and_someone_elses_never";
+    let ns = Netns::new("addr");
+    // Someone else's, on the same interface, and given with --ip as well.
+    ns.ip(&["address", "add", "192.0.2.80/32", "dev", "lo"]);
+    ns.ip(&["address", "add", "2001:db8::80/128", "dev", "lo", "nodad"]);
+    let flags = args(&["--ip", "192.0.2.81", "--ip", "2001:db8::81", "--ip", "192.0.2.80", "--ip", "2001:db8::80"]);
+    let ours = format!(" {ADDRESS_PROTOCOL}");
+    let expected = [
+        format!("192.0.2.81/32{ours}"),
+        format!("2001:db8::81/128{ours}"),
+        "192.0.2.80/32 -".to_owned(),
+        "2001:db8::80/128 -".to_owned(),
+    ];
+
+    let mut first = ns.plugin(&flags);
+    assert!(first.wait_lines(4, LIMIT), "{}", first.stderr());
+    let listed = protocols(&ns, test);
+    for want in &expected {
+        assert!(listed.contains(want), "{want} not in {listed:?}");
+    }
+    first.signal(9);
+    assert_eq!(first.wait_exit(LIMIT), None, "{}", first.stderr());
+    // Nobody removed anything: the killed run's addresses stay, with our mark.
+    let listed = protocols(&ns, test);
+    for want in &expected {
+        assert!(listed.contains(want), "{want} not in {listed:?} after SIGKILL");
+    }
+
+    let mut second = ns.plugin(&flags);
+    assert!(second.wait_lines(4, LIMIT), "{}", second.stderr());
+    let err = second.stderr();
+    for ip in ["192.0.2.81/32", "2001:db8::81/128"] {
+        let told = format!("recognised {ip} on lo as ours (left by an earlier run)");
+        assert_eq!(err.matches(&told).count(), 1, "{err}");
+    }
+    assert!(!err.contains("recognised 192.0.2.80") && !err.contains("recognised 2001:db8::80"), "{err}");
+    assert_eq!(second.stop(), Some(0), "{}", second.stderr());
+    let lo = ns.lo();
+    assert!(!lo.iter().any(|a| a == "192.0.2.81/32" || a == "2001:db8::81/128"), "{lo:?}");
+    assert!(lo.iter().any(|a| a == "192.0.2.80/32"), "someone else's address was removed: {lo:?}");
+    assert!(lo.iter().any(|a| a == "2001:db8::80/128"), "someone else's address was removed: {lo:?}");
+    let listed = protocols(&ns, test);
+    assert!(listed.contains(&expected[2]) && listed.contains(&expected[3]), "{listed:?}");
+}
+
+/// Set in the copy of this test binary that panics after recognising a killed run's address.
+const PANIC_CHILD: &str = "EHC_ADDRESSES_PANIC_CHILD";
+
+/// A recognised address is the panic hook's to remove, as one the run added: the test binary
+/// runs itself again in the namespace, sets up as a run does (the killed plugin's 192.0.2.85,
+/// someone else's 192.0.2.86), then panics.
+#[test]
+fn the_panic_hook_removes_a_recognised_address_too() {
+    use exabgp_healthcheck::addr::ledger::Addresses;
+    use exabgp_healthcheck::addr::AddrError;
+    use exabgp_healthcheck::config::ServiceNet;
+    use std::sync::atomic::AtomicBool;
+
+    if list_if_child() {
+        return;
+    }
+    if std::env::var_os(PANIC_CHILD).is_some() {
+        fn open() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+            Ok(Box::new(NetlinkBackend::new()?))
+        }
+        let nets: Vec<ServiceNet> = ["192.0.2.85/32", "192.0.2.86/32"]
+            .iter()
+            .map(|net| ServiceNet { net: net.parse().expect("a network"), ifname: "lo".to_owned() })
+            .collect();
+        exabgp_healthcheck::safety::set_backend(open);
+        let mut ledger = Addresses::new(0, &nets, None, false, false);
+        ledger.setup(&mut NetlinkBackend::new().expect("netlink"), &AtomicBool::new(false));
+        println!("owned: {}", ledger.owned().map(|h| h.ip.to_string()).collect::<Vec<_>>().join(" "));
+        exabgp_healthcheck::safety::install_panic_hook();
+        let worker = std::thread::spawn(|| panic!("a bug after recognising"));
+        let _ = worker.join();
+        unreachable!("the panic hook exits the process");
+    }
+    let test = "the_panic_hook_removes_a_recognised_address_too";
+    let ns = Netns::new("addr");
+    ns.ip(&["address", "add", "192.0.2.86/32", "dev", "lo"]);
+    let mut killed = ns.plugin(&args(&["--ip", "192.0.2.85"]));
+    assert!(killed.wait_lines(1, LIMIT), "{}", killed.stderr());
+    killed.signal(9);
+    assert_eq!(killed.wait_exit(LIMIT), None);
+    assert!(protocols(&ns, test).contains(&format!("192.0.2.85/32 {ADDRESS_PROTOCOL}")));
+
+    let exe = std::env::current_exe().expect("no path to the test binary");
+    let out = ns
+        .exec(&[exe.as_os_str()])
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(PANIC_CHILD, "1")
+        .output()
+        .expect("run the child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(exabgp_healthcheck::exit::Code::Bug.status()), "{stdout}\n{stderr}");
+    assert!(stdout.contains("owned: 192.0.2.85\n"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("removed 192.0.2.85/32 from lo"), "{stderr}");
+    let lo = ns.lo();
+    assert!(!lo.iter().any(|a| a == "192.0.2.85/32"), "the recognised address stayed after the panic: {lo:?}");
+    assert!(lo.iter().any(|a| a == "192.0.2.86/32"), "someone else's address was removed: {lo:?}");
+}
+
+/// `--sudo` adds without the mark (`ip address add` has no `proto` before iproute2 6.3) but
+/// lists over rtnetlink: what a killed run without `--sudo` left is still recognised.
+#[test]
+fn a_sudo_run_adds_without_the_mark_but_recognises_it() {
+    if list_if_child() {
+        return;
+    }
+    let test = "a_sudo_run_adds_without_the_mark_but_recognises_it";
+    assert!(
+        Command::new("sudo").arg("-n").arg("true").status().is_ok_and(|s| s.success()),
+        "sudo is needed (contrib/run-tests.sh installs it)"
+    );
+    let ns = Netns::new("addr");
+    let mut killed = ns.plugin(&args(&["--ip", "192.0.2.90"]));
+    assert!(killed.wait_lines(1, LIMIT), "{}", killed.stderr());
+    killed.signal(9);
+    assert_eq!(killed.wait_exit(LIMIT), None);
+
+    let mut plugin = ns.plugin(&args(&["--sudo", "--ip", "192.0.2.90", "--ip", "2001:db8::91"]));
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    let listed = protocols(&ns, test);
+    assert!(listed.contains(&format!("192.0.2.90/32 {ADDRESS_PROTOCOL}")), "{listed:?}");
+    assert!(listed.contains(&"2001:db8::91/128 -".to_owned()), "{listed:?}");
+    assert!(plugin.stderr().contains("recognised 192.0.2.90/32 on lo as ours"), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    let lo = ns.lo();
+    assert!(!lo.iter().any(|a| a == "192.0.2.90/32" || a == "2001:db8::91/128"), "{lo:?}");
 }

@@ -1,6 +1,11 @@
 //! The service addresses on their interfaces: discovery when no `--ip` is given, setting up the
 //! missing ones, removing them, and remembering which ones we added (only those go at exit,
 //! unless `--dynamic-ip-setup`) and which ones we could not add (never announced).
+//!
+//! What we add carries our mark ([`crate::addr::ADDRESS_PROTOCOL`], where the kernel keeps
+//! one), so an address found already there with the mark was added by an earlier run that
+//! could not remove it (killed, or a crash): it counts as ours. One found without it is
+//! someone else's and stays.
 
 use crate::addr::{Added, AddrError, AddressBackend, IfAddr};
 use crate::config::{ServiceNet, LOOPBACK};
@@ -8,6 +13,16 @@ use crate::net::{DisplayIp, Net};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// The addresses some service of this process added or recognised and has not removed. A
+/// marked address that one of them holds was not left by an earlier run: another service of
+/// the same run that has the same address leaves it alone, as it would without the mark.
+static HELD: Mutex<BTreeSet<Host>> = Mutex::new(BTreeSet::new());
+
+fn held() -> MutexGuard<'static, BTreeSet<Host>> {
+    HELD.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// One host address and the interface it belongs on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -134,26 +149,40 @@ impl Addresses {
             .collect()
     }
 
-    /// Add every missing address. Failures are logged (loudly the first time) and the address
-    /// is blocked until a later call succeeds. Stops early when `stop` becomes true.
+    /// Add every missing address. One already there with our mark that no service of this
+    /// process holds is taken as ours (an earlier run left it). Failures are logged (loudly the
+    /// first time) and the address is blocked until a later call succeeds. Stops early when
+    /// `stop` becomes true.
     pub fn setup(&mut self, backend: &mut dyn AddressBackend, stop: &AtomicBool) {
         let present = self.present(backend);
         let mut failed: Vec<(Host, AddrError)> = Vec::new();
         let mut added = 0usize;
+        let mut recognised = 0usize;
         let hosts = self.hosts.clone();
         for host in hosts {
             if stop.load(Ordering::SeqCst) {
                 break;
             }
-            let there = match present.get(&host.ifname) {
-                Some(Ok(list)) => list.iter().any(|a| a.ip == host.ip),
+            let (there, marked) = match present.get(&host.ifname) {
+                Some(Ok(list)) => {
+                    (list.iter().any(|a| a.ip == host.ip), list.iter().any(|a| a.ip == host.ip && a.marked_ours()))
+                }
                 Some(Err(AddrError::NoSuchInterface(name))) => {
                     failed.push((host, AddrError::NoSuchInterface(name.clone())));
                     continue;
                 }
-                _ => false,
+                _ => (false, false),
             };
             if there {
+                if marked && !self.owned.contains(&host) && held().insert(host.clone()) {
+                    log::info!(
+                        "recognised {} on {} as ours (left by an earlier run): removed at exit",
+                        Net::host(host.ip),
+                        host.ifname
+                    );
+                    self.owned.insert(host.clone());
+                    recognised += 1;
+                }
                 self.blocked.remove(&host.ip);
                 continue;
             }
@@ -162,6 +191,7 @@ impl Addresses {
                 Ok(Added::Added) => {
                     log::debug!("Setup {} IP address {}", host.ifname, DisplayIp(host.ip));
                     self.blocked.remove(&host.ip);
+                    held().insert(host.clone());
                     self.owned.insert(host);
                     added += 1;
                 }
@@ -173,6 +203,8 @@ impl Addresses {
         }
         if added > 0 {
             log::info!("added {added} service address(es)");
+        }
+        if added > 0 || recognised > 0 {
             self.publish_owned();
         }
         if failed.is_empty() {
@@ -231,7 +263,9 @@ impl Addresses {
             match backend.remove(host.ip, &host.ifname) {
                 Ok(()) => {
                     log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
-                    self.owned.remove(&host);
+                    if self.owned.remove(&host) {
+                        held().remove(&host);
+                    }
                 }
                 Err(err) => log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip)),
             }
@@ -304,10 +338,17 @@ mod tests {
                     ip: ip.parse().unwrap(),
                     prefix_len: *len,
                     label: label.map(str::to_owned),
+                    proto: None,
                 })
                 .collect();
             fake.table.lock().unwrap().insert("lo".into(), list);
             fake
+        }
+        /// Give the address `ip` on `lo` the protocol `proto`, as if whoever added it had.
+        fn mark(&self, ip: &str, proto: u8) {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut table = self.table.lock().unwrap();
+            table.get_mut("lo").unwrap().iter_mut().filter(|a| a.ip == ip).for_each(|a| a.proto = Some(proto));
         }
         fn ips(&self, ifname: &str) -> Vec<String> {
             let table = self.table.lock().unwrap();
@@ -341,7 +382,9 @@ mod tests {
                 return Ok(Added::AlreadyPresent);
             }
             let label = if ip.is_ipv4() { label.map(str::to_owned) } else { None };
-            list.push(IfAddr { ip, prefix_len: if ip.is_ipv4() { 32 } else { 128 }, label });
+            let prefix_len = if ip.is_ipv4() { 32 } else { 128 };
+            // As the kernel does (6.3+): what we add carries our mark.
+            list.push(IfAddr { ip, prefix_len, label, proto: Some(crate::addr::ADDRESS_PROTOCOL) });
             Ok(Added::Added)
         }
         fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
@@ -479,5 +522,65 @@ mod tests {
         let mut a = Addresses::new(0, &nets(&["192.0.2.0/28"]), None, false, false);
         a.setup(&mut fake.clone(), &AtomicBool::new(true));
         assert_eq!(fake.ips("lo").len(), 2);
+    }
+
+    // These use addresses of their own (198.51.100.0/24): what a service holds is known to the
+    // whole process ([`HELD`]), and the tests run in parallel in one.
+
+    #[test]
+    fn a_present_address_with_our_mark_is_ours_and_one_without_it_is_not() {
+        let fake = Fake::with_lo(&[
+            LO[0],
+            LO[1],
+            ("198.51.100.1", 32, Some("lo:web")),
+            ("198.51.100.2", 32, None),
+            ("2001:db8:51::1", 128, None),
+            ("2001:db8:51::2", 128, None),
+            ("198.51.100.3", 32, None),
+        ]);
+        fake.mark("198.51.100.1", crate::addr::ADDRESS_PROTOCOL);
+        fake.mark("2001:db8:51::1", crate::addr::ADDRESS_PROTOCOL);
+        // Someone else's protocol is not ours either.
+        fake.mark("198.51.100.3", 4);
+        let mut a = Addresses::new(
+            0,
+            &nets(&["198.51.100.1", "198.51.100.2", "198.51.100.3", "2001:db8:51::1", "2001:db8:51::2"]),
+            Some("web".into()),
+            false,
+            false,
+        );
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        assert!(!fake.calls.lock().unwrap().iter().any(|c| c.starts_with("add")), "{:?}", fake.calls);
+        let owned: Vec<String> = a.owned().map(|h| h.ip.to_string()).collect();
+        assert_eq!(owned, ["198.51.100.1", "2001:db8:51::1"]);
+        assert!(!a.any_blocked());
+        // Once recognised it stays ours: a later setup does not count it again.
+        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        assert_eq!(a.owned().count(), 2);
+
+        a.remove(&mut fake.clone(), Removal::Exit);
+        assert_eq!(
+            fake.ips("lo"),
+            ["127.0.0.1/8 lo", "::1/128", "198.51.100.2/32", "2001:db8:51::2/128", "198.51.100.3/32"]
+        );
+        let calls = fake.calls.lock().unwrap().clone();
+        assert_eq!(calls, ["remove 198.51.100.1 lo", "remove 2001:db8:51::1 lo"]);
+    }
+
+    #[test]
+    fn a_marked_address_another_service_of_this_run_added_stays_that_services() {
+        let fake = Fake::with_lo(&LO);
+        let mut first = Addresses::new(0, &nets(&["198.51.100.10"]), None, false, false);
+        let mut second = Addresses::new(1, &nets(&["198.51.100.10", "198.51.100.11"]), None, false, false);
+        first.setup(&mut fake.clone(), &AtomicBool::new(false));
+        second.setup(&mut fake.clone(), &AtomicBool::new(false));
+        assert_eq!(first.owned().map(|h| h.ip.to_string()).collect::<Vec<_>>(), ["198.51.100.10"]);
+        assert_eq!(second.owned().map(|h| h.ip.to_string()).collect::<Vec<_>>(), ["198.51.100.11"]);
+        // Once the first has removed it, the second adds it again and it is the second's.
+        first.remove(&mut fake.clone(), Removal::Exit);
+        second.setup(&mut fake.clone(), &AtomicBool::new(false));
+        assert_eq!(second.owned().count(), 2);
+        second.remove(&mut fake.clone(), Removal::Exit);
+        assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128"]);
     }
 }

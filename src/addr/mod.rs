@@ -12,6 +12,17 @@ pub use sudo::SudoBackend;
 
 use std::net::IpAddr;
 
+/// The `IFA_PROTO` value this program marks the addresses it adds with (Linux 6.3+; older
+/// kernels ignore the attribute, see [`NetlinkBackend`]): 179, BGP's TCP port. IPv6 addresses
+/// carry no label, so without a mark nothing on an interface says who put an address there;
+/// with it, a run started after one that crashed (or was SIGKILLed) recognises what that run
+/// added and removes it at exit as if it had added it itself ([`ledger::Addresses::setup`]).
+/// `ip -d address show` prints it as `proto 179` (iproute2 6.3+).
+///
+/// The kernel owns 0 to 3 (`IFAPROT_UNSPEC`, `IFAPROT_KERNEL_LO`, `IFAPROT_KERNEL_RA`,
+/// `IFAPROT_KERNEL_LL` in `linux/if_addr.h`); the rest is free for user space, with no registry.
+pub const ADDRESS_PROTOCOL: u8 = 179;
+
 /// One address found on an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IfAddr {
@@ -19,6 +30,17 @@ pub struct IfAddr {
     pub prefix_len: u8,
     /// `IFA_LABEL` (IPv4 only; for example `lo:web`). `None` for IPv6 or when the kernel gave none.
     pub label: Option<String>,
+    /// `IFA_PROTO`: who added it ([`ADDRESS_PROTOCOL`] for us, 1 for the kernel's loopback
+    /// addresses, ...). `None` when the kernel gives none: for protocol 0 (what `ip address
+    /// add` sets), and always before Linux 6.3.
+    pub proto: Option<u8>,
+}
+
+impl IfAddr {
+    /// Whether it carries our mark, [`ADDRESS_PROTOCOL`].
+    pub fn marked_ours(&self) -> bool {
+        self.proto == Some(ADDRESS_PROTOCOL)
+    }
 }
 
 /// Why an address operation failed, as far as the caller needs to know.
@@ -62,7 +84,8 @@ pub trait AddressBackend {
     /// Every address on `ifname`, both families, in kernel order.
     fn list(&mut self, ifname: &str) -> Result<Vec<IfAddr>, AddrError>;
     /// Add `ip` as a host address (/32 or /128) on `ifname`, with `label` (IPv4 only; ignored
-    /// for IPv6) when given.
+    /// for IPv6) when given, and marked with [`ADDRESS_PROTOCOL`] where the backend and the
+    /// kernel can.
     fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError>;
     /// Remove the host address `ip` (/32 or /128) from `ifname`. Removing an address that is
     /// not there is not an error.

@@ -8,17 +8,28 @@
 //! prefix length with the address.
 //!
 //! Replies are kept as bytes and parsed only as far as we read them (a link's header; an
-//! address's address, local and label attributes), so an attribute newer than our parser cannot
-//! break a lookup.
+//! address's address, local, label and protocol attributes), so an attribute newer than our
+//! parser cannot break a lookup.
+//!
+//! The addresses we add carry [`ADDRESS_PROTOCOL`] in `IFA_PROTO` (Linux 6.3+), so that a later
+//! run can tell them from addresses someone else added. Kernels before 6.3 do not know the
+//! attribute (their `IFA_MAX` is at most `IFA_TARGET_NETNSID`, 10; `IFA_PROTO` is 11), and they ignore
+//! it: `RTM_NEWADDR` is parsed with `nlmsg_parse_deprecated()` (before 5.2, `nlmsg_parse()`),
+//! liberal validation, which skips attributes above the policy's maximum instead of refusing
+//! the message (only dumps can be made strict, with `NETLINK_GET_STRICT_CHK`). The address is
+//! added without the mark and lists without a protocol: the behaviour before the mark existed.
+//! Should some kernel (or an emulation of netlink) refuse it with EINVAL all the same, the add
+//! is retried once without it, and if that works the run adds without the mark from then on
+//! ([`with_mark_or_without`]).
 
-use super::{Added, AddrError, AddressBackend, IfAddr};
+use super::{Added, AddrError, AddressBackend, IfAddr, ADDRESS_PROTOCOL};
 use anyhow::anyhow;
 use netlink_packet_core::{
     NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator, Parseable, NLM_F_ACK,
     NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{
-    AddressAttribute, AddressHeader, AddressHeaderFlags, AddressMessage, AddressScope,
+    AddressAttribute, AddressHeader, AddressHeaderFlags, AddressMessage, AddressProtocol, AddressScope,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -45,6 +56,8 @@ const DUMP_ATTEMPTS: usize = 3;
 pub struct NetlinkBackend {
     socket: Socket,
     sequence: u32,
+    /// Whether `add` sends `IFA_PROTO`: until the kernel refuses it once.
+    mark: bool,
 }
 
 /// Why a request failed.
@@ -90,7 +103,7 @@ impl NetlinkBackend {
     pub fn new() -> Result<Self, AddrError> {
         let socket = Socket::new(NETLINK_ROUTE)
             .map_err(|err| AddrError::Other(anyhow!(err).context("failed to open a NETLINK_ROUTE socket")))?;
-        Ok(NetlinkBackend { socket, sequence: 0 })
+        Ok(NetlinkBackend { socket, sequence: 0, mark: true })
     }
 
     /// Send `message` with `flags` (besides `NLM_F_REQUEST`) and collect the answer up to the
@@ -205,18 +218,19 @@ fn split(datagram: &[u8]) -> Result<Vec<NetlinkMessage<Reply>>, Failure> {
 /// are skipped; a message without an address is `None`.
 fn parse_address(payload: &[u8]) -> Option<(u32, IfAddr)> {
     let header = AddressHeader::parse(payload).ok()?;
-    let (mut address, mut local, mut label) = (None, None, None);
+    let (mut address, mut local, mut label, mut proto) = (None, None, None, None);
     for nla in NlasIterator::new(payload.get(IFADDRMSG_LEN..)?) {
         match nla.ok().and_then(|nla| AddressAttribute::parse(&nla).ok()) {
             Some(AddressAttribute::Address(ip)) => address = Some(ip),
             Some(AddressAttribute::Local(ip)) => local = Some(ip),
             Some(AddressAttribute::Label(text)) => label = Some(text),
+            Some(AddressAttribute::Protocol(value)) => proto = Some(u8::from(value)),
             _ => {}
         }
     }
     // As `ip address` does: IFA_LOCAL is our end; IFA_ADDRESS is the peer when both are given.
     let ip = local.or(address)?;
-    Some((header.index, IfAddr { ip, prefix_len: header.prefix_len, label }))
+    Some((header.index, IfAddr { ip, prefix_len: header.prefix_len, label, proto }))
 }
 
 /// An address message for the host address `ip` on interface `index`: `/32` with `IFA_LOCAL`
@@ -238,6 +252,31 @@ fn host_address(ip: IpAddr, index: u32) -> AddressMessage {
     }
     message.attributes.push(AddressAttribute::Address(ip));
     message
+}
+
+/// Run `add` (given whether to send our `IFA_PROTO`) with the mark when `mark` says so, and
+/// once more without it if the kernel refused that with EINVAL. When the second attempt gets
+/// through (added, or EEXIST: past the validation of the attributes), the kernel does not take
+/// the attribute and `mark` is cleared for the rest of the run; when it fails too, the EINVAL
+/// was not about the mark and `mark` stays.
+fn with_mark_or_without<T>(mark: &mut bool, mut add: impl FnMut(bool) -> Result<T, Failure>) -> Result<T, Failure> {
+    if !*mark {
+        return add(false);
+    }
+    match add(true) {
+        Err(Failure::Kernel(Errno::EINVAL)) => {
+            let retried = add(false);
+            if matches!(retried, Ok(_) | Err(Failure::Kernel(Errno::EEXIST))) {
+                *mark = false;
+                log::info!(
+                    "the kernel refuses IFA_PROTO on addresses (EINVAL): adding them without the mark \
+                     {ADDRESS_PROTOCOL}, so a later run will not recognise them as ours"
+                );
+            }
+            retried
+        }
+        result => result,
+    }
 }
 
 impl AddressBackend for NetlinkBackend {
@@ -271,7 +310,16 @@ impl AddressBackend for NetlinkBackend {
             // Usable at once: no duplicate address detection, never "tentative".
             (IpAddr::V6(_), _) => message.header.flags = AddressHeaderFlags::Nodad,
         }
-        match self.request(RouteNetlinkMessage::NewAddress(message), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) {
+        let mut mark = self.mark;
+        let result = with_mark_or_without(&mut mark, |with_mark| {
+            let mut message = message.clone();
+            if with_mark {
+                message.attributes.push(AddressAttribute::Protocol(AddressProtocol::from(ADDRESS_PROTOCOL)));
+            }
+            self.request(RouteNetlinkMessage::NewAddress(message), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
+        });
+        self.mark = mark;
+        match result {
             Ok(_) => Ok(Added::Added),
             Err(Failure::Kernel(Errno::EEXIST)) => Ok(Added::AlreadyPresent),
             // Not a missing privilege (that is EPERM) but `disable_ipv6` on the interface.
@@ -361,8 +409,20 @@ mod tests {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// An address without a protocol (0: added by `ip address add`, or by hand).
     fn addr(ip: &str, prefix_len: u8, label: Option<&str>) -> IfAddr {
-        IfAddr { ip: ip.parse().unwrap(), prefix_len, label: label.map(str::to_owned) }
+        IfAddr { ip: ip.parse().unwrap(), prefix_len, label: label.map(str::to_owned), proto: None }
+    }
+
+    /// An address with our mark.
+    fn ours(ip: &str, prefix_len: u8, label: Option<&str>) -> IfAddr {
+        IfAddr { proto: Some(ADDRESS_PROTOCOL), ..addr(ip, prefix_len, label) }
+    }
+
+    /// The list with the protocols left out, for the kernel's own addresses (127.0.0.1 and ::1
+    /// are `kernel_lo` since Linux 6.3, nothing before).
+    fn plain(list: &[IfAddr]) -> Vec<IfAddr> {
+        list.iter().map(|a| IfAddr { proto: None, ..a.clone() }).collect()
     }
 
     const V4: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
@@ -374,6 +434,8 @@ mod tests {
             assert_eq!(backend.list("lo").unwrap(), []);
             bring_up(backend, "lo");
             let listed = backend.list("lo").unwrap();
+            assert!(!listed.iter().any(IfAddr::marked_ours), "{listed:?}");
+            let listed = plain(&listed);
             assert!(listed.contains(&addr("127.0.0.1", 8, Some("lo"))), "{listed:?}");
             assert!(listed.contains(&addr("::1", 128, None)), "{listed:?}");
             assert_eq!(listed.len(), 2, "{listed:?}");
@@ -385,13 +447,13 @@ mod tests {
         in_fresh_netns("adds_lists_and_removes_host_addresses", |backend| {
             bring_up(backend, "lo");
             assert_eq!(backend.add(V4, "lo", Some("lo:web")).unwrap(), Added::Added);
-            assert!(backend.list("lo").unwrap().contains(&addr("192.0.2.10", 32, Some("lo:web"))));
+            assert!(backend.list("lo").unwrap().contains(&ours("192.0.2.10", 32, Some("lo:web"))));
             assert_eq!(backend.add(V4, "lo", Some("lo:web")).unwrap(), Added::AlreadyPresent);
             assert_eq!(backend.add(V4, "lo", None).unwrap(), Added::AlreadyPresent);
 
             // The label is IPv4's only; IPv6 ignores it.
             assert_eq!(backend.add(V6, "lo", Some("lo:web")).unwrap(), Added::Added);
-            assert!(backend.list("lo").unwrap().contains(&addr("2001:db8::10", 128, None)));
+            assert!(backend.list("lo").unwrap().contains(&ours("2001:db8::10", 128, None)));
             assert_eq!(backend.add(V6, "lo", None).unwrap(), Added::AlreadyPresent);
 
             // Global scope (announced, not host-only), and IPv6 without duplicate detection.
@@ -401,7 +463,7 @@ mod tests {
 
             backend.remove(V4, "lo").unwrap();
             backend.remove(V6, "lo").unwrap();
-            let listed = backend.list("lo").unwrap();
+            let listed = plain(&backend.list("lo").unwrap());
             assert!(!listed.iter().any(|a| a.ip == V4 || a.ip == V6), "{listed:?}");
             assert!(listed.contains(&addr("127.0.0.1", 8, Some("lo"))), "{listed:?}");
             assert!(listed.contains(&addr("::1", 128, None)), "{listed:?}");
@@ -418,7 +480,7 @@ mod tests {
             assert_eq!(backend.add(V6, "lo", None).unwrap(), Added::Added);
             assert_eq!(
                 backend.list("lo").unwrap(),
-                [addr("192.0.2.10", 32, Some("lo:web")), addr("2001:db8::10", 128, None)]
+                [ours("192.0.2.10", 32, Some("lo:web")), ours("2001:db8::10", 128, None)]
             );
         });
     }
@@ -442,6 +504,84 @@ mod tests {
             backend.remove(V4, "lo").unwrap();
             assert_eq!(backend.list("lo").unwrap(), [addr("192.0.2.10", 24, Some("lo"))]);
         });
+    }
+
+    /// What `ip address add` (iproute2 before 6.3 cannot ask for a protocol) puts there has
+    /// none; ours have ours, and `ip -d` shows it (iproute2 6.3+ only).
+    #[test]
+    fn only_the_addresses_we_add_carry_our_mark() {
+        in_fresh_netns("only_the_addresses_we_add_carry_our_mark", |backend| {
+            let ip = |args: &[&str]| {
+                let output = Command::new("ip").args(args).output().unwrap();
+                assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            };
+            ip(&["address", "add", "192.0.2.20/32", "dev", "lo"]);
+            ip(&["address", "add", "2001:db8::20/128", "dev", "lo"]);
+            assert_eq!(backend.add(V4, "lo", None).unwrap(), Added::Added);
+            assert_eq!(backend.add(V6, "lo", None).unwrap(), Added::Added);
+            let listed = backend.list("lo").unwrap();
+            for want in [
+                addr("192.0.2.20", 32, Some("lo")),
+                addr("2001:db8::20", 128, None),
+                ours("192.0.2.10", 32, Some("lo")),
+                ours("2001:db8::10", 128, None),
+            ] {
+                assert!(listed.contains(&want), "{want:?} not in {listed:?}");
+            }
+            // Already there, with or without the mark: the answer does not change.
+            assert_eq!(backend.add("192.0.2.20".parse().unwrap(), "lo", None).unwrap(), Added::AlreadyPresent);
+            assert_eq!(backend.add(V6, "lo", None).unwrap(), Added::AlreadyPresent);
+            let detailed = Command::new("ip").args(["-d", "-o", "address", "show", "dev", "lo"]).output().unwrap();
+            let detailed = String::from_utf8_lossy(&detailed.stdout);
+            if detailed.contains(" proto ") {
+                let marked = detailed.lines().filter(|l| l.contains(&format!(" proto {ADDRESS_PROTOCOL} "))).count();
+                assert_eq!(marked, 2, "{detailed}");
+            }
+        });
+    }
+
+    #[test]
+    fn a_kernel_that_refuses_the_mark_gets_addresses_without_it_for_the_run() {
+        let einval = || Err::<Added, _>(Failure::Kernel(Errno::EINVAL));
+        // Refused with the mark, accepted without: the mark is given up.
+        let mut mark = true;
+        let mut tries = Vec::new();
+        let result = with_mark_or_without(&mut mark, |with| {
+            tries.push(with);
+            if with {
+                einval()
+            } else {
+                Ok(Added::Added)
+            }
+        });
+        assert!(matches!(result, Ok(Added::Added)));
+        assert_eq!((tries, mark), (vec![true, false], false));
+        // From then on, one attempt, without it.
+        let mut tries = Vec::new();
+        let _ = with_mark_or_without(&mut mark, |with| {
+            tries.push(with);
+            Ok(Added::Added)
+        });
+        assert_eq!(tries, [false]);
+        // EEXIST without the mark: the attributes passed validation, so the mark was the problem.
+        let mut mark = true;
+        let result =
+            with_mark_or_without(&mut mark, |with| if with { einval() } else { Err(Failure::Kernel(Errno::EEXIST)) });
+        assert!(matches!(result, Err(Failure::Kernel(Errno::EEXIST))));
+        assert!(!mark);
+        // EINVAL both ways: not the mark's fault; it is kept and the error returned.
+        let mut mark = true;
+        let result = with_mark_or_without(&mut mark, |_| einval());
+        assert!(matches!(result, Err(Failure::Kernel(Errno::EINVAL))));
+        assert!(mark);
+        // Any other answer to the first attempt is final.
+        let mut tries = 0;
+        let result = with_mark_or_without(&mut mark, |_| {
+            tries += 1;
+            Err::<Added, _>(Failure::Kernel(Errno::EPERM))
+        });
+        assert!(matches!(result, Err(Failure::Kernel(Errno::EPERM))));
+        assert_eq!((tries, mark), (1, true));
     }
 
     #[test]
@@ -480,11 +620,11 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(seen, [(RTM_NEWADDR, addr("10.1.2.3", 32, Some("lo")))]);
+            assert_eq!(seen, [(RTM_NEWADDR, ours("10.1.2.3", 32, Some("lo")))]);
             let listed = backend.list("lo").unwrap();
             let tens: Vec<_> =
                 listed.iter().filter(|a| matches!(a.ip, IpAddr::V4(v4) if v4.octets()[0] == 10)).collect();
-            assert_eq!(tens, [&addr("10.1.2.3", 32, Some("lo"))]);
+            assert_eq!(tens, [&ours("10.1.2.3", 32, Some("lo"))]);
         });
     }
 

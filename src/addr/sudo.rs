@@ -6,6 +6,11 @@
 //! [`AddrError::PermissionDenied`]. Each command gets [`COMMAND_TIMEOUT`], then is killed. The
 //! commands run on the project's one command runner ([`crate::proc`]): own process group, stderr
 //! kept (bounded), the group terminated then killed at the deadline, and reaped.
+//!
+//! The addresses are added without our `IFA_PROTO` mark ([`super::ADDRESS_PROTOCOL`]): `ip
+//! address add` takes `proto` only from iproute2 6.3 (Debian 12 has 6.1, which refuses it as
+//! "garbage"), and adding it would change the command line that sudoers has to allow. Listing
+//! goes over rtnetlink, so a mark left by an earlier run without `--sudo` is still recognised.
 
 use super::{Added, AddrError, AddressBackend, IfAddr, NetlinkBackend};
 use crate::proc::{self, Capture, Spec, Status};
