@@ -548,10 +548,11 @@ fn sighup_is_logged_and_ignored_and_sigusr1_logs_the_state() {
 }
 
 /// After SIGKILL nothing can run: the address and the pid file stay. The next start replaces
-/// the pid file, finds the address already configured and, by the documented rule, leaves it
-/// at exit (it did not add it); with `--dynamic-ip-setup` it is removed at exit.
+/// the pid file and finds the address already configured with our mark (IFA_PROTO, Linux
+/// 6.3+): it takes it as its own and removes it at exit; before 6.3 there is no mark and it
+/// leaves it. With `--dynamic-ip-setup` it is removed at exit either way.
 #[test]
-fn after_sigkill_a_restart_is_clean_and_keeps_the_address_it_found() {
+fn after_sigkill_a_restart_is_clean_and_removes_the_address_the_killed_run_added() {
     let _machine = shared();
     let ns = Netns::new("fault");
     let dir = Scratch::new("sigkill");
@@ -578,7 +579,14 @@ fn after_sigkill_a_restart_is_clean_and_keeps_the_address_it_found() {
     );
     assert!(second.lines().iter().all(|l| l == "announce route 192.0.2.80/32 next-hop self med 100"));
     assert_eq!(second.stop(), Some(0));
-    assert!(ns.has("192.0.2.80/32"), "an address found configured at start-up was removed");
+    let recognised = second.stderr().contains("recognised 192.0.2.80/32 on lo as ours");
+    assert_eq!(recognised, kernel_has_ifa_proto(), "the mark is kept from Linux 6.3 on: {}", second.stderr());
+    assert_eq!(
+        ns.has("192.0.2.80/32"),
+        !recognised,
+        "removed at exit exactly when recognised as the killed run's: {}",
+        second.stderr()
+    );
     assert!(!pidfile.exists());
 
     let mut dynamic =
@@ -1316,4 +1324,12 @@ fn the_parsers_never_panic_on_pseudo_random_input() {
             assert!(!error.contains('\n'), "a usage error on two lines: {error:?} for {argv:?} with {as_text:?}");
         }
     }
+}
+
+/// Whether this kernel keeps an address's protocol (`IFA_PROTO`, Linux 6.3 and later).
+fn kernel_has_ifa_proto() -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release.trim().split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (6, 3)
 }
