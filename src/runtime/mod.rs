@@ -13,7 +13,7 @@ pub mod events;
 mod reload;
 pub mod signals;
 
-use crate::addr::ledger::Addresses;
+use crate::addr::ledger::{Addresses, Removal};
 use crate::addr::{self, Backend};
 use crate::config::{Mode, ProcessConfig, ServiceConfig, ServiceNet, Settings, LOOPBACK};
 use crate::error::UsageError;
@@ -243,26 +243,21 @@ impl Reactor {
         let (hosts, stop) = (plan.hosts(), &self.stop);
         let backend = self.backend.as_deref_mut();
         let ledger = logging::scoped(tag.as_ref(), || {
-            let backend = backend.filter(|_| plan.cfg.manages_addresses(mode));
-            let mut ledger = Addresses::new(
-                id,
-                &hosts,
-                plan.cfg.label.clone(),
-                plan.cfg.label_exact_match,
-                plan.cfg.dynamic_ip_setup,
-            );
-            match (backend, previous) {
-                (Some(backend), previous) => {
-                    if let Some(mut previous) = previous {
-                        previous.hand_over(backend, &mut ledger);
-                    }
-                    if plan.cfg.ip_setup {
-                        ledger.setup(backend, stop);
-                    }
-                    Some(ledger)
-                }
-                (None, _) => None,
+            // No backend: no service of this run changes addresses.
+            let backend = backend?;
+            let cfg = &plan.cfg;
+            let mut ledger = cfg
+                .manages_addresses(mode)
+                .then(|| Addresses::new(id, &hosts, cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup));
+            match (previous, ledger.as_mut()) {
+                (Some(mut previous), Some(next)) => previous.hand_over(backend, next),
+                (Some(mut previous), None) => previous.remove(backend, Removal::Exit),
+                (None, _) => {}
             }
+            if let Some(ledger) = ledger.as_mut().filter(|_| cfg.ip_setup) {
+                ledger.setup(backend, stop);
+            }
+            ledger
         });
         let dry_run = mode == Mode::DryRun;
         let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, Instant::now());
