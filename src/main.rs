@@ -26,7 +26,7 @@ fn real_main() -> Code {
         }
     };
     // SIGHUP reads the configuration again, as here, when there is a file to read.
-    let reload = args.config.is_some().then(|| Box::new(move || load(&argv)) as runtime::Reload);
+    let reload = (!args.config.is_empty()).then(|| Box::new(move || load(&argv)) as runtime::Reload);
     let settings = match Settings::from_args(*args) {
         Ok(settings) => settings,
         Err(err) => {

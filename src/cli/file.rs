@@ -1,6 +1,7 @@
 //! The `--config` file format of the reference: each line that is not blank and does not start
 //! with `#` is a long option without its dashes, alone (`debug`) or as `name = value` (split on
-//! the first `=`, both sides trimmed). Pure: text in, command-line arguments out.
+//! the first `=`, both sides trimmed). Ours adds `[NAME]` lines, each starting a service
+//! section ([`sections`]). Pure: text in, command-line arguments out.
 
 /// One option from the file, as a single command-line argument (`--name=value` or `--debug`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,36 +18,105 @@ pub struct LineError {
     pub message: String,
 }
 
-/// Turn the file's text into arguments, in file order.
+/// A file cut at its `[NAME]` lines: the lines before the first one (the file's defaults), then
+/// each section's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sections {
+    pub defaults: Vec<Line>,
+    pub sections: Vec<Section>,
+}
+
+/// The lines of one `[NAME]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    /// The line of `[NAME]`.
+    pub number: usize,
+    pub lines: Vec<Line>,
+}
+
+/// The longest section (service) name.
+pub const MAX_NAME: usize = 64;
+
+/// What a section (service) name is made of, for messages.
+pub const NAME_RULE: &str = "1 to 64 of A-Z, a-z, 0-9, '.', '_', '-'";
+
+/// Whether `name` may name a section: 1 to [`MAX_NAME`] of `A-Za-z0-9._-`.
+pub fn valid_name(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Turn the file's text into arguments, in file order. A `[NAME]` line is not a section here
+/// (see [`sections`]): this is the reference's grammar alone.
 pub fn parse(text: &str) -> Result<Vec<Line>, LineError> {
     let mut out = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (name, value) = match line.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value.trim())),
-            None => (line, None),
-        };
-        let fail = |message: String| Err(LineError { line: number, message });
-        if name.is_empty() {
-            return fail(format!("'{line}' has no option name before '='"));
-        }
-        if name.starts_with('-') {
-            return fail(format!("option names are written without dashes: '{}'", name.trim_start_matches('-')));
-        }
-        if name.contains(char::is_whitespace) {
-            return fail(format!("'{name}' is not an option name (expected 'name' or 'name = value')"));
-        }
-        let arg = match value {
-            Some(value) => format!("--{name}={value}"),
-            None => format!("--{name}"),
-        };
-        out.push(Line { number, arg });
+    for (number, line) in meaningful(text) {
+        out.push(option(number, line)?);
     }
     Ok(out)
+}
+
+/// The file's defaults and its `[NAME]` sections. A file without a `[` line is all defaults,
+/// exactly as [`parse`] reads it.
+pub fn sections(text: &str) -> Result<Sections, LineError> {
+    let mut out = Sections { defaults: Vec::new(), sections: Vec::new() };
+    for (number, line) in meaningful(text) {
+        if line.starts_with('[') {
+            let name = header(number, line)?;
+            out.sections.push(Section { name: name.to_owned(), number, lines: Vec::new() });
+            continue;
+        }
+        let arg = option(number, line)?;
+        match out.sections.last_mut() {
+            Some(section) => section.lines.push(arg),
+            None => out.defaults.push(arg),
+        }
+    }
+    Ok(out)
+}
+
+/// The lines that are neither blank nor comments, trimmed, with their 1-based numbers.
+fn meaningful(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(index, raw)| (index + 1, raw.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+}
+
+/// The name of a `[NAME]` line.
+fn header(number: usize, line: &str) -> Result<&str, LineError> {
+    let fail = |message: String| Err(LineError { line: number, message });
+    let Some(name) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) else {
+        return fail(format!("'{line}' is not a section header (expected '[NAME]')"));
+    };
+    if !valid_name(name) {
+        return fail(format!("'{line}': a section name is {NAME_RULE}"));
+    }
+    Ok(name)
+}
+
+/// One option line as an argument.
+fn option(number: usize, line: &str) -> Result<Line, LineError> {
+    let (name, value) = match line.split_once('=') {
+        Some((name, value)) => (name.trim(), Some(value.trim())),
+        None => (line, None),
+    };
+    let fail = |message: String| Err(LineError { line: number, message });
+    if name.is_empty() {
+        return fail(format!("'{line}' has no option name before '='"));
+    }
+    if name.starts_with('-') {
+        return fail(format!("option names are written without dashes: '{}'", name.trim_start_matches('-')));
+    }
+    if name.contains(char::is_whitespace) {
+        return fail(format!("'{name}' is not an option name (expected 'name' or 'name = value')"));
+    }
+    let arg = match value {
+        Some(value) => format!("--{name}={value}"),
+        None => format!("--{name}"),
+    };
+    Ok(Line { number, arg })
 }
 
 #[cfg(test)]
@@ -115,6 +185,73 @@ mod tests {
             ("\nfast interval = 1\n", 2, "not an option name"),
         ] {
             let err = parse(text).unwrap_err();
+            assert_eq!(err.line, line, "{text:?}");
+            assert!(err.message.contains(words), "{text:?}: {}", err.message);
+        }
+    }
+
+    type Numbered = Vec<(usize, String)>;
+
+    fn cut(text: &str) -> (Numbered, Vec<(String, usize, Numbered)>) {
+        let all = sections(text).unwrap();
+        let lines = |lines: Vec<Line>| lines.into_iter().map(|l| (l.number, l.arg)).collect::<Vec<_>>();
+        let sections = all.sections.into_iter().map(|s| (s.name, s.number, lines(s.lines))).collect();
+        (lines(all.defaults), sections)
+    }
+
+    #[test]
+    fn sections_cut_the_file_after_its_defaults() {
+        let text = "# all\nno-syslog\ninterval = 2\n\n[web]\nip = 192.0.2.1\n[dns.v2_x-1]\n# none\n[empty]\n";
+        let (defaults, sections) = cut(text);
+        assert_eq!(defaults, [(2, "--no-syslog".to_owned()), (3, "--interval=2".to_owned())]);
+        assert_eq!(
+            sections,
+            [
+                ("web".to_owned(), 5, vec![(6, "--ip=192.0.2.1".to_owned())]),
+                ("dns.v2_x-1".to_owned(), 7, vec![]),
+                ("empty".to_owned(), 9, vec![]),
+            ]
+        );
+        // Indented, or with a comment line between: still a header.
+        let (_, sections) = cut("  [a]  \n\trise = 2\n");
+        assert_eq!(sections, [("a".to_owned(), 1, vec![(2, "--rise=2".to_owned())])]);
+    }
+
+    #[test]
+    fn a_file_without_sections_is_all_defaults_as_parse_reads_it() {
+        let texts =
+            ["debug\nname = haproxy\ninterval=10\n", "# c\n\nip = 192.0.2.1\ncommand = a [b] = c\n", "", "# only\n"];
+        for text in texts {
+            assert_eq!(
+                sections(text).unwrap(),
+                Sections { defaults: parse(text).unwrap(), sections: vec![] },
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn section_names() {
+        let long = "a".repeat(MAX_NAME);
+        for good in ["a", "web", "A-z_0.9", "-", "..", long.as_str()] {
+            assert!(valid_name(good), "{good:?}");
+            assert_eq!(cut(&format!("[{good}]\n")).1[0].0, good);
+        }
+        let too_long = "a".repeat(MAX_NAME + 1);
+        for bad in ["", "a b", "a/b", "é", "a]b", "[a", too_long.as_str(), "a\u{1}"] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+        for (text, line, words) in [
+            ("debug\n[]\n", 2, "'[]': a section name is 1 to 64"),
+            ("[a b]\n", 1, "'[a b]': a section name is"),
+            ("[ web ]\n", 1, "'[ web ]': a section name is"),
+            (&format!("[{too_long}]\n"), 1, "a section name is"),
+            ("[web\n", 1, "'[web' is not a section header (expected '[NAME]')"),
+            ("[web] # x\n", 1, "'[web] # x' is not a section header"),
+            ("[a]\n[b]]\n", 2, "'[b]]': a section name is"),
+            ("[web]\n= 3\n", 2, "no option name"),
+        ] {
+            let err = sections(text).unwrap_err();
             assert_eq!(err.line, line, "{text:?}");
             assert!(err.message.contains(words), "{text:?}: {}", err.message);
         }

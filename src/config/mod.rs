@@ -5,7 +5,7 @@
 
 mod values;
 
-use crate::cli::{Args, Origins};
+use crate::cli::{Args, Origins, ServiceArgs};
 use crate::error::UsageError;
 use crate::exabgp::lines::{Announce, PerState};
 use crate::net::Net;
@@ -57,15 +57,16 @@ pub struct Hooks {
 }
 
 /// Everything the program needs, checked: what holds for the whole process, and each service.
-/// Today's command line and `--config` file make exactly one service.
-#[derive(Debug, Clone)]
+/// A command line and one `--config` file without sections make exactly one service; each
+/// `[NAME]` section, and each file without sections among several, one more.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub process: ProcessConfig,
     pub services: Vec<ServiceConfig>,
 }
 
 /// What holds for the whole process, whatever the services.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessConfig {
     pub mode: Mode,
     pub logging: Logging,
@@ -78,8 +79,13 @@ pub struct ProcessConfig {
 }
 
 /// One service: what it checks, how it decides, what it announces and which addresses it keeps.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceConfig {
+    /// Its `[NAME]` section (or the stem of its file, among several): what tells services apart
+    /// from one configuration to the next. `None` for the one service of a configuration
+    /// without sections.
+    pub section: Option<String>,
+    /// `--name`; a section's defaults to the section's name.
     pub name: Option<String>,
     pub interval: Duration,
     pub fast_interval: Duration,
@@ -108,181 +114,317 @@ impl Settings {
     /// Check and convert the parsed flags. An error about a value from `--config` carries
     /// its file and line.
     pub fn from_args(a: Args) -> Result<Settings, UsageError> {
-        let origins = a.origins.clone();
-        Settings::check(a).map_err(|err| blame(err, origins.as_ref()))
+        if a.services.is_empty() {
+            let origins = a.origins.clone();
+            return Settings::check(a).map_err(|err| blame(err, origins.as_ref()));
+        }
+        Settings::check_all(a)
     }
 
+    /// The one service of a command line (and its file), checked in the order of old.
     fn check(a: Args) -> Result<Settings, UsageError> {
-        let interval = duration("--interval", &a.interval)?;
-        let fast_interval = duration("--fast-interval", &a.fast)?;
-        let timeout = Some(duration("--timeout", &a.timeout)?).filter(|t| !t.is_zero());
+        let mut service = service_values(&a, &a.api_version)?;
+        let syslog = syslog(&a)?;
+        service_strings(&a)?;
+        let process = process_config(&a, syslog)?;
+        service.section = None;
+        Ok(Settings { process, services: vec![service] })
+    }
 
-        let mut nets = Vec::new();
-        for text in &a.ips {
-            let net: Net = text.parse().map_err(|e| UsageError::value("--ip", text, format!("{e}")))?;
-            if net.size() > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
-                return Err(UsageError::value(
-                    "--ip",
-                    text,
-                    format!(
-                        "{} addresses are more than the {MAX_ADDRESSES} this program sets up or deaggregates; \
-                         use a longer prefix or --no-ip-setup",
-                        net.size()
-                    ),
-                ));
-            }
-            // Repeats are kept, as the reference keeps them: each gets its own line and metric.
-            nets.push(ServiceNet { net, ifname: LOOPBACK.to_owned() });
+    /// The process of the top flags, then each service of a configuration with sections or
+    /// several files, then that no address belongs to two services.
+    fn check_all(mut a: Args) -> Result<Settings, UsageError> {
+        let each = std::mem::take(&mut a.services);
+        let origins = a.origins.clone();
+        let process =
+            syslog(&a).and_then(|syslog| process_config(&a, syslog)).map_err(|err| blame(err, origins.as_ref()))?;
+        let mut services = Vec::with_capacity(each.len());
+        for ServiceArgs { section, args } in &each {
+            let origins = args.origins.as_ref();
+            let mut service = service_values(args, &a.api_version).map_err(|err| blame(err, origins))?;
+            service_strings(args).map_err(|err| blame(err, origins))?;
+            service.section = Some(section.clone());
+            services.push(service);
         }
-        for pair in &a.ip_ifnames {
-            let (ip, ifname) = ip_ifname(pair)?;
-            let mut named = nets.iter_mut().filter(|n| n.net == ip).peekable();
-            if named.peek().is_none() {
-                return Err(UsageError::value("--ip-ifname", pair, format!("{ip} is not given with --ip")));
-            }
-            named.for_each(|entry| entry.ifname = ifname.clone());
-        }
-        // Saturating: two networks as wide as ::/1 already hold more addresses than a u128 counts.
-        let total: u128 = nets.iter().map(|n| n.net.size()).fold(0, u128::saturating_add);
-        if total > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
-            return Err(UsageError::flag(
+        no_shared_address(&each)?;
+        Ok(Settings { process, services })
+    }
+}
+
+/// A service's values, but for the checks of its strings ([`service_strings`]); `api_version`
+/// is the process's.
+fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageError> {
+    let interval = duration("--interval", &a.interval)?;
+    let fast_interval = duration("--fast-interval", &a.fast)?;
+    let timeout = Some(duration("--timeout", &a.timeout)?).filter(|t| !t.is_zero());
+
+    let mut nets = Vec::new();
+    for text in &a.ips {
+        let net: Net = text.parse().map_err(|e| UsageError::value("--ip", text, format!("{e}")))?;
+        if net.size() > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
+            return Err(UsageError::value(
                 "--ip",
-                format!("{total} addresses in all are more than the {MAX_ADDRESSES} supported"),
+                text,
+                format!(
+                    "{} addresses are more than the {MAX_ADDRESSES} this program sets up or deaggregates; \
+                     use a longer prefix or --no-ip-setup",
+                    net.size()
+                ),
             ));
         }
+        // Repeats are kept, as the reference keeps them: each gets its own line and metric.
+        nets.push(ServiceNet { net, ifname: LOOPBACK.to_owned() });
+    }
+    for pair in &a.ip_ifnames {
+        let (ip, ifname) = ip_ifname(pair)?;
+        let mut named = nets.iter_mut().filter(|n| n.net == ip).peekable();
+        if named.peek().is_none() {
+            return Err(UsageError::value("--ip-ifname", pair, format!("{ip} is not given with --ip")));
+        }
+        named.for_each(|entry| entry.ifname = ifname.clone());
+    }
+    // Saturating: two networks as wide as ::/1 already hold more addresses than a u128 counts.
+    let total: u128 = nets.iter().map(|n| n.net.size()).fold(0, u128::saturating_add);
+    if total > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
+        return Err(UsageError::flag(
+            "--ip",
+            format!("{total} addresses in all are more than the {MAX_ADDRESSES} supported"),
+        ));
+    }
 
-        if let Some(label) = &a.label {
-            if label.is_empty() || label.contains(|c: char| c.is_control() || c.is_whitespace() || c == '/') {
-                return Err(UsageError::quoted("--label", label, "a label is a non-empty word"));
+    if let Some(label) = &a.label {
+        if label.is_empty() || label.contains(|c: char| c.is_control() || c.is_whitespace() || c == '/') {
+            return Err(UsageError::quoted("--label", label, "a label is a non-empty word"));
+        }
+        let mut ifnames: Vec<&str> = nets.iter().map(|n| n.ifname.as_str()).collect();
+        ifnames.push(LOOPBACK);
+        for ifname in ifnames {
+            if ifname.len() + 1 + label.len() > 15 {
+                return Err(UsageError::value(
+                    "--label",
+                    label,
+                    format!("'{ifname}:{label}' is longer than the 15 characters of an interface label"),
+                ));
             }
-            let mut ifnames: Vec<&str> = nets.iter().map(|n| n.ifname.as_str()).collect();
-            ifnames.push(LOOPBACK);
-            for ifname in ifnames {
-                if ifname.len() + 1 + label.len() > 15 {
-                    return Err(UsageError::value(
-                        "--label",
-                        label,
-                        format!("'{ifname}:{label}' is longer than the 15 characters of an interface label"),
+        }
+    }
+
+    let next_hop = match a.next_hop.as_deref() {
+        None | Some("self") => None,
+        Some(text) => Some(
+            text.parse::<IpAddr>()
+                .map_err(|_| UsageError::value("--next-hop", text, "not an IP address (or 'self')"))?,
+        ),
+    };
+    let selector = selector(&a.neighbors, api_version)?;
+    let metric = PerState {
+        up: med("--up-metric", a.up_metric)?,
+        down: med("--down-metric", a.down_metric)?,
+        disabled: med("--disabled-metric", a.disabled_metric)?,
+    };
+    let path_id = match a.path_id {
+        None | Some(0) => None,
+        Some(id) => Some(
+            u32::try_from(id)
+                .map_err(|_| UsageError::value("--path-id", id, format!("must be between 0 and {}", u32::MAX)))?,
+        ),
+    };
+    let local_preference =
+        if a.local_preference >= 0 { Some(med("--local-preference", a.local_preference)?) } else { None };
+    let announce = Announce {
+        selector,
+        next_hop,
+        metric,
+        increase: a.increase,
+        local_preference,
+        community: attribute("--community", a.community.clone())?,
+        disabled_community: attribute("--disabled-community", a.disabled_community.clone())?,
+        extended_community: attribute("--extended-community", a.extended_community.clone())?,
+        large_community: attribute("--large-community", a.large_community.clone())?,
+        as_path: attribute("--as-path", a.as_path.clone())?,
+        state_as_path: PerState {
+            up: attribute("--up-as-path", a.up_as_path.clone())?,
+            down: attribute("--down-as-path", a.down_as_path.clone())?,
+            disabled: attribute("--disabled-as-path", a.disabled_as_path.clone())?,
+        },
+        withdraw_on_down: a.withdraw_on_down,
+        path_id,
+    };
+    let routes: u128 =
+        if a.deaggregate_networks { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
+    metric_range(&announce.metric, announce.increase, routes)?;
+
+    Ok(ServiceConfig {
+        section: None,
+        name: a.name.clone(),
+        interval,
+        fast_interval,
+        timeout,
+        thresholds: Thresholds { rise: a.rise, fall: a.fall },
+        disable_file: a.disable.clone(),
+        command: a.command.clone(),
+        nets,
+        label: a.label.clone(),
+        label_exact_match: a.label_exact_match,
+        deaggregate: a.deaggregate_networks,
+        ip_setup: !a.no_ip_setup,
+        dynamic_ip_setup: a.dynamic_ip_setup,
+        start_ip: a.start_ip,
+        debounce: a.debounce,
+        announce,
+        hooks: Hooks {
+            any: a.execute.clone(),
+            up: a.up_execute.clone(),
+            down: a.down_execute.clone(),
+            disabled: a.disabled_execute.clone(),
+        },
+    })
+}
+
+/// The service's strings that go into log lines and shells.
+fn service_strings(a: &Args) -> Result<(), UsageError> {
+    if let Some(name) = &a.name {
+        no_control("--name", name)?;
+    }
+    if let Some(command) = &a.command {
+        no_control_but_tab("--command", command)?;
+    }
+    Ok(())
+}
+
+/// The syslog facility code, when syslog is on.
+fn syslog(a: &Args) -> Result<Option<u8>, UsageError> {
+    if a.no_syslog || a.debug {
+        return Ok(None);
+    }
+    let name = a.syslog_facility.as_deref().unwrap_or("daemon");
+    Ok(Some(facility(name).ok_or_else(|| {
+        UsageError::value("--syslog-facility", name, "unknown facility (daemon, user, local0 ... local7, ...)")
+    })?))
+}
+
+/// The process's settings from the top flags (`syslog` checked already).
+fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageError> {
+    let tag = match &a.name {
+        Some(name) => format!("healthcheck-{name}"),
+        None => "healthcheck".to_owned(),
+    };
+    let user = match &a.user {
+        None => None,
+        Some(name) => Some(
+            nix::unistd::User::from_name(name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| UsageError::value("--user", name, "no such user"))?,
+        ),
+    };
+    let group = match &a.group {
+        None => None,
+        Some(name) => Some(
+            nix::unistd::Group::from_name(name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| UsageError::value("--group", name, "no such group"))?,
+        ),
+    };
+    let mode = match (a.dry_run, a.once) {
+        (true, _) => Mode::DryRun,
+        (_, true) => Mode::Once,
+        _ => Mode::Plugin,
+    };
+    Ok(ProcessConfig {
+        mode,
+        logging: Logging { debug: a.debug, console: !a.silent, syslog, tag },
+        ack: !a.no_ack,
+        sudo: a.sudo,
+        pid_file: a.pid.clone(),
+        user,
+        group,
+    })
+}
+
+/// No address of one service's `--ip` networks is another's: refused naming both services, and
+/// the lines the values came from. The services' values are checked already.
+fn no_shared_address(services: &[ServiceArgs]) -> Result<(), UsageError> {
+    struct Claim<'a> {
+        v6: bool,
+        first: u128,
+        last: u128,
+        service: usize,
+        text: &'a str,
+    }
+    let mut claims = Vec::new();
+    for (service, each) in services.iter().enumerate() {
+        for text in &each.args.ips {
+            let Ok(net) = text.parse::<Net>() else { continue };
+            let (v6, first, bits) = match net.addr() {
+                IpAddr::V4(ip) => (false, u128::from(u32::from(ip)), 32),
+                IpAddr::V6(ip) => (true, u128::from(ip), 128),
+            };
+            let host_bits = u32::from(bits - net.prefix_len());
+            let last = first | u128::MAX.checked_shr(128 - host_bits).filter(|_| host_bits > 0).unwrap_or(0);
+            claims.push(Claim { v6, first, last, service, text });
+        }
+    }
+    claims.sort_by_key(|c| (c.v6, c.first, c.service));
+    // Sweep: the claim reaching furthest so far; any later one starting within it overlaps it
+    // (two overlapping claims of other services would have been found before).
+    let mut widest: Option<&Claim> = None;
+    for claim in &claims {
+        match widest {
+            Some(w) if w.v6 == claim.v6 && claim.first <= w.last => {
+                if w.service != claim.service {
+                    let (earlier, later) = if w.service < claim.service { (w, claim) } else { (claim, w) };
+                    let shared = if claim.v6 {
+                        IpAddr::from(std::net::Ipv6Addr::from(claim.first))
+                    } else {
+                        IpAddr::from(std::net::Ipv4Addr::from(claim.first as u32))
+                    };
+                    return Err(shared_error(
+                        &services[earlier.service],
+                        earlier.text,
+                        &services[later.service],
+                        later.text,
+                        shared,
                     ));
                 }
+                if claim.last > w.last {
+                    widest = Some(claim);
+                }
             }
+            _ => widest = Some(claim),
         }
+    }
+    Ok(())
+}
 
-        let next_hop = match a.next_hop.as_deref() {
-            None | Some("self") => None,
-            Some(text) => Some(
-                text.parse::<IpAddr>()
-                    .map_err(|_| UsageError::value("--next-hop", text, "not an IP address (or 'self')"))?,
-            ),
-        };
-        let selector = selector(&a.neighbors, &a.api_version)?;
-        let metric = PerState {
-            up: med("--up-metric", a.up_metric)?,
-            down: med("--down-metric", a.down_metric)?,
-            disabled: med("--disabled-metric", a.disabled_metric)?,
-        };
-        let path_id = match a.path_id {
-            None | Some(0) => None,
-            Some(id) => Some(
-                u32::try_from(id)
-                    .map_err(|_| UsageError::value("--path-id", id, format!("must be between 0 and {}", u32::MAX)))?,
-            ),
-        };
-        let local_preference =
-            if a.local_preference >= 0 { Some(med("--local-preference", a.local_preference)?) } else { None };
-        let announce = Announce {
-            selector,
-            next_hop,
-            metric,
-            increase: a.increase,
-            local_preference,
-            community: attribute("--community", a.community)?,
-            disabled_community: attribute("--disabled-community", a.disabled_community)?,
-            extended_community: attribute("--extended-community", a.extended_community)?,
-            large_community: attribute("--large-community", a.large_community)?,
-            as_path: attribute("--as-path", a.as_path)?,
-            state_as_path: PerState {
-                up: attribute("--up-as-path", a.up_as_path)?,
-                down: attribute("--down-as-path", a.down_as_path)?,
-                disabled: attribute("--disabled-as-path", a.disabled_as_path)?,
-            },
-            withdraw_on_down: a.withdraw_on_down,
-            path_id,
-        };
-        let routes: u128 =
-            if a.deaggregate_networks { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
-        metric_range(&announce.metric, announce.increase, routes)?;
-
-        let syslog = if a.no_syslog || a.debug {
-            None
-        } else {
-            let name = a.syslog_facility.as_deref().unwrap_or("daemon");
-            Some(facility(name).ok_or_else(|| {
-                UsageError::value("--syslog-facility", name, "unknown facility (daemon, user, local0 ... local7, ...)")
-            })?)
-        };
-        let tag = match &a.name {
-            Some(name) => format!("healthcheck-{name}"),
-            None => "healthcheck".to_owned(),
-        };
-        if let Some(name) = &a.name {
-            no_control("--name", name)?;
-        }
-        if let Some(command) = &a.command {
-            no_control_but_tab("--command", command)?;
-        }
-        let user = match &a.user {
-            None => None,
-            Some(name) => Some(
-                nix::unistd::User::from_name(name)
-                    .ok()
-                    .flatten()
-                    .ok_or_else(|| UsageError::value("--user", name, "no such user"))?,
-            ),
-        };
-        let group = match &a.group {
-            None => None,
-            Some(name) => Some(
-                nix::unistd::Group::from_name(name)
-                    .ok()
-                    .flatten()
-                    .ok_or_else(|| UsageError::value("--group", name, "no such group"))?,
-            ),
-        };
-        let mode = match (a.dry_run, a.once) {
-            (true, _) => Mode::DryRun,
-            (_, true) => Mode::Once,
-            _ => Mode::Plugin,
-        };
-        let process = ProcessConfig {
-            mode,
-            logging: Logging { debug: a.debug, console: !a.silent, syslog, tag },
-            ack: !a.no_ack,
-            sudo: a.sudo,
-            pid_file: a.pid,
-            user,
-            group,
-        };
-        let service = ServiceConfig {
-            name: a.name,
-            interval,
-            fast_interval,
-            timeout,
-            thresholds: Thresholds { rise: a.rise, fall: a.fall },
-            disable_file: a.disable,
-            command: a.command,
-            nets,
-            label: a.label,
-            label_exact_match: a.label_exact_match,
-            deaggregate: a.deaggregate_networks,
-            ip_setup: !a.no_ip_setup,
-            dynamic_ip_setup: a.dynamic_ip_setup,
-            start_ip: a.start_ip,
-            debounce: a.debounce,
-            announce,
-            hooks: Hooks { any: a.execute, up: a.up_execute, down: a.down_execute, disabled: a.disabled_execute },
-        };
-        Ok(Settings { process, services: vec![service] })
+/// `later`'s `--ip later_text` holds `shared`, which `earlier`'s `--ip earlier_text` holds too.
+fn shared_error(
+    earlier: &ServiceArgs,
+    earlier_text: &str,
+    later: &ServiceArgs,
+    later_text: &str,
+    shared: IpAddr,
+) -> UsageError {
+    let line_of = |s: &ServiceArgs, text: &str| s.args.origins.as_ref().and_then(|o| o.line_of("--ip", text));
+    let from = match line_of(earlier, earlier_text) {
+        Some(origin) => format!("at {}:{}", origin.file.display(), origin.line),
+        None => "on the command line".to_owned(),
+    };
+    let err = UsageError::value(
+        "--ip",
+        later_text,
+        format!(
+            "{} is in service [{}] and in service [{}] (--ip {earlier_text} {from}); an address belongs to one \
+             service",
+            crate::net::DisplayIp(shared),
+            later.section,
+            earlier.section
+        ),
+    );
+    match line_of(later, later_text) {
+        Some(origin) => err.at(origin),
+        None => err,
     }
 }
 
@@ -604,5 +746,407 @@ interval = 5
         assert_eq!(config(&["--once"]).unwrap().process.mode, Mode::Once);
         assert!(!config(&["--dry-run"]).unwrap().manages_addresses(Mode::DryRun));
         assert!(config(&[]).unwrap().manages_addresses(Mode::Plugin));
+    }
+
+    /// A scratch directory of configuration files, removed on drop.
+    struct Tree(PathBuf);
+
+    impl Tree {
+        fn new(tag: &str) -> Tree {
+            let dir = std::env::temp_dir().join(format!("ehc-sections-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Tree(dir)
+        }
+
+        /// Write `text` to `name` (under the tree) and give its path.
+        fn file(&self, name: &str, text: &str) -> String {
+            let path = self.0.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        }
+
+        fn path(&self, name: &str) -> String {
+            self.0.join(name).display().to_string()
+        }
+
+        /// The settings of a command line naming the tree's files; an error with the tree's
+        /// path written `D`.
+        fn settings(&self, list: &[&str]) -> Result<Settings, String> {
+            let mut argv = vec!["exabgp-healthcheck"];
+            argv.extend_from_slice(list);
+            let shown = |e: UsageError| e.to_string().replace(&self.0.display().to_string(), "D");
+            match parse(argv).map_err(shown)? {
+                Parsed::Run(args) => Settings::from_args(*args).map_err(shown),
+                other => panic!("{other:?}"),
+            }
+        }
+
+        fn error(&self, list: &[&str]) -> String {
+            self.settings(list).expect_err("accepted")
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn by_section<'a>(settings: &'a Settings, name: &str) -> &'a ServiceConfig {
+        settings.services.iter().find(|s| s.section.as_deref() == Some(name)).unwrap_or_else(|| panic!("no [{name}]"))
+    }
+
+    fn ips(service: &ServiceConfig) -> Vec<String> {
+        service.nets.iter().map(|n| n.net.to_string()).collect()
+    }
+
+    #[test]
+    fn a_file_without_sections_is_todays_one_service() {
+        let tree = Tree::new("today");
+        let text = "debug\nname = web\ninterval = 10\nip = 192.0.2.1\nexecute = echo a\nwithdraw-on-down\n\
+                    syslog-facility\napi-version = 6\nneighbor = 192.0.2.9\n";
+        let file = tree.file("web.conf", text);
+        let extra = ["--interval", "2", "--ip", "192.0.2.2", "--execute", "echo b", "--no-ack"];
+        let mut argv = vec!["--config", file.as_str()];
+        argv.extend_from_slice(&extra);
+        let from_file = tree.settings(&argv).unwrap();
+        // The same options on the command line, the file's first: the reference's merge.
+        let mut flat: Vec<String> = crate::cli::file::parse(text).unwrap().into_iter().map(|l| l.arg).collect();
+        flat.extend(extra.iter().map(|s| s.to_string()));
+        let flat: Vec<&str> = flat.iter().map(String::as_str).collect();
+        let from_flags = tree.settings(&flat).unwrap();
+        assert_eq!(from_file, from_flags);
+        assert_eq!(from_file.services.len(), 1);
+        let service = &from_file.services[0];
+        assert_eq!(service.section, None);
+        assert_eq!(service.name.as_deref(), Some("web"));
+        assert_eq!(ips(service), ["192.0.2.1/32", "192.0.2.2/32"]);
+        assert_eq!(service.interval, Duration::from_secs(2));
+        assert_eq!(from_file.process.logging.tag, "healthcheck-web");
+        // And no file at all: one service without a section, as before.
+        assert_eq!(config(&[]).unwrap().section, None);
+    }
+
+    #[test]
+    fn a_section_wins_over_the_command_line_which_wins_over_the_defaults() {
+        let tree = Tree::new("precedence");
+        let file = tree.file(
+            "all.conf",
+            "interval = 2\nrise = 5\nexecute = echo default\nwithdraw-on-down\nip = 192.0.2.100\n\
+             [web]\nip = 192.0.2.1\ninterval = 7\nexecute = echo web\nno-ip-setup\n\
+             [dns]\nip-ifname = 192.0.2.100%dummy0\ndebounce\nname = resolver\n",
+        );
+        let all = tree
+            .settings(&["--config", &file, "--interval", "3", "--execute", "echo cli", "--timeout", "9", "--fall", "4"])
+            .unwrap();
+        assert_eq!(all.services.len(), 2);
+        let web = by_section(&all, "web");
+        assert_eq!(web.interval, Duration::from_secs(7), "the section's");
+        assert_eq!(web.thresholds, Thresholds { rise: 5, fall: 4 }, "the defaults', the command line's");
+        assert_eq!(web.timeout, Some(Duration::from_secs(9)));
+        assert_eq!(web.hooks.any, ["echo web"], "a section's list replaces");
+        assert_eq!(ips(web), ["192.0.2.1/32"], "a section's list replaces");
+        assert!(web.announce.withdraw_on_down, "a flag of the defaults holds in a section");
+        assert!(!web.ip_setup && !web.debounce);
+        assert_eq!((web.section.as_deref(), web.name.as_deref()), (Some("web"), Some("web")));
+        let dns = by_section(&all, "dns");
+        assert_eq!(dns.interval, Duration::from_secs(3), "the command line over the defaults");
+        assert_eq!(dns.hooks.any, ["echo default", "echo cli"], "the command line adds to the defaults");
+        assert_eq!(ips(dns), ["192.0.2.100/32"]);
+        assert_eq!(dns.nets[0].ifname, "dummy0");
+        assert!(dns.debounce && dns.ip_setup && dns.announce.withdraw_on_down);
+        assert_eq!((dns.section.as_deref(), dns.name.as_deref()), (Some("dns"), Some("resolver")));
+        // Services in file order; the process's tag is the command line's --name only.
+        let order: Vec<_> = all.services.iter().map(|s| s.section.clone().unwrap()).collect();
+        assert_eq!(order, ["web", "dns"]);
+        assert_eq!(all.process.logging.tag, "healthcheck");
+    }
+
+    #[test]
+    fn the_defaults_and_the_command_line_give_a_section_its_lists_unless_it_gives_them() {
+        let tree = Tree::new("lists2");
+        let defaults = "ip = 192.0.2.1\nip-ifname = 192.0.2.1%eth0\nneighbor = 192.0.2.254\nexecute = a\n\
+                        up-execute = b\ndown-execute = c\ndisabled-execute = d\n";
+        let section = "ip = 192.0.2.2\nip-ifname = 192.0.2.2%eth1\nneighbor = 192.0.2.253\nexecute = e\n\
+                       up-execute = f\ndown-execute = g\ndisabled-execute = h\n";
+        let file = tree.file("x.conf", &format!("{defaults}[given]\n{section}[empty]\n"));
+        let all = tree.settings(&["--config", &file, "--neighbor", "192.0.2.252", "--up-execute", "i"]).unwrap();
+        let given = by_section(&all, "given");
+        assert_eq!(ips(given), ["192.0.2.2/32"]);
+        assert_eq!(given.nets[0].ifname, "eth1");
+        assert_eq!(given.announce.selector, Selector::Neighbors(vec!["192.0.2.253".parse().unwrap()]));
+        let hooks = |h: &Hooks| [h.any.clone(), h.up.clone(), h.down.clone(), h.disabled.clone()];
+        assert_eq!(hooks(&given.hooks), [vec!["e"], vec!["f"], vec!["g"], vec!["h"]]);
+        let empty = by_section(&all, "empty");
+        assert_eq!(ips(empty), ["192.0.2.1/32"]);
+        assert_eq!(empty.nets[0].ifname, "eth0");
+        assert_eq!(
+            empty.announce.selector,
+            Selector::Neighbors(vec!["192.0.2.254".parse().unwrap(), "192.0.2.252".parse().unwrap()])
+        );
+        assert_eq!(hooks(&empty.hooks), [vec!["a"], vec!["b", "i"], vec!["c"], vec!["d"]]);
+    }
+
+    #[test]
+    fn a_section_gives_values_like_the_command_line_does() {
+        let tree = Tree::new("values");
+        // A prefix, an alias, a negative number, an empty value, a flag.
+        let file = tree.file(
+            "x.conf",
+            "local-preference = 200\nlabel = all\n[a]\nfast = 0.5\ncmd = true\nlocal-preference = -1\n\
+             increase = -1\nup-metric = 50\nlabel-exact\nstart-ip = -2\n",
+        );
+        let all = tree.settings(&["--config", &file]).unwrap();
+        let a = &all.services[0];
+        assert_eq!(a.fast_interval, Duration::from_millis(500));
+        assert_eq!(a.command.as_deref(), Some("true"));
+        assert_eq!(a.announce.local_preference, None);
+        assert_eq!((a.announce.increase, a.announce.metric.up, a.start_ip), (-1, 50, -2));
+        assert_eq!(a.label.as_deref(), Some("all"));
+        assert!(a.label_exact_match);
+    }
+
+    #[test]
+    fn process_wide_options_come_from_the_defaults_of_every_file_and_the_command_line() {
+        let tree = Tree::new("process");
+        let a = tree.file("a.conf", "no-ack\napi-version = 6\nsyslog-facility\n[a]\nip = 192.0.2.1\n");
+        let b = tree.file("b.conf", "syslog-facility = daemon\nsudo\n[b]\nip = 192.0.2.2\n");
+        let all = tree.settings(&["--config", &a, "--config", &b]).unwrap();
+        assert!(!all.process.ack && all.process.sudo);
+        assert_eq!(all.process.logging.syslog, Some(3));
+        // The API version of a.conf holds for b.conf's service too.
+        assert_eq!(by_section(&all, "b").announce.selector, Selector::AllPeers);
+        assert_eq!(by_section(&all, "a").announce.selector, Selector::AllPeers);
+        // The command line wins, as it does over one file.
+        let all = tree.settings(&["--config", &a, "--config", &b, "--syslog-facility", "local3"]).unwrap();
+        assert_eq!(all.process.logging.syslog, Some(19));
+        let all = tree.settings(&["--config", &a, "--debug", "--name", "all"]).unwrap();
+        assert_eq!(all.process.logging.syslog, None);
+        assert!(all.process.logging.debug);
+        assert_eq!(all.process.logging.tag, "healthcheck-all");
+        assert_eq!(all.services[0].name.as_deref(), Some("all"), "the command line's name, no section's");
+    }
+
+    #[test]
+    fn two_files_may_not_give_a_process_wide_option_two_values() {
+        let tree = Tree::new("agree");
+        let a = tree.file("a.conf", "api-version = 4\nsyslog-facility\n[a]\nip = 192.0.2.1\n");
+        let b = tree.file("b.conf", "# b\napi-version = 6\n[b]\nip = 192.0.2.2\n");
+        assert_eq!(
+            tree.error(&["--config", &a, "--config", &b]),
+            "D/b.conf:2: --api-version 6: D/a.conf:1 gives it 4; a process-wide option takes one value in all files"
+        );
+        let c = tree.file("c.conf", "\n\nsyslog-facility = local3\n[c]\nip = 192.0.2.3\n");
+        assert_eq!(
+            tree.error(&["--config", &a, "--config", &c]),
+            "D/c.conf:3: --syslog-facility local3: D/a.conf:2 gives it daemon; a process-wide option takes one \
+             value in all files"
+        );
+        // Within one file the last line wins, as before; only another file's value conflicts.
+        let d = tree.file("d.conf", "pid = /run/a.pid\npid = /run/b.pid\n[d]\nip = 192.0.2.4\n");
+        let e = tree.file("e.conf", "pid = /run/b.pid\n[e]\nip = 192.0.2.5\n");
+        let all = tree.settings(&["--config", &d, "--config", &e]).unwrap();
+        assert_eq!(all.process.pid_file, Some(PathBuf::from("/run/b.pid")));
+        let f = tree.file("f.conf", "pid = /run/a.pid\n[f]\nip = 192.0.2.6\n");
+        assert!(tree.error(&["--config", &d, "--config", &f]).starts_with("D/f.conf:1: --pid /run/a.pid: D/d.conf:2 "));
+    }
+
+    #[test]
+    fn process_wide_options_are_refused_inside_a_section() {
+        let tree = Tree::new("refused");
+        for (line, option) in [
+            ("silent", "silent"),
+            ("syslog-facility = local3", "syslog-facility"),
+            ("syslog-facility", "syslog-facility"),
+            ("no-syslog", "no-syslog"),
+            ("no-sys", "no-syslog"),
+            ("debug", "debug"),
+            ("no-ack", "no-ack"),
+            ("sudo", "sudo"),
+            ("pid = /run/x.pid", "pid"),
+            ("user = root", "user"),
+            ("group = root", "group"),
+            ("api-version = 6", "api-version"),
+            ("api = 6", "api-version"),
+            ("dry-run", "dry-run"),
+            ("once", "once"),
+        ] {
+            let file = tree.file("x.conf", &format!("rise = 2\n[web]\nip = 192.0.2.1\n{line}\n"));
+            assert_eq!(
+                tree.error(&["--config", &file]),
+                format!(
+                    "D/x.conf:4: '{option}' is process-wide: it cannot be used inside section [web] (give it \
+                     before the first section or on the command line)"
+                ),
+                "{line}"
+            );
+        }
+        let file = tree.file("x.conf", "[web]\nconfig = /etc/x\n");
+        assert_eq!(tree.error(&["--config", &file]), "D/x.conf:2: 'config' cannot be used inside a configuration file");
+        let file = tree.file("x.conf", "[web]\nhelp\n");
+        assert!(tree.error(&["--config", &file]).starts_with("D/x.conf:2: 'help' cannot be used"));
+        let file = tree.file("x.conf", "[web]\nrise = x\n");
+        assert!(tree.error(&["--config", &file]).starts_with("D/x.conf:2: invalid value 'x' for '--rise"));
+        let file = tree.file("x.conf", "[web]\nbogus\n");
+        assert!(tree.error(&["--config", &file]).starts_with("D/x.conf:2: unexpected argument '--bogus'"));
+    }
+
+    #[test]
+    fn section_names_are_unique_over_all_files() {
+        let tree = Tree::new("names");
+        let a = tree.file("a.conf", "[web]\nip = 192.0.2.1\n\n[dns]\nip = 192.0.2.2\n[web]\n");
+        assert_eq!(
+            tree.error(&["--config", &a]),
+            "D/a.conf:6: section [web] is already defined at D/a.conf:1; a service name is unique over all files"
+        );
+        let b = tree.file("b.conf", "[web]\nip = 192.0.2.1\n");
+        let c = tree.file("c.conf", "rise = 2\n[web]\nip = 192.0.2.2\n");
+        assert_eq!(
+            tree.error(&["--config", &b, "--config", &c]),
+            "D/c.conf:2: section [web] is already defined at D/b.conf:1; a service name is unique over all files"
+        );
+        // A file without sections among several is named after the file.
+        let web = tree.file("web.conf", "ip = 192.0.2.3\n");
+        assert_eq!(
+            tree.error(&["--config", &b, "--config", &web]),
+            "--config D/web.conf: service [web] (named after the file) is already defined at D/b.conf:1"
+        );
+        assert_eq!(
+            tree.error(&["--config", &web, "--config", &b]),
+            "D/b.conf:1: section [web] is already defined at D/web.conf; a service name is unique over all files"
+        );
+        assert_eq!(
+            tree.error(&["--config", &web, "--config", &web]),
+            "--config D/web.conf: service [web] (named after the file) is already defined at D/web.conf"
+        );
+        let bad = tree.file("bad name.conf", "ip = 192.0.2.4\n");
+        assert_eq!(
+            tree.error(&["--config", &b, "--config", &bad]),
+            "--config D/bad name.conf: a file without sections is a service named after the file, and \"bad name\" \
+             is not a service name (1 to 64 of A-Z, a-z, 0-9, '.', '_', '-')"
+        );
+        // Alone, that file is today's one service: its name does not matter.
+        assert_eq!(tree.settings(&["--config", &bad]).unwrap().services[0].section, None);
+        let broken = tree.file("broken.conf", "rise = 2\n[we b]\n");
+        assert_eq!(
+            tree.error(&["--config", &broken]),
+            "D/broken.conf:2: '[we b]': a section name is 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-'"
+        );
+    }
+
+    #[test]
+    fn a_directory_gives_its_conf_files_in_name_order() {
+        let tree = Tree::new("dir");
+        tree.file("d/20-web.conf", "interval = 2\nip = 192.0.2.1\n");
+        tree.file("d/10-dns.conf", "[dns]\nip = 192.0.2.2\n[ntp]\nip = 192.0.2.3\n");
+        tree.file("d/30-x.conf.orig", "bogus\n");
+        tree.file("d/README", "bogus\n");
+        tree.file("d/sub.conf/inner.conf", "bogus\n");
+        tree.file("d/Z.conf", "ip = 192.0.2.4\n");
+        let all = tree.settings(&["--config", &tree.path("d")]).unwrap();
+        let order: Vec<_> = all.services.iter().map(|s| s.section.clone().unwrap()).collect();
+        assert_eq!(order, ["dns", "ntp", "20-web", "Z"]);
+        let web = by_section(&all, "20-web");
+        assert_eq!((web.name.as_deref(), web.interval), (Some("20-web"), Duration::from_secs(2)));
+        // A directory of one file without sections: a service named after the file.
+        tree.file("one/web.conf", "ip = 192.0.2.1\n");
+        let one = tree.settings(&["--config", &tree.path("one")]).unwrap();
+        assert_eq!(one.services.len(), 1);
+        assert_eq!(one.services[0].section.as_deref(), Some("web"));
+        // A directory and a file.
+        let extra = tree.file("extra.conf", "[extra]\nip = 192.0.2.9\n");
+        let both = tree.settings(&["--config", &tree.path("one"), "-F", &extra]).unwrap();
+        let order: Vec<_> = both.services.iter().map(|s| s.section.clone().unwrap()).collect();
+        assert_eq!(order, ["web", "extra"]);
+        std::fs::create_dir_all(tree.path("empty")).unwrap();
+        tree.file("empty/x.cfg", "");
+        assert_eq!(
+            tree.error(&["--config", &tree.path("empty")]),
+            "--config D/empty: the directory holds no *.conf file"
+        );
+        // Every file is read before any is checked; one that cannot be read names its directory.
+        tree.file("unread/a.conf", "bogus\n");
+        std::fs::write(tree.path("unread/b.conf"), b"\xff\n").unwrap();
+        assert_eq!(
+            tree.error(&["--config", &tree.path("unread")]),
+            "--config D/unread: failed to read D/unread/b.conf: stream did not contain valid UTF-8"
+        );
+        assert_eq!(
+            tree.error(&["--config", &tree.path("unread/a.conf"), "--config", &tree.path("unread/b.conf")]),
+            "--config D/unread/b.conf: failed to read: stream did not contain valid UTF-8"
+        );
+    }
+
+    #[test]
+    fn no_address_belongs_to_two_services() {
+        let tree = Tree::new("shared");
+        let file = tree.file("x.conf", "[web]\nip = 192.0.2.0/24\n[dns]\n# dns\nip = 198.51.100.1\nip = 192.0.2.7\n");
+        assert_eq!(
+            tree.error(&["--config", &file]),
+            "D/x.conf:6: --ip 192.0.2.7: 192.0.2.7 is in service [dns] and in service [web] (--ip 192.0.2.0/24 at \
+             D/x.conf:2); an address belongs to one service"
+        );
+        // From the defaults or the command line, every service without its own list gets it.
+        let file = tree.file("x.conf", "ip = 2001:db8::/127\n[a]\n[b]\nip = 192.0.2.1\n[c]\n");
+        assert_eq!(
+            tree.error(&["--config", &file]),
+            "D/x.conf:1: --ip 2001:db8::/127: 2001:db8:: is in service [c] and in service [a] (--ip 2001:db8::/127 \
+             at D/x.conf:1); an address belongs to one service"
+        );
+        let file = tree.file("x.conf", "[a]\nrise = 2\n[b]\n");
+        assert_eq!(
+            tree.error(&["--config", &file, "--ip", "10.0.0.0/30", "--no-ip-setup"]),
+            "--ip 10.0.0.0/30: 10.0.0.0 is in service [b] and in service [a] (--ip 10.0.0.0/30 on the command \
+             line); an address belongs to one service"
+        );
+        // The whole space holds every address; the last address counts too.
+        let file =
+            tree.file("x.conf", "no-ip-setup\n[a]\nip = ::/0\n[b]\nip = ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\n");
+        assert!(tree.error(&["--config", &file]).contains("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff is in service [b]"));
+        let file = tree.file("x.conf", "[a]\nip = 192.0.2.255\n[b]\nip = 192.0.2.0/24\n");
+        assert!(tree
+            .error(&["--config", &file])
+            .starts_with("D/x.conf:4: --ip 192.0.2.0/24: 192.0.2.255 is in service [b]"));
+        // Neighbours, the other family, and one service's repeats are fine.
+        let file = tree.file(
+            "x.conf",
+            "[a]\nip = 192.0.2.0/25\nip = 192.0.2.0/25\nip = 192.0.2.1\n[b]\nip = 192.0.2.128/25\nip = ::ffff:c000:201\n\
+             [c]\nip = 192.0.3.0\n",
+        );
+        assert_eq!(tree.settings(&["--config", &file]).unwrap().services.len(), 3);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_line_of_its_section_or_defaults() {
+        let tree = Tree::new("blame");
+        let file = tree.file("x.conf", "interval = 5\nrise = 2\n[web]\ninterval = soon\n[dns]\nrise = 2\n");
+        assert!(tree.error(&["--config", &file]).starts_with("D/x.conf:4: --interval soon: "));
+        let file = tree.file("x.conf", "interval = soon\n[web]\nrise = 2\n");
+        assert!(tree.error(&["--config", &file]).starts_with("D/x.conf:1: --interval soon: "));
+        let file = tree.file("x.conf", "interval = soon\n[web]\ninterval = soon\n");
+        assert!(tree.error(&["--config", &file]).starts_with("D/x.conf:3: --interval soon: "));
+        let file = tree.file("x.conf", "[web]\nrise = 2\n");
+        assert!(tree.error(&["--config", &file, "--interval", "soon"]).starts_with("--interval soon: "));
+        let file = tree.file("x.conf", "\nuser = no-such-user-here\n[web]\n");
+        assert_eq!(tree.error(&["--config", &file]), "D/x.conf:2: --user no-such-user-here: no such user");
+        let file = tree.file("x.conf", "[web]\n");
+        let other = tree.file("y.conf", "[other]\nname = a\u{1}b\n");
+        let e = tree.error(&["--config", &file, "--config", &other]);
+        assert!(e.starts_with("D/y.conf:2: --name "), "{e}");
+    }
+
+    #[test]
+    fn the_same_files_give_equal_settings() {
+        let tree = Tree::new("equal");
+        let file = tree.file("x.conf", "interval = 2\n[web]\nip = 192.0.2.1\n[dns]\nip = 192.0.2.2\n");
+        let once = tree.settings(&["--config", &file]).unwrap();
+        assert_eq!(once, tree.settings(&["--config", &file]).unwrap());
+        tree.file("x.conf", "interval = 2\n[web]\nip = 192.0.2.1\n[dns]\nip = 192.0.2.3\n");
+        let again = tree.settings(&["--config", &file]).unwrap();
+        assert_eq!(once.process, again.process);
+        assert_eq!(once.services[0], again.services[0]);
+        assert_ne!(once.services[1], again.services[1]);
     }
 }

@@ -76,9 +76,11 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// The log tag of service `id` named `name`: its own only when it is one of several.
-fn tag_for(several: bool, name: Option<&str>, id: ServiceId) -> Option<Rc<str>> {
-    several.then(|| match name {
+/// The log tag of service `id` with settings `cfg`: its own (`healthcheck-NAME`) when it is
+/// one of several or comes from a section; else the process's.
+fn tag_for(several: bool, cfg: &ServiceConfig, id: ServiceId) -> Option<Rc<str>> {
+    let name = cfg.name.as_deref().or(cfg.section.as_deref());
+    (several || cfg.section.is_some()).then(|| match name {
         Some(name) => Rc::from(format!("healthcheck-{name}")),
         None => Rc::from(format!("healthcheck-{id}")),
     })
@@ -237,7 +239,7 @@ impl Reactor {
     /// Service `id` of `plan`, in INIT and due now: its ledger (taking over what `previous`,
     /// the ledger of the service it replaces, added and still wants), its addresses set up.
     fn launch(&mut self, id: ServiceId, plan: Plan, several: bool, previous: Option<Addresses>) -> Slot {
-        let tag = tag_for(several, plan.cfg.name.as_deref(), id);
+        let tag = tag_for(several, &plan.cfg, id);
         safety::set_last_words(id, &lines::render(Announcement::Exit, &plan.cfg.announce, &plan.routes));
         let mode = self.process.mode;
         let (hosts, stop) = (plan.hosts(), &self.stop);
@@ -278,7 +280,7 @@ impl Reactor {
         let slots = services
             .into_iter()
             .map(|service| {
-                let tag = tag_for(several, service.name(), service.id);
+                let tag = tag_for(several, service.cfg(), service.id);
                 Slot { service, tag, job: None, ready: Ready::NONE }
             })
             .collect();

@@ -10,9 +10,9 @@ use super::{Plan, Reactor};
 use crate::config::ServiceConfig;
 use crate::{addr, logging, safety};
 
-/// What tells a service from another across a reload.
+/// What tells a service from another across a reload: its section.
 fn key(cfg: &ServiceConfig) -> Option<&str> {
-    cfg.name.as_deref()
+    cfg.section.as_deref()
 }
 
 /// What a reload does to one service of the new configuration.
@@ -130,7 +130,7 @@ impl Reactor {
             safety::forget(slot.service.id);
         }
         for slot in &mut self.slots {
-            slot.tag = super::tag_for(several, slot.service.name(), slot.service.id);
+            slot.tag = super::tag_for(several, slot.service.cfg(), slot.service.id);
         }
         log::info!(
             "configuration reloaded: {} service(s), {added} added, {changed} changed, {removed} removed",
