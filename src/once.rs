@@ -18,7 +18,8 @@ pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
     let mut all_healthy = true;
     for (id, cfg) in services.iter().enumerate() {
         if several {
-            eprintln!("[{}]", cfg.name.clone().unwrap_or_else(|| id.to_string()));
+            let name = cfg.section.clone().or_else(|| cfg.name.clone()).unwrap_or_else(|| id.to_string());
+            eprintln!("[{name}]");
         }
         all_healthy &= check(cfg)?;
     }

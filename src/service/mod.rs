@@ -358,7 +358,10 @@ impl Service {
                 State::Falling => format!(" ({} of {} failures for DOWN)", self.machine.counter, limits.fall),
                 _ => String::new(),
             };
-            eprintln!("dry-run: {text}{progress}");
+            match &self.cfg.section {
+                Some(section) => eprintln!("dry-run: [{section}] {text}{progress}"),
+                None => eprintln!("dry-run: {text}{progress}"),
+            }
         }
     }
 }
