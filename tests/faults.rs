@@ -962,7 +962,9 @@ fn broken_configuration_files_are_refused_naming_the_file_and_line() {
     let binary = binary.display().to_string();
     let directory = dir.path.display().to_string();
     cases.push((vec!["--config".into(), binary.clone()], format!("--config {binary}: failed to read")));
-    cases.push((vec!["--config".into(), directory.clone()], format!("--config {directory}: failed to read")));
+    // A directory is read file by file (its *.conf in name order): the one that cannot be read
+    // is named.
+    cases.push((vec!["--config".into(), directory.clone()], format!("--config {directory}: failed to read {binary}")));
     cases.push((vec!["--config".into(), "/nonexistent/hc.conf".into()], "--config /nonexistent/hc.conf".into()));
     cases.push((vec!["--config".into()], "--config".into()));
     assert_all_refused(&ns, &dir, &cases);

@@ -155,3 +155,30 @@ fn dry_run_explains_each_service_under_its_name() {
     assert!(err.contains("dry-run: [dns] check #1 failed (exit 1, "), "{err}");
     assert!(err.contains("dry-run: [dns] stopping: DOWN -> EXIT"), "{err}");
 }
+
+#[test]
+fn a_thousand_services_run_under_a_low_soft_descriptor_limit() {
+    let dir = Scratch::new("services-thousand");
+    let mut text = String::from("no-syslog\nno-ip-setup\nno-ack\ndebounce\nrise = 1\ninterval = 5\ncommand = true\n");
+    for i in 0..1000 {
+        text.push_str(&format!("[s{i}]\nip = 10.{}.{}.1\n", i / 256, i % 256));
+    }
+    let path = dir.write("services.conf", &text);
+    // 1,000 checks at once hold some 3,000 descriptors: more than a soft limit of 1,024, which
+    // the plugin raises to the hard one.
+    let mut command = Command::new("prlimit");
+    command.args(["--nofile=1024:8192", "--", BIN, "--config", path.to_str().unwrap()]);
+    let mut plugin = Plugin::start_with(&mut command);
+    assert!(plugin.wait_lines(1000, Duration::from_secs(120)), "{} lines\n{}", plugin.lines().len(), plugin.stderr());
+    let lines = plugin.lines();
+    let up = lines.iter().filter(|l| l.ends_with(" med 100")).count();
+    assert_eq!(
+        up,
+        1000,
+        "every service UP: {:?}",
+        lines.iter().filter(|l| !l.ends_with(" med 100")).collect::<Vec<_>>()
+    );
+    assert!(!plugin.stderr().contains("Too many open files"), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    assert_eq!(plugin.lines().iter().filter(|l| l.starts_with("withdraw ")).count(), 1000);
+}

@@ -87,6 +87,9 @@ impl Reactor {
         }
         let removed = kept.iter().filter(|kept| !**kept).count();
         let several = kept.len() - removed + planned.iter().filter(|c| matches!(c, Change::Added(_))).count() > 1;
+        if several {
+            super::raise_descriptor_limit();
+        }
         let (mut added, mut changed) = (0, 0);
         for change in planned {
             match change {
