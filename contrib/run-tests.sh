@@ -22,7 +22,7 @@ missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
-command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 command -v vtysh >/dev/null 2>&1 || missing+=(frr)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 if [ "${#venvs_missing[@]}" -gt 0 ]; then
