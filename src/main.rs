@@ -43,6 +43,10 @@ fn real_main() -> Code {
     match result {
         Ok(code) => code,
         Err(err) if err.is::<addr::NoIpFound>() => Code::Unhealthy,
+        Err(err) if err.is::<UsageError>() => {
+            eprintln!("error: {err}");
+            Code::Usage
+        }
         Err(err) => {
             log::error!("{err:#}");
             if !log::log_enabled!(log::Level::Error) {

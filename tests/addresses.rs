@@ -130,6 +130,36 @@ fn without_ip_the_labelled_addresses_on_lo_are_advertised_and_kept() {
 }
 
 #[test]
+fn services_without_ip_find_theirs_on_lo_by_label_and_never_share_one() {
+    let ns = Netns::new("addr");
+    ns.ip(&["address", "add", "192.0.2.30/32", "dev", "lo", "label", "lo:web"]);
+    ns.ip(&["address", "add", "192.0.2.31/32", "dev", "lo", "label", "lo:dns"]);
+    let dir = Scratch::new("addr-services");
+    let common = "no-syslog\nrise = 1\ninterval = 0.05\n";
+    let by_label = dir.write("labels.conf", &format!("{common}[web]\nlabel = web\n[dns]\nlabel = dns\n"));
+    let mut plugin = ns.plugin(&["--config", by_label.to_str().unwrap()]);
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    let mut announced = plugin.lines()[..2].to_vec();
+    announced.sort();
+    assert_eq!(
+        announced,
+        ["announce route 192.0.2.30/32 next-hop self med 100", "announce route 192.0.2.31/32 next-hop self med 100"]
+    );
+    // Without labels both would find both addresses: refused before anything is announced.
+    let shared = dir.write("shared.conf", &format!("{common}[web]\n[dns]\n"));
+    let mut plugin = ns.plugin(&["--config", shared.to_str().unwrap()]);
+    assert_eq!(plugin.wait_exit(LIMIT), Some(2));
+    assert_eq!(
+        plugin.stderr(),
+        "error: services [web] and [dns] both advertise 192.0.2.30/32 found on lo; an address belongs to one \
+         service (give each its --ip, or its --label)\n"
+    );
+    assert!(plugin.lines().is_empty());
+    assert!(has(&ns, "lo", "192.0.2.30/32 lo:web") && has(&ns, "lo", "192.0.2.31/32 lo:dns"));
+}
+
+#[test]
 fn no_address_at_all_is_the_references_no_ip_found() {
     let ns = Netns::new("addr");
     let mut plugin = ns.plugin(&args(&[]));

@@ -184,6 +184,26 @@ impl Plan {
     }
 }
 
+/// Services without `--ip` find their networks on `lo` at start-up: two that found the same one
+/// would both own it (the configuration already refuses that for `--ip`s).
+fn refuse_shared_discoveries(plans: &[Plan]) -> Result<(), UsageError> {
+    let name = |plan: &Plan| plan.cfg.section.clone().or_else(|| plan.cfg.name.clone()).unwrap_or_default();
+    for (i, first) in plans.iter().enumerate() {
+        for second in &plans[i + 1..] {
+            if let Some(net) = first.nets.iter().find(|net| second.nets.contains(net)) {
+                return Err(UsageError::message(format!(
+                    "services [{}] and [{}] both advertise {net}{}; an address belongs to one service \
+                     (give each its --ip, or its --label)",
+                    name(first),
+                    name(second),
+                    if first.cfg.nets.is_empty() || second.cfg.nets.is_empty() { " found on lo" } else { "" },
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads the configuration again (SIGHUP): what `main` read at start-up, read the same way.
 pub type Reload = Box<dyn FnMut() -> Result<Settings, UsageError>>;
 
@@ -197,6 +217,7 @@ impl Reactor {
     ) -> anyhow::Result<Reactor> {
         let Settings { process, services } = settings;
         let plans = services.into_iter().map(Plan::new).collect::<anyhow::Result<Vec<Plan>>>()?;
+        refuse_shared_discoveries(&plans)?;
 
         let dry_run = process.mode == Mode::DryRun;
         // ExaBGP's answers pace our lines unless there is nobody to answer, or `--no-ack`
