@@ -33,6 +33,12 @@ impl Ready {
         Ready(bits)
     }
 
+    /// The readiness of a part of a job that added its own descriptors from the `from`-th on
+    /// (a job made of jobs): bit `i` of the part is bit `from + i` of this.
+    pub fn from(self, from: usize) -> Ready {
+        Ready(self.0.checked_shr(from as u32).unwrap_or(0))
+    }
+
     /// Whether the `i`-th descriptor the job added polled ready.
     pub fn is(self, i: usize) -> bool {
         i < 64 && self.0 & (1 << i) != 0
@@ -62,6 +68,9 @@ mod tests {
         assert_eq!((ready.is(0), ready.is(1), ready.is(2), ready.is(3)), (false, true, true, false));
         assert_eq!(Ready::of(&fds[1..2]), Ready(1));
         assert!(!Ready::NONE.is(0) && !Ready::NONE.is(64));
+        assert_eq!((ready.from(1).is(0), ready.from(1).is(1), ready.from(2).is(0)), (true, true, true));
+        assert_eq!(ready.from(3), Ready::NONE);
+        assert_eq!(ready.from(200), Ready::NONE);
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! A new kind: a module here with a type implementing [`Probe`], a [`Spec`] variant that
 //! describes it, and its arm in [`start`].
 
+pub mod all;
 pub mod mock;
 pub mod shell;
+pub mod tcp;
 
 use crate::poll::Ready;
 use nix::poll::PollFd;
