@@ -11,6 +11,7 @@ pub mod all;
 pub mod mock;
 pub mod shell;
 pub mod tcp;
+pub mod url;
 
 use crate::poll::Ready;
 use nix::poll::PollFd;

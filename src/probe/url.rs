@@ -1,0 +1,342 @@
+//! `--check URL`: what a native check's URL says, parsed and checked at start-up. Pure: text
+//! in, a [`CheckUrl`] or the reason it is refused out.
+//!
+//! - `tcp://HOST:PORT`
+//! - `http://HOST[:PORT][/PATH][?QUERY]`, options `#status=N`, `#body=TEXT`
+//! - `dns://SERVER[:PORT]/NAME[?type=TYPE]`, option `#expect=IP`
+//!
+//! HOST and SERVER are IP literals (IPv6 in brackets) or `localhost` (127.0.0.1): no name is
+//! ever resolved, so a check never waits on a resolver. Options go in the fragment, which is
+//! never sent, separated by `&`; a value may be percent-encoded (`#body=all%20good`).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// The record types a dns check may ask for.
+pub const RECORD_TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"];
+
+/// A native check, as its URL describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckUrl {
+    /// The URL as written, for messages.
+    pub text: String,
+    pub target: Target,
+}
+
+/// What to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Healthy when the connection is accepted.
+    Tcp { addr: SocketAddr },
+    /// Healthy when `GET` answers a status below 400 (or exactly `status`), with `body` in the
+    /// first 64 KiB when given.
+    Http {
+        addr: SocketAddr,
+        /// The `Host` header: the URL's host, and its port when not 80.
+        host: String,
+        /// `/PATH?QUERY` (`/` when empty).
+        path: String,
+        status: Option<u16>,
+        body: Option<String>,
+    },
+    /// Healthy when the query answers NOERROR with a record of the type (and `expect` among
+    /// the addresses when given).
+    Dns { server: SocketAddr, name: String, record: String, expect: Option<IpAddr> },
+}
+
+impl std::str::FromStr for CheckUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<CheckUrl, String> {
+        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http:// or dns://)")?;
+        let (rest, fragment) = match rest.split_once('#') {
+            Some((rest, fragment)) => (rest, Some(fragment)),
+            None => (rest, None),
+        };
+        let options = options(fragment)?;
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(at) => rest.split_at(at),
+            None => (rest, ""),
+        };
+        let target = match scheme {
+            "tcp" => {
+                if !path.is_empty() {
+                    return Err("a tcp check has no path".to_owned());
+                }
+                allow(&options, &[], "tcp")?;
+                Target::Tcp { addr: socket(authority, None)? }
+            }
+            "http" => {
+                allow(&options, &["status", "body"], "http")?;
+                let addr = socket(authority, Some(80))?;
+                let host = if addr.port() == 80 { host_text(authority) } else { authority.to_owned() };
+                let status = match value(&options, "status")? {
+                    Some(text) => Some(
+                        text.parse::<u16>()
+                            .ok()
+                            .filter(|n| (100..=599).contains(n))
+                            .ok_or_else(|| format!("#status={text}: a status is 100 to 599"))?,
+                    ),
+                    None => None,
+                };
+                let body = value(&options, "body")?;
+                if body.as_deref() == Some("") {
+                    return Err("#body= needs the text to look for".to_owned());
+                }
+                let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+                let path = if path.is_empty() { "/".to_owned() } else { path };
+                if path.contains(|c: char| c.is_whitespace() || c.is_control()) {
+                    return Err("the path holds a space or a control character (percent-encode it)".to_owned());
+                }
+                Target::Http { addr, host, path, status, body }
+            }
+            "dns" => {
+                allow(&options, &["expect"], "dns")?;
+                let server = socket(authority, Some(53))?;
+                let (name, query) = match path.strip_prefix('/') {
+                    Some(path) => path.split_once('?').unwrap_or((path, "")),
+                    None => return Err("a dns check names what to ask for: dns://SERVER/NAME".to_owned()),
+                };
+                name_ok(name)?;
+                let mut record = "A".to_owned();
+                for pair in query.split('&').filter(|p| !p.is_empty()) {
+                    match pair.split_once('=') {
+                        Some(("type", kind)) if RECORD_TYPES.contains(&kind.to_ascii_uppercase().as_str()) => {
+                            record = kind.to_ascii_uppercase();
+                        }
+                        Some(("type", kind)) => {
+                            return Err(format!("?type={kind}: not a record type ({})", RECORD_TYPES.join(", ")))
+                        }
+                        _ => return Err(format!("?{pair}: the only query option is type=TYPE")),
+                    }
+                }
+                let expect = match value(&options, "expect")? {
+                    Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| format!("#expect={ip}: not an IP address"))?),
+                    None => None,
+                };
+                Target::Dns { server, name: name.to_owned(), record, expect }
+            }
+            "https" => return Err("https checks are not supported yet (use --cmd with curl)".to_owned()),
+            other => return Err(format!("unknown scheme '{other}' (tcp, http or dns)")),
+        };
+        Ok(CheckUrl { text: text.to_owned(), target })
+    }
+}
+
+/// The fragment's options, `name` or `name=value`, in order.
+fn options(fragment: Option<&str>) -> Result<Vec<(String, Option<String>)>, String> {
+    let Some(fragment) = fragment else { return Ok(Vec::new()) };
+    fragment
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| match part.split_once('=') {
+            Some((name, raw)) => Ok((name.to_owned(), Some(decode(raw)?))),
+            None => Ok((part.to_owned(), None)),
+        })
+        .collect()
+}
+
+/// Refuse options that are not among `known` for `scheme`, and repeated ones.
+fn allow(options: &[(String, Option<String>)], known: &[&str], scheme: &str) -> Result<(), String> {
+    for (i, (name, _)) in options.iter().enumerate() {
+        if !known.contains(&name.as_str()) {
+            let list = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+            return Err(format!("#{name}: not an option of a {scheme} check (its options: {list})"));
+        }
+        if options[..i].iter().any(|(other, _)| other == name) {
+            return Err(format!("#{name} is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// The value of option `name`, which needs one.
+fn value(options: &[(String, Option<String>)], name: &str) -> Result<Option<String>, String> {
+    match options.iter().find(|(other, _)| other == name) {
+        Some((_, Some(value))) => Ok(Some(value.clone())),
+        Some((_, None)) => Err(format!("#{name} needs a value (#{name}=...)")),
+        None => Ok(None),
+    }
+}
+
+/// Percent-decoding, for option values.
+fn decode(raw: &str) -> Result<String, String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            out.push(hex.ok_or_else(|| format!("'{raw}': a % is followed by two hexadecimal digits"))?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("'{raw}': not UTF-8 once decoded"))
+}
+
+/// The host part of an authority, as written (brackets kept).
+fn host_text(authority: &str) -> String {
+    match authority.strip_prefix('[') {
+        Some(rest) => format!("[{}]", rest.split(']').next().unwrap_or_default()),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host).to_owned(),
+    }
+}
+
+/// `HOST[:PORT]` as a socket address: an IP literal or `localhost`; `default` port when none
+/// is written (`None`: a port is required).
+fn socket(authority: &str, default: Option<u16>) -> Result<SocketAddr, String> {
+    if authority.is_empty() {
+        return Err("no host (an IP address, [IPv6] or localhost)".to_owned());
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("an IPv6 address in brackets misses its ']'")?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':').ok_or_else(|| format!("'{after}' after the address"))?),
+        };
+        (host, port)
+    } else if authority.matches(':').count() > 1 {
+        return Err(format!("'{authority}': write an IPv6 address in brackets ([{authority}])"));
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let ip = match host {
+        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        literal => literal.parse::<IpAddr>().map_err(|_| {
+            format!("'{literal}' is not an IP address: no name is resolved (give an IP address, or localhost)")
+        })?,
+    };
+    if authority.starts_with('[') && ip.is_ipv4() {
+        return Err(format!("'{host}' in brackets is not an IPv6 address"));
+    }
+    let port = match (port, default) {
+        (Some(text), _) => {
+            text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("port '{text}': a port is 1 to 65535"))?
+        }
+        (None, Some(port)) => port,
+        (None, None) => return Err("a tcp check needs a port (tcp://HOST:PORT)".to_owned()),
+    };
+    Ok(SocketAddr::new(ip, port))
+}
+
+/// A domain name to ask for: labels of 1 to 63 characters, 253 in all, no spaces.
+fn name_ok(name: &str) -> Result<(), String> {
+    let bare = name.strip_suffix('.').unwrap_or(name);
+    if bare.is_empty() {
+        return Err("a dns check names what to ask for: dns://SERVER/NAME".to_owned());
+    }
+    if bare.len() > 253 || bare.split('.').any(|label| label.is_empty() || label.len() > 63) {
+        return Err(format!("'{name}' is not a domain name"));
+    }
+    if bare.contains(|c: char| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("'{name}' is not a domain name"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Target {
+        text.parse::<CheckUrl>().unwrap_or_else(|e| panic!("{text}: {e}")).target
+    }
+
+    fn refused(text: &str) -> String {
+        text.parse::<CheckUrl>().expect_err(text)
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn tcp_urls() {
+        assert_eq!(parse("tcp://127.0.0.1:80"), Target::Tcp { addr: addr("127.0.0.1:80") });
+        assert_eq!(parse("tcp://[::1]:8080"), Target::Tcp { addr: addr("[::1]:8080") });
+        assert_eq!(parse("tcp://localhost:22"), Target::Tcp { addr: addr("127.0.0.1:22") });
+        assert!(refused("tcp://127.0.0.1").contains("needs a port"));
+        assert!(refused("tcp://127.0.0.1:0").contains("port '0'"));
+        assert!(refused("tcp://127.0.0.1:65536").contains("port '65536'"));
+        assert!(refused("tcp://127.0.0.1:http").contains("port 'http'"));
+        assert!(refused("tcp://127.0.0.1:80/x").contains("no path"));
+        assert!(refused("tcp://127.0.0.1:80#status=200").contains("#status: not an option of a tcp check"));
+    }
+
+    #[test]
+    fn http_urls() {
+        assert_eq!(
+            parse("http://127.0.0.1/health"),
+            Target::Http {
+                addr: addr("127.0.0.1:80"),
+                host: "127.0.0.1".into(),
+                path: "/health".into(),
+                status: None,
+                body: None
+            }
+        );
+        assert_eq!(
+            parse("http://[::1]:8080?ready=1#status=204&body=all%20good"),
+            Target::Http {
+                addr: addr("[::1]:8080"),
+                host: "[::1]:8080".into(),
+                path: "/?ready=1".into(),
+                status: Some(204),
+                body: Some("all good".into())
+            }
+        );
+        assert!(
+            matches!(parse("http://localhost:80"), Target::Http { ref host, ref path, .. } if host == "localhost" && path == "/")
+        );
+        assert!(refused("http://127.0.0.1/#status=99").contains("100 to 599"));
+        assert!(refused("http://127.0.0.1/#status").contains("needs a value"));
+        assert!(refused("http://127.0.0.1/#body=").contains("needs the text"));
+        assert!(refused("http://127.0.0.1/#expect=1.2.3.4").contains("not an option of a http check"));
+        assert!(refused("http://127.0.0.1/#status=200&status=204").contains("twice"));
+        assert!(refused("http://127.0.0.1/a b").contains("space"));
+        assert!(refused("http://127.0.0.1/#body=%zz").contains("hexadecimal"));
+    }
+
+    #[test]
+    fn dns_urls() {
+        assert_eq!(
+            parse("dns://127.0.0.1/example.com"),
+            Target::Dns { server: addr("127.0.0.1:53"), name: "example.com".into(), record: "A".into(), expect: None }
+        );
+        assert_eq!(
+            parse("dns://[::1]:5353/health.example.?type=aaaa#expect=2001:db8::7"),
+            Target::Dns {
+                server: addr("[::1]:5353"),
+                name: "health.example.".into(),
+                record: "AAAA".into(),
+                expect: Some("2001:db8::7".parse().unwrap())
+            }
+        );
+        assert!(refused("dns://127.0.0.1").contains("names what to ask for"));
+        assert!(refused("dns://127.0.0.1/").contains("names what to ask for"));
+        assert!(refused("dns://127.0.0.1/a..b").contains("not a domain name"));
+        assert!(refused(&format!("dns://127.0.0.1/{}.com", "a".repeat(64))).contains("not a domain name"));
+        assert!(refused("dns://127.0.0.1/x?type=BOGUS").contains("not a record type"));
+        assert!(refused("dns://127.0.0.1/x?class=IN").contains("only query option"));
+        assert!(refused("dns://127.0.0.1/x#expect=nope").contains("not an IP address"));
+    }
+
+    #[test]
+    fn names_are_never_resolved_and_bad_urls_say_why() {
+        for name in ["tcp://example.com:80", "http://web.internal/", "dns://resolver/x"] {
+            assert!(refused(name).contains("no name is resolved"), "{name}: {}", refused(name));
+        }
+        assert!(refused("ftp://127.0.0.1/").contains("unknown scheme 'ftp'"));
+        assert!(refused("127.0.0.1:80").contains("not a URL"));
+        assert!(refused("https://127.0.0.1/").contains("not supported yet"));
+        assert!(refused("tcp://::1:80").contains("in brackets"));
+        assert!(refused("tcp://[::1:80").contains("misses its ']'"));
+        assert!(refused("tcp://[127.0.0.1]:80").contains("not an IPv6 address"));
+        assert!(refused("http:///x").contains("no host"));
+    }
+}
