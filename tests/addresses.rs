@@ -160,6 +160,36 @@ fn services_without_ip_find_theirs_on_lo_by_label_and_never_share_one() {
 }
 
 #[test]
+fn a_reload_moving_an_address_to_another_service_keeps_it_on_lo_and_owned() {
+    let ns = Netns::new("addr");
+    let dir = Scratch::new("addr-reload");
+    let common = "no-syslog\nrise = 1\ninterval = 0.05\ndebounce\n";
+    let conf = dir.write("hc.conf", &format!("{common}[web]\nip = 192.0.2.70\n[dns]\nip = 192.0.2.53\n"));
+    let mut plugin = ns.plugin(&["--config", conf.to_str().unwrap()]);
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    // web renamed www; dns's address moves to a service that stays (ntp, new) and back.
+    let steps = [
+        format!("{common}[www]\nip = 192.0.2.70\n[dns]\nip = 192.0.2.53\n"),
+        format!("{common}[www]\nip = 192.0.2.70\n[dns]\nip = 192.0.2.54\n[ntp]\nip = 192.0.2.53\n"),
+    ];
+    for (n, text) in steps.iter().enumerate() {
+        dir.write("hc.conf", text);
+        plugin.signal(1);
+        let done = |p: &Plugin| p.stderr().matches("configuration reloaded").count() > n;
+        assert!(wait_for(LIMIT, || done(&plugin)), "{}", plugin.stderr());
+        for address in ["192.0.2.70/32", "192.0.2.53/32"] {
+            assert!(wait_for(LIMIT, || ns.has(address)), "step {n}: {address} is not on lo: {:?}", ns.lo());
+        }
+    }
+    assert!(ns.has("192.0.2.54/32"));
+    assert_eq!(plugin.stop(), Some(0));
+    // Every one was owned by the service that had it last: all removed at exit.
+    for address in ["192.0.2.70/32", "192.0.2.53/32", "192.0.2.54/32"] {
+        assert!(!ns.has(address), "{address} stayed on lo: {:?}\n{}", ns.lo(), plugin.stderr());
+    }
+}
+
+#[test]
 fn no_address_at_all_is_the_references_no_ip_found() {
     let ns = Netns::new("addr");
     let mut plugin = ns.plugin(&args(&[]));

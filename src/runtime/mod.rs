@@ -13,7 +13,7 @@ pub mod events;
 mod reload;
 pub mod signals;
 
-use crate::addr::ledger::{Addresses, Removal};
+use crate::addr::ledger::Addresses;
 use crate::addr::{self, Backend};
 use crate::config::{Mode, ProcessConfig, ServiceConfig, ServiceNet, Settings, LOOPBACK};
 use crate::error::UsageError;
@@ -79,7 +79,7 @@ fn raise_descriptor_limit() {
 /// The log tag of service `id` with settings `cfg`: its own (`healthcheck-NAME`) when it is
 /// one of several or comes from a section; else the process's.
 fn tag_for(several: bool, cfg: &ServiceConfig, id: ServiceId) -> Option<Rc<str>> {
-    let name = cfg.name.as_deref().or(cfg.section.as_deref());
+    let name = cfg.section.as_deref().or(cfg.name.as_deref());
     (several || cfg.section.is_some()).then(|| match name {
         Some(name) => Rc::from(format!("healthcheck-{name}")),
         None => Rc::from(format!("healthcheck-{id}")),
@@ -174,6 +174,14 @@ impl Plan {
         Ok(Plan { cfg, nets, routes })
     }
 
+    /// Its ledger as service `id` (none when it changes no address in `mode`), empty: what it
+    /// owns comes with [`Addresses::setup`] or from the service it replaces.
+    fn ledger(&self, id: ServiceId, mode: Mode) -> Option<Addresses> {
+        let cfg = &self.cfg;
+        cfg.manages_addresses(mode)
+            .then(|| Addresses::new(id, &self.hosts(), cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup))
+    }
+
     /// The host addresses it keeps, on their interfaces.
     fn hosts(&self) -> Vec<ServiceNet> {
         if self.cfg.nets.is_empty() {
@@ -243,7 +251,8 @@ impl Reactor {
         for plan in plans {
             let id = reactor.next_id;
             reactor.next_id += 1;
-            let slot = reactor.launch(id, plan, several, None);
+            let ledger = plan.ledger(id, reactor.process.mode);
+            let slot = reactor.launch(id, plan, several, ledger);
             reactor.slots.push(slot);
         }
         // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
@@ -257,32 +266,17 @@ impl Reactor {
         Ok(reactor)
     }
 
-    /// Service `id` of `plan`, in INIT and due now: its ledger (taking over what `previous`,
-    /// the ledger of the service it replaces, added and still wants), its addresses set up.
-    fn launch(&mut self, id: ServiceId, plan: Plan, several: bool, previous: Option<Addresses>) -> Slot {
+    /// Service `id` of `plan`, in INIT and due now, with `ledger` (its addresses set up now).
+    fn launch(&mut self, id: ServiceId, plan: Plan, several: bool, mut ledger: Option<Addresses>) -> Slot {
         let tag = tag_for(several, &plan.cfg, id);
         safety::set_last_words(id, &lines::render(Announcement::Exit, &plan.cfg.announce, &plan.routes));
-        let mode = self.process.mode;
-        let (hosts, stop) = (plan.hosts(), &self.stop);
-        let backend = self.backend.as_deref_mut();
-        let ledger = logging::scoped(tag.as_ref(), || {
-            // No backend: no service of this run changes addresses.
-            let backend = backend?;
-            let cfg = &plan.cfg;
-            let mut ledger = cfg
-                .manages_addresses(mode)
-                .then(|| Addresses::new(id, &hosts, cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup));
-            match (previous, ledger.as_mut()) {
-                (Some(mut previous), Some(next)) => previous.hand_over(backend, next),
-                (Some(mut previous), None) => previous.remove(backend, Removal::Exit),
-                (None, _) => {}
-            }
-            if let Some(ledger) = ledger.as_mut().filter(|_| cfg.ip_setup) {
-                ledger.setup(backend, stop);
-            }
-            ledger
-        });
-        let dry_run = mode == Mode::DryRun;
+        let (backend, stop) = (self.backend.as_deref_mut(), &self.stop);
+        if let (Some(backend), Some(ledger)) = (backend, ledger.as_mut().filter(|_| plan.cfg.ip_setup)) {
+            logging::scoped(tag.as_ref(), || ledger.setup(backend, stop));
+        }
+        // Without a backend nothing changes addresses: a ledger would have nobody to act on it.
+        let ledger = ledger.filter(|_| self.backend.is_some());
+        let dry_run = self.process.mode == Mode::DryRun;
         let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, Instant::now());
         Slot { service, tag, job: None, ready: Ready::NONE }
     }

@@ -5,8 +5,14 @@
 //! has and starts again from INIT, keeping the addresses it still wants; a new one starts. A
 //! configuration that does not load changes nothing. Process-wide options are read at start-up
 //! only: a change is logged as needing a restart.
+//!
+//! Addresses are let go before they are taken: removed services first, then what changed
+//! services no longer want, and only then do the changed and new services set theirs up, so
+//! that an address moving from one service to another (a section renamed, an `ip` moved) ends
+//! up on `lo` and owned by its new service.
 
-use super::{Plan, Reactor};
+use super::{Plan, Reactor, Slot};
+use crate::addr::ledger::Removal;
 use crate::config::ServiceConfig;
 use crate::{addr, logging, safety};
 
@@ -17,10 +23,12 @@ fn key(cfg: &ServiceConfig) -> Option<&str> {
 
 /// What a reload does to one service of the new configuration.
 enum Change {
-    /// Started anew.
-    Added(Plan),
+    /// The running service in this slot, as it is.
+    Kept(usize),
     /// Replaces the running service in this slot.
     Changed(usize, Plan),
+    /// Started anew.
+    Added(Plan),
 }
 
 impl Reactor {
@@ -41,40 +49,37 @@ impl Reactor {
         if settings.process != self.process {
             log::warn!("process-wide options changed: they take effect when the plugin is restarted");
         }
-        let mut kept = vec![false; self.slots.len()];
-        let mut changes = Vec::new();
+        // What can fail comes first, so that a failure changes nothing.
+        let mut taken = vec![false; self.slots.len()];
+        let mut changes = Vec::with_capacity(settings.services.len());
         for cfg in settings.services {
             let running = self.slots.iter().position(|slot| key(slot.service.cfg()) == key(&cfg));
-            match running {
-                Some(i) if kept[i] => {
+            if let Some(i) = running {
+                if taken[i] {
                     log::error!("the configuration was not reloaded, nothing changed: two services are one");
                     return;
                 }
-                Some(i) if *self.slots[i].service.cfg() == cfg => kept[i] = true,
-                Some(i) => {
-                    kept[i] = true;
-                    changes.push((Some(i), cfg));
-                }
-                None => changes.push((None, cfg)),
+                taken[i] = true;
             }
-        }
-        // What can fail comes first, so that a failure changes nothing.
-        let mut planned = Vec::with_capacity(changes.len());
-        for (slot, cfg) in changes {
-            match Plan::new(cfg) {
-                Ok(plan) => planned.push(match slot {
-                    Some(i) => Change::Changed(i, plan),
-                    None => Change::Added(plan),
-                }),
-                Err(err) => {
-                    log::error!("the configuration was not reloaded, nothing changed: {err:#}");
-                    return;
-                }
-            }
+            let change = match running {
+                Some(i) if *self.slots[i].service.cfg() == cfg => Change::Kept(i),
+                running => match Plan::new(cfg) {
+                    Ok(plan) => match running {
+                        Some(i) => Change::Changed(i, plan),
+                        None => Change::Added(plan),
+                    },
+                    Err(err) => {
+                        log::error!("the configuration was not reloaded, nothing changed: {err:#}");
+                        return;
+                    }
+                },
+            };
+            changes.push(change);
         }
         let mode = self.process.mode;
-        let needs_backend = planned.iter().any(|change| match change {
+        let needs_backend = changes.iter().any(|change| match change {
             Change::Added(plan) | Change::Changed(_, plan) => plan.cfg.manages_addresses(mode),
+            Change::Kept(_) => false,
         });
         if needs_backend && self.backend.is_none() {
             match addr::open(self.process.sudo) {
@@ -85,52 +90,66 @@ impl Reactor {
                 }
             }
         }
-        let removed = kept.iter().filter(|kept| !**kept).count();
-        let several = kept.len() - removed + planned.iter().filter(|c| matches!(c, Change::Added(_))).count() > 1;
+        let several = changes.len() > 1;
         if several {
             super::raise_descriptor_limit();
         }
+        let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots).into_iter().map(Some).collect();
+
+        // 1. Removed services: withdraw, remove what they added.
+        let removed = taken.iter().filter(|taken| !**taken).count();
+        for slot in old.iter_mut().zip(&taken).filter(|(_, taken)| !**taken).filter_map(|(slot, _)| slot.take()) {
+            self.retire(slot);
+        }
+
+        // 2. Changed services: stop, withdraw the routes that go, let go of the addresses that go.
+        let mut ledgers = Vec::with_capacity(changes.len());
+        for change in &changes {
+            let Change::Changed(i, plan) = change else {
+                ledgers.push(None);
+                continue;
+            };
+            let slot = old[*i].as_mut().expect("each running service is changed once");
+            if let Some(job) = slot.job.take() {
+                job.cancel();
+            }
+            let (out, backend) = (&mut self.out, self.backend.as_deref_mut());
+            let (id, mut previous) = (slot.service.id, slot.service.take_ledger());
+            let mut next = plan.ledger(id, mode);
+            logging::scoped(slot.tag.as_ref(), || {
+                log::info!("changed by the new configuration: starting again from INIT");
+                slot.service.withdraw_all_but(&plan.routes, out);
+                match (backend, previous.as_mut(), next.as_mut()) {
+                    (Some(backend), Some(previous), Some(next)) => previous.hand_over(backend, next),
+                    (Some(backend), Some(previous), None) => previous.remove(backend, Removal::Exit),
+                    _ => {}
+                }
+            });
+            ledgers.push(Some((id, next)));
+        }
+
+        // 3. The new table, in the new configuration's order; changed and new services set up
+        // their addresses now.
         let (mut added, mut changed) = (0, 0);
-        for change in planned {
-            match change {
-                Change::Changed(i, plan) => {
+        for (change, ledger) in changes.into_iter().zip(ledgers) {
+            let slot = match change {
+                Change::Kept(i) => old[i].take().expect("each running service is kept once"),
+                Change::Changed(_, plan) => {
                     changed += 1;
-                    let old = &mut self.slots[i];
-                    if let Some(job) = old.job.take() {
-                        job.cancel();
-                    }
-                    let (out, tag) = (&mut self.out, old.tag.clone());
-                    logging::scoped(tag.as_ref(), || {
-                        log::info!("changed by the new configuration: starting again from INIT");
-                        old.service.withdraw_all_but(&plan.routes, out);
-                    });
-                    let (id, previous) = (old.service.id, old.service.take_ledger());
-                    self.slots[i] = self.launch(id, plan, several, previous);
+                    let (id, ledger) = ledger.expect("a changed service's ledger");
+                    self.launch(id, plan, several, ledger)
                 }
                 Change::Added(plan) => {
                     added += 1;
                     let id = self.next_id;
                     self.next_id += 1;
-                    let slot = self.launch(id, plan, several, None);
+                    let ledger = plan.ledger(id, mode);
+                    let slot = self.launch(id, plan, several, ledger);
                     logging::scoped(slot.tag.as_ref(), || log::info!("added by the new configuration"));
-                    self.slots.push(slot);
+                    slot
                 }
-            }
-        }
-        // Removed last: the indices above are those from before.
-        for i in (0..kept.len()).rev().filter(|&i| !kept[i]) {
-            let mut slot = self.slots.remove(i);
-            if let Some(job) = slot.job.take() {
-                job.cancel();
-            }
-            let (out, stop) = (&mut self.out, &self.stop);
-            let mut backend = self.backend.as_deref_mut();
-            logging::scoped(slot.tag.as_ref(), || {
-                log::info!("removed from the configuration: withdrawing");
-                slot.service.exit(out, backend.as_deref_mut(), stop);
-                slot.service.remove_addresses(backend);
-            });
-            safety::forget(slot.service.id);
+            };
+            self.slots.push(slot);
         }
         for slot in &mut self.slots {
             slot.tag = super::tag_for(several, slot.service.cfg(), slot.service.id);
@@ -139,5 +158,21 @@ impl Reactor {
             "configuration reloaded: {} service(s), {added} added, {changed} changed, {removed} removed",
             self.slots.len()
         );
+    }
+
+    /// A service the configuration no longer has: its job stopped, its routes withdrawn, the
+    /// addresses it added removed.
+    fn retire(&mut self, mut slot: Slot) {
+        if let Some(job) = slot.job.take() {
+            job.cancel();
+        }
+        let (out, stop) = (&mut self.out, &self.stop);
+        let mut backend = self.backend.as_deref_mut();
+        logging::scoped(slot.tag.as_ref(), || {
+            log::info!("removed from the configuration: withdrawing");
+            slot.service.exit(out, backend.as_deref_mut(), stop);
+            slot.service.remove_addresses(backend);
+        });
+        safety::forget(slot.service.id);
     }
 }
