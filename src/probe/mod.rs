@@ -7,6 +7,7 @@
 //! A new kind: a module here with a type implementing [`Probe`], a [`Spec`] variant that
 //! describes it, and its arm in [`start`].
 
+pub mod dns;
 pub mod mock;
 pub mod shell;
 
