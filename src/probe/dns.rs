@@ -219,7 +219,7 @@ impl Query {
             [question, ..] => {
                 return Judgement::Ignored(format!(
                     "an answer to another question ({} {}{})",
-                    question.qname,
+                    shown(&question.qname),
                     type_name(question.qtype.into()),
                     if packet.questions.len() > 1 { ", and more" } else { "" }
                 ))
@@ -266,6 +266,14 @@ impl Query {
             && u16::from(question.qtype) == self.rtype.code()
             && question.qclass == QCLASS::CLASS(CLASS::IN)
             && !question.unicast_response
+    }
+}
+
+/// A name from the wire for messages: on one line, whatever bytes its labels hold.
+fn shown(name: &Name) -> String {
+    match name.to_string() {
+        root if root.is_empty() => ".".to_owned(),
+        text => text.escape_debug().to_string(),
     }
 }
 
@@ -867,6 +875,12 @@ mod tests {
             ignored(&reply(other_type.bytes(), RCODE::NoError, &[])),
             "an answer to another question (example.com AAAA)"
         );
+        // The other name is shown on one line, whatever its bytes.
+        let mut odd = reply(q.bytes(), RCODE::NoError, &[]);
+        odd[13..20].copy_from_slice(b"exa\nm\x00e");
+        assert_eq!(ignored(&odd), r"an answer to another question (exa\nm\0e.com A)");
+        let root = Query::new(0x1234, ".", RecordType::A).unwrap();
+        assert_eq!(ignored(&reply(root.bytes(), RCODE::NoError, &[])), "an answer to another question (. A)");
         // No question at all: ignored when it says NOERROR, ours when it is an error.
         let mut bare = good[..HEADER].to_vec();
         bare[4..12].fill(0);
