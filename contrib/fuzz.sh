@@ -19,7 +19,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install --locked cargo-fuzz
 fi
 
-targets=(config_file reply arguments http_response)
+targets=(config_file reply arguments http_response dns_answer)
 # The words each target's input is made of (fuzz/dict/): libFuzzer splices them in.
 dictionary() {
     case "$1" in

@@ -8,6 +8,7 @@
 //! describes it, and its arm in [`start`].
 
 pub mod all;
+pub mod dns;
 pub mod http;
 pub mod mock;
 pub mod shell;
