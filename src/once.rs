@@ -6,6 +6,7 @@
 use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
+use crate::probe;
 use crate::probe::shell::describe;
 use crate::proc::{self, Capture, Spec};
 use crate::service::fsm::State;
@@ -34,30 +35,18 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
     let (state, healthy) = if let Some(file) = disabled {
         eprintln!("disabled: {} exists, the check is not run", file.display());
         (State::Disabled, false)
-    } else if let Some(command) = &cfg.command {
-        let spec = Spec { timeout: cfg.timeout, capture: Capture::Merged, ..Spec::shell(command.clone()) };
-        let outcome = proc::run_alone(&spec);
-        let healthy = outcome.success();
-        eprintln!(
-            "{}: {command} ({}, {} ms)",
-            if healthy { "healthy" } else { "unhealthy" },
-            describe(&outcome.status),
-            outcome.duration.as_millis()
-        );
-        let output = String::from_utf8_lossy(&outcome.output);
-        if !output.trim().is_empty() {
-            eprintln!("output:");
-            for line in output.trim_end().lines() {
-                eprintln!("  {line}");
-            }
-            if outcome.dropped > 0 {
-                eprintln!("  [{} more bytes not shown]", outcome.dropped);
-            }
-        }
-        (if healthy { State::Up } else { State::Down }, healthy)
-    } else {
+    } else if cfg.command.is_none() && cfg.checks.is_empty() {
         eprintln!("healthy: no --command given, the service is always up");
         (State::Up, true)
+    } else {
+        let mut healthy = cfg.command.as_deref().is_none_or(|command| shell(command, cfg.timeout));
+        for url in &cfg.checks {
+            let spec = probe::Spec::of(None, std::slice::from_ref(url), cfg.timeout).expect("one check");
+            let verdict = probe::run_alone(&spec);
+            eprintln!("{}: {} ({})", if verdict.ok { "healthy" } else { "unhealthy" }, url.text, verdict.detail);
+            healthy &= verdict.ok;
+        }
+        (if healthy { State::Up } else { State::Down }, healthy)
     };
     eprintln!(
         "would send, once {state} (after {} such checks in a row):",
@@ -73,4 +62,28 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
     }
     out.flush()?;
     Ok(healthy)
+}
+
+/// Run the shell check and show its verdict and output; whether it passed.
+fn shell(command: &str, timeout: Option<std::time::Duration>) -> bool {
+    let spec = Spec { timeout, capture: Capture::Merged, ..Spec::shell(command.to_owned()) };
+    let outcome = proc::run_alone(&spec);
+    let healthy = outcome.success();
+    eprintln!(
+        "{}: {command} ({}, {} ms)",
+        if healthy { "healthy" } else { "unhealthy" },
+        describe(&outcome.status),
+        outcome.duration.as_millis()
+    );
+    let output = String::from_utf8_lossy(&outcome.output);
+    if !output.trim().is_empty() {
+        eprintln!("output:");
+        for line in output.trim_end().lines() {
+            eprintln!("  {line}");
+        }
+        if outcome.dropped > 0 {
+            eprintln!("  [{} more bytes not shown]", outcome.dropped);
+        }
+    }
+    healthy
 }

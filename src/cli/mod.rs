@@ -123,6 +123,13 @@ pub struct Args {
     #[arg(long, visible_alias = "cmd", short = 'c', value_name = "CMD", help_heading = CHECKING)]
     pub command: Option<String>,
 
+    /// A native check, run without a fork: tcp://HOST:PORT, http://HOST[:PORT]/PATH (options
+    /// #status=N, #body=TEXT) or dns://SERVER[:PORT]/NAME[?type=TYPE] (option #expect=IP). HOST
+    /// is an IP address or localhost. Repeatable; every check and --command must pass, all under
+    /// one --timeout
+    #[arg(long = "check", value_name = "URL", action = ArgAction::Append, help_heading = CHECKING)]
+    pub checks: Vec<String>,
+
     /// Next hop to announce [default: self]
     #[arg(long, short = 'N', value_name = "IP", help_heading = ADVERTISING)]
     pub next_hop: Option<String>,

@@ -9,6 +9,7 @@ use crate::cli::{Args, Origins, ServiceArgs};
 use crate::error::UsageError;
 use crate::exabgp::lines::{Announce, PerState};
 use crate::net::Net;
+use crate::probe::url::CheckUrl;
 use crate::service::fsm::Thresholds;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -94,6 +95,8 @@ pub struct ServiceConfig {
     pub thresholds: Thresholds,
     pub disable_file: Option<PathBuf>,
     pub command: Option<String>,
+    /// `--check`: native checks, run with the command (all must pass).
+    pub checks: Vec<CheckUrl>,
     /// The `--ip` networks, with their interface. Empty: discover them on `lo` at start-up.
     pub nets: Vec<ServiceNet>,
     pub label: Option<String>,
@@ -263,6 +266,7 @@ fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageErr
         thresholds: Thresholds { rise: a.rise, fall: a.fall },
         disable_file: a.disable.clone(),
         command: a.command.clone(),
+        checks: checks(&a.checks)?,
         nets,
         label: a.label.clone(),
         label_exact_match: a.label_exact_match,
@@ -279,6 +283,17 @@ fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageErr
             disabled: a.disabled_execute.clone(),
         },
     })
+}
+
+/// `--check URL`s, each parsed.
+fn checks(texts: &[String]) -> Result<Vec<CheckUrl>, UsageError> {
+    texts
+        .iter()
+        .map(|text| {
+            no_control("--check", text)?;
+            text.parse::<CheckUrl>().map_err(|why| UsageError::value("--check", text, why))
+        })
+        .collect()
 }
 
 /// The service's strings that go into log lines and shells.

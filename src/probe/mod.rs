@@ -2,7 +2,9 @@
 //! contract, so that the reactor runs any number of them at once in its one poll: it adds its
 //! descriptors ([`Probe::poll_fds`]), says when it must be looked at even if none polls ready
 //! ([`Probe::deadline`]), and moves on at each wake-up ([`Probe::advance`]) until it gives its
-//! [`Verdict`]. The shell check ([`shell`]) is the first kind; [`mock`] is one for tests.
+//! [`Verdict`]. Kinds: the shell check ([`shell`], `--command`), the native checks of `--check`
+//! ([`tcp`], [`http`], [`dns`]; their URLs: [`url`]), several at once as one ([`all`]), and
+//! [`mock`] for tests.
 //!
 //! A new kind: a module here with a type implementing [`Probe`], a [`Spec`] variant that
 //! describes it, and its arm in [`start`].
@@ -15,9 +17,10 @@ pub mod shell;
 pub mod tcp;
 pub mod url;
 
-use crate::poll::Ready;
+use crate::poll::{poll_until, Ready};
 use nix::poll::PollFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use url::{CheckUrl, Target};
 
 /// What one check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,14 +48,88 @@ pub trait Probe {
 pub enum Spec {
     /// `--command`: a shell command, healthy when it exits 0 within the timeout.
     Shell(shell::Shell),
+    /// `--check tcp://...`.
+    Tcp(tcp::Tcp),
+    /// `--check http://...`.
+    Http(http::Http),
+    /// `--check dns://...`.
+    Dns(dns::Dns),
+    /// Several of the above at once: healthy when every one is.
+    All(Vec<Spec>),
     /// Verdicts scripted in advance (tests).
     Mock(mock::Mock),
+}
+
+impl Spec {
+    /// A service's check: its `--command` and `--check`s, each under `timeout`; `None`: no
+    /// check at all (always healthy).
+    pub fn of(command: Option<&str>, checks: &[CheckUrl], timeout: Option<Duration>) -> Option<Spec> {
+        let shell = command.map(|command| Spec::Shell(shell::Shell { command: command.to_owned(), timeout }));
+        let mut all: Vec<Spec> = shell.into_iter().chain(checks.iter().map(|url| Spec::native(url, timeout))).collect();
+        match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(Spec::All(all)),
+        }
+    }
+
+    fn native(url: &CheckUrl, timeout: Option<Duration>) -> Spec {
+        let text = url.text.clone();
+        match &url.target {
+            Target::Tcp { addr } => Spec::Tcp(tcp::Tcp { url: text, addr: *addr, timeout }),
+            Target::Http { addr, host, path, status, body } => Spec::Http(http::Http {
+                url: text,
+                addr: *addr,
+                host: host.clone(),
+                target: path.clone(),
+                status: *status,
+                body: body.clone(),
+                timeout,
+            }),
+            Target::Dns { server, name, record, expect } => Spec::Dns(dns::Dns {
+                url: text,
+                server: *server,
+                name: name.clone(),
+                rtype: *record,
+                expect: *expect,
+                timeout,
+            }),
+        }
+    }
 }
 
 /// Start the check `spec` describes; one that cannot even start is its verdict at once.
 pub fn start(spec: &Spec) -> Result<Box<dyn Probe>, Verdict> {
     match spec {
         Spec::Shell(shell) => shell.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
+        Spec::Tcp(tcp) => tcp.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
+        Spec::Http(http) => http.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
+        Spec::Dns(dns) => dns.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
+        Spec::All(specs) => Ok(Box::new(all::All::new(specs.iter().map(start).collect()))),
         Spec::Mock(mock) => Ok(Box::new(mock.start())),
+    }
+}
+
+/// Run the check `spec` describes to its verdict, waiting for nothing else (`--once`).
+pub fn run_alone(spec: &Spec) -> Verdict {
+    let mut probe = match start(spec) {
+        Ok(probe) => probe,
+        Err(verdict) => return verdict,
+    };
+    let mut ready = Ready::NONE;
+    loop {
+        if let Some(verdict) = probe.advance(ready) {
+            return verdict;
+        }
+        let mut fds = Vec::new();
+        probe.poll_fds(&mut fds);
+        ready = match poll_until(&mut fds, probe.deadline()) {
+            Ok(_) => Ready::of(&fds),
+            Err(_) => {
+                // Cannot wait: look again a little later rather than spin.
+                std::thread::sleep(Duration::from_millis(10));
+                Ready::NONE
+            }
+        };
     }
 }

@@ -9,10 +9,8 @@
 //! ever resolved, so a check never waits on a resolver. Options go in the fragment, which is
 //! never sent, separated by `&`; a value may be percent-encoded (`#body=all%20good`).
 
+use super::dns::{Query, RecordType};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-/// The record types a dns check may ask for.
-pub const RECORD_TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"];
 
 /// A native check, as its URL describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +38,7 @@ pub enum Target {
     },
     /// Healthy when the query answers NOERROR with a record of the type (and `expect` among
     /// the addresses when given).
-    Dns { server: SocketAddr, name: String, record: String, expect: Option<IpAddr> },
+    Dns { server: SocketAddr, name: String, record: RecordType, expect: Option<IpAddr> },
 }
 
 impl std::str::FromStr for CheckUrl {
@@ -97,18 +95,16 @@ impl std::str::FromStr for CheckUrl {
                     None => return Err("a dns check names what to ask for: dns://SERVER/NAME".to_owned()),
                 };
                 name_ok(name)?;
-                let mut record = "A".to_owned();
+                let mut record = RecordType::A;
                 for pair in query.split('&').filter(|p| !p.is_empty()) {
                     match pair.split_once('=') {
-                        Some(("type", kind)) if RECORD_TYPES.contains(&kind.to_ascii_uppercase().as_str()) => {
-                            record = kind.to_ascii_uppercase();
-                        }
                         Some(("type", kind)) => {
-                            return Err(format!("?type={kind}: not a record type ({})", RECORD_TYPES.join(", ")))
+                            record = kind.parse().map_err(|why| format!("?type={kind}: not a record type: {why}"))?;
                         }
                         _ => return Err(format!("?{pair}: the only query option is type=TYPE")),
                     }
                 }
+                Query::new(0, name, record).map_err(|why| format!("'{name}': {why}"))?;
                 let expect = match value(&options, "expect")? {
                     Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| format!("#expect={ip}: not an IP address"))?),
                     None => None,
@@ -306,14 +302,19 @@ mod tests {
     fn dns_urls() {
         assert_eq!(
             parse("dns://127.0.0.1/example.com"),
-            Target::Dns { server: addr("127.0.0.1:53"), name: "example.com".into(), record: "A".into(), expect: None }
+            Target::Dns {
+                server: addr("127.0.0.1:53"),
+                name: "example.com".into(),
+                record: RecordType::A,
+                expect: None
+            }
         );
         assert_eq!(
             parse("dns://[::1]:5353/health.example.?type=aaaa#expect=2001:db8::7"),
             Target::Dns {
                 server: addr("[::1]:5353"),
                 name: "health.example.".into(),
-                record: "AAAA".into(),
+                record: RecordType::AAAA,
                 expect: Some("2001:db8::7".parse().unwrap())
             }
         );

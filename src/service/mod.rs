@@ -107,10 +107,7 @@ impl Service {
         ledger: Option<Addresses>,
         first: Instant,
     ) -> Service {
-        let probe = cfg
-            .command
-            .as_ref()
-            .map(|command| probe::Spec::Shell(probe::shell::Shell { command: command.clone(), timeout: cfg.timeout }));
+        let probe = probe::Spec::of(cfg.command.as_deref(), &cfg.checks, cfg.timeout);
         Service {
             id,
             cfg,

@@ -1,0 +1,277 @@
+//! Native checks (`--check`) as the binary runs them, against servers these tests start on
+//! 127.0.0.1 and [::1]: tcp, http and dns, their options, several checks and `--cmd` together
+//! (AND), bad URLs refused at start with exit 2, bad servers failing with their reason, and no
+//! child process ever started for a native check. No other address is ever contacted.
+
+mod common;
+
+use common::{wait_for, Plugin, BIN};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// An HTTP server on `local` answering every request with `answer`, until dropped.
+struct Http {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Http {
+    fn start(local: &str, answer: &'static str) -> Http {
+        let listener = TcpListener::bind(local).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let until = Instant::now() + Duration::from_secs(60);
+            while !stopping.load(Ordering::SeqCst) && Instant::now() < until {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                        let mut request = [0u8; 4096];
+                        let _ = stream.read(&mut request);
+                        let _ = stream.write_all(answer.as_bytes());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        Http { addr, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Http {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nready";
+const UNAVAILABLE: &str = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy";
+
+/// `--once` with these flags: exit status and stderr.
+fn once(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN).args(["--no-syslog", "--ip", "192.0.2.1", "--once"]).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn http_checks_on_ipv4_and_ipv6_with_their_options() {
+    for local in ["127.0.0.1:0", "[::1]:0"] {
+        let server = Http::start(local, OK);
+        let url = format!("http://{}/health", server.addr);
+        let (code, stdout, stderr) = once(&["--check", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (status 200, ")), "{stderr}");
+        assert_eq!(stdout, "announce route 192.0.2.1/32 next-hop self med 100\n");
+        let (code, _, stderr) = once(&["--check", &format!("{url}#status=200&body=ready")]);
+        assert_eq!(code, Some(0), "{stderr}");
+        let (code, _, stderr) = once(&["--check", &format!("{url}#body=gone")]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("body does not contain \"gone\""), "{stderr}");
+        let (code, _, stderr) = once(&["--check", &format!("{url}#status=204")]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("status 200, expected 204"), "{stderr}");
+    }
+    let server = Http::start("127.0.0.1:0", UNAVAILABLE);
+    let url = format!("http://{}/", server.addr);
+    let (code, stdout, stderr) = once(&["--check", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: status 503")), "{stderr}");
+    assert_eq!(stdout, "announce route 192.0.2.1/32 next-hop self med 1000\n");
+}
+
+#[test]
+fn tcp_checks_and_every_check_together_with_the_command() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = format!("tcp://{}", listener.local_addr().unwrap());
+    let closed = format!("tcp://{}", TcpListener::bind("[::1]:0").unwrap().local_addr().unwrap());
+    let server = Http::start("127.0.0.1:0", OK);
+    let http = format!("http://{}/", server.addr);
+    assert_eq!(once(&["--check", &tcp]).0, Some(0));
+    let (code, _, stderr) = once(&["--check", &closed]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains(&format!("{closed}: connection refused")), "{stderr}");
+    // AND: every check and the command.
+    assert_eq!(once(&["--check", &tcp, "--check", &http, "--cmd", "true"]).0, Some(0));
+    assert_eq!(once(&["--check", &tcp, "--check", &http, "--cmd", "false"]).0, Some(1));
+    assert_eq!(once(&["--check", &tcp, "--check", &closed, "--cmd", "true"]).0, Some(1));
+}
+
+#[test]
+fn a_server_that_never_answers_fails_at_the_timeout() {
+    // Accepts (the kernel does) and never says a word.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let started = Instant::now();
+    let (code, _, stderr) = once(&["--check", &url, "--timeout", "0.3"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no answer within"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn bad_urls_are_refused_at_start_naming_the_url() {
+    for (url, why) in [
+        ("http://example.com/", "no name is resolved"),
+        ("gopher://127.0.0.1/", "unknown scheme 'gopher'"),
+        ("tcp://127.0.0.1:99999", "a port is 1 to 65535"),
+        ("http://127.0.0.1/#bogus", "#bogus: not an option of a http check"),
+        ("dns://127.0.0.1/example.com?type=WHAT", "not a record type"),
+    ] {
+        let out = Command::new(BIN).args(["--no-syslog", "--dry-run", "--check", url]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
+    }
+}
+
+/// The pids of `pid`'s children right now.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
+    tasks
+        .flatten()
+        .flat_map(|task| {
+            std::fs::read_to_string(task.path().join("children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+#[test]
+fn native_checks_never_start_a_child_process() {
+    let server = Http::start("127.0.0.1:0", OK);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let flags = ["--no-syslog", "--no-ip-setup", "--no-ack", "--rise", "1", "--interval", "0.01", "--ip", "192.0.2.1"];
+    let sample = |extra: &[&str]| {
+        let mut args = flags.to_vec();
+        args.extend_from_slice(extra);
+        let mut plugin = Plugin::start(&args);
+        let pid = plugin.child.id();
+        assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+        let (mut seen, until) = (0, Instant::now() + Duration::from_secs(1));
+        while Instant::now() < until {
+            seen += children(pid).len();
+        }
+        assert_eq!(plugin.stop(), Some(0));
+        (seen, plugin.lines().len())
+    };
+    // The same loop sees the children of a shell check.
+    let (with_shell, _) = sample(&["--cmd", "sleep 0.005"]);
+    assert!(with_shell > 0, "the sampling never saw a child of --cmd");
+    let http = format!("http://{}/", server.addr);
+    let tcp = format!("tcp://{}", listener.local_addr().unwrap());
+    let (native, lines) = sample(&["--check", &http, "--check", &tcp]);
+    assert_eq!(native, 0, "a native check started a child process");
+    assert!(lines > 10, "only {lines} lines: the checks did not run every 10 ms");
+}
+
+#[test]
+fn a_failing_native_check_moves_the_route_in_the_plugin() {
+    let server = Http::start("127.0.0.1:0", OK);
+    let url = format!("http://{}/", server.addr);
+    let flags = ["--no-syslog", "--no-ip-setup", "--no-ack", "--debounce", "--rise", "1", "--fall", "1"];
+    let mut args = flags.to_vec();
+    args.extend_from_slice(&["--interval", "0.05", "--ip", "192.0.2.1", "--check", &url]);
+    let mut plugin = Plugin::start(&args);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    drop(server);
+    assert!(plugin.wait_lines(2, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    assert_eq!(
+        plugin.lines()[..2],
+        ["announce route 192.0.2.1/32 next-hop self med 100", "announce route 192.0.2.1/32 next-hop self med 1000"]
+    );
+    assert!(wait_for(LIMIT, || plugin.stderr().contains(&format!("{url}: connection refused"))), "{}", plugin.stderr());
+}
+
+/// A DNS server on `local` answering every query for an A record with `answer` (an IPv4
+/// address) or, with `None`, NXDOMAIN; until dropped. The answer is built by hand: header,
+/// the question as asked, one A record pointing at the question's name.
+struct Dns {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Dns {
+    fn start(local: &str, answer: Option<[u8; 4]>) -> Dns {
+        let socket = UdpSocket::bind(local).unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        let addr = socket.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let until = Instant::now() + Duration::from_secs(60);
+            let mut query = [0u8; 512];
+            while !stopping.load(Ordering::SeqCst) && Instant::now() < until {
+                let Ok((n, from)) = socket.recv_from(&mut query) else { continue };
+                // The question ends after the name's terminating zero, type and class.
+                let Some(end) = query[12..n].iter().position(|&b| b == 0).map(|at| 12 + at + 5) else { continue };
+                let mut reply = query[..end].to_vec();
+                reply[2] = 0x81; // a response, recursion desired
+                reply[3] = if answer.is_some() { 0x80 } else { 0x83 }; // recursion available; NXDOMAIN
+                reply[6..12].copy_from_slice(&[0, u8::from(answer.is_some()), 0, 0, 0, 0]);
+                if let Some(ip) = answer {
+                    reply.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+                    reply.extend_from_slice(&ip);
+                }
+                let _ = socket.send_to(&reply, from);
+            }
+        });
+        Dns { addr, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Dns {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn dns_checks_on_ipv4_and_ipv6_with_expect() {
+    for local in ["127.0.0.1:0", "[::1]:0"] {
+        let server = Dns::start(local, Some([192, 0, 2, 7]));
+        let url = format!("dns://{}/health.example.", server.addr);
+        let (code, _, stderr) = once(&["--check", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (NOERROR, 1 A record, ")), "{stderr}");
+        assert_eq!(once(&["--check", &format!("{url}#expect=192.0.2.7")]).0, Some(0));
+        let (code, _, stderr) = once(&["--check", &format!("{url}#expect=192.0.2.8")]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("192.0.2.8 not among the answers (192.0.2.7)"), "{stderr}");
+    }
+    let server = Dns::start("127.0.0.1:0", None);
+    let url = format!("dns://{}/gone.example.", server.addr);
+    let (code, _, stderr) = once(&["--check", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{url}: NXDOMAIN")), "{stderr}");
+    // Nobody answers on this port.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let url = format!("dns://{}/x.example.", silent.local_addr().unwrap());
+    let (code, _, stderr) = once(&["--check", &url, "--timeout", "0.3"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no answer within"), "{stderr}");
+}
