@@ -101,20 +101,7 @@ mod tests {
     use std::time::Duration;
 
     fn run(mut all: All) -> Verdict {
-        let mut ready = Ready::NONE;
-        let until = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(verdict) = all.advance(ready) {
-                return verdict;
-            }
-            assert!(Instant::now() < until, "never ended");
-            let mut fds = Vec::new();
-            all.poll_fds(&mut fds);
-            ready = match crate::poll::poll_until(&mut fds, all.deadline()) {
-                Ok(_) => Ready::of(&fds),
-                Err(_) => Ready::NONE,
-            };
-        }
+        crate::probe::drive_in_test(&mut all)
     }
 
     fn mock(ms: u64, ok: bool) -> Result<Box<dyn Probe>, Verdict> {

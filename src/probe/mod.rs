@@ -112,18 +112,29 @@ pub fn start(spec: &Spec) -> Result<Box<dyn Probe>, Verdict> {
 
 /// Run the check `spec` describes to its verdict, waiting for nothing else (`--once`).
 pub fn run_alone(spec: &Spec) -> Verdict {
-    let mut probe = match start(spec) {
-        Ok(probe) => probe,
-        Err(verdict) => return verdict,
-    };
+    match start(spec) {
+        Ok(mut probe) => drive(probe.as_mut(), None).expect("no limit: a verdict"),
+        Err(verdict) => verdict,
+    }
+}
+
+/// Drive a check in flight to its verdict, in a poll of its own; `None` if `limit` came first.
+pub fn drive(probe: &mut dyn Probe, limit: Option<Instant>) -> Option<Verdict> {
     let mut ready = Ready::NONE;
     loop {
         if let Some(verdict) = probe.advance(ready) {
-            return verdict;
+            return Some(verdict);
+        }
+        if limit.is_some_and(|at| Instant::now() >= at) {
+            return None;
         }
         let mut fds = Vec::new();
         probe.poll_fds(&mut fds);
-        ready = match poll_until(&mut fds, probe.deadline()) {
+        let until = match (probe.deadline(), limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        ready = match poll_until(&mut fds, until) {
             Ok(_) => Ready::of(&fds),
             Err(_) => {
                 // Cannot wait: look again a little later rather than spin.
@@ -132,4 +143,10 @@ pub fn run_alone(spec: &Spec) -> Verdict {
             }
         };
     }
+}
+
+/// [`drive`] for tests: at most 20 s, then a panic.
+#[cfg(test)]
+pub fn drive_in_test(probe: &mut dyn Probe) -> Verdict {
+    drive(probe, Some(Instant::now() + Duration::from_secs(20))).expect("the check never ended within 20 s")
 }

@@ -111,23 +111,9 @@ mod tests {
 
     fn run(command: &str, timeout_ms: u64) -> Verdict {
         let shell = Shell { command: command.to_owned(), timeout: Some(Duration::from_millis(timeout_ms)) };
-        let mut check = match shell.start() {
-            Ok(check) => check,
-            Err(verdict) => return verdict,
-        };
-        let mut ready = Ready::NONE;
-        let until = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(verdict) = check.advance(ready) {
-                return verdict;
-            }
-            assert!(Instant::now() < until, "{command} never ended");
-            let mut fds = Vec::new();
-            check.poll_fds(&mut fds);
-            ready = match crate::poll::poll_until(&mut fds, check.deadline()) {
-                Ok(_) => Ready::of(&fds),
-                Err(_) => Ready::NONE,
-            };
+        match shell.start() {
+            Ok(mut check) => crate::probe::drive_in_test(&mut check),
+            Err(verdict) => verdict,
         }
     }
 

@@ -129,23 +129,9 @@ mod tests {
 
     /// Drive `tcp` to its verdict through a poll loop, as the reactor would.
     fn run(tcp: &Tcp) -> Verdict {
-        let mut check = match tcp.start() {
-            Ok(check) => check,
-            Err(verdict) => return verdict,
-        };
-        let mut ready = Ready::NONE;
-        let until = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(verdict) = check.advance(ready) {
-                return verdict;
-            }
-            assert!(Instant::now() < until, "{} never ended", tcp.url);
-            let mut fds = Vec::new();
-            check.poll_fds(&mut fds);
-            ready = match crate::poll::poll_until(&mut fds, check.deadline()) {
-                Ok(_) => Ready::of(&fds),
-                Err(_) => Ready::NONE,
-            };
+        match tcp.start() {
+            Ok(mut check) => crate::probe::drive_in_test(&mut check),
+            Err(verdict) => verdict,
         }
     }
 
