@@ -9,6 +9,8 @@
 //! The scenario, on the router's own table: the server answers, the route is there (MED 100);
 //! the server gets SIGTERM (by PID) and exits: the route moves (MED 1000, or is withdrawn) and
 //! ExaBGP's log has the check's reason; the server is started again: the route comes back.
+//! And exabgp-examples/anycast-dns's own process (its `run` line) with `--once` against a real
+//! unbound on 127.0.0.1:53: healthy, then unhealthy once unbound is stopped.
 //!
 //! Needs root, `ip`, BIRD 2, the ExaBGP virtualenvs, nginx, unbound and python3 (for the
 //! probe that tells when a server answers): `contrib/run-tests.sh` installs them. Traffic stays
@@ -49,6 +51,59 @@ fn exabgp_5_0_unbound_stopped_and_started_withdraws_and_announces() {
 #[test]
 fn exabgp_4_2_unbound_stopped_and_started_withdraws_and_announces() {
     run(exabgp::V4, Kind::Unbound);
+}
+
+/// exabgp-examples/anycast-dns's own process, as its `run` line has it, against a real unbound
+/// on 127.0.0.1:53 (the example's resolver, in a namespace): `--once` finds it healthy (exit 0,
+/// the announce); with unbound stopped, unhealthy (exit 1, the withdraw).
+#[test]
+fn the_anycast_dns_example_checks_a_real_unbound() {
+    preflight_servers();
+    let dir = Scratch::new("e2e-checks-example");
+    let conf =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("exabgp-examples/anycast-dns/exabgp.conf"))
+            .expect("the example's exabgp.conf");
+    let run = conf.lines().map(str::trim).find_map(|l| l.strip_prefix("run ")).expect("a run line");
+    let argv = words(run.trim_end_matches(';'));
+    assert_eq!(argv[0], "/usr/bin/exabgp-healthcheck", "{run}");
+    assert!(argv.iter().any(|a| a.starts_with("dns://127.0.0.1/")), "the example does not use a dns check: {run}");
+    let here = format!("{}/", dir.path.display());
+    let mut args: Vec<String> = argv[1..].iter().map(|a| a.replace("/etc/exabgp/", &here)).collect();
+    args.extend(["--once", "--no-ip-setup", "--no-syslog"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let ns = Netns::new("e2e-checks");
+    let mut unbound = Server::unbound(&dir.path, 53);
+    unbound.start(&ns, WAIT);
+    let once = |what: &str, code: i32, line: &str| {
+        let mut plugin = ns.plugin(&args);
+        let exit = plugin.wait_exit(WAIT);
+        let said = format!("{what}: {args:?}\nstdout:\n{}\nstderr:\n{}", plugin.stdout(), plugin.stderr());
+        assert_eq!(exit, Some(code), "{said}");
+        assert!(plugin.lines().iter().any(|l| l.starts_with(line)), "{said}");
+    };
+    once("unbound answers", 0, "announce route 203.0.113.53/32");
+    unbound.stop(WAIT);
+    once("unbound stopped", 1, "withdraw route 203.0.113.53/32");
+}
+
+/// A `run` line's words as ExaBGP splits them: on spaces, double quotes keep a word together.
+fn words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted) = (Vec::new(), None::<String>, false);
+    for c in line.chars() {
+        if c == ' ' && !quoted {
+            words.extend(word.take());
+            continue;
+        }
+        let current = word.get_or_insert_with(String::new);
+        if c == '"' {
+            quoted = !quoted;
+        } else {
+            current.push(c);
+        }
+    }
+    words.extend(word);
+    words
 }
 
 // https with nginx (a self-signed certificate the test makes; checked with `#insecure`, and
@@ -160,16 +215,16 @@ impl Lab {
 }
 
 fn preflight(version: &str) {
-    assert!(nix::unistd::Uid::effective().is_root(), "needs root (network namespaces): contrib/run-tests.sh");
-    for tool in ["ip", "setpriv", "bird", "birdc", "python3"] {
-        assert!(in_path(tool).is_some(), "`{tool}` not found in PATH (contrib/run-tests.sh installs it)");
-    }
-    for server in ["nginx", "unbound"] {
-        let found = in_path(server).or_else(|| Some(Path::new("/usr/sbin").join(server)).filter(|p| p.is_file()));
-        assert!(found.is_some(), "`{server}` is not installed (contrib/run-tests.sh installs the Debian package)");
-    }
+    preflight_servers();
     let exabgp = exabgp::venv(version).join("bin/exabgp");
     assert!(exabgp.is_file(), "ExaBGP {version} is not installed at {} (run contrib/run-tests.sh)", exabgp.display());
+}
+
+fn preflight_servers() {
+    assert!(nix::unistd::Uid::effective().is_root(), "needs root (network namespaces): contrib/run-tests.sh");
+    for tool in ["ip", "setpriv", "bird", "birdc", "python3", "nginx", "unbound"] {
+        assert!(in_path(tool).is_some(), "`{tool}` not found in PATH (contrib/run-tests.sh installs it)");
+    }
 }
 
 fn run(version: &str, kind: Kind) {
