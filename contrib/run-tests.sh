@@ -17,7 +17,7 @@ for version in "${versions[@]}"; do
         venvs_missing+=("$version")
 done
 
-say "system packages (iproute2, bird2, frr, sudo, faketime)"
+say "system packages (iproute2, bird2, frr, sudo, faketime, nginx, unbound)"
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
@@ -25,14 +25,49 @@ command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 command -v vtysh >/dev/null 2>&1 || missing+=(frr)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+# The real servers that tests/e2e_checks.rs checks with --check (it starts its own, in its own
+# namespaces, on its own ports; the packages' services are never started, see below).
+servers=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || servers+=(nginx)
+command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || servers+=(unbound)
+missing+=("${servers[@]}")
 if [ "${#venvs_missing[@]}" -gt 0 ]; then
     # Debian's python3 has no ensurepip (so no `python3 -m venv`) without python3-venv.
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
+# Debian starts nginx and unbound when it installs them (on port 80 and 53, and unbound may
+# take over /etc/resolv.conf): a policy-rc.d that denies every start (exit 101) keeps them from
+# running during the install; one already there is put back afterwards, even on failure.
+policy=/usr/sbin/policy-rc.d
+policy_saved=
+policy_ours=
+restore_policy() {
+    if [ -n "$policy_ours" ]; then
+        rm -f "$policy"
+        if [ -n "$policy_saved" ]; then mv -f "$policy_saved" "$policy"; fi
+        policy_ours=
+    fi
+}
 if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
+    if [ "${#servers[@]}" -gt 0 ]; then
+        if [ -e "$policy" ]; then
+            policy_saved="$policy.ehc-saved"
+            cp -p "$policy" "$policy_saved"
+        fi
+        trap restore_policy EXIT
+        policy_ours=1
+        printf '#!/bin/sh\n# exabgp-healthcheck contrib/run-tests.sh: no service starts while it installs.\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+    fi
     apt-get update -q </dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+    restore_policy
+    trap - EXIT
+    # Nor at the next boot: the tests never use the packages' services.
+    if [ "${#servers[@]}" -gt 0 ] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --quiet "${servers[@]}" >/dev/null 2>&1 || true
+    fi
 else
     echo "all present"
 fi

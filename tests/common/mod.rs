@@ -6,7 +6,8 @@
 //! - [`procfs`]: what /proc says about a process;
 //! - [`netns`]: network namespaces, `ip`, and daemons started inside a namespace;
 //! - [`bird`]: BIRD 2 as the router, its control socket and its routes;
-//! - [`exabgp`]: the pinned ExaBGP releases and their virtualenvs.
+//! - [`exabgp`]: the pinned ExaBGP releases and their virtualenvs;
+//! - [`servers`]: real nginx and unbound, started in a namespace for the native checks.
 //!
 //! Every wait is bounded; every process started is stopped by PID when its handle drops.
 
@@ -16,6 +17,7 @@ pub mod bird;
 pub mod exabgp;
 pub mod netns;
 pub mod procfs;
+pub mod servers;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;

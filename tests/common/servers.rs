@@ -1,0 +1,161 @@
+//! Real servers from Debian for the native checks (`--check`) to check, each started by the
+//! test inside a network namespace, as its own process (a [`Daemon`]: stopped by PID), on a
+//! configuration written to a scratch directory that also holds its pid file, logs and temporary
+//! files: nothing of the system's own service (its configuration, /run, /var/log) is used, and
+//! a system nginx or unbound that runs outside the namespace is not in the way.
+//! - [`Server::nginx`]: `nginx` in one process (`daemon off; master_process off;`), on
+//!   127.0.0.1:PORT, `GET /health` answering 200 `ready`;
+//! - [`Server::unbound`]: `unbound -d` on 127.0.0.1:PORT (UDP and TCP), answering
+//!   `health.example. A 192.0.2.53` from a local zone and refusing every other name (no
+//!   recursion, no root hints needed).
+//!
+//! Each is ready when it answers inside its namespace: a small Python probe (not our binary)
+//! sends the request and checks the answer, within a bound.
+
+use super::netns::{Daemon, Netns};
+use super::procfs::alive;
+use super::wait_every;
+use nix::sys::signal::Signal;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+/// The name unbound answers, and its address.
+pub const DNS_NAME: &str = "health.example.";
+pub const DNS_ADDRESS: &str = "192.0.2.53";
+/// What nginx answers on `/health`.
+pub const HTTP_BODY: &str = "ready";
+
+/// A server's program and configuration; running or not.
+pub struct Server {
+    /// `nginx` or `unbound`.
+    pub name: &'static str,
+    pub port: u16,
+    argv: Vec<String>,
+    log: PathBuf,
+    daemon: Option<Daemon>,
+}
+
+impl Server {
+    /// nginx on 127.0.0.1:`port`, its files in `dir` (not started yet).
+    pub fn nginx(dir: &Path, port: u16) -> Server {
+        let d = dir.display();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+             error_log {d}/nginx-error.log info;\nevents {{ worker_connections 64; }}\n\
+             http {{\n    access_log {d}/nginx-access.log;\n    client_body_temp_path {d}/nginx-client-body;\n    \
+             proxy_temp_path {d}/nginx-proxy;\n    fastcgi_temp_path {d}/nginx-fastcgi;\n    \
+             uwsgi_temp_path {d}/nginx-uwsgi;\n    scgi_temp_path {d}/nginx-scgi;\n    default_type text/plain;\n    \
+             server {{\n        listen 127.0.0.1:{port};\n        location /health {{ return 200 \"{HTTP_BODY}\"; }}\n    \
+             }}\n}}\n"
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).expect("write nginx.conf");
+        // -e: the log for what comes before the configuration is read (else
+        // /var/log/nginx/error.log); -p: the prefix for relative paths.
+        let argv =
+            ["nginx", "-e", &format!("{d}/nginx-error.log"), "-p", &format!("{d}/"), "-c", &path.display().to_string()]
+                .map(str::to_owned)
+                .to_vec();
+        Server { name: "nginx", port, argv, log: dir.join("nginx.log"), daemon: None }
+    }
+
+    /// unbound on 127.0.0.1:`port`, its files in `dir` (not started yet).
+    pub fn unbound(dir: &Path, port: u16) -> Server {
+        let d = dir.display();
+        let conf = format!(
+            "server:\n    interface: 127.0.0.1\n    port: {port}\n    do-ip6: no\n    do-daemonize: no\n    \
+             chroot: \"\"\n    username: \"\"\n    directory: \"{d}\"\n    pidfile: \"{d}/unbound.pid\"\n    \
+             use-syslog: no\n    logfile: \"\"\n    verbosity: 1\n    num-threads: 1\n    \
+             module-config: \"iterator\"\n    access-control: 127.0.0.0/8 allow\n    \
+             local-zone: \".\" refuse\n    local-zone: \"{DNS_NAME}\" static\n    \
+             local-data: \"{DNS_NAME} 60 IN A {DNS_ADDRESS}\"\n\
+             remote-control:\n    control-enable: no\n"
+        );
+        let path = dir.join("unbound.conf");
+        std::fs::write(&path, conf).expect("write unbound.conf");
+        let argv = ["unbound", "-d", "-c", &path.display().to_string()].map(str::to_owned).to_vec();
+        Server { name: "unbound", port, argv, log: dir.join("unbound.log"), daemon: None }
+    }
+
+    /// Start it in `ns` (its output appended to `DIR/NAME.log`) and wait at most `limit` until
+    /// it answers there; panics, with its log, if it exits or does not answer.
+    pub fn start(&mut self, ns: &Netns, limit: Duration) {
+        assert!(self.daemon.is_none(), "{} already runs", self.name);
+        let daemon = Daemon::start(ns, &self.argv, &[], &self.log);
+        let pid = daemon.pid().as_raw() as u32;
+        self.daemon = Some(daemon);
+        let answered = wait_every(limit, Duration::from_millis(50), || !alive(pid) || self.answers(ns));
+        assert!(
+            answered && alive(pid),
+            "{} (pid {pid}) {} within {limit:?}:\n{}",
+            self.name,
+            if alive(pid) { "did not answer" } else { "exited" },
+            self.logs()
+        );
+    }
+
+    /// SIGTERM by PID, and wait at most `limit` for its exit.
+    pub fn stop(&mut self, limit: Duration) {
+        let mut daemon = self.daemon.take().unwrap_or_else(|| panic!("{} does not run", self.name));
+        daemon.signal(Signal::SIGTERM);
+        daemon.wait_exit(limit);
+    }
+
+    /// Whether it runs (started, not stopped, not exited).
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.as_ref().map(|d| d.pid().as_raw() as u32).filter(|pid| alive(*pid))
+    }
+
+    /// Whether it answers as it should inside `ns` now (the probe gives up after 2 s).
+    pub fn answers(&self, ns: &Netns) -> bool {
+        let port = self.port.to_string();
+        let out = ns
+            .exec(&["python3", "-c", PROBE, self.name, port.as_str()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        out.is_ok_and(|s| s.success())
+    }
+
+    /// What it logged: its output and, for nginx, its error log.
+    pub fn logs(&self) -> String {
+        let dir = self.log.parent().expect("a directory");
+        let mut text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        if self.name == "nginx" {
+            text.push_str(&std::fs::read_to_string(dir.join("nginx-error.log")).unwrap_or_default());
+        }
+        text
+    }
+}
+
+/// `python3 -c PROBE nginx|unbound PORT`: exit 0 when 127.0.0.1:PORT answers as the server
+/// above should (`GET /health`: status 200 and `ready`; `health.example. A`: NOERROR with
+/// 192.0.2.53). Bounded: 0.5 s per socket operation, 2 s in all.
+const PROBE: &str = r#"
+import signal, socket, struct, sys
+signal.alarm(2)
+kind, port = sys.argv[1], int(sys.argv[2])
+if kind == 'nginx':
+    s = socket.create_connection(('127.0.0.1', port), timeout=0.5)
+    s.sendall(b'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n')
+    data = b''
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    sys.exit(0 if head.split(b' ')[1:2] == [b'200'] and body == b'ready' else 1)
+else:
+    name = b''.join(bytes([len(l)]) + l for l in b'health.example'.split(b'.')) + b'\0'
+    query = struct.pack('>HHHHHH', 0x4ec5, 0x0100, 1, 0, 0, 0) + name + struct.pack('>HH', 1, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    s.sendto(query, ('127.0.0.1', port))
+    answer = s.recv(4096)
+    ident, flags, _, count = struct.unpack('>HHHH', answer[:8])
+    ok = ident == 0x4ec5 and flags & 0x800f == 0x8000 and count >= 1 and bytes([192, 0, 2, 53]) in answer[12:]
+    sys.exit(0 if ok else 1)
+"#;
