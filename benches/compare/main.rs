@@ -7,9 +7,10 @@
 //! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores; needs root,
 //! `ip`, BIRD 2 and network namespaces for workloads 6 and 7). Environment:
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
-//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover`: a subset;
+//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,services`: a subset;
 //! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
 //! - `EHC_BENCH_ROUTES=20,16`: the prefix lengths of workload 6 (16 to 30);
+//! - `EHC_BENCH_SERVICES=1,10,100`: the service counts of workload 8 (1 to 508);
 //! - `EXABGP_VENV_5`: the virtualenv of exabgp==5.0.15 (else `target/exabgp-venv/5.0.15`,
 //!   created when missing).
 //!
@@ -24,6 +25,7 @@ mod common;
 mod local;
 mod network;
 mod procs;
+mod services;
 mod stats;
 mod svg;
 
@@ -31,6 +33,7 @@ use procs::{Kind, Programs};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 const REFERENCE_VERSION: &str = common::exabgp::V5;
 
@@ -66,6 +69,8 @@ struct Settings {
     only: Option<Vec<String>>,
     /// Prefix lengths for workload 6.
     prefixes: Vec<u32>,
+    /// Service counts for workload 8.
+    services: Vec<usize>,
 }
 
 impl Settings {
@@ -78,7 +83,11 @@ impl Settings {
             .ok()
             .map(|v| v.split(',').filter_map(|p| p.trim().parse().ok()).filter(|p| (16..=30).contains(p)).collect())
             .unwrap_or_else(|| if quick { vec![20] } else { vec![20, 16] });
-        Settings { quick, runs, only, prefixes }
+        let services = std::env::var("EHC_BENCH_SERVICES")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).filter(|n| (1..=508).contains(n)).collect())
+            .unwrap_or_else(|| vec![1, 10, 100]);
+        Settings { quick, runs, only, prefixes, services }
     }
 
     fn wants(&self, name: &str) -> bool {
@@ -252,6 +261,71 @@ fn main() {
                 json_out.insert("failover_from_file_removal_ms".into(), samples_json(&from_removal.0, &from_removal.1));
             }
         }
+    }
+
+    if settings.wants("services") {
+        let window = Duration::from_secs(if settings.quick { 30 } else { 60 });
+        let mut points = Vec::new();
+        for &n in &settings.services {
+            let mut measured = Vec::new();
+            for kind in [Kind::Ours, Kind::Reference] {
+                let m = services::services(&programs, kind, n, window);
+                say(&format!(
+                    "services {n} {}: all announced after {:.1} s; VmRSS {:.0} kB (RssAnon {:.0}, Pss {:.0}); \
+                     CPU {:.0} ms per minute (on a CPU {:.1}; {:.0} with the checks) over {} s",
+                    kind.name(),
+                    m.announced_s,
+                    m.rss_kb,
+                    m.anon_kb,
+                    m.pss_kb,
+                    m.cpu_ms_per_min,
+                    m.oncpu_ms_per_min,
+                    m.cpu_with_checks_ms_per_min,
+                    window.as_secs()
+                ));
+                measured.push(m);
+            }
+            let (ours, reference) = (&measured[0], &measured[1]);
+            let (memory_target, cpu_target) = match n {
+                100 => ("1/500 or less", "1/10 or less"),
+                1 => ("1/10 or less", ""),
+                _ => ("", ""),
+            };
+            let processes = format!("1 / {n} processes");
+            let mut add = |what: &str, unit: &'static str, f: fn(&services::Measure) -> f64, target: &'static str| {
+                rows.push(Row {
+                    workload: format!("8. {n} service{}, {what}", if n == 1 { "" } else { "s" }),
+                    unit,
+                    ours: f(ours),
+                    reference: f(reference),
+                    runs: processes.clone(),
+                    target,
+                });
+            };
+            add("resident memory (VmRSS, total)", "kB", |m| m.rss_kb, memory_target);
+            add("of which anonymous (RssAnon)", "kB", |m| m.anon_kb, "");
+            add("proportional (Pss, shared pages divided)", "kB", |m| m.pss_kb, "");
+            add("plugin CPU per minute (children excluded)", "ms", |m| m.cpu_ms_per_min, cpu_target);
+            add("plugin time on a CPU per minute (schedstat, ns)", "ms", |m| m.oncpu_ms_per_min, "");
+            add("CPU per minute with the checks (cutime)", "ms", |m| m.cpu_with_checks_ms_per_min, "");
+            add("all announced after start", "s", |m| m.announced_s, "");
+            let one = |f: fn(&services::Measure) -> f64| pair(&Sample::one(f(ours)), &Sample::one(f(reference)));
+            json_out.insert(
+                format!("services_{n}"),
+                json!({
+                    "window_s": window.as_secs(),
+                    "rss_kb": one(|m| m.rss_kb),
+                    "rss_anon_kb": one(|m| m.anon_kb),
+                    "pss_kb": one(|m| m.pss_kb),
+                    "cpu_ms_per_min": one(|m| m.cpu_ms_per_min),
+                    "oncpu_ms_per_min": one(|m| m.oncpu_ms_per_min),
+                    "cpu_with_checks_ms_per_min": one(|m| m.cpu_with_checks_ms_per_min),
+                    "announced_s": one(|m| m.announced_s),
+                }),
+            );
+            points.push((n as u64, ours.clone(), reference.clone()));
+        }
+        charts.services = points;
     }
 
     print_table(&rows);

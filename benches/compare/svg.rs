@@ -1,6 +1,8 @@
-//! The two charts of docs/performance.md, drawn as plain SVG: the distribution of reaction
-//! latencies (a CDF on a logarithmic time axis) and the route-count scaling (grouped bars).
+//! The charts of docs/performance.md, drawn as plain SVG: the distribution of reaction
+//! latencies (a CDF on a logarithmic time axis), the route-count scaling (grouped bars), and
+//! memory and CPU against the number of services (two log-log panels).
 
+use crate::services::Measure;
 use crate::Sample;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ pub struct Charts {
     pub reaction: Option<(Sample, Sample)>,
     /// (routes, ours in s, the reference in s).
     pub scaling: Vec<(u64, f64, f64)>,
+    /// (services, ours, the reference's total).
+    pub services: Vec<(u64, Measure, Measure)>,
 }
 
 impl Charts {
@@ -39,6 +43,12 @@ impl Charts {
                 written.push(path);
             }
         }
+        if !self.services.is_empty() {
+            let path = dir.join("services.svg");
+            if std::fs::write(&path, services(&self.services)).is_ok() {
+                written.push(path);
+            }
+        }
         written
     }
 }
@@ -53,17 +63,16 @@ fn header(title: &str) -> String {
 }
 
 fn legend(svg: &mut String) {
+    legend_at(svg, LEFT + 10.0, TOP + 10.0);
+}
+
+fn legend_at(svg: &mut String, x: f64, top: f64) {
     for (i, (color, name)) in
         [(OURS, "exabgp-healthcheck"), (REFERENCE, "reference (ExaBGP 5.0.15)")].iter().enumerate()
     {
-        let y = TOP + 10.0 + i as f64 * 18.0;
-        let _ = writeln!(
-            svg,
-            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{color}\"/>",
-            LEFT + 10.0,
-            y - 10.0
-        );
-        let _ = writeln!(svg, "<text x=\"{}\" y=\"{y}\">{name}</text>", LEFT + 28.0);
+        let y = top + i as f64 * 18.0;
+        let _ = writeln!(svg, "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{color}\"/>", y - 10.0);
+        let _ = writeln!(svg, "<text x=\"{}\" y=\"{y}\">{name}</text>", x + 18.0);
     }
 }
 
@@ -182,4 +191,108 @@ fn axes(svg: &mut String) {
         H - BOTTOM,
         W - RIGHT
     );
+}
+
+/// Memory (total VmRSS, MB) and CPU (time on a CPU, from schedstat: it has a value even where
+/// utime + stime count no 10 ms tick; s per minute, children excluded) against the number of
+/// services, both axes logarithmic, one panel each.
+fn services(points: &[(u64, Measure, Measure)]) -> String {
+    let mut svg = header("N services: one plugin of ours against N reference processes");
+    let gap = 70.0;
+    let width = (W - LEFT - RIGHT - gap) / 2.0;
+    let memory: fn(&Measure) -> f64 = |m| m.rss_kb / 1024.0;
+    let cpu: fn(&Measure) -> f64 = |m| m.oncpu_ms_per_min / 1000.0;
+    let panels = [(LEFT, "resident memory, MB", memory), (LEFT + width + gap, "CPU, seconds per minute", cpu)];
+    let ns: Vec<f64> = points.iter().map(|(n, _, _)| *n as f64).collect();
+    let (nlo, nhi) = decades(&ns);
+    for (x0, label, f) in panels {
+        let values: Vec<f64> = points.iter().flat_map(|(_, o, r)| [f(o), f(r)]).collect();
+        let (lo, hi) = decades(&values);
+        let x = |n: f64| x0 + (n.log10() - nlo) / (nhi - nlo) * width;
+        let y = |v: f64| H - BOTTOM - (v.max(10f64.powf(lo)).log10() - lo) / (hi - lo) * (H - TOP - BOTTOM);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x0}\" y1=\"{TOP}\" x2=\"{x0}\" y2=\"{0}\" stroke=\"black\"/>\
+             <line x1=\"{x0}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>",
+            H - BOTTOM,
+            x0 + width
+        );
+        for decade in (lo as i32)..=(hi as i32) {
+            let v = 10f64.powi(decade);
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{x0}\" y1=\"{0:.1}\" x2=\"{1:.1}\" y2=\"{0:.1}\" stroke=\"#ddd\"/><text x=\"{2}\" \
+                 y=\"{3:.1}\" text-anchor=\"end\">{4}</text>",
+                y(v),
+                x0 + width,
+                x0 - 6.0,
+                y(v) + 4.0,
+                if v < 1.0 { format!("{v}") } else { format!("{v:.0}") }
+            );
+        }
+        for &n in &ns {
+            let _ =
+                writeln!(svg, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{n}</text>", x(n), H - BOTTOM + 16.0);
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">services (log)</text>\
+             <text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{label} (log)</text>",
+            x0 + width / 2.0,
+            H - BOTTOM + 32.0,
+            x0 + width / 2.0,
+            TOP - 4.0
+        );
+        for (pick, color) in [(0, OURS), (1, REFERENCE)] {
+            let at: Vec<(f64, f64)> =
+                points.iter().map(|(n, o, r)| (x(*n as f64), y(f(if pick == 0 { o } else { r })))).collect();
+            let line: Vec<String> = at.iter().map(|(a, b)| format!("{a:.1},{b:.1}")).collect();
+            let _ = writeln!(
+                svg,
+                "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+                line.join(" ")
+            );
+            for (i, ((a, b), (_, o, r))) in at.iter().zip(points).enumerate() {
+                let v = f(if pick == 0 { o } else { r });
+                // The last point's label goes to its left, inside the panel.
+                let (dx, anchor) = if i + 1 == points.len() { (-5.0, "end") } else { (5.0, "start") };
+                let _ = writeln!(
+                    svg,
+                    "<circle cx=\"{a:.1}\" cy=\"{b:.1}\" r=\"3\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{:.1}\" \
+                     text-anchor=\"{anchor}\" font-size=\"10\">{}</text>",
+                    a + dx,
+                    b - 6.0,
+                    short(v)
+                );
+            }
+        }
+    }
+    legend_at(&mut svg, LEFT + 10.0, TOP + 14.0);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The whole decades around `values` (positive ones), at least one apart.
+fn decades(values: &[f64]) -> (f64, f64) {
+    let positive = values.iter().copied().filter(|v| *v > 0.0 && v.is_finite());
+    let lo = positive.clone().fold(f64::INFINITY, f64::min);
+    let hi = positive.fold(0.0, f64::max);
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let (lo, hi) = (lo.log10().floor(), hi.log10().ceil());
+    (lo, hi.max(lo + 1.0))
+}
+
+/// A number short enough for a tick or a point label.
+fn short(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').to_owned()
+    }
 }
