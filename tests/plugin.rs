@@ -435,3 +435,29 @@ fn help_and_version_go_to_stdout_with_status_0() {
     assert_eq!(status, Some(0));
     assert!(out.starts_with("exabgp-healthcheck "));
 }
+
+#[test]
+fn splay_delays_the_first_check_by_less_than_the_interval() {
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let mut plugin = Plugin::start(&args(&["--splay", "--interval", "1", "--rise", "1", "--ip", "192.0.2.1"]));
+        assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+        waits.push(started.elapsed());
+        assert_eq!(plugin.stop(), Some(0));
+    }
+    // Below the interval (plus the start-up), and not all at once: five draws under 50 ms of
+    // a second would be a 1-in-3-million chance.
+    assert!(waits.iter().all(|w| *w < Duration::from_millis(1500)), "{waits:?}");
+    assert!(waits.iter().any(|w| *w > Duration::from_millis(50)), "{waits:?}");
+}
+
+#[test]
+fn negative_rise_or_fall_is_refused() {
+    for (flag, value) in [("--rise", "-1"), ("--fall", "-2")] {
+        let out = Command::new(BIN).args(["--no-syslog", "--dry-run", flag, value]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr, format!("error: {flag} {value}: must be 0 or more (0 and 1 both mean at once)\n"));
+    }
+}

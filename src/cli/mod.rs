@@ -115,6 +115,11 @@ pub struct Args {
           help_heading = CHECKING)]
     pub fall: i64,
 
+    /// Wait a random time below --interval before the first check, so that a fleet restarted
+    /// together does not check in step
+    #[arg(long, help_heading = CHECKING)]
+    pub splay: bool,
+
     /// While FILE exists, the service is considered disabled
     #[arg(long, value_name = "FILE", help_heading = CHECKING)]
     pub disable: Option<PathBuf>,

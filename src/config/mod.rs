@@ -93,6 +93,8 @@ pub struct ServiceConfig {
     /// `None`: no limit.
     pub timeout: Option<Duration>,
     pub thresholds: Thresholds,
+    /// `--splay`: the first check waits a random time below the interval.
+    pub splay: bool,
     pub disable_file: Option<PathBuf>,
     pub command: Option<String>,
     /// `--check`: native checks, run with the command (all must pass).
@@ -158,6 +160,11 @@ impl Settings {
 /// is the process's.
 fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageError> {
     let interval = duration("--interval", &a.interval)?;
+    for (flag, value) in [("--rise", a.rise), ("--fall", a.fall)] {
+        if value < 0 {
+            return Err(UsageError::value(flag, value, "must be 0 or more (0 and 1 both mean at once)"));
+        }
+    }
     let fast_interval = duration("--fast-interval", &a.fast)?;
     let timeout = Some(duration("--timeout", &a.timeout)?).filter(|t| !t.is_zero());
 
@@ -264,6 +271,7 @@ fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageErr
         fast_interval,
         timeout,
         thresholds: Thresholds { rise: a.rise, fall: a.fall },
+        splay: a.splay,
         disable_file: a.disable.clone(),
         command: a.command.clone(),
         checks: checks(&a.checks)?,
@@ -688,6 +696,8 @@ interval = 5
             (&["--path-id", "-3"], "--path-id -3"),
             (&["--ip", "192.0.2.0/24", "--up-metric", "4294967295", "--deaggregate-networks"], "--increase"),
             (&["--interval", "-2"], "--interval -2"),
+            (&["--rise", "-1"], "--rise -1: must be 0 or more"),
+            (&["--fall", "-3"], "--fall -3: must be 0 or more"),
             (&["--fast-interval", "soon"], "--fast-interval soon"),
             (&["--timeout", "x"], "--timeout x"),
             (&["--syslog-facility", "local9"], "--syslog-facility local9"),

@@ -68,6 +68,12 @@ pub fn run(settings: Settings, reload: Option<Reload>) -> anyhow::Result<exit::C
     result
 }
 
+/// A random number (the standard library's random hash keys; no crate needed for `--splay`).
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new().build_hasher().finish()
+}
+
 /// Several services hold a pidfd and a pipe for each check in flight.
 fn raise_descriptor_limit() {
     match sys::raise_descriptor_limit() {
@@ -277,7 +283,8 @@ impl Reactor {
         // Without a backend nothing changes addresses: a ledger would have nobody to act on it.
         let ledger = ledger.filter(|_| self.backend.is_some());
         let dry_run = self.process.mode == Mode::DryRun;
-        let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, Instant::now());
+        let first = service::first_check(&plan.cfg, Instant::now(), random());
+        let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, first);
         Slot { service, tag, job: None, ready: Ready::NONE }
     }
 

@@ -97,6 +97,16 @@ pub fn routes(nets: &[Net], deaggregate: bool, start_ip: i64) -> Vec<Net> {
     routes
 }
 
+/// When a service started at `now` checks first: at once, or with `--splay` after a part of
+/// its interval that `seed` (any random number) picks, always below the interval.
+pub fn first_check(cfg: &ServiceConfig, now: Instant, seed: u64) -> Instant {
+    let interval = u64::try_from(cfg.interval.as_nanos()).unwrap_or(u64::MAX);
+    if !cfg.splay || interval == 0 {
+        return now;
+    }
+    now + std::time::Duration::from_nanos(seed % interval)
+}
+
 impl Service {
     /// A service in INIT whose first iteration is due at `first`.
     pub fn new(
@@ -373,6 +383,26 @@ mod tests {
 
     fn shown(routes: Vec<Net>) -> Vec<String> {
         routes.iter().map(ToString::to_string).collect()
+    }
+
+    fn settings(argv: &[&str]) -> ServiceConfig {
+        let mut all = vec!["exabgp-healthcheck"];
+        all.extend_from_slice(argv);
+        let Ok(crate::cli::Parsed::Run(args)) = crate::cli::parse(all) else { panic!("{argv:?}") };
+        crate::config::Settings::from_args(*args).unwrap().services.remove(0)
+    }
+
+    #[test]
+    fn splay_puts_the_first_check_below_the_interval() {
+        let now = Instant::now();
+        let cfg = settings(&["--splay", "--interval", "2"]);
+        for seed in [0, 1, 1_999_999_999, 2_000_000_000, u64::MAX, 0x1234_5678_9abc] {
+            let wait = first_check(&cfg, now, seed) - now;
+            assert!(wait < std::time::Duration::from_secs(2), "{seed}: {wait:?}");
+        }
+        assert_eq!(first_check(&cfg, now, 1_500_000_000) - now, std::time::Duration::from_millis(1500));
+        assert_eq!(first_check(&settings(&["--interval", "2"]), now, 12345), now, "no --splay: at once");
+        assert_eq!(first_check(&settings(&["--splay", "--interval", "0"]), now, 12345), now);
     }
 
     #[test]
