@@ -1,11 +1,11 @@
 //! Native checks (`--check`) as the binary runs them, against servers these tests start on
-//! 127.0.0.1 and [::1]: tcp, http and dns, their options, several checks and `--cmd` together
+//! 127.0.0.1 and [::1]: tcp, http, https and dns, their options, several checks and `--cmd` together
 //! (AND), bad URLs refused at start with exit 2, bad servers failing with their reason, and no
 //! child process ever started for a native check. No other address is ever contacted.
 
 mod common;
 
-use common::{wait_for, Plugin, BIN};
+use common::{wait_for, Plugin, Scratch, BIN};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::Command;
@@ -274,4 +274,163 @@ fn dns_checks_on_ipv4_and_ipv6_with_expect() {
     let (code, _, stderr) = once(&["--check", &url, "--timeout", "0.3"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("no answer within"), "{stderr}");
+}
+
+/// A TLS server on `local` with the certificate `chain` and its `key`, answering every request
+/// with `answer`, until dropped (a handshake the client refuses is just a closed connection).
+struct Https {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Https {
+    fn start(local: &str, (chain, key): Leaf, answer: &'static str) -> Https {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind(local).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let until = Instant::now() + Duration::from_secs(60);
+            while !stopping.load(Ordering::SeqCst) && Instant::now() < until {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                stream.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+                let conn = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                let mut request = [0u8; 4096];
+                if tls.read(&mut request).is_ok() {
+                    let _ = tls.write_all(answer.as_bytes());
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                }
+            }
+        });
+        Https { addr, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Https {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A certificate chain and its key.
+type Leaf = (Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>);
+
+/// A test CA named after `scratch` (its certificate written to `ca.pem` in it) and a leaf it signed for
+/// 127.0.0.1, ::1 and localhost.
+fn test_ca(scratch: &Scratch) -> (std::path::PathBuf, Leaf) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, format!("exabgp-healthcheck {}", scratch.path.display()));
+    let ca_file = scratch.write("ca.pem", &ca.self_signed(&ca_key).unwrap().pem());
+    let key = rcgen::KeyPair::generate().unwrap();
+    let names = ["127.0.0.1", "::1", "localhost"].map(str::to_owned).to_vec();
+    let leaf = rcgen::CertificateParams::new(names).unwrap();
+    let cert = leaf.signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key)).unwrap();
+    (ca_file, (vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into())))
+}
+
+/// `--once` with these flags and `EXABGP_HEALTHCHECK_CA_FILE` set to `ca_file`: exit status
+/// and stderr.
+fn once_trusting(ca_file: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .env("EXABGP_HEALTHCHECK_CA_FILE", ca_file)
+        .args(["--no-syslog", "--ip", "192.0.2.1", "--once"])
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn https_insecure_takes_a_self_signed_certificate_that_verification_refuses() {
+    let scratch = Scratch::new("https-insecure");
+    let (other_ca, _) = test_ca(&scratch);
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "::1".to_owned()]).unwrap();
+    let leaf = || {
+        (
+            vec![made.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into()),
+        )
+    };
+    for local in ["127.0.0.1:0", "[::1]:0"] {
+        let server = Https::start(local, leaf(), OK);
+        let url = format!("https://{}/health", server.addr);
+        let (code, stdout, stderr) = once(&["--check", &format!("{url}#insecure")]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url}#insecure (status 200, ")), "{stderr}");
+        assert_eq!(stdout, "announce route 192.0.2.1/32 next-hop self med 100\n");
+        let (code, stderr) = once_trusting(&other_ca, &["--check", &format!("{url}#insecure&body=gone")]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("body does not contain \"gone\""), "{stderr}");
+        let (code, stderr) = once_trusting(&other_ca, &["--check", &url]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: unknown issuer")), "{stderr}");
+    }
+}
+
+#[test]
+fn https_verified_against_a_ca_named_by_the_environment() {
+    let scratch = Scratch::new("https-ca");
+    let (ca_file, leaf) = test_ca(&scratch);
+    let server = Https::start("127.0.0.1:0", leaf, OK);
+    let port = server.addr.port();
+    for url in
+        [format!("https://127.0.0.1:{port}/health"), format!("https://localhost:{port}/health#status=200&body=ready")]
+    {
+        let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (status 200, ")), "{stderr}");
+    }
+    let url = format!("https://127.0.0.1:{port}/#sni=www.example.test");
+    let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{url}: certificate not valid for www.example.test")), "{stderr}");
+    let other = Scratch::new("https-other-ca");
+    let (other_ca, other_leaf) = test_ca(&other);
+    let server = Https::start("[::1]:0", other_leaf, UNAVAILABLE);
+    let url = format!("https://{}/", server.addr);
+    let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{url}: unknown issuer")), "another CA's leaf: {stderr}");
+    let (code, stderr) = once_trusting(&other_ca, &["--check", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{url}: status 503")), "its own CA: {stderr}");
+}
+
+#[test]
+fn bad_https_urls_are_refused_at_start() {
+    for (url, why) in [
+        ("http://127.0.0.1/#insecure", "#insecure: not an option of a http check"),
+        ("http://127.0.0.1/#sni=www.example.test", "#sni: not an option of a http check"),
+        ("https://127.0.0.1/#sni=a%20b", "not a DNS name"),
+        ("https://127.0.0.1/#sni=192.0.2.1", "not an address"),
+        ("https://127.0.0.1/#insecure=yes", "takes no value"),
+        ("https://www.example.test/", "no name is resolved"),
+    ] {
+        let out = Command::new(BIN).args(["--no-syslog", "--dry-run", "--check", url]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
+    }
 }

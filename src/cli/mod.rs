@@ -129,9 +129,10 @@ pub struct Args {
     pub command: Option<String>,
 
     /// A native check, run without a fork: tcp://HOST:PORT, http://HOST[:PORT]/PATH (options
-    /// #status=N, #body=TEXT) or dns://SERVER[:PORT]/NAME[?type=TYPE] (option #expect=IP). HOST
-    /// is an IP address or localhost. Repeatable; every check and --command must pass, all under
-    /// one --timeout
+    /// #status=N, #body=TEXT), https://HOST[:PORT]/PATH (the same, verified against the
+    /// system's roots; #insecure: not verified; #sni=NAME: the name sent and verified) or
+    /// dns://SERVER[:PORT]/NAME[?type=TYPE] (option #expect=IP). HOST is an IP address or
+    /// localhost. Repeatable; every check and --command must pass, all under one --timeout
     #[arg(long = "check", value_name = "URL", action = ArgAction::Append, help_heading = CHECKING)]
     pub checks: Vec<String>,
 

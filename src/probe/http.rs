@@ -1,16 +1,17 @@
-//! The HTTP check (`--check http://HOST[:PORT]/PATH`): one `GET` over a non-blocking socket, on
+//! The HTTP check (`--check http://HOST[:PORT]/PATH`, and `https://` over [`tls`]): one `GET` over a non-blocking socket, on
 //! the reactor's loop like any other job (no thread, no fork, no blocking call). Healthy when
 //! the answer's status is below 400 (as `curl -f`), or exactly `#status=N`, and, with
 //! `#body=TEXT`, when the first 64 KiB of its body contain TEXT. The answer is read at most to
 //! the end of those 64 KiB ([`response`], the pure part), then the connection is closed.
 //!
 //! Layers, from the socket up: the connection ([`connect`]: `socket`, non-blocking `connect`),
-//! the byte stream ([`Transport`]: plain TCP today; TLS for `https` goes there, between the
-//! socket and HTTP), the exchange ([`Check`]: send the request, feed what comes to the
+//! the byte stream ([`Transport`]: plain TCP, or TLS for `https`, between the socket and
+//! HTTP), the exchange ([`Check`]: send the request, feed what comes to the
 //! [`response::Parser`]), and the verdict ([`Http::judge`]), logged once (`URL: REASON` at
 //! warning; at debug when healthy).
 
 pub mod response;
+pub mod tls;
 
 use super::{Probe, Verdict};
 use crate::poll::Ready;
@@ -39,6 +40,8 @@ pub struct Http {
     pub body: Option<String>,
     /// The iteration's `--timeout`; `None`: no limit.
     pub timeout: Option<Duration>,
+    /// `https`: over TLS, so.
+    pub tls: Option<tls::Tls>,
 }
 
 /// An HTTP check in flight.
@@ -71,11 +74,15 @@ impl Http {
         let fail = |reason: String| self.judge(started, Err(reason));
         let request = self.request().map_err(fail)?;
         let (socket, connected) = connect(self.addr).map_err(fail)?;
+        let transport = match &self.tls {
+            None => Transport::Plain(socket),
+            Some(tls) => Transport::Tls(Box::new(tls.stream(self.addr.ip(), socket).map_err(fail)?)),
+        };
         Ok(Check {
             http: self.clone(),
             started,
             deadline: self.timeout.map(|timeout| started + timeout),
-            transport: Some(Transport::Plain(socket)),
+            transport: Some(transport),
             stage: if connected { Stage::Sending } else { Stage::Connecting },
             request,
             sent: 0,
@@ -172,24 +179,45 @@ fn reason(err: &io::Error) -> String {
     }
 }
 
-/// The byte stream HTTP runs over. TLS (`https`) comes here as a second kind: its handshake
-/// and records between the socket and [`Check`], which only sends the request, receives the
-/// answer, and polls the socket.
+/// The byte stream HTTP runs over: plain TCP, or TLS (`https`: its handshake and records
+/// between the socket and [`Check`], which only sends the request, receives the answer, and
+/// polls the socket for what the transport waits for).
 enum Transport {
     Plain(TcpStream),
+    Tls(Box<tls::Stream>),
 }
 
 impl Transport {
     fn socket(&self) -> &TcpStream {
         match self {
             Transport::Plain(socket) => socket,
+            Transport::Tls(stream) => stream.socket(),
         }
+    }
+
+    /// What to poll the socket for at `stage`.
+    fn events(&self, stage: Stage) -> PollFlags {
+        match (self, stage) {
+            (_, Stage::Connecting) | (Transport::Plain(_), Stage::Sending) => PollFlags::POLLOUT,
+            (Transport::Plain(_), Stage::Receiving) => PollFlags::POLLIN,
+            (Transport::Tls(stream), _) => match stream.wants() {
+                (false, true) => PollFlags::POLLOUT,
+                (true, true) => PollFlags::POLLIN | PollFlags::POLLOUT,
+                _ => PollFlags::POLLIN,
+            },
+        }
+    }
+
+    /// Whether a TLS handshake is still going on.
+    fn handshaking(&self) -> bool {
+        matches!(self, Transport::Tls(stream) if stream.handshaking())
     }
 
     /// Send what it takes of `bytes` (`WouldBlock`: nothing now), never raising SIGPIPE.
     fn send(&mut self, bytes: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(socket) => Ok(rustix::net::send(&*socket, bytes, SendFlags::NOSIGNAL)?),
+            Transport::Tls(stream) => stream.send(bytes),
         }
     }
 
@@ -197,6 +225,7 @@ impl Transport {
     fn recv(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(socket) => socket.read(buffer),
+            Transport::Tls(stream) => stream.recv(buffer),
         }
     }
 }
@@ -255,7 +284,9 @@ impl Check {
     /// Why the check ran out of time, in words.
     fn timed_out(&self) -> String {
         let within = self.http.timeout.map_or_else(String::new, |t| humantime::format_duration(t).to_string());
-        if self.parser.taken() == 0 {
+        if self.transport.as_ref().is_some_and(Transport::handshaking) {
+            format!("TLS handshake not finished within {within}")
+        } else if self.parser.taken() == 0 {
             format!("no answer within {within}")
         } else {
             format!("no complete answer within {within}")
@@ -266,11 +297,7 @@ impl Check {
 impl Probe for Check {
     fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
         if let Some(transport) = &self.transport {
-            let events = match self.stage {
-                Stage::Connecting | Stage::Sending => PollFlags::POLLOUT,
-                Stage::Receiving => PollFlags::POLLIN,
-            };
-            fds.push(PollFd::new(transport.socket().as_fd(), events));
+            fds.push(PollFd::new(transport.socket().as_fd(), transport.events(self.stage)));
         }
     }
 
@@ -355,11 +382,12 @@ mod tests {
             status: None,
             body: None,
             timeout: Some(Duration::from_secs(10)),
+            tls: None,
         }
     }
 
     /// Run the check through a small poll loop, as the reactor does.
-    fn run(http: &Http) -> Verdict {
+    pub(super) fn run(http: &Http) -> Verdict {
         let mut check = match http.start() {
             Ok(check) => check,
             Err(verdict) => return verdict,

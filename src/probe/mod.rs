@@ -77,7 +77,7 @@ impl Spec {
         let text = url.text.clone();
         match &url.target {
             Target::Tcp { addr } => Spec::Tcp(tcp::Tcp { url: text, addr: *addr, timeout }),
-            Target::Http { addr, host, path, status, body } => Spec::Http(http::Http {
+            Target::Http { addr, host, path, status, body, tls } => Spec::Http(http::Http {
                 url: text,
                 addr: *addr,
                 host: host.clone(),
@@ -85,6 +85,11 @@ impl Spec {
                 status: *status,
                 body: body.clone(),
                 timeout,
+                tls: tls.as_ref().map(|tls| http::tls::Tls {
+                    name: tls.sni.clone(),
+                    insecure: tls.insecure,
+                    roots: None,
+                }),
             }),
             Target::Dns { server, name, record, expect } => Spec::Dns(dns::Dns {
                 url: text,

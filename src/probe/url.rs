@@ -3,6 +3,7 @@
 //!
 //! - `tcp://HOST:PORT`
 //! - `http://HOST[:PORT][/PATH][?QUERY]`, options `#status=N`, `#body=TEXT`
+//! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`
 //! - `dns://SERVER[:PORT]/NAME[?type=TYPE]`, option `#expect=IP`
 //!
 //! HOST and SERVER are IP literals (IPv6 in brackets) or `localhost` (127.0.0.1): no name is
@@ -35,17 +36,30 @@ pub enum Target {
         path: String,
         status: Option<u16>,
         body: Option<String>,
+        /// `https`: over TLS, so.
+        tls: Option<Tls>,
     },
     /// Healthy when the query answers NOERROR with a record of the type (and `expect` among
     /// the addresses when given).
     Dns { server: SocketAddr, name: String, record: RecordType, expect: Option<IpAddr> },
 }
 
+/// An https check's TLS options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    /// `#insecure`: the certificate is not verified.
+    pub insecure: bool,
+    /// The name sent in SNI and that the certificate must be valid for: `#sni=NAME`, or
+    /// `localhost` for `https://localhost`; `None`: no SNI, the certificate must hold the
+    /// address.
+    pub sni: Option<String>,
+}
+
 impl std::str::FromStr for CheckUrl {
     type Err = String;
 
     fn from_str(text: &str) -> Result<CheckUrl, String> {
-        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http:// or dns://)")?;
+        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http://, https:// or dns://)")?;
         let (rest, fragment) = match rest.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
             None => (rest, None),
@@ -63,10 +77,13 @@ impl std::str::FromStr for CheckUrl {
                 allow(&options, &[], "tcp")?;
                 Target::Tcp { addr: socket(authority, None)? }
             }
-            "http" => {
-                allow(&options, &["status", "body"], "http")?;
-                let addr = socket(authority, Some(80))?;
-                let host = if addr.port() == 80 { host_text(authority) } else { authority.to_owned() };
+            "http" | "https" => {
+                let https = scheme == "https";
+                let known: &[&str] = if https { &["status", "body", "insecure", "sni"] } else { &["status", "body"] };
+                allow(&options, known, scheme)?;
+                let port = if https { 443 } else { 80 };
+                let addr = socket(authority, Some(port))?;
+                let host = if addr.port() == port { host_text(authority) } else { authority.to_owned() };
                 let status = match value(&options, "status")? {
                     Some(text) => Some(
                         text.parse::<u16>()
@@ -85,7 +102,8 @@ impl std::str::FromStr for CheckUrl {
                 if path.contains(|c: char| c.is_whitespace() || c.is_control()) {
                     return Err("the path holds a space or a control character (percent-encode it)".to_owned());
                 }
-                Target::Http { addr, host, path, status, body }
+                let tls = if https { Some(tls(&options, &host_text(authority))?) } else { None };
+                Target::Http { addr, host, path, status, body, tls }
             }
             "dns" => {
                 allow(&options, &["expect"], "dns")?;
@@ -111,11 +129,34 @@ impl std::str::FromStr for CheckUrl {
                 };
                 Target::Dns { server, name: name.to_owned(), record, expect }
             }
-            "https" => return Err("https checks are not supported yet (use --cmd with curl)".to_owned()),
-            other => return Err(format!("unknown scheme '{other}' (tcp, http or dns)")),
+            other => return Err(format!("unknown scheme '{other}' (tcp, http, https or dns)")),
         };
         Ok(CheckUrl { text: text.to_owned(), target })
     }
+}
+
+/// An https check's TLS options; `host` is the URL's, as written.
+fn tls(options: &[(String, Option<String>)], host: &str) -> Result<Tls, String> {
+    let insecure = match options.iter().find(|(name, _)| name == "insecure") {
+        Some((_, Some(_))) => return Err("#insecure takes no value".to_owned()),
+        Some((_, None)) => true,
+        None => false,
+    };
+    let sni = match value(options, "sni")? {
+        Some(name) => {
+            let bare = name.strip_suffix('.').unwrap_or(&name);
+            if bare.parse::<IpAddr>().is_ok() {
+                return Err(format!("#sni={name}: SNI carries a DNS name, not an address"));
+            }
+            if rustls_pki_types::DnsName::try_from(bare).is_err() {
+                return Err(format!("#sni={name}: not a DNS name"));
+            }
+            Some(bare.to_owned())
+        }
+        None if host == "localhost" => Some(host.to_owned()),
+        None => None,
+    };
+    Ok(Tls { insecure, sni })
 }
 
 /// The fragment's options, `name` or `name=value`, in order.
@@ -273,7 +314,8 @@ mod tests {
                 host: "127.0.0.1".into(),
                 path: "/health".into(),
                 status: None,
-                body: None
+                body: None,
+                tls: None
             }
         );
         assert_eq!(
@@ -283,7 +325,8 @@ mod tests {
                 host: "[::1]:8080".into(),
                 path: "/?ready=1".into(),
                 status: Some(204),
-                body: Some("all good".into())
+                body: Some("all good".into()),
+                tls: None
             }
         );
         assert!(
@@ -296,6 +339,49 @@ mod tests {
         assert!(refused("http://127.0.0.1/#status=200&status=204").contains("twice"));
         assert!(refused("http://127.0.0.1/a b").contains("space"));
         assert!(refused("http://127.0.0.1/#body=%zz").contains("hexadecimal"));
+    }
+
+    #[test]
+    fn https_urls() {
+        assert_eq!(
+            parse("https://127.0.0.1/health"),
+            Target::Http {
+                addr: addr("127.0.0.1:443"),
+                host: "127.0.0.1".into(),
+                path: "/health".into(),
+                status: None,
+                body: None,
+                tls: Some(Tls { insecure: false, sni: None })
+            }
+        );
+        assert_eq!(
+            parse("https://[::1]:8443?ready=1#status=204&insecure&sni=www.example.com"),
+            Target::Http {
+                addr: addr("[::1]:8443"),
+                host: "[::1]:8443".into(),
+                path: "/?ready=1".into(),
+                status: Some(204),
+                body: None,
+                tls: Some(Tls { insecure: true, sni: Some("www.example.com".into()) })
+            }
+        );
+        let Target::Http { host, tls, .. } = parse("https://localhost:443/") else { panic!() };
+        assert_eq!((host.as_str(), tls), ("localhost", Some(Tls { insecure: false, sni: Some("localhost".into()) })));
+        let Target::Http { host, tls, .. } = parse("https://localhost:8443/#sni=api.example.") else { panic!() };
+        assert_eq!((host.as_str(), tls.unwrap().sni.unwrap()), ("localhost:8443", "api.example".to_owned()));
+        let Target::Http { addr: port80, .. } = parse("https://127.0.0.1:80/") else { panic!() };
+        assert_eq!(port80.port(), 80);
+        assert!(refused("http://127.0.0.1/#insecure").contains("#insecure: not an option of a http check"));
+        assert!(refused("http://127.0.0.1/#sni=a.example").contains("#sni: not an option of a http check"));
+        assert!(refused("https://127.0.0.1/#insecure=1").contains("takes no value"));
+        assert!(refused("https://127.0.0.1/#insecure&insecure").contains("twice"));
+        assert!(refused("https://127.0.0.1/#sni").contains("needs a value"));
+        assert!(refused("https://127.0.0.1/#sni=").contains("not a DNS name"));
+        assert!(refused("https://127.0.0.1/#sni=a%20b").contains("not a DNS name"));
+        assert!(refused("https://127.0.0.1/#sni=a..b").contains("not a DNS name"));
+        assert!(refused("https://127.0.0.1/#sni=192.0.2.1").contains("not an address"));
+        assert!(refused("https://127.0.0.1/#expect=1.2.3.4").contains("its options: status, body, insecure, sni"));
+        assert!(refused("https://www.example.com/").contains("no name is resolved"));
     }
 
     #[test]
@@ -334,7 +420,6 @@ mod tests {
         }
         assert!(refused("ftp://127.0.0.1/").contains("unknown scheme 'ftp'"));
         assert!(refused("127.0.0.1:80").contains("not a URL"));
-        assert!(refused("https://127.0.0.1/").contains("not supported yet"));
         assert!(refused("tcp://::1:80").contains("in brackets"));
         assert!(refused("tcp://[::1:80").contains("misses its ']'"));
         assert!(refused("tcp://[127.0.0.1]:80").contains("not an IPv6 address"));

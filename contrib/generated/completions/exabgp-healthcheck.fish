@@ -11,7 +11,7 @@ complete -c exabgp-healthcheck -l rise -d 'Successful checks in a row before the
 complete -c exabgp-healthcheck -l fall -d 'Failed checks in a row before the service is considered down' -r
 complete -c exabgp-healthcheck -l disable -d 'While FILE exists, the service is considered disabled' -r -F
 complete -c exabgp-healthcheck -s c -l command -l cmd -d 'Command to use for the health check (run with /bin/sh -c); none = always healthy' -r
-complete -c exabgp-healthcheck -l check -d 'A native check, run without a fork: tcp://HOST:PORT, http://HOST[:PORT]/PATH (options #status=N, #body=TEXT) or dns://SERVER[:PORT]/NAME[?type=TYPE] (option #expect=IP). HOST is an IP address or localhost. Repeatable; every check and --command must pass, all under one --timeout' -r
+complete -c exabgp-healthcheck -l check -d 'A native check, run without a fork: tcp://HOST:PORT, http://HOST[:PORT]/PATH (options #status=N, #body=TEXT), https://HOST[:PORT]/PATH (the same, verified against the system\'s roots; #insecure: not verified; #sni=NAME: the name sent and verified) or dns://SERVER[:PORT]/NAME[?type=TYPE] (option #expect=IP). HOST is an IP address or localhost. Repeatable; every check and --command must pass, all under one --timeout' -r
 complete -c exabgp-healthcheck -s N -l next-hop -d 'Next hop to announce [default: self]' -r
 complete -c exabgp-healthcheck -l ip -d 'Advertise this IP address or network (CIDR notation); repeatable. None: every non-loopback address found on lo' -r
 complete -c exabgp-healthcheck -l ip-ifname -d 'Bind this IP address or network (also given with --ip) to the given interface, for example 192.0.2.1%eth0; repeatable' -r

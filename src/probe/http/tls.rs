@@ -1,0 +1,554 @@
+//! TLS for `https`: a rustls [`ClientConnection`] (the `ring` provider) driven over the check's
+//! non-blocking socket on the reactor's loop: `write_tls` and `read_tls` when the socket is
+//! ready, `process_new_packets` on what came, and the poll asked for what rustls wants
+//! (`wants_read`, `wants_write`). No thread, no blocking call.
+//!
+//! The certificate is verified against the system's roots (`/etc/ssl/certs/ca-certificates.crt`;
+//! `EXABGP_HEALTHCHECK_CA_FILE` names another file, for tests), read once, on the first https
+//! check: a run without one never reads or parses a certificate. `#insecure` skips the
+//! verification (the handshake's signatures are still checked). The name sent in SNI and
+//! verified is `#sni=NAME`, or `localhost` for `https://localhost`; for an IP literal no SNI is
+//! sent and the certificate must hold the address (an IP SAN). No session is resumed: every
+//! check verifies the certificate afresh, so one that expires is seen the moment it does.
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::Resumption;
+use rustls::crypto::{self, CryptoProvider};
+use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{IpAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// The system's roots (Debian's ca-certificates).
+pub const CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// The variable that names another roots file instead (for tests).
+pub const CA_FILE_VAR: &str = "EXABGP_HEALTHCHECK_CA_FILE";
+
+/// How an https check talks TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    /// The name sent in SNI and verified against the certificate; `None`: no SNI, and the
+    /// certificate must be valid for the address.
+    pub name: Option<String>,
+    /// `#insecure`: the certificate is not verified.
+    pub insecure: bool,
+    /// Trust this PEM file's certificates instead of the system's (unit tests).
+    pub roots: Option<PathBuf>,
+}
+
+/// The configuration of every verifying check on the system's roots, and of every
+/// `#insecure` one: made once, on the first check that needs it (a failure is not kept, so
+/// the roots are read again on the next check).
+static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+static INSECURE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+
+impl Tls {
+    /// What the certificate must be valid for, in messages: the name, or the address.
+    fn expected(&self, ip: IpAddr) -> String {
+        self.name.clone().unwrap_or_else(|| ip.to_string())
+    }
+
+    /// A TLS client for the server at `ip` (its ClientHello ready to send), over `socket`.
+    pub(super) fn stream(&self, ip: IpAddr, socket: TcpStream) -> Result<Stream, String> {
+        let config = self.config()?;
+        let name = match &self.name {
+            Some(name) => ServerName::try_from(name.clone()).map_err(|_| format!("'{name}' is not a DNS name"))?,
+            None => ServerName::IpAddress(ip.into()),
+        };
+        let conn = ClientConnection::new(config, name).map_err(|err| format!("TLS handshake failed: {err}"))?;
+        Ok(Stream { socket, conn, expected: self.expected(ip) })
+    }
+
+    fn config(&self) -> Result<Arc<ClientConfig>, String> {
+        let (cache, roots) = match (&self.roots, self.insecure) {
+            (_, true) => (Some(&INSECURE), None),
+            (Some(file), false) => (None, Some(file.clone())),
+            (None, false) => {
+                let file = std::env::var_os(CA_FILE_VAR).map_or_else(|| PathBuf::from(CA_FILE), PathBuf::from);
+                (Some(&VERIFIED), Some(file))
+            }
+        };
+        if let Some(config) = cache.and_then(OnceLock::get) {
+            return Ok(Arc::clone(config));
+        }
+        let config = Arc::new(config(roots.as_deref())?);
+        Ok(match cache {
+            Some(cache) => Arc::clone(cache.get_or_init(|| config)),
+            None => config,
+        })
+    }
+}
+
+/// A client configuration verifying against the certificates of `roots`, or not verifying
+/// at all (`None`).
+fn config(roots: Option<&Path>) -> Result<ClientConfig, String> {
+    let provider = Arc::new(crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|err| format!("TLS: {err}"))?;
+    let mut config = match roots {
+        Some(file) => builder.with_root_certificates(load(file)?).with_no_client_auth(),
+        None => {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(Unverified(provider))).with_no_client_auth()
+        }
+    };
+    config.resumption = Resumption::disabled();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The trust anchors of a PEM file (the certificates it holds; anything else is skipped).
+fn load(file: &Path) -> Result<RootCertStore, String> {
+    let cannot = |why: String| format!("cannot read the trusted certificates {}: {why}", file.display());
+    let certs = CertificateDer::pem_file_iter(file).map_err(|err| cannot(err.to_string()))?;
+    let mut roots = RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(certs.filter_map(Result::ok));
+    if added == 0 {
+        return Err(cannot("no certificate in it".to_owned()));
+    }
+    log::debug!("Trusting {added} certificates of {}", file.display());
+    Ok(roots)
+}
+
+/// `#insecure`: any certificate is taken (the handshake's signatures are still verified with
+/// its key, so the connection is still one TLS session).
+#[derive(Debug)]
+struct Unverified(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unverified {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A TLS session over a non-blocking socket.
+pub(super) struct Stream {
+    socket: TcpStream,
+    conn: ClientConnection,
+    /// What the certificate must be valid for, in messages.
+    expected: String,
+}
+
+impl Stream {
+    pub(super) fn socket(&self) -> &TcpStream {
+        &self.socket
+    }
+
+    /// Whether the handshake is still going on.
+    pub(super) fn handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// What to poll the socket for: what rustls wants.
+    pub(super) fn wants(&self) -> (bool, bool) {
+        (self.conn.wants_read(), self.conn.wants_write())
+    }
+
+    /// Take `bytes` to send (rustls keeps them until the handshake is over), and send what
+    /// the socket takes now.
+    pub(super) fn send(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let taken = self.conn.writer().write(bytes)?;
+        self.flush()?;
+        Ok(taken)
+    }
+
+    /// Receive what has come, decrypted (`Ok(0)`: the server closed; `WouldBlock`: nothing
+    /// yet); what rustls has to send meanwhile (the handshake's messages) is sent first.
+    pub(super) fn recv(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.conn.reader().read(buffer) {
+                // A close without close_notify is a close: the HTTP parser tells whether the
+                // answer was whole.
+                Err(err) if err.kind() == ErrorKind::UnexpectedEof => return Ok(0),
+                Err(err) if err.kind() == ErrorKind::WouldBlock => {}
+                done => return done,
+            }
+            self.flush()?;
+            match self.conn.read_tls(&mut &self.socket) {
+                Ok(0) if self.conn.is_handshaking() => {
+                    return Err(io::Error::other("TLS handshake failed: closed by the server"));
+                }
+                Ok(_) => {}
+                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            }
+            if let Err(err) = self.conn.process_new_packets() {
+                let words = self.words(&err);
+                // The alert rustls made of it, if the socket takes it.
+                let _ = self.flush();
+                return Err(io::Error::other(words));
+            }
+        }
+    }
+
+    /// Send what rustls has to send, as far as the socket takes it.
+    fn flush(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(&mut NoSignal(&self.socket)) {
+                Ok(_) => {}
+                Err(err) if err.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+
+    /// A TLS failure in words.
+    fn words(&self, err: &rustls::Error) -> String {
+        use CertificateError as C;
+        match err {
+            rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+                format!("certificate not valid for {}", self.expected)
+            }
+            rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+                "certificate expired".to_owned()
+            }
+            rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+                "certificate not valid yet".to_owned()
+            }
+            rustls::Error::InvalidCertificate(C::UnknownIssuer) => "unknown issuer".to_owned(),
+            other if self.conn.is_handshaking() => format!("TLS handshake failed: {other}"),
+            other => format!("TLS failed: {other}"),
+        }
+    }
+}
+
+/// The socket as rustls writes to it: `send` with `MSG_NOSIGNAL`, never raising SIGPIPE.
+struct NoSignal<'a>(&'a TcpStream);
+
+impl Write for NoSignal<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        Ok(rustix::net::send(self.0, bytes, rustix::net::SendFlags::NOSIGNAL)?)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::run;
+    use super::super::Http;
+    use super::*;
+    use crate::probe::Verdict;
+    use rcgen::{date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    use rustls::{ServerConfig, ServerConnection, StreamOwned};
+    use rustls_pki_types::PrivateKeyDer;
+    use std::net::{SocketAddr, TcpListener};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::thread::{self, JoinHandle};
+    use std::time::{Duration, Instant};
+
+    /// A test CA, its certificate in a PEM file of its own.
+    struct Ca {
+        params: CertificateParams,
+        key: KeyPair,
+        file: PathBuf,
+    }
+
+    impl Ca {
+        fn new() -> Ca {
+            static MADE: AtomicUsize = AtomicUsize::new(0);
+            let key = KeyPair::generate().unwrap();
+            let n = MADE.fetch_add(1, Ordering::SeqCst);
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, format!("exabgp-healthcheck test CA {n}"));
+            let cert = params.self_signed(&key).unwrap();
+            let file = std::env::temp_dir().join(format!("exabgp-healthcheck-tls-{}-{n}.pem", std::process::id()));
+            std::fs::write(&file, cert.pem()).unwrap();
+            Ca { params, key, file }
+        }
+
+        /// A leaf certificate for `names` (IP addresses become IP SANs), and its key.
+        fn leaf(&self, names: &[&str], change: impl FnOnce(&mut CertificateParams)) -> Leaf {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>()).unwrap();
+            change(&mut params);
+            let cert = params.signed_by(&key, &Issuer::from_params(&self.params, &self.key)).unwrap();
+            (vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+        }
+    }
+
+    impl Drop for Ca {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.file);
+        }
+    }
+
+    type Leaf = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+    /// What the TLS server saw: the SNI and the request's head, or why the handshake failed.
+    type Seen = JoinHandle<Result<(Option<String>, Vec<u8>), String>>;
+
+    /// A TLS server on `ip` for one connection: handshake, read the request's head, write
+    /// `answer`, close_notify. Bounded: 10 s for everything.
+    fn tls_server(ip: &str, (chain, key): Leaf, answer: impl Into<Vec<u8>>) -> (SocketAddr, Seen) {
+        let answer = answer.into();
+        let provider = Arc::new(crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let config = Arc::new(config);
+        raw_server(ip, move |stream| {
+            let conn = ServerConnection::new(config).unwrap();
+            let mut tls = StreamOwned::new(conn, stream);
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") {
+                match tls.read(&mut byte) {
+                    Ok(1) => request.push(byte[0]),
+                    Ok(_) => return Err("closed".to_owned()),
+                    Err(err) => return Err(err.to_string()),
+                }
+            }
+            let sni = tls.conn.server_name().map(str::to_owned);
+            let _ = tls.write_all(&answer);
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+            Ok((sni, request))
+        })
+    }
+
+    /// A server on `ip` for one connection, handed to `serve` as a blocking stream.
+    fn raw_server<T: Send + 'static>(
+        ip: &str,
+        serve: impl FnOnce(TcpStream) -> T + Send + 'static,
+    ) -> (SocketAddr, JoinHandle<T>) {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let thread = thread::spawn(move || {
+            let until = Instant::now() + Duration::from_secs(10);
+            let stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(err) if err.kind() == ErrorKind::WouldBlock && Instant::now() < until => {
+                        thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(err) => panic!("accept: {err}"),
+                }
+            };
+            stream.set_nonblocking(false).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+            serve(stream)
+        });
+        (addr, thread)
+    }
+
+    fn spec(addr: SocketAddr, tls: Tls) -> Http {
+        Http {
+            url: format!("https://{addr}/health"),
+            addr,
+            host: addr.to_string(),
+            target: "/health".to_owned(),
+            status: None,
+            body: None,
+            timeout: Some(Duration::from_secs(10)),
+            tls: Some(tls),
+        }
+    }
+
+    fn trusting(ca: &Ca, name: Option<&str>) -> Tls {
+        Tls { name: name.map(str::to_owned), insecure: false, roots: Some(ca.file.clone()) }
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nready";
+    const NAMES: [&str; 4] = ["127.0.0.1", "::1", "localhost", "www.example.test"];
+
+    #[test]
+    fn a_200_over_tls_verified_against_the_roots() {
+        let ca = Ca::new();
+        for ip in ["127.0.0.1", "::1"] {
+            let (addr, seen) = tls_server(ip, ca.leaf(&NAMES, |_| {}), OK);
+            let verdict = run(&spec(addr, trusting(&ca, None)));
+            assert!(verdict.ok && verdict.detail.starts_with("status 200, "), "{ip}: {verdict:?}");
+            let (sni, request) = seen.join().unwrap().unwrap();
+            assert_eq!(sni, None, "no SNI for an IP address");
+            let expected = format!(
+                "GET /health HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: exabgp-healthcheck/{}\r\n\
+                 Accept: */*\r\nConnection: close\r\n\r\n",
+                env!("CARGO_PKG_VERSION")
+            );
+            assert_eq!(String::from_utf8_lossy(&request), expected);
+        }
+        // http's reasons, over TLS.
+        let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), "HTTP/1.1 503 Busy\r\n\r\nbusy");
+        assert_eq!(run(&spec(addr, trusting(&ca, None))), Verdict { ok: false, detail: "status 503".to_owned() });
+        seen.join().unwrap().unwrap();
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nrea\r\n2\r\ndy\r\n0\r\n\r\n";
+        let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), chunked);
+        let mut http = spec(addr, trusting(&ca, Some("localhost")));
+        http.body = Some("ready".to_owned());
+        let verdict = run(&http);
+        assert!(verdict.ok, "{verdict:?}");
+        assert_eq!(seen.join().unwrap().unwrap().0.as_deref(), Some("localhost"));
+    }
+
+    #[test]
+    fn a_long_body_over_tls_is_read_only_to_64_kib() {
+        let ca = Ca::new();
+        let body = format!("{}ready", "x".repeat(300 * 1024));
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), answer);
+        let mut http = spec(addr, trusting(&ca, None));
+        http.body = Some("ready".to_owned());
+        assert_eq!(run(&http).detail, "body does not contain \"ready\" in its first 64 KiB");
+        let _ = seen.join().unwrap();
+        let answer = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort";
+        let (addr, seen) = tls_server("::1", ca.leaf(&NAMES, |_| {}), answer);
+        assert_eq!(run(&spec(addr, trusting(&ca, None))).detail, "closed by the server after 5 of 10 body bytes");
+        seen.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn insecure_takes_a_self_signed_certificate_that_verification_refuses() {
+        let ca = Ca::new();
+        let self_signed = || {
+            let made = rcgen::generate_simple_self_signed(vec!["www.example.test".to_owned()]).unwrap();
+            (vec![made.cert.der().clone()], PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into()))
+        };
+        let insecure = Tls { name: None, insecure: true, roots: None };
+        for ip in ["127.0.0.1", "::1"] {
+            let (addr, seen) = tls_server(ip, self_signed(), OK);
+            let verdict = run(&spec(addr, insecure.clone()));
+            assert!(verdict.ok, "{verdict:?}");
+            seen.join().unwrap().unwrap();
+        }
+        let unknown = Verdict { ok: false, detail: "unknown issuer".to_owned() };
+        let (addr, seen) = tls_server("127.0.0.1", self_signed(), OK);
+        assert_eq!(run(&spec(addr, trusting(&ca, Some("www.example.test")))), unknown);
+        assert!(seen.join().unwrap().is_err(), "the server saw the handshake fail");
+        // Signed by another CA, even one of the same kind.
+        let other = Ca::new();
+        let (addr, seen) = tls_server("127.0.0.1", other.leaf(&NAMES, |_| {}), OK);
+        assert_eq!(run(&spec(addr, trusting(&ca, None))), unknown);
+        assert!(seen.join().unwrap().is_err());
+    }
+
+    #[test]
+    fn the_certificate_must_be_valid_for_the_address_or_the_sni_name() {
+        let ca = Ca::new();
+        let leaf = || ca.leaf(&["www.example.test"], |_| {});
+        let (addr, seen) = tls_server("127.0.0.1", leaf(), OK);
+        let verdict = run(&spec(addr, trusting(&ca, None)));
+        assert_eq!(verdict.detail, "certificate not valid for 127.0.0.1");
+        assert!(seen.join().unwrap().is_err());
+        let (addr, seen) = tls_server("::1", leaf(), OK);
+        let verdict = run(&spec(addr, trusting(&ca, Some("api.example.test"))));
+        assert_eq!(verdict.detail, "certificate not valid for api.example.test");
+        assert!(seen.join().unwrap().is_err());
+        // #sni= selects the name: sent, and verified.
+        let (addr, seen) = tls_server("::1", leaf(), OK);
+        let verdict = run(&spec(addr, trusting(&ca, Some("www.example.test"))));
+        assert!(verdict.ok, "{verdict:?}");
+        assert_eq!(seen.join().unwrap().unwrap().0.as_deref(), Some("www.example.test"));
+    }
+
+    #[test]
+    fn an_expired_certificate_is_refused() {
+        let ca = Ca::new();
+        let expired = ca.leaf(&NAMES, |params| {
+            params.not_before = date_time_ymd(2020, 1, 1);
+            params.not_after = date_time_ymd(2021, 1, 1);
+        });
+        let (addr, seen) = tls_server("127.0.0.1", expired, OK);
+        assert_eq!(
+            run(&spec(addr, trusting(&ca, None))),
+            Verdict { ok: false, detail: "certificate expired".to_owned() }
+        );
+        assert!(seen.join().unwrap().is_err());
+    }
+
+    #[test]
+    fn a_server_that_never_finishes_the_handshake_is_cut_at_the_timeout() {
+        let ca = Ca::new();
+        let (addr, seen) = raw_server("127.0.0.1", |mut stream| {
+            // Read the ClientHello and what follows, answer nothing, until the check closes.
+            let _ = stream.read_to_end(&mut Vec::new());
+        });
+        let mut http = spec(addr, trusting(&ca, None));
+        http.timeout = Some(Duration::from_millis(200));
+        let started = Instant::now();
+        let verdict = run(&http);
+        assert_eq!(verdict, Verdict { ok: false, detail: "TLS handshake not finished within 200ms".to_owned() });
+        assert!(started.elapsed() < Duration::from_secs(5));
+        seen.join().unwrap();
+    }
+
+    #[test]
+    fn garbage_or_a_close_instead_of_tls_is_a_handshake_failure() {
+        let ca = Ca::new();
+        for garbage in ["SSH-2.0-OpenSSH_9.6\r\n", "HTTP/1.1 400 Bad Request\r\n\r\n"] {
+            let (addr, seen) = raw_server("127.0.0.1", move |mut stream| {
+                let _ = stream.read(&mut [0u8; 4096]);
+                let _ = stream.write_all(garbage.as_bytes());
+                let _ = stream.read_to_end(&mut Vec::new());
+            });
+            let verdict = run(&spec(addr, trusting(&ca, None)));
+            assert!(!verdict.ok && verdict.detail.starts_with("TLS handshake failed: "), "{garbage:?}: {verdict:?}");
+            seen.join().unwrap();
+        }
+        let (addr, seen) = raw_server("::1", |mut stream| {
+            let _ = stream.read(&mut [0u8; 4096]);
+        });
+        let verdict = run(&spec(addr, trusting(&ca, None)));
+        assert_eq!(verdict.detail, "TLS handshake failed: closed by the server");
+        seen.join().unwrap();
+    }
+
+    #[test]
+    fn roots_that_cannot_be_read_fail_the_check_at_start() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let missing = Tls { name: None, insecure: false, roots: Some("/nonexistent/roots.pem".into()) };
+        let verdict = spec(addr, missing).start().err().unwrap();
+        assert!(
+            verdict.detail.starts_with("cannot read the trusted certificates /nonexistent/roots.pem: "),
+            "{verdict:?}"
+        );
+        let empty = std::env::temp_dir().join(format!("exabgp-healthcheck-tls-{}-empty.pem", std::process::id()));
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let verdict =
+            spec(addr, Tls { name: None, insecure: false, roots: Some(empty.clone()) }).start().err().unwrap();
+        std::fs::remove_file(&empty).unwrap();
+        assert!(verdict.detail.ends_with(": no certificate in it"), "{verdict:?}");
+    }
+}
