@@ -108,7 +108,7 @@ fn extra_sections() -> Roff {
 
     section(&mut roff, "SIGNALS");
     item(&mut roff, "SIGTERM, SIGINT", "Withdraw every address, remove the addresses this process added, exit 0.");
-    item(&mut roff, "SIGUSR1", "Log the current state, counter and the number of checks run.");
+    item(&mut roff, "SIGUSR1", "Log the current state, counter and the number of checks run, then check at once.");
     item(
         &mut roff,
         "SIGHUP",

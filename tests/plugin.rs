@@ -461,3 +461,23 @@ fn negative_rise_or_fall_is_refused() {
         assert_eq!(stderr, format!("error: {flag} {value}: must be 0 or more (0 and 1 both mean at once)\n"));
     }
 }
+
+#[test]
+fn sigusr1_logs_the_state_and_checks_at_once() {
+    let dir = Scratch::new("usr1");
+    let check = dir.scripted_check(&[0, 1]);
+    let mut plugin =
+        Plugin::start(&args(&["--rise", "1", "--fall", "1", "--interval", "60", "--ip", "192.0.2.1", "--cmd", &check]));
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    // The next check is a minute away; SIGUSR1 makes it now.
+    plugin.signal(10);
+    assert!(
+        plugin.wait_lines(2, Duration::from_secs(10)),
+        "no check after SIGUSR1: {:?}\n{}",
+        plugin.lines(),
+        plugin.stderr()
+    );
+    assert_eq!(plugin.lines()[1], "announce route 192.0.2.1/32 next-hop self med 1000");
+    assert!(plugin.stderr().contains("INFO[healthcheck] state UP (counter"), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+}

@@ -472,8 +472,11 @@ impl Reactor {
                 Err(Stop::Exit)
             }
             Signal::User1 => {
-                for slot in &self.slots {
-                    logging::scoped(slot.tag.as_ref(), || log::info!("{}", slot.service.report(self.out.tally())));
+                let now = Instant::now();
+                for slot in &mut self.slots {
+                    let tally = self.out.tally();
+                    logging::scoped(slot.tag.as_ref(), || log::info!("{}", slot.service.report(tally)));
+                    slot.service.check_now(now);
                 }
                 Ok(())
             }

@@ -166,6 +166,14 @@ impl Service {
         }
     }
 
+    /// Check at `now` rather than at its time (SIGUSR1), if it is waiting for one; the schedule
+    /// goes on from that check.
+    pub fn check_now(&mut self, now: Instant) {
+        if let Phase::Waiting(at) = &mut self.phase {
+            *at = (*at).min(now);
+        }
+    }
+
     /// Whether it is over (`--interval 0` after its announcement).
     pub fn ended(&self) -> bool {
         matches!(self.phase, Phase::Ended)
