@@ -4,7 +4,11 @@
 //! server that the test runs in the load balancer's namespace (tests/common/servers.rs):
 //! - nginx, `--check http://127.0.0.1:8080/health#body=ready`, the route at MED 100 / 1000;
 //! - unbound, `--check dns://127.0.0.1:5353/health.example.?type=A#expect=192.0.2.53`, with
-//!   `--withdraw-on-down` (as exabgp-examples/anycast-dns does).
+//!   `--withdraw-on-down` (as exabgp-examples/anycast-dns does);
+//! - nginx over TLS on a certificate the test makes (rcgen): self-signed for 127.0.0.1, with
+//!   `--check https://127.0.0.1:8443/health#insecure&body=ready`; signed by a test CA for
+//!   `health.example`, with `#sni=health.example&body=ready` and the CA trusted through
+//!   `EXABGP_HEALTHCHECK_CA_FILE` in ExaBGP's environment (the plugin inherits it).
 //!
 //! The scenario, on the router's own table: the server answers, the route is there (MED 100);
 //! the server gets SIGTERM (by PID) and exits: the route moves (MED 1000, or is withdrawn) and
@@ -24,7 +28,8 @@ use common::bird::{Bird, Paths};
 use common::netns::{Daemon, Netns};
 use common::servers::{Server, DNS_ADDRESS, DNS_NAME, HTTP_BODY};
 use common::{exabgp, in_path, wait_for, Scratch, BIN};
-use std::path::Path;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const ASN: u32 = 64512;
@@ -32,6 +37,9 @@ const SERVICE: &str = "37.72.160.80/32";
 const WAIT: Duration = Duration::from_secs(30);
 const HTTP_PORT: u16 = 8080;
 const DNS_PORT: u16 = 5353;
+const HTTPS_PORT: u16 = 8443;
+/// The name the trusted certificate is for, sent in SNI.
+const HTTPS_NAME: &str = "health.example";
 
 #[test]
 fn exabgp_5_0_nginx_stopped_and_started_moves_the_route() {
@@ -51,6 +59,26 @@ fn exabgp_5_0_unbound_stopped_and_started_withdraws_and_announces() {
 #[test]
 fn exabgp_4_2_unbound_stopped_and_started_withdraws_and_announces() {
     run(exabgp::V4, Kind::Unbound);
+}
+
+#[test]
+fn exabgp_5_0_nginx_https_insecure_stopped_and_started_moves_the_route() {
+    run(exabgp::V5, Kind::HttpsInsecure);
+}
+
+#[test]
+fn exabgp_4_2_nginx_https_insecure_stopped_and_started_moves_the_route() {
+    run(exabgp::V4, Kind::HttpsInsecure);
+}
+
+#[test]
+fn exabgp_5_0_nginx_https_trusted_stopped_and_started_moves_the_route() {
+    run(exabgp::V5, Kind::HttpsTrusted);
+}
+
+#[test]
+fn exabgp_4_2_nginx_https_trusted_stopped_and_started_moves_the_route() {
+    run(exabgp::V4, Kind::HttpsTrusted);
 }
 
 /// exabgp-examples/anycast-dns's own process, as its `run` line has it, against a real unbound
@@ -106,27 +134,66 @@ fn words(line: &str) -> Vec<String> {
     words
 }
 
-// https with nginx (a self-signed certificate the test makes; checked with `#insecure`, and
-// with the certificate trusted) comes here once the https probe is in src/probe/: a `Kind`
-// for it, a `listen 127.0.0.1:8443 ssl` server in Server::nginx, and the same scenario.
-
 #[derive(Clone, Copy, Debug)]
 enum Kind {
     Nginx,
     Unbound,
+    /// nginx over TLS, a self-signed certificate for 127.0.0.1, checked with `#insecure`.
+    HttpsInsecure,
+    /// nginx over TLS, a certificate for [`HTTPS_NAME`] signed by a test CA, the CA trusted
+    /// through `EXABGP_HEALTHCHECK_CA_FILE`.
+    HttpsTrusted,
 }
 
 impl Kind {
+    /// The server, its files (and, for https, the certificate, its key and the CA) in `dir`.
     fn server(self, dir: &Path) -> Server {
         match self {
             Kind::Nginx => Server::nginx(dir, HTTP_PORT),
             Kind::Unbound => Server::unbound(dir, DNS_PORT),
+            Kind::HttpsInsecure | Kind::HttpsTrusted => {
+                let (cert, key) = self.certificate(dir);
+                Server::nginx_tls(dir, HTTPS_PORT, &cert, &key)
+            }
         }
+    }
+
+    /// The https server's certificate and key, made and written to `dir` (`cert.pem`,
+    /// `key.pem`; the trusted one's CA to `ca.pem`): their paths.
+    fn certificate(self, dir: &Path) -> (PathBuf, PathBuf) {
+        let (cert, key) = match self {
+            Kind::HttpsInsecure => {
+                let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("a certificate");
+                (made.cert.pem(), made.signing_key.serialize_pem())
+            }
+            Kind::HttpsTrusted => {
+                let ca_key = KeyPair::generate().expect("a CA key");
+                let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+                ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+                ca.distinguished_name.push(DnType::CommonName, format!("exabgp-healthcheck e2e {}", dir.display()));
+                let ca_pem = ca.self_signed(&ca_key).expect("the CA's certificate").pem();
+                std::fs::write(self.ca_file(dir).expect("a CA file"), ca_pem).expect("write ca.pem");
+                let key = KeyPair::generate().expect("a key");
+                let leaf = CertificateParams::new(vec![HTTPS_NAME.to_owned()]).expect("parameters");
+                let cert = leaf.signed_by(&key, &Issuer::from_params(&ca, &ca_key)).expect("a certificate");
+                (cert.pem(), key.serialize_pem())
+            }
+            Kind::Nginx | Kind::Unbound => unreachable!("{self:?} has no certificate"),
+        };
+        let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert_file, cert).expect("write cert.pem");
+        std::fs::write(&key_file, key).expect("write key.pem");
+        (cert_file, key_file)
+    }
+
+    /// The CA that ExaBGP's environment names in `EXABGP_HEALTHCHECK_CA_FILE`, if any.
+    fn ca_file(self, dir: &Path) -> Option<PathBuf> {
+        matches!(self, Kind::HttpsTrusted).then(|| dir.join("ca.pem"))
     }
 
     fn name(self) -> &'static str {
         match self {
-            Kind::Nginx => "nginx",
+            Kind::Nginx | Kind::HttpsInsecure | Kind::HttpsTrusted => "nginx",
             Kind::Unbound => "unbound",
         }
     }
@@ -135,20 +202,22 @@ impl Kind {
         match self {
             Kind::Nginx => format!("http://127.0.0.1:{HTTP_PORT}/health#body={HTTP_BODY}"),
             Kind::Unbound => format!("dns://127.0.0.1:{DNS_PORT}/{DNS_NAME}?type=A#expect={DNS_ADDRESS}"),
+            Kind::HttpsInsecure => format!("https://127.0.0.1:{HTTPS_PORT}/health#insecure&body={HTTP_BODY}"),
+            Kind::HttpsTrusted => format!("https://127.0.0.1:{HTTPS_PORT}/health#sni={HTTPS_NAME}&body={HTTP_BODY}"),
         }
     }
 
     /// The router's MED for the service while the server is down (None: withdrawn).
     fn down(self) -> Option<u32> {
         match self {
-            Kind::Nginx => Some(1000),
+            Kind::Nginx | Kind::HttpsInsecure | Kind::HttpsTrusted => Some(1000),
             Kind::Unbound => None,
         }
     }
 
     fn flags(self) -> &'static str {
         match self {
-            Kind::Nginx => "",
+            Kind::Nginx | Kind::HttpsInsecure | Kind::HttpsTrusted => "",
             Kind::Unbound => " --withdraw-on-down",
         }
     }
@@ -269,7 +338,9 @@ fn run(version: &str, kind: Kind) {
     );
     let conf = lab.dir.write("exabgp.conf", &exabgp_conf);
     let exabgp = exabgp::venv(version).join("bin/exabgp");
-    let env = [("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false")];
+    let ca_file = kind.ca_file(&lab.dir.path).map(|f| f.display().to_string());
+    let mut env = vec![("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false")];
+    env.extend(ca_file.as_deref().map(|f| ("EXABGP_HEALTHCHECK_CA_FILE", f)));
     let log = lab.dir.file("exabgp.log");
     lab.exabgp = Some(Daemon::start(lab.lb(), &[exabgp.as_path(), &conf], &env, &log));
     assert!(wait_for(WAIT, || lab.bird().established() == 1), "no BGP session with ExaBGP {version}");

@@ -4,7 +4,8 @@
 //! files: nothing of the system's own service (its configuration, /run, /var/log) is used, and
 //! a system nginx or unbound that runs outside the namespace is not in the way.
 //! - [`Server::nginx`]: `nginx` in one process (`daemon off; master_process off;`), on
-//!   127.0.0.1:PORT, `GET /health` answering 200 `ready`;
+//!   127.0.0.1:PORT, `GET /health` answering 200 `ready`; [`Server::nginx_tls`]: the same
+//!   over TLS (`listen 127.0.0.1:PORT ssl`), on a certificate and key the test gives;
 //! - [`Server::unbound`]: `unbound -d` on 127.0.0.1:PORT (UDP and TCP), answering
 //!   `health.example. A 192.0.2.53` from a local zone and refusing every other name (no
 //!   recursion, no root hints needed).
@@ -31,6 +32,8 @@ pub struct Server {
     /// `nginx` or `unbound`.
     pub name: &'static str,
     pub port: u16,
+    /// What the readiness probe checks: `nginx`, `nginx-tls` or `unbound`.
+    probe: &'static str,
     argv: Vec<String>,
     log: PathBuf,
     daemon: Option<Daemon>,
@@ -39,6 +42,22 @@ pub struct Server {
 impl Server {
     /// nginx on 127.0.0.1:`port`, its files in `dir` (not started yet).
     pub fn nginx(dir: &Path, port: u16) -> Server {
+        Server::nginx_on(dir, port, &format!("listen 127.0.0.1:{port};"), "nginx")
+    }
+
+    /// nginx over TLS on 127.0.0.1:`port`, with the certificate (PEM, the chain) and key (PEM)
+    /// in these files, its files in `dir` (not started yet).
+    pub fn nginx_tls(dir: &Path, port: u16, cert: &Path, key: &Path) -> Server {
+        let listen = format!(
+            "listen 127.0.0.1:{port} ssl;\n        ssl_certificate {};\n        ssl_certificate_key {};",
+            cert.display(),
+            key.display()
+        );
+        Server::nginx_on(dir, port, &listen, "nginx-tls")
+    }
+
+    /// nginx with this `listen` line (and what goes with it) in its one server.
+    fn nginx_on(dir: &Path, port: u16, listen: &str, probe: &'static str) -> Server {
         let d = dir.display();
         let conf = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
@@ -46,7 +65,7 @@ impl Server {
              http {{\n    access_log {d}/nginx-access.log;\n    client_body_temp_path {d}/nginx-client-body;\n    \
              proxy_temp_path {d}/nginx-proxy;\n    fastcgi_temp_path {d}/nginx-fastcgi;\n    \
              uwsgi_temp_path {d}/nginx-uwsgi;\n    scgi_temp_path {d}/nginx-scgi;\n    default_type text/plain;\n    \
-             server {{\n        listen 127.0.0.1:{port};\n        location /health {{ return 200 \"{HTTP_BODY}\"; }}\n    \
+             server {{\n        {listen}\n        location /health {{ return 200 \"{HTTP_BODY}\"; }}\n    \
              }}\n}}\n"
         );
         let path = dir.join("nginx.conf");
@@ -57,7 +76,7 @@ impl Server {
             ["nginx", "-e", &format!("{d}/nginx-error.log"), "-p", &format!("{d}/"), "-c", &path.display().to_string()]
                 .map(str::to_owned)
                 .to_vec();
-        Server { name: "nginx", port, argv, log: dir.join("nginx.log"), daemon: None }
+        Server { name: "nginx", port, probe, argv, log: dir.join("nginx.log"), daemon: None }
     }
 
     /// unbound on 127.0.0.1:`port`, its files in `dir` (not started yet).
@@ -75,7 +94,7 @@ impl Server {
         let path = dir.join("unbound.conf");
         std::fs::write(&path, conf).expect("write unbound.conf");
         let argv = ["unbound", "-d", "-c", &path.display().to_string()].map(str::to_owned).to_vec();
-        Server { name: "unbound", port, argv, log: dir.join("unbound.log"), daemon: None }
+        Server { name: "unbound", port, probe: "unbound", argv, log: dir.join("unbound.log"), daemon: None }
     }
 
     /// Start it in `ns` (its output appended to `DIR/NAME.log`) and wait at most `limit` until
@@ -111,7 +130,7 @@ impl Server {
     pub fn answers(&self, ns: &Netns) -> bool {
         let port = self.port.to_string();
         let out = ns
-            .exec(&["python3", "-c", PROBE, self.name, port.as_str()])
+            .exec(&["python3", "-c", PROBE, self.probe, port.as_str()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -130,15 +149,21 @@ impl Server {
     }
 }
 
-/// `python3 -c PROBE nginx|unbound PORT`: exit 0 when 127.0.0.1:PORT answers as the server
-/// above should (`GET /health`: status 200 and `ready`; `health.example. A`: NOERROR with
-/// 192.0.2.53). Bounded: 0.5 s per socket operation, 2 s in all.
+/// `python3 -c PROBE nginx|nginx-tls|unbound PORT`: exit 0 when 127.0.0.1:PORT answers as the
+/// server above should (`GET /health`: status 200 and `ready`, for `nginx-tls` over TLS with
+/// the certificate not verified; `health.example. A`: NOERROR with 192.0.2.53). Bounded: 0.5 s
+/// per socket operation, 2 s in all.
 const PROBE: &str = r#"
-import signal, socket, struct, sys
+import signal, socket, ssl, struct, sys
 signal.alarm(2)
 kind, port = sys.argv[1], int(sys.argv[2])
-if kind == 'nginx':
+if kind in ('nginx', 'nginx-tls'):
     s = socket.create_connection(('127.0.0.1', port), timeout=0.5)
+    if kind == 'nginx-tls':
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        s = context.wrap_socket(s)
     s.sendall(b'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n')
     data = b''
     while True:
