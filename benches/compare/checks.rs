@@ -283,7 +283,11 @@ pub fn table(kinds: &[Check], measured: &[Vec<Vec<Measure>>]) -> String {
             let median = |f: fn(&Measure) -> f64| crate::stats::median(&ms.iter().map(f).collect::<Vec<_>>());
             let how = match variant {
                 Variant::Native => format!("ours `--check {}`", check.url),
-                _ => format!("{} `{}`", if *variant == Variant::OursCmd { "ours" } else { "reference" }, check.cmd),
+                _ => format!(
+                    "{} `--cmd \"{}\"`",
+                    if *variant == Variant::OursCmd { "ours" } else { "reference" },
+                    check.cmd
+                ),
             };
             let children = if *variant == Variant::Native {
                 "0".to_owned()
