@@ -20,6 +20,7 @@
 //! The helpers it shares with the integration tests (scratch directories, waits, /proc,
 //! network namespaces, BIRD, the ExaBGP virtualenvs) are `tests/common/`, included here.
 
+mod checks;
 #[path = "../../tests/common/mod.rs"]
 mod common;
 mod local;
@@ -328,7 +329,135 @@ fn main() {
         charts.services = points;
     }
 
+    let mut checks_table = String::new();
+    if settings.wants("checks") {
+        if let Some(problem) = checks::missing() {
+            say(&format!("workload 9 skipped: {problem}"));
+        } else {
+            let window = Duration::from_secs(if settings.quick { 10 } else { 30 });
+            let runs = if settings.quick { 1 } else { settings.runs.div_ceil(3) };
+            let servers = checks::Servers::start();
+            let kinds = checks::kinds();
+            // measured[kind][variant]: every run's measure.
+            let mut measured: Vec<Vec<Vec<checks::Measure>>> = vec![vec![Vec::new(); 3]; kinds.len()];
+            for _ in 0..runs {
+                for (k, check) in kinds.iter().enumerate() {
+                    for (v, variant) in checks::Variant::ALL.iter().enumerate() {
+                        let m = checks::run(&programs, &servers, check, *variant, window);
+                        say(&format!(
+                            "checks {} {}: {} checks in {:.1} s ({} healthy), per 1,000: plugin {:.1} ms \
+                             (schedstat; {:.0} by ticks), children {:.0} ms; VmRSS {:.0} kB (RssAnon {:.0})",
+                            check.name,
+                            variant.name(),
+                            m.checks,
+                            m.window_s,
+                            m.healthy,
+                            m.own(),
+                            m.per_1000_ticks(),
+                            m.children(),
+                            m.rss_kb,
+                            m.anon_kb
+                        ));
+                        measured[k][v].push(m);
+                    }
+                }
+            }
+            drop(servers);
+            let median = |ms: &[checks::Measure], f: fn(&checks::Measure) -> f64| {
+                stats::median(&ms.iter().map(f).collect::<Vec<_>>())
+            };
+            let mut chart = Vec::new();
+            let mut kinds_json = serde_json::Map::new();
+            for (k, check) in kinds.iter().enumerate() {
+                let [native, ours_cmd, reference] = [0, 1, 2].map(|v| measured[k][v].as_slice());
+                let own = |ms: &[checks::Measure]| median(ms, checks::Measure::own);
+                let total = |ms: &[checks::Measure]| median(ms, checks::Measure::total);
+                let n = runs.to_string();
+                let runs_of = format!("{n} / {n}");
+                let client = check.client;
+                let mut add = |workload: String, ours: f64, reference: f64, target: &'static str| {
+                    rows.push(Row { workload, unit: "ms", ours, reference, runs: runs_of.clone(), target });
+                };
+                let http = check.name == "http";
+                add(
+                    format!(
+                        "9. {}: CPU per 1,000 checks, ours --check / reference --cmd `{client}`, children included",
+                        check.name
+                    ),
+                    own(native),
+                    total(reference),
+                    if http { "1/100 or less" } else { "" },
+                );
+                add(
+                    format!("9. {}: same, the reference's plugin only (children excluded)", check.name),
+                    own(native),
+                    own(reference),
+                    "",
+                );
+                add(
+                    format!(
+                        "9. {}: ours --check / ours --cmd `{client}` (in the reference column), children included",
+                        check.name
+                    ),
+                    own(native),
+                    total(ours_cmd),
+                    if http { "1/20 or less" } else { "" },
+                );
+                add(
+                    format!("9. {}: ours --cmd / reference --cmd `{client}`, plugin only", check.name),
+                    own(ours_cmd),
+                    own(reference),
+                    "",
+                );
+                add(
+                    format!("9. {}: ours --cmd / reference --cmd `{client}`, children included", check.name),
+                    total(ours_cmd),
+                    total(reference),
+                    "",
+                );
+                if http {
+                    let rss = |ms: &[checks::Measure]| median(ms, |m| m.rss_kb);
+                    rows.push(Row {
+                        workload: "9. http: resident memory (VmRSS), ours --check / reference --cmd `curl -sf`".into(),
+                        unit: "kB",
+                        ours: rss(native),
+                        reference: rss(reference),
+                        runs: runs_of.clone(),
+                        target: "1/10 or less",
+                    });
+                }
+                let mut variants = serde_json::Map::new();
+                for (v, variant) in checks::Variant::ALL.iter().enumerate() {
+                    let ms = &measured[k][v];
+                    let list = |f: fn(&checks::Measure) -> f64| json!(ms.iter().map(f).collect::<Vec<_>>());
+                    variants.insert(
+                        variant.key().into(),
+                        json!({
+                            "window_s": list(|m| m.window_s),
+                            "checks": list(|m| m.checks),
+                            "healthy": list(|m| m.healthy),
+                            "own_ms_per_1000": list(checks::Measure::own),
+                            "own_ticks_ms_per_1000": list(checks::Measure::per_1000_ticks),
+                            "children_ms_per_1000": list(checks::Measure::children),
+                            "total_ms_per_1000": list(checks::Measure::total),
+                            "rss_kb": list(|m| m.rss_kb),
+                            "rss_anon_kb": list(|m| m.anon_kb),
+                        }),
+                    );
+                }
+                kinds_json
+                    .insert(check.name.into(), json!({ "url": check.url, "cmd": check.cmd, "variants": variants }));
+                chart.push((check.name, own(native), total(ours_cmd), total(reference)));
+            }
+            json_out
+                .insert("checks".into(), json!({ "window_s": window.as_secs(), "runs": runs, "kinds": kinds_json }));
+            checks_table = checks::table(&kinds, &measured);
+            charts.checks = chart;
+        }
+    }
+
     print_table(&rows);
+    print!("{checks_table}");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).expect("target/bench");
     let mut doc = serde_json::Map::new();

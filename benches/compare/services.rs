@@ -74,7 +74,7 @@ fn reference_args(i: usize) -> Vec<String> {
 }
 
 /// Fields of /proc/PID/stat: (utime + stime, cutime + cstime) in clock ticks.
-fn ticks(pid: u32) -> (u64, u64) {
+pub fn ticks(pid: u32) -> (u64, u64) {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return (0, 0) };
     let Some((_, after)) = text.rsplit_once(')') else { return (0, 0) };
     let fields: Vec<u64> = after.split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0)).collect();
@@ -84,7 +84,7 @@ fn ticks(pid: u32) -> (u64, u64) {
 }
 
 /// The sum of the first field of /proc/PID/task/*/schedstat: time on a CPU, ns.
-fn oncpu_ns(pid: u32) -> u64 {
+pub fn oncpu_ns(pid: u32) -> u64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
     tasks
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())

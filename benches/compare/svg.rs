@@ -1,6 +1,7 @@
 //! The charts of docs/performance.md, drawn as plain SVG: the distribution of reaction
 //! latencies (a CDF on a logarithmic time axis), the route-count scaling (grouped bars), and
-//! memory and CPU against the number of services (two log-log panels).
+//! memory and CPU against the number of services (two log-log panels), and the CPU per 1,000
+//! checks of the native checks against `--cmd` ones (grouped bars, logarithmic).
 
 use crate::services::Measure;
 use crate::Sample;
@@ -24,6 +25,9 @@ pub struct Charts {
     pub scaling: Vec<(u64, f64, f64)>,
     /// (services, ours, the reference's total).
     pub services: Vec<(u64, Measure, Measure)>,
+    /// (check, ours --check, ours --cmd with children, the reference --cmd with children), ms
+    /// per 1,000 checks.
+    pub checks: Vec<(&'static str, f64, f64, f64)>,
 }
 
 impl Charts {
@@ -46,6 +50,12 @@ impl Charts {
         if !self.services.is_empty() {
             let path = dir.join("services.svg");
             if std::fs::write(&path, services(&self.services)).is_ok() {
+                written.push(path);
+            }
+        }
+        if !self.checks.is_empty() {
+            let path = dir.join("checks.svg");
+            if std::fs::write(&path, checks(&self.checks)).is_ok() {
                 written.push(path);
             }
         }
@@ -295,4 +305,80 @@ fn short(v: f64) -> String {
     } else {
         format!("{v:.3}").trim_end_matches('0').to_owned()
     }
+}
+
+/// CPU per 1,000 checks (ms, logarithmic): per kind of check, ours with the native check, ours
+/// with `--cmd` and the reference with `--cmd`, the last two with their children.
+fn checks(rows: &[(&'static str, f64, f64, f64)]) -> String {
+    const NATIVE: &str = "#0b3d91";
+    const OURS_CMD: &str = "#8fb8e8";
+    let mut svg = header("CPU per 1,000 checks at --interval 0.01 (children included)");
+    let values: Vec<f64> = rows.iter().flat_map(|(_, a, b, c)| [*a, *b, *c]).collect();
+    let (lo, hi) = decades(&values);
+    let y = |v: f64| H - BOTTOM - (v.max(10f64.powf(lo)).log10() - lo) / (hi - lo) * (H - TOP - BOTTOM);
+    axes(&mut svg);
+    for decade in (lo as i32)..=(hi as i32) {
+        let v = 10f64.powi(decade);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{0:.1}\" x2=\"{1}\" y2=\"{0:.1}\" stroke=\"#ddd\"/><text x=\"{2}\" \
+             y=\"{3:.1}\" text-anchor=\"end\">{4}</text>",
+            y(v),
+            W - RIGHT,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            if v < 1.0 { format!("{v}") } else { format!("{v:.0}") }
+        );
+    }
+    let group = (W - LEFT - RIGHT) / rows.len() as f64;
+    let bar = group / 5.0;
+    for (i, (name, native, ours_cmd, reference)) in rows.iter().enumerate() {
+        let x0 = LEFT + i as f64 * group + bar;
+        for (j, (value, color)) in
+            [(*native, NATIVE), (*ours_cmd, OURS_CMD), (*reference, REFERENCE)].iter().enumerate()
+        {
+            if !value.is_finite() || *value <= 0.0 {
+                continue;
+            }
+            let x = x0 + j as f64 * bar;
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\">{}</text>",
+                y(*value),
+                bar - 4.0,
+                H - BOTTOM - y(*value),
+                x + bar / 2.0 - 2.0,
+                y(*value) - 4.0,
+                short(*value)
+            );
+        }
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{name}</text>",
+            x0 + 1.5 * bar - 2.0,
+            H - BOTTOM + 16.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">ms per 1,000 checks \
+         (log)</text>",
+        H / 2.0,
+        H / 2.0
+    );
+    for (i, (color, name)) in [
+        (NATIVE, "ours, --check (no process)"),
+        (OURS_CMD, "ours, --cmd nc / curl / dig"),
+        (REFERENCE, "reference (ExaBGP 5.0.15), same --cmd"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (x, yy) = (LEFT + 10.0, TOP + 10.0 + i as f64 * 18.0);
+        let _ = writeln!(svg, "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{color}\"/>", yy - 10.0);
+        let _ = writeln!(svg, "<text x=\"{}\" y=\"{yy}\">{name}</text>", x + 18.0);
+    }
+    svg.push_str("</svg>\n");
+    svg
 }
