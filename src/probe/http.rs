@@ -333,6 +333,25 @@ mod tests {
     /// What the test server saw: the request's head, and what its answer returned.
     type Seen = JoinHandle<(Vec<u8>, u64)>;
 
+    /// The first connection to `listener` (non-blocking), within 10 s, made blocking with 10 s
+    /// limits on reads and writes.
+    pub(super) fn accept(listener: &TcpListener) -> std::net::TcpStream {
+        let until = Instant::now() + Duration::from_secs(10);
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(err) if err.kind() == ErrorKind::WouldBlock && Instant::now() < until => {
+                    thread::sleep(Duration::from_millis(5));
+                }
+                Err(err) => panic!("accept: {err}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+    }
+
     /// A server on `ip` (port 0) for one connection: it reads the request's head, then
     /// `answer`s. Everything in it is bounded (accepting, reading, writing: 10 s).
     fn serve(ip: &str, answer: impl FnOnce(&mut TcpStream) -> u64 + Send + 'static) -> (SocketAddr, Seen) {
@@ -340,19 +359,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
         let thread = thread::spawn(move || {
-            let until = Instant::now() + Duration::from_secs(10);
-            let mut stream = loop {
-                match listener.accept() {
-                    Ok((stream, _)) => break stream,
-                    Err(err) if err.kind() == ErrorKind::WouldBlock && Instant::now() < until => {
-                        thread::sleep(Duration::from_millis(5));
-                    }
-                    Err(err) => panic!("accept: {err}"),
-                }
-            };
-            stream.set_nonblocking(false).unwrap();
-            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut stream = accept(&listener);
             let mut request = Vec::new();
             let mut byte = [0u8; 1];
             while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {

@@ -356,19 +356,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
         let thread = thread::spawn(move || {
-            let until = Instant::now() + Duration::from_secs(10);
-            let stream = loop {
-                match listener.accept() {
-                    Ok((stream, _)) => break stream,
-                    Err(err) if err.kind() == ErrorKind::WouldBlock && Instant::now() < until => {
-                        thread::sleep(Duration::from_millis(5));
-                    }
-                    Err(err) => panic!("accept: {err}"),
-                }
-            };
-            stream.set_nonblocking(false).unwrap();
-            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+            let stream = super::super::tests::accept(&listener);
             serve(stream)
         });
         (addr, thread)
