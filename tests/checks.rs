@@ -15,11 +15,25 @@ use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
+/// A server's thread: asked to stop and joined when dropped.
+struct Serving {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// An HTTP server on `local` answering every request with `answer`, until dropped.
 struct Http {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _serving: Serving,
 }
 
 impl Http {
@@ -44,16 +58,7 @@ impl Http {
                 }
             }
         });
-        Http { addr, stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for Http {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        Http { addr, _serving: Serving { stop, thread: Some(thread) } }
     }
 }
 
@@ -208,8 +213,7 @@ fn a_failing_native_check_moves_the_route_in_the_plugin() {
 /// the question as asked, one A record pointing at the question's name.
 struct Dns {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _serving: Serving,
 }
 
 impl Dns {
@@ -237,16 +241,7 @@ impl Dns {
                 let _ = socket.send_to(&reply, from);
             }
         });
-        Dns { addr, stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for Dns {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        Dns { addr, _serving: Serving { stop, thread: Some(thread) } }
     }
 }
 
@@ -280,8 +275,7 @@ fn dns_checks_on_ipv4_and_ipv6_with_expect() {
 /// with `answer`, until dropped (a handshake the client refuses is just a closed connection).
 struct Https {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _serving: Serving,
 }
 
 impl Https {
@@ -319,16 +313,7 @@ impl Https {
                 }
             }
         });
-        Https { addr, stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for Https {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        Https { addr, _serving: Serving { stop, thread: Some(thread) } }
     }
 }
 
