@@ -9,6 +9,7 @@
 pub mod addr;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod exabgp;
 pub mod exit;

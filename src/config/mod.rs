@@ -77,6 +77,8 @@ pub struct ProcessConfig {
     pub pid_file: Option<PathBuf>,
     pub user: Option<nix::unistd::User>,
     pub group: Option<nix::unistd::Group>,
+    /// `--control-socket`: where `ctl` reaches the running plugin; `None`: nowhere.
+    pub control_socket: Option<PathBuf>,
 }
 
 /// One service: what it checks, how it decides, what it announces and which addresses it keeps.
@@ -363,7 +365,24 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         pid_file: a.pid.clone(),
         user,
         group,
+        control_socket: control_socket(a.control_socket.as_ref())?,
     })
+}
+
+/// `--control-socket`: a path that fits in a unix socket address.
+fn control_socket(path: Option<&PathBuf>) -> Result<Option<PathBuf>, UsageError> {
+    let Some(path) = path else { return Ok(None) };
+    // sun_path holds 108 bytes, its terminating NUL included.
+    const MAX: usize = 107;
+    let len = path.as_os_str().len();
+    if len > MAX {
+        return Err(UsageError::quoted(
+            "--control-socket",
+            path.display().to_string(),
+            format!("{len} bytes: a unix socket path has at most {MAX}"),
+        ));
+    }
+    Ok(Some(path.clone()))
 }
 
 /// No address of one service's `--ip` networks is another's: refused naming both services, and
@@ -507,6 +526,20 @@ mod tests {
 
     fn error(list: &[&str]) -> String {
         config(list).expect_err("accepted")
+    }
+
+    #[test]
+    fn the_control_socket_is_off_unless_given_and_must_fit_a_socket_address() {
+        assert_eq!(config(&[]).unwrap().process.control_socket, None);
+        let given = config(&["--control-socket", "/run/h/control.sock"]).unwrap();
+        assert_eq!(given.process.control_socket, Some(PathBuf::from("/run/h/control.sock")));
+        let long = format!("/{}", "x".repeat(107));
+        assert_eq!(
+            error(&["--control-socket", &long]),
+            format!("--control-socket {long:?}: 108 bytes: a unix socket path has at most 107")
+        );
+        let both = parse(["exabgp-healthcheck", "--control-socket", "/x", "--once"]).unwrap_err();
+        assert!(both.why.contains("cannot be used with"), "{both}");
     }
 
     /// `--config FILE` holding `text`, then `extra` on the command line: the error, with the
@@ -997,6 +1030,7 @@ interval = 5
             ("api = 6", "api-version"),
             ("dry-run", "dry-run"),
             ("once", "once"),
+            ("control-socket = /run/x.sock", "control-socket"),
         ] {
             let file = tree.file("x.conf", &format!("rise = 2\n[web]\nip = 192.0.2.1\n{line}\n"));
             assert_eq!(

@@ -1,0 +1,95 @@
+//! `exabgp-healthcheck ctl ...`: the command line of the control client, apart from the
+//! plugin's own (which stays flag for flag the reference's: `ctl` is recognised as the first
+//! argument before that parser runs). The doc comments are the `ctl --help` text.
+
+use crate::control::DEFAULT_SOCKET;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Ask a running exabgp-healthcheck, through its --control-socket, for the state of \
+its services, or have them checked now.";
+
+const AFTER: &str = "The plugin listens only when started with --control-socket PATH; give ctl the same \
+PATH with --socket (or use the default on both). Exit status: 0 done, 1 nobody listens or it could not \
+be done, 2 a usage error (an unknown command or service).";
+
+/// `ctl`'s flags.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ctl", bin_name = "exabgp-healthcheck ctl", version, about = ABOUT, after_help = AFTER,
+          max_term_width = 100, subcommand_required = true, arg_required_else_help = true,
+          disable_help_subcommand = true)]
+pub struct Ctl {
+    /// The plugin's control socket (its --control-socket)
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET, global = true)]
+    pub socket: PathBuf,
+
+    /// Print the plugin's answer as it came, one JSON object, instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: CtlCommand,
+}
+
+/// What to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum CtlCommand {
+    /// Each service (or SERVICE): its state, since when, its last check, its routes and their MED
+    Status {
+        /// A service's name (its [section], else its --name); none: every service
+        service: Option<String>,
+    },
+    /// Check every service (or SERVICE) now, as SIGUSR1 does; the schedule goes on from there
+    Check {
+        /// A service's name (its [section], else its --name); none: every service
+        service: Option<String>,
+    },
+}
+
+impl CtlCommand {
+    /// The service it names, if any.
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            CtlCommand::Status { service } | CtlCommand::Check { service } => service.as_deref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(list: &[&str]) -> Result<Ctl, clap::Error> {
+        Ctl::try_parse_from(std::iter::once("ctl").chain(list.iter().copied()))
+    }
+
+    #[test]
+    fn the_ctl_definition_is_consistent() {
+        Ctl::command().debug_assert();
+    }
+
+    #[test]
+    fn commands_take_a_service_and_the_flags_go_anywhere() {
+        let ctl = parse(&["status"]).unwrap();
+        assert_eq!(
+            (ctl.socket.to_str(), ctl.json, ctl.command),
+            (Some(DEFAULT_SOCKET), false, CtlCommand::Status { service: None })
+        );
+        let ctl = parse(&["--socket", "/tmp/s", "check", "web", "--json"]).unwrap();
+        assert_eq!(ctl.socket.to_str(), Some("/tmp/s"));
+        assert!(ctl.json);
+        assert_eq!(ctl.command.service(), Some("web"));
+        let ctl = parse(&["status", "--socket", "/tmp/t"]).unwrap();
+        assert_eq!(ctl.socket.to_str(), Some("/tmp/t"));
+    }
+
+    #[test]
+    fn unknown_commands_and_extra_words_are_usage_errors() {
+        use clap::error::ErrorKind;
+        assert_eq!(parse(&["reboot"]).unwrap_err().kind(), ErrorKind::InvalidSubcommand);
+        assert_eq!(parse(&["status", "a", "b"]).unwrap_err().kind(), ErrorKind::UnknownArgument);
+        assert_eq!(parse(&["--bogus", "status"]).unwrap_err().kind(), ErrorKind::UnknownArgument);
+        assert_eq!(parse(&[]).unwrap_err().kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
+    }
+}
