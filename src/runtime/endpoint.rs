@@ -83,6 +83,9 @@ impl<'a> View<'a> {
 /// The endpoints that `process` asks for, opened (sockets bound) now. A bad option is refused
 /// here, naming its flag, before any service starts.
 pub fn open(process: &ProcessConfig) -> Result<Vec<Box<dyn Endpoint>>, UsageError> {
-    let _ = process;
-    Ok(Vec::new())
+    let mut endpoints: Vec<Box<dyn Endpoint>> = Vec::new();
+    if let Some(path) = &process.control_socket {
+        endpoints.push(Box::new(crate::control::server::Server::open(path)?));
+    }
+    Ok(endpoints)
 }
