@@ -79,9 +79,16 @@ pub fn ask(socket: &Path, request: &Request, limit: Duration) -> Result<Answer, 
     let failed = |what: &str, err: std::io::Error| format!("failed to {what} {shown}: {}", io_reason(&err));
     stream.set_read_timeout(Some(limit)).map_err(|err| failed("set a timeout on", err))?;
     stream.set_write_timeout(Some(limit)).map_err(|err| failed("set a timeout on", err))?;
-    stream.write_all(request.to_line().as_bytes()).map_err(|err| failed("write to", err))?;
+    // A plugin that refuses at once (busy) answers and closes before the request is all
+    // written: its answer, if it came, says more than the failed write.
+    let wrote = stream.write_all(request.to_line().as_bytes());
     let mut line = String::new();
     let read = BufReader::new((&stream).take(MAX_ANSWER)).read_line(&mut line);
+    if let Err(err) = wrote {
+        if !matches!(read, Ok(n) if n > 0 && line.ends_with('\n')) {
+            return Err(failed("write to", err));
+        }
+    }
     match read {
         Ok(0) => Err(format!("{shown} closed the connection without an answer")),
         Ok(_) if !line.ends_with('\n') => Err(format!("{shown} sent an incomplete answer")),

@@ -157,6 +157,8 @@ pub struct ServiceStatus {
     pub since: String,
     /// How long it has been in that state, in seconds.
     pub since_seconds: f64,
+    /// Whether it has a check (`--command`, `--check`); without one it is always healthy.
+    pub check: bool,
     /// Its last check's end, if one ran.
     pub last_check: Option<LastCheck>,
     /// Checks that ended so far.
@@ -247,6 +249,7 @@ pub fn table(services: &[ServiceStatus]) -> String {
     let mut rows: Vec<[String; 5]> = vec![["SERVICE", "STATE", "SINCE", "LAST CHECK", "ROUTES"].map(str::to_owned)];
     for status in services {
         let last = match &status.last_check {
+            None if !status.check => "no check".to_owned(),
             None => "none yet".to_owned(),
             Some(check) => format!(
                 "{} {} ago ({})",
@@ -368,7 +371,7 @@ mod tests {
             line,
             concat!(
                 r#"{"ok":true,"cmd":"status","services":[{"service":"dns","state":"DOWN","since":"2026-12-01T23:00:00Z","#,
-                r#""since_seconds":4000.0,"last_check":{"at":"2026-12-01T23:59:59Z","ago_seconds":1.5,"ok":false,"#,
+                r#""since_seconds":4000.0,"check":true,"last_check":{"at":"2026-12-01T23:59:59Z","ago_seconds":1.5,"ok":false,"#,
                 r#""duration_ms":1500},"checks":{"passed":0,"failed":3},"routes":[{"route":"192.0.2.53/32","med":null}]}]}"#,
                 "\n"
             )
@@ -416,6 +419,7 @@ mod tests {
                 state: "UP".to_owned(),
                 since: "2026-12-01T23:57:47Z".to_owned(),
                 since_seconds: 133.2,
+                check: true,
                 last_check: Some(LastCheck {
                     at: "2026-12-01T23:59:59Z".to_owned(),
                     ago_seconds: 1.0,
@@ -430,6 +434,7 @@ mod tests {
                 state: "DOWN".to_owned(),
                 since: "2026-12-01T23:00:00Z".to_owned(),
                 since_seconds: 4000.0,
+                check: true,
                 last_check: Some(LastCheck {
                     at: "2026-12-01T23:59:59Z".to_owned(),
                     ago_seconds: 1.5,
@@ -444,6 +449,7 @@ mod tests {
                 state: "INIT".to_owned(),
                 since: "2026-12-01T23:59:59Z".to_owned(),
                 since_seconds: 0.2,
+                check: true,
                 last_check: None,
                 checks: Checks::default(),
                 routes: Vec::new(),
@@ -464,5 +470,10 @@ dns      DOWN   1h06m  failed 1s ago (1.5 s)  192.0.2.53/32 withdrawn
 "
         );
         assert_eq!(table(&[]), "SERVICE  STATE  SINCE  LAST CHECK  ROUTES\n");
+        let unchecked = ServiceStatus { check: false, ..sample().remove(2) };
+        assert_eq!(
+            table(&[unchecked]),
+            "SERVICE  STATE  SINCE  LAST CHECK  ROUTES\n-        INIT   0s     no check    none\n"
+        );
     }
 }

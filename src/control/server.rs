@@ -248,6 +248,7 @@ pub fn status_of(service: &Service, now: Moment) -> ServiceStatus {
         state: service.state().name().to_owned(),
         since: rfc3339(stats.since.wall),
         since_seconds: protocol::seconds(now.mono.saturating_duration_since(stats.since.mono)),
+        check: service.cfg().command.is_some() || !service.cfg().checks.is_empty(),
         last_check,
         checks: Checks { passed: stats.passed, failed: stats.failed },
         routes: service.announced().map(|(route, med)| Route { route: route.to_string(), med }).collect(),
