@@ -302,7 +302,12 @@ fn several_services_and_a_reload_that_changes_the_socket() {
     // A reload cannot move the socket: it says so and keeps serving where it is.
     dir.write("services.conf", &config(&dir.file("other.sock")));
     plugin.signal(1);
-    assert!(wait_for(LIMIT, || plugin.stderr().contains("process-wide options changed")), "{}", plugin.stderr());
+    let changed = format!(
+        "--control-socket changed from {} to {}: the socket stays as it is until the plugin is restarted",
+        socket.display(),
+        dir.file("other.sock").display()
+    );
+    assert!(wait_for(LIMIT, || plugin.stderr().contains(&changed)), "{}", plugin.stderr());
     assert!(ctl(&socket, &["status"]).status.success());
     assert!(!dir.file("other.sock").exists());
     assert_eq!(plugin.stop(), Some(0));
