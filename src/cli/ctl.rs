@@ -15,7 +15,7 @@ be done, 2 a usage error (an unknown command or service).";
 
 /// `ctl`'s flags.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "ctl", bin_name = "exabgp-healthcheck ctl", version, about = ABOUT, after_help = AFTER,
+#[command(name = "ctl", version, about = ABOUT, after_help = AFTER,
           max_term_width = 100, subcommand_required = true, arg_required_else_help = true,
           disable_help_subcommand = true)]
 pub struct Ctl {
@@ -29,6 +29,19 @@ pub struct Ctl {
 
     #[command(subcommand)]
     pub command: CtlCommand,
+}
+
+impl Ctl {
+    /// Parse `argv` (`ctl` first): usage lines say `exabgp-healthcheck ctl`.
+    pub fn parse_from_argv<I, T>(argv: I) -> Result<Ctl, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Ctl::command().bin_name("exabgp-healthcheck ctl").try_get_matches_from(argv)?;
+        Ctl::from_arg_matches(&matches)
+    }
 }
 
 /// What to ask.
@@ -61,7 +74,7 @@ mod tests {
     use clap::CommandFactory;
 
     fn parse(list: &[&str]) -> Result<Ctl, clap::Error> {
-        Ctl::try_parse_from(std::iter::once("ctl").chain(list.iter().copied()))
+        Ctl::parse_from_argv(std::iter::once("ctl").chain(list.iter().copied()))
     }
 
     #[test]

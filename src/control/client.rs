@@ -7,7 +7,6 @@ use super::protocol::{self, Answer, Command, Kind, Request};
 use crate::cli::ctl::{Ctl, CtlCommand};
 use crate::cli::io_reason;
 use crate::exit::Code;
-use clap::Parser;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -22,7 +21,7 @@ const MAX_ANSWER: u64 = 16 << 20;
 
 /// Run `ctl` with `argv` (`ctl` first, then its arguments).
 pub fn main(argv: &[OsString]) -> Code {
-    let ctl = match Ctl::try_parse_from(argv) {
+    let ctl = match Ctl::parse_from_argv(argv) {
         Ok(ctl) => ctl,
         Err(err) => {
             use clap::error::ErrorKind;
