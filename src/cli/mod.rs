@@ -302,7 +302,7 @@ pub struct Args {
     pub dry_run: bool,
 
     /// Run the check once, print the verdict, its output and the lines it would send, then
-    /// exit: 0 healthy, 1 unhealthy or disabled
+    /// exit: 0 healthy, 1 unhealthy, disabled or draining
     #[arg(long, help_heading = TESTING)]
     pub once: bool,
 }

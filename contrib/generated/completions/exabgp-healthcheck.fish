@@ -55,6 +55,6 @@ complete -c exabgp-healthcheck -l label-exact-match -d 'Match --label exactly in
 complete -c exabgp-healthcheck -l withdraw-on-down -d 'Withdraw the routes when the service is down or disabled, instead of raising the MED'
 complete -c exabgp-healthcheck -l debounce -d 'Announce only on state changes, instead of at every check'
 complete -c exabgp-healthcheck -l dry-run -d 'Run as usual but change no address and expect no acknowledgement: the lines go to stdout and each transition is explained on stderr'
-complete -c exabgp-healthcheck -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy or disabled'
+complete -c exabgp-healthcheck -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy, disabled or draining'
 complete -c exabgp-healthcheck -s h -l help -d 'Print help'
 complete -c exabgp-healthcheck -s V -l version -d 'Print version'
