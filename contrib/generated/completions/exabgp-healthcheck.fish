@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_exabgp_healthcheck_global_optspecs
-    string join \n s/silent syslog-facility= no-syslog d/debug a/no-ack sudo n/name= F/config= p/pid= user= group= control-socket= i/interval= f/fast-interval= t/timeout= rise= fall= splay disable= c/command= check= N/next-hop= ip= ip-ifname= local-preference= deaggregate-networks no-ip-setup dynamic-ip-setup label= label-exact-match start-ip= up-metric= down-metric= disabled-metric= increase= community= extended-community= large-community= disabled-community= as-path= up-as-path= down-as-path= disabled-as-path= withdraw-on-down path-id= neighbor= debounce api-version= execute= up-execute= down-execute= disabled-execute= dry-run once h/help V/version
+    string join \n s/silent syslog-facility= no-syslog d/debug a/no-ack sudo n/name= F/config= p/pid= user= group= control-socket= i/interval= f/fast-interval= t/timeout= rise= fall= splay disable= c/command= check= N/next-hop= ip= ip-ifname= local-preference= deaggregate-networks no-ip-setup dynamic-ip-setup label= label-exact-match start-ip= up-metric= down-metric= disabled-metric= increase= community= extended-community= large-community= disabled-community= as-path= up-as-path= down-as-path= disabled-as-path= withdraw-on-down path-id= neighbor= debounce api-version= execute= up-execute= down-execute= disabled-execute= drain-file= drain-time= drain-community= drain-local-preference= dry-run once h/help V/version
 end
 
 function __fish_exabgp_healthcheck_needs_command
@@ -65,6 +65,10 @@ complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l e
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l up-execute -d 'Execute CMD when the service becomes available; repeatable' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l down-execute -d 'Execute CMD when the service becomes unavailable; repeatable' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l disabled-execute -d 'Execute CMD when the service is disabled; repeatable' -r
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l drain-file -d 'While FILE exists the service drains (RFC 8326): for --drain-time its routes are announced with --drain-community, --drain-local-preference and the down metric (DRAINING), then withdrawn (DRAINED); once FILE is gone it starts again from INIT. Wins over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING or STATE=DRAINED' -r -F
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l drain-time -d 'How long DRAINING lasts before the routes are withdrawn' -r
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l drain-community -d 'Community added to the announcements while DRAINING (GRACEFUL_SHUTDOWN); one or more ASN:VALUE, separated by spaces' -r
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l drain-local-preference -d 'Local preference of the announcements while DRAINING (for iBGP receivers)' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s s -l silent -d 'Don\'t log to the console (stderr)'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l no-syslog -d 'Disable syslog logging'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s d -l debug -d 'Enable debugging (debug messages on the console; turns syslog off)'
@@ -78,7 +82,7 @@ complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l l
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l withdraw-on-down -d 'Withdraw the routes when the service is down or disabled, instead of raising the MED'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l debounce -d 'Announce only on state changes, instead of at every check'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l dry-run -d 'Run as usual but change no address and expect no acknowledgement: the lines go to stdout and each transition is explained on stderr'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy or disabled'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy, disabled or draining'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s h -l help -d 'Print help'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s V -l version -d 'Print version'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -f -a "ctl" -d 'Ask a running exabgp-healthcheck, through its --control-socket, for the state of its services, or have them checked now.'
