@@ -239,7 +239,7 @@ fn connections_are_bounded_in_number_size_and_time() {
     );
     assert_eq!(
         raw(&socket, b"{\"cmd\":\"reboot\"}"),
-        "{\"ok\":false,\"error\":\"unknown command \\\"reboot\\\" (the commands: status, check)\",\"kind\":\"usage\"}\n",
+        "{\"ok\":false,\"error\":\"unknown command \\\"reboot\\\" (the commands: status, check, drain, resume)\",\"kind\":\"usage\"}\n",
         "a request may end with the connection's end of writing"
     );
     let long = vec![b' '; 10_000];
@@ -312,4 +312,123 @@ fn several_services_and_a_reload_that_changes_the_socket() {
     assert!(!dir.file("other.sock").exists());
     assert_eq!(plugin.stop(), Some(0));
     assert!(!socket.exists());
+}
+
+const DRAINING: &str = "announce route 192.0.2.1/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]";
+const UP: &str = "announce route 192.0.2.1/32 next-hop self med 100";
+const WITHDRAW: &str = "withdraw route 192.0.2.1/32 next-hop self";
+
+#[test]
+fn drain_and_resume_move_the_service_and_its_lines() {
+    let dir = Scratch::new("control-drain");
+    // After a drain the service starts again from INIT, and its next check comes after the
+    // interval.
+    let (mut plugin, socket) =
+        start(&dir, &["--cmd", "true", "--debounce", "--drain-time", "500ms", "--interval", "0.3"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    let out = ctl(&socket, &["drain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "draining: web\n");
+    assert!(plugin.wait_lines(2, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    assert_eq!(status(&socket)["services"][0]["state"], "DRAINING");
+    assert!(plugin.wait_lines(3, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
+    assert!(wait_for(LIMIT, || status(&socket)["services"][0]["state"] == "DRAINED"));
+    let table = text(&ctl(&socket, &["status"]).stdout);
+    assert!(table.lines().nth(1).unwrap().ends_with("192.0.2.1/32 withdrawn"), "{table}");
+    // DRAINED holds (no check brings it back) until resumed.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(plugin.lines().len(), 3);
+    let out = ctl(&socket, &["resume", "web"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "resuming: web\n");
+    assert!(plugin.wait_lines(4, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    assert_eq!(plugin.lines()[3], UP);
+    assert_eq!(status(&socket)["services"][0]["state"], "UP");
+    let err = plugin.stderr();
+    assert!(
+        err.contains("control socket: drain (every service)") && err.contains("control socket: resume (web)"),
+        "{err}"
+    );
+    assert_eq!(plugin.stop(), Some(0));
+}
+
+#[test]
+fn drain_wait_returns_once_drained_and_gives_up_after_its_timeout() {
+    let dir = Scratch::new("control-drain-wait");
+    let (mut plugin, socket) = start(&dir, &["--cmd", "true", "--debounce", "--drain-time", "700ms"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    let started = std::time::Instant::now();
+    let out = ctl(&socket, &["drain", "--wait", "--json"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((answer["cmd"].as_str(), answer["services"][0]["state"].as_str()), (Some("drain"), Some("DRAINED")));
+    assert!(took >= Duration::from_millis(600), "drain --wait returned after {took:?}, before the drain time");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    // The withdraw was written before ctl returned.
+    assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
+    // Drained already: at once.
+    let out = ctl(&socket, &["drain", "web", "--wait"]);
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "drained: web\n".to_owned()));
+    assert_eq!(plugin.stop(), Some(0));
+
+    // A drain longer than the timeout: exit 1, saying where it stands.
+    let (mut plugin, socket) = start(&dir, &["--cmd", "true", "--drain-time", "30s"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    let out = ctl(&socket, &["drain", "--wait", "--timeout", "300ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "error: not drained within 300ms: web DRAINING\n");
+    // A client gone while it waits costs nothing: the plugin serves on.
+    let mut stream = UnixStream::connect(&socket).unwrap();
+    stream.write_all(b"{\"cmd\":\"drain\",\"wait\":true}\n").unwrap();
+    drop(stream);
+    assert!(wait_for(LIMIT, || plugin.stderr().contains("the client waiting for the drain of every service left")));
+    assert!(ctl(&socket, &["status"]).status.success());
+    assert_eq!(plugin.stop(), Some(0));
+    assert!(!socket.exists());
+}
+
+#[test]
+fn the_systemd_drop_in_drains_before_exabgp_stops() {
+    let dir = Scratch::new("control-drop-in");
+    let conf =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/systemd/exabgp.service.d/drain.conf"))
+            .expect("contrib/systemd/exabgp.service.d/drain.conf");
+    let stops: Vec<&str> = conf.lines().filter_map(|l| l.strip_prefix("ExecStop=")).collect();
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    // `-` (a failure does not stop the stop) and `+` (full privileges, whatever the plugin's
+    // user), then the command line.
+    let command = stops[0].strip_prefix("-+").expect("ExecStop=-+...");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[0], "/usr/bin/exabgp-healthcheck");
+    let socket_at = words.iter().position(|w| *w == "--socket").expect("--socket");
+    let default = exabgp_healthcheck::control::DEFAULT_SOCKET;
+    assert_eq!(words[socket_at + 1], default, "the drop-in names the default socket");
+    assert!(conf.contains("RuntimeDirectory=exabgp-healthcheck\n"));
+    assert!(default.starts_with("/run/exabgp-healthcheck/"));
+    assert!(conf.contains(&format!("--control-socket {default}")), "the drop-in says what the plugin needs");
+    // Its command, against a plugin on a socket of ours, drains it and returns once drained.
+    let (mut plugin, socket) = start(&dir, &["--cmd", "true", "--debounce", "--drain-time", "300ms"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    let mut args: Vec<&str> = words[1..].to_vec();
+    args[socket_at] = socket.to_str().unwrap();
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "drained: web\n");
+    assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
+    assert_eq!(plugin.stop(), Some(0));
+    // With nothing listening it fails at once (and the `-` lets systemd go on).
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    if let Some(analyze) = common::in_path("systemd-analyze") {
+        // The drop-in parses, over a unit like ExaBGP's.
+        let unit = dir.write("exabgp.service", "[Service]\nUser=exabgp\nExecStart=/bin/true\n");
+        let drop_in = dir.file("exabgp.service.d");
+        std::fs::create_dir_all(&drop_in).unwrap();
+        std::fs::write(drop_in.join("drain.conf"), conf.replace("/usr/bin/exabgp-healthcheck", BIN)).unwrap();
+        let out = Command::new(analyze).args(["verify", "--man=no"]).arg(&unit).output().unwrap();
+        let err = text(&out.stderr);
+        assert!(!err.contains("drain.conf"), "{err}");
+    }
 }

@@ -140,7 +140,10 @@ fn extra_sections() -> Roff {
              exit; a file there that is not a socket is refused) and answers:",
         )],
     );
-    example(&mut roff, &["exabgp-healthcheck ctl [--socket PATH] [--json] status|check [SERVICE]"]);
+    example(
+        &mut roff,
+        &["exabgp-healthcheck ctl [--socket PATH] [--json] status|check|drain|resume [SERVICE] [--wait [--timeout DURATION]]"],
+    );
     item(
         &mut roff,
         "status [SERVICE]",
@@ -148,6 +151,18 @@ fn extra_sections() -> Roff {
          each is announced with.",
     );
     item(&mut roff, "check [SERVICE]", "Check every service (or SERVICE) now, as SIGUSR1 does.");
+    item(
+        &mut roff,
+        "drain [SERVICE] [--wait [--timeout DURATION]]",
+        "Drain every service (or SERVICE), as its --drain-file would: DRAINING for --drain-time, then DRAINED \
+         (withdrawn) until resumed. With --wait, return once every one is DRAINED (exit 1 after --timeout, by \
+         default the longest --drain-time plus 30 s).",
+    );
+    item(
+        &mut roff,
+        "resume [SERVICE]",
+        "Take the drain request back: INIT, then rising as usual (a --drain-file that exists still drains).",
+    );
     item(
         &mut roff,
         "--socket PATH",
@@ -211,6 +226,12 @@ fn extra_sections() -> Roff {
         "/usr/share/doc/exabgp-healthcheck/contrib/systemd/exabgp.service.d/healthcheck.conf",
         "A systemd drop-in for ExaBGP's unit that gives its processes CAP_NET_ADMIN, which adding the service \
          addresses needs.",
+    );
+    item(
+        &mut roff,
+        "/usr/share/doc/exabgp-healthcheck/contrib/systemd/exabgp.service.d/drain.conf",
+        "A systemd drop-in for ExaBGP's unit whose ExecStop= drains every service (ctl drain --wait) before \
+         ExaBGP stops.",
     );
 
     section(&mut roff, "SEE ALSO");

@@ -5,9 +5,10 @@
 use crate::control::DEFAULT_SOCKET;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const ABOUT: &str = "Ask a running exabgp-healthcheck, through its --control-socket, for the state of \
-its services, or have them checked now.";
+its services, have them checked now, drained or resumed.";
 
 const AFTER: &str = "The plugin listens only when started with --control-socket PATH; give ctl the same \
 PATH with --socket (or use the default on both). Exit status: 0 done, 1 nobody listens or it could not \
@@ -57,13 +58,40 @@ pub enum CtlCommand {
         /// A service's name (its [section], else its --name); none: every service
         service: Option<String>,
     },
+    /// Drain every service (or SERVICE): announce with the GRACEFUL_SHUTDOWN community and local
+    /// preference 0 for its --drain-time, then withdraw (DRAINED) until resumed
+    Drain {
+        /// A service's name (its [section], else its --name); none: every service
+        service: Option<String>,
+        /// Return only once every service drained is DRAINED (its routes withdrawn)
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: give up after this long (exit 1) [default: the longest --drain-time of
+        /// the services drained, plus 30 s]
+        #[arg(long, value_name = "DURATION", requires = "wait", value_parser = duration)]
+        timeout: Option<Duration>,
+    },
+    /// Take back a drain asked for with `ctl drain` (a --drain-file still holds its own): the
+    /// service starts again from INIT
+    Resume {
+        /// A service's name (its [section], else its --name); none: every service
+        service: Option<String>,
+    },
+}
+
+/// `--timeout`: seconds (`40`, `0.5`) or with units (`90s`, `2m`).
+fn duration(text: &str) -> Result<Duration, String> {
+    crate::config::values::duration("--timeout", text).map_err(|err| err.why)
 }
 
 impl CtlCommand {
     /// The service it names, if any.
     pub fn service(&self) -> Option<&str> {
         match self {
-            CtlCommand::Status { service } | CtlCommand::Check { service } => service.as_deref(),
+            CtlCommand::Status { service }
+            | CtlCommand::Check { service }
+            | CtlCommand::Drain { service, .. }
+            | CtlCommand::Resume { service } => service.as_deref(),
         }
     }
 }
@@ -95,6 +123,23 @@ mod tests {
         assert_eq!(ctl.command.service(), Some("web"));
         let ctl = parse(&["status", "--socket", "/tmp/t"]).unwrap();
         assert_eq!(ctl.socket.to_str(), Some("/tmp/t"));
+    }
+
+    #[test]
+    fn drain_takes_wait_and_a_timeout_with_it() {
+        let ctl = parse(&["drain", "web", "--wait", "--timeout", "90s"]).unwrap();
+        assert_eq!(
+            ctl.command,
+            CtlCommand::Drain { service: Some("web".into()), wait: true, timeout: Some(Duration::from_secs(90)) }
+        );
+        assert_eq!(parse(&["drain"]).unwrap().command, CtlCommand::Drain { service: None, wait: false, timeout: None });
+        assert_eq!(parse(&["resume", "dns"]).unwrap().command.service(), Some("dns"));
+        use clap::error::ErrorKind;
+        assert_eq!(parse(&["drain", "--timeout", "5"]).unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
+        let err = parse(&["drain", "--wait", "--timeout", "soon"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("not a duration"), "{err}");
+        assert_eq!(parse(&["status", "--wait"]).unwrap_err().kind(), ErrorKind::UnknownArgument);
     }
 
     #[test]

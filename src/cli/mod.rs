@@ -91,7 +91,7 @@ pub struct Args {
     pub group: Option<String>,
 
     /// Listen on this unix socket (mode 0600, removed at exit) for `exabgp-healthcheck ctl`:
-    /// status, check. None by default
+    /// status, check, drain, resume. None by default
     #[arg(long, value_name = "PATH", conflicts_with = "once")]
     pub control_socket: Option<PathBuf>,
 

@@ -3,7 +3,7 @@
 //! every error names the flag it is about, and the `--config` line its value came from. No
 //! I/O but user and group look-ups. The value parsers are in [`values`].
 
-mod values;
+pub(crate) mod values;
 
 use crate::cli::{Args, Origins, ServiceArgs};
 use crate::error::UsageError;

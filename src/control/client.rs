@@ -16,6 +16,10 @@ use std::time::Duration;
 /// How long an answer may take (the plugin answers from its main loop, at once).
 const ANSWER_TIME: Duration = Duration::from_secs(10);
 
+/// How long `drain --wait` waits without `--timeout` (the plugin gives up before that: after
+/// the drain time and [`protocol::WAIT_MARGIN`]).
+const DRAIN_WAIT: Duration = Duration::from_secs(3600);
+
 /// The most bytes of an answer (a status of 1,000 services fits many times over).
 const MAX_ANSWER: u64 = 16 << 20;
 
@@ -34,7 +38,12 @@ pub fn main(argv: &[OsString]) -> Code {
         }
     };
     let request = request_of(&ctl.command);
-    let answer = match ask(&ctl.socket, &request, ANSWER_TIME) {
+    let limit = match (request.wait, request.timeout) {
+        (false, _) => ANSWER_TIME,
+        (true, Some(timeout)) => timeout.saturating_add(ANSWER_TIME),
+        (true, None) => DRAIN_WAIT,
+    };
+    let answer = match ask(&ctl.socket, &request, limit) {
         Ok(answer) => answer,
         Err(err) => {
             eprintln!("error: {err}");
@@ -63,11 +72,13 @@ pub fn main(argv: &[OsString]) -> Code {
 
 /// The request a command line makes.
 fn request_of(command: &CtlCommand) -> Request {
-    let cmd = match command {
-        CtlCommand::Status { .. } => Command::Status,
-        CtlCommand::Check { .. } => Command::Check,
+    let (cmd, wait, timeout) = match *command {
+        CtlCommand::Status { .. } => (Command::Status, false, None),
+        CtlCommand::Check { .. } => (Command::Check, false, None),
+        CtlCommand::Drain { wait, timeout, .. } => (Command::Drain, wait, timeout),
+        CtlCommand::Resume { .. } => (Command::Resume, false, None),
     };
-    Request { cmd, service: command.service().map(str::to_owned) }
+    Request { wait, timeout, ..Request::new(cmd, command.service()) }
 }
 
 /// Send `request` to the plugin listening on `socket` and read its answer, within `limit`.
@@ -101,12 +112,14 @@ pub fn ask(socket: &Path, request: &Request, limit: Duration) -> Result<Answer, 
 
 /// An accepted answer as text.
 fn text(request: &Request, answer: &Answer) -> String {
+    let names: Vec<&str> = answer.services.iter().map(|s| s.service.as_deref().unwrap_or("-")).collect();
+    let names = names.join(", ");
     match request.cmd {
         Command::Status => protocol::table(&answer.services),
-        Command::Check => {
-            let names: Vec<&str> = answer.services.iter().map(|s| s.service.as_deref().unwrap_or("-")).collect();
-            format!("checking now: {}\n", names.join(", "))
-        }
+        Command::Check => format!("checking now: {names}\n"),
+        Command::Drain if request.wait => format!("drained: {names}\n"),
+        Command::Drain => format!("draining: {names}\n"),
+        Command::Resume => format!("resuming: {names}\n"),
     }
 }
 

@@ -23,17 +23,23 @@ pub enum Command {
     Status,
     /// Check now.
     Check,
+    /// Drain (RFC 8326): announce with GRACEFUL_SHUTDOWN for the drain time, then withdraw.
+    Drain,
+    /// Take a drain request back: the service starts again from INIT.
+    Resume,
 }
 
 impl Command {
     /// Every command, as the protocol spells it.
-    pub const ALL: [Command; 2] = [Command::Status, Command::Check];
+    pub const ALL: [Command; 4] = [Command::Status, Command::Check, Command::Drain, Command::Resume];
 
     /// Its name in requests and answers.
     pub fn name(self) -> &'static str {
         match self {
             Command::Status => "status",
             Command::Check => "check",
+            Command::Drain => "drain",
+            Command::Resume => "resume",
         }
     }
 
@@ -48,7 +54,16 @@ pub struct Request {
     pub cmd: Command,
     /// The service it is about (its section, else its `--name`); `None`: every service.
     pub service: Option<String>,
+    /// `drain` only: answer once every service it names is DRAINED (or its time is up).
+    pub wait: bool,
+    /// With `wait`: how long at most (the plugin's default: the longest `--drain-time` of
+    /// those services and [`WAIT_MARGIN`]).
+    pub timeout: Option<Duration>,
 }
+
+/// What a drain waited for takes beyond its drain time, at most, before `drain --wait` gives
+/// up: the iteration that starts the drain, and the lines' way to ExaBGP.
+pub const WAIT_MARGIN: Duration = Duration::from_secs(30);
 
 /// A request as it travels, before its fields are checked.
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,12 +72,26 @@ struct Wire {
     cmd: String,
     #[serde(default)]
     service: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    wait: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timeout_ms: Option<u64>,
 }
 
 impl Request {
+    /// `cmd` for `service` (`None`: every service), not waiting.
+    pub fn new(cmd: Command, service: Option<&str>) -> Request {
+        Request { cmd, service: service.map(str::to_owned), wait: false, timeout: None }
+    }
+
     /// The request's line, newline included.
     pub fn to_line(&self) -> String {
-        let wire = Wire { cmd: self.cmd.name().to_owned(), service: self.service.clone() };
+        let wire = Wire {
+            cmd: self.cmd.name().to_owned(),
+            service: self.service.clone(),
+            wait: self.wait,
+            timeout_ms: self.timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        };
         let mut line = serde_json::to_string(&wire).unwrap_or_default();
         line.push('\n');
         line
@@ -80,7 +109,14 @@ impl Request {
         let wire: Wire =
             serde_json::from_str(text).map_err(|err| Answer::usage(format!("the request is not understood: {err}")))?;
         let cmd = Command::named(&wire.cmd).ok_or_else(|| Answer::usage(unknown_command(&wire.cmd)))?;
-        Ok(Request { cmd, service: wire.service })
+        if wire.wait && cmd != Command::Drain {
+            return Err(Answer::usage(format!("\"wait\" goes with \"drain\", not with {:?}", cmd.name())));
+        }
+        if wire.timeout_ms.is_some() && !wire.wait {
+            return Err(Answer::usage("\"timeout_ms\" goes with \"wait\""));
+        }
+        let timeout = wire.timeout_ms.map(Duration::from_millis);
+        Ok(Request { cmd, service: wire.service, wait: wire.wait, timeout })
     }
 }
 
@@ -306,39 +342,52 @@ mod tests {
 
     #[test]
     fn requests_parse_with_or_without_a_service_and_a_newline() {
-        let status = Request { cmd: Command::Status, service: None };
+        let status = Request::new(Command::Status, None);
         assert_eq!(parse("{\"cmd\":\"status\"}\n"), Ok(status.clone()));
         assert_eq!(parse("{\"cmd\":\"status\",\"service\":null}"), Ok(status.clone()));
         assert_eq!(parse(" { \"cmd\" : \"status\" } \r\n"), Ok(status));
-        let check = Request { cmd: Command::Check, service: Some("web".to_owned()) };
+        let check = Request::new(Command::Check, Some("web"));
         assert_eq!(parse(r#"{"service":"web","cmd":"check"}"#), Ok(check));
+        let drain =
+            Request { wait: true, timeout: Some(Duration::from_secs(40)), ..Request::new(Command::Drain, None) };
+        assert_eq!(parse(r#"{"cmd":"drain","wait":true,"timeout_ms":40000}"#), Ok(drain));
+        assert_eq!(parse(r#"{"cmd":"resume","service":"dns"}"#), Ok(Request::new(Command::Resume, Some("dns"))));
     }
 
     #[test]
     fn a_request_goes_out_as_one_line_and_comes_back_the_same() {
         for request in [
-            Request { cmd: Command::Status, service: None },
-            Request { cmd: Command::Check, service: Some("we\"b\n".to_owned()) },
+            Request::new(Command::Status, None),
+            Request::new(Command::Check, Some("we\"b\n")),
+            Request {
+                wait: true,
+                timeout: Some(Duration::from_millis(1500)),
+                ..Request::new(Command::Drain, Some("web"))
+            },
+            Request::new(Command::Resume, None),
         ] {
             let line = request.to_line();
             assert!(line.ends_with('\n') && line.matches('\n').count() == 1, "{line:?}");
             assert_eq!(Request::parse(line.as_bytes()), Ok(request));
         }
-        assert_eq!(
-            Request { cmd: Command::Status, service: None }.to_line(),
-            "{\"cmd\":\"status\",\"service\":null}\n"
-        );
+        assert_eq!(Request::new(Command::Status, None).to_line(), "{\"cmd\":\"status\",\"service\":null}\n");
     }
 
     #[test]
     fn bad_requests_are_refused_with_a_reason() {
         assert_eq!(
             parse("{\"cmd\":\"reboot\"}").unwrap_err(),
-            "unknown command \"reboot\" (the commands: status, check)"
+            "unknown command \"reboot\" (the commands: status, check, drain, resume)"
         );
         assert!(parse("").unwrap_err().starts_with("empty request"));
         assert!(parse("\n").unwrap_err().starts_with("empty request"));
         assert!(parse("status").unwrap_err().starts_with("the request is not understood: "));
+        assert_eq!(
+            parse("{\"cmd\":\"check\",\"wait\":true}").unwrap_err(),
+            "\"wait\" goes with \"drain\", not with \"check\""
+        );
+        assert_eq!(parse("{\"cmd\":\"drain\",\"timeout_ms\":5}").unwrap_err(), "\"timeout_ms\" goes with \"wait\"");
+        assert!(parse("{\"cmd\":\"drain\",\"wait\":true,\"timeout_ms\":-5}").is_err());
         assert!(parse("{\"cmd\":\"status\",\"force\":true}").unwrap_err().contains("unknown field `force`"));
         assert!(parse("{\"service\":\"web\"}").unwrap_err().contains("missing field `cmd`"));
         assert!(parse("{\"cmd\":7}").unwrap_err().starts_with("the request is not understood: "));

@@ -13,6 +13,7 @@ use crate::cli::io_reason;
 use crate::error::UsageError;
 use crate::poll::Ready;
 use crate::runtime::endpoint::{Endpoint, Request, View, Which};
+use crate::service::fsm::State;
 use crate::service::stats::Moment;
 use crate::service::Service;
 use nix::poll::{PollFd, PollFlags};
@@ -29,6 +30,9 @@ pub const MAX_CONNECTIONS: usize = 8;
 
 /// How long a connection may take, from its accept to the end of its answer.
 pub const CONNECTION_TIME: Duration = Duration::from_secs(5);
+
+/// The longest a `drain --wait` is held, whatever it asks.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 const FLAG: &str = "--control-socket";
 
@@ -53,6 +57,9 @@ struct Connection {
 enum Phase {
     /// The request so far.
     Reading(Vec<u8>),
+    /// `drain --wait`: the answer waits until these services are DRAINED (or the
+    /// connection's time is up).
+    Waiting(Which, Duration),
     /// The answer, and how much of it is sent.
     Writing(Vec<u8>, usize),
     /// Over: to be dropped.
@@ -139,7 +146,14 @@ impl Connection {
         if let Phase::Reading(request) = &mut self.phase {
             let answer = match read_request(&self.stream, request) {
                 Got::More => return,
-                Got::Request(line) => answer(&line, view, asks),
+                Got::Request(line) => match answer(&line, view, asks) {
+                    Reply::Now(answer) => answer,
+                    Reply::Wait(which, limit) => {
+                        self.until = Instant::now() + limit;
+                        self.phase = Phase::Waiting(which, limit);
+                        return;
+                    }
+                },
                 Got::TooLong => Answer::usage(format!("the request is longer than {} bytes", protocol::MAX_REQUEST)),
                 Got::Gone => {
                     self.phase = Phase::Done;
@@ -159,6 +173,48 @@ impl Connection {
             }
             self.phase = Phase::Done;
         }
+    }
+}
+
+impl Connection {
+    /// A connection waiting for a drain, after a wake-up (`ready`: the client sent something
+    /// or hung up): answered once the services are DRAINED, or when its time is up.
+    fn wait(&mut self, ready: bool, view: &View<'_>, now: Instant) {
+        let Phase::Waiting(which, limit) = &self.phase else { return };
+        if ready {
+            let mut chunk = [0u8; 256];
+            match (&self.stream).read(&mut chunk) {
+                Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                // Anything more it sends is ignored; gone, it waits for nothing.
+                Ok(n) if n > 0 => {}
+                _ => {
+                    log::info!("control socket: the client waiting for the drain of {} left", shown(which));
+                    self.phase = Phase::Done;
+                    return;
+                }
+            }
+        }
+        let chosen: Vec<&Service> = view.services().filter(|service| which.matches(service)).collect();
+        let answer = if chosen.is_empty() {
+            Answer::failed(format!("{} is gone (the configuration was reloaded)", shown(which)))
+        } else if chosen.iter().all(|service| service.state() == State::Drained) {
+            let now = Moment::now();
+            Answer::done(Command::Drain, chosen.iter().map(|service| status_of(service, now)).collect())
+        } else if now >= self.until {
+            let left: Vec<String> = chosen
+                .iter()
+                .filter(|service| service.state() != State::Drained)
+                .map(|service| format!("{} {}", service.label().unwrap_or("-"), service.state()))
+                .collect();
+            let limit =
+                humantime::format_duration(Duration::from_millis(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)));
+            Answer::failed(format!("not drained within {limit}: {}", left.join(", ")))
+        } else {
+            return;
+        };
+        self.until = now + CONNECTION_TIME;
+        self.phase = Phase::Writing(answer.to_line().into_bytes(), 0);
+        self.advance(view, &mut Vec::new());
     }
 }
 
@@ -196,30 +252,54 @@ fn read_request(stream: &UnixStream, request: &mut Vec<u8>) -> Got {
     }
 }
 
-/// The answer to a request's bytes, from the services as they are; a check asked for goes
-/// into `asks`.
-fn answer(line: &[u8], view: &View<'_>, asks: &mut Vec<Request>) -> Answer {
-    let request = match protocol::Request::parse(line) {
-        Ok(request) => request,
-        Err(refused) => return refused,
-    };
+/// How a request is answered.
+enum Reply {
+    /// With this, now.
+    Now(Answer),
+    /// `drain --wait`: once these services are DRAINED, this long at most.
+    Wait(Which, Duration),
+}
+
+/// The answer to a request's bytes, from the services as they are; what it asks of them (a
+/// check, a drain) goes into `asks`.
+fn answer(line: &[u8], view: &View<'_>, asks: &mut Vec<Request>) -> Reply {
+    match protocol::Request::parse(line) {
+        Ok(request) => answer_to(request, view, asks),
+        Err(refused) => Reply::Now(refused),
+    }
+}
+
+fn answer_to(request: protocol::Request, view: &View<'_>, asks: &mut Vec<Request>) -> Reply {
     let services: Vec<&Service> = view.services().collect();
     let names: Vec<Option<&str>> = services.iter().map(|service| service.label()).collect();
     let chosen = match protocol::select(request.service.as_deref(), &names) {
         Ok(chosen) => chosen,
-        Err(refused) => return refused,
+        Err(refused) => return Reply::Now(refused),
     };
     let now = Moment::now();
     let statuses = chosen.iter().map(|&i| status_of(services[i], now)).collect();
+    let which = request.service.map_or(Which::All, Which::Named);
     match request.cmd {
         Command::Status => {}
         Command::Check => {
-            let which = request.service.map_or(Which::All, Which::Named);
             log::info!("control socket: check now ({})", shown(&which));
             asks.push(Request::CheckNow(which));
         }
+        Command::Drain => {
+            log::info!("control socket: drain ({})", shown(&which));
+            asks.push(Request::Drain(which.clone(), true));
+            if request.wait {
+                let longest = chosen.iter().map(|&i| services[i].cfg().drain_time).max().unwrap_or_default();
+                let limit = request.timeout.unwrap_or(longest.saturating_add(protocol::WAIT_MARGIN)).min(MAX_WAIT);
+                return Reply::Wait(which, limit);
+            }
+        }
+        Command::Resume => {
+            log::info!("control socket: resume ({})", shown(&which));
+            asks.push(Request::Drain(which, false));
+        }
     }
-    Answer::done(request.cmd, statuses)
+    Reply::Now(Answer::done(request.cmd, statuses))
 }
 
 fn shown(which: &Which) -> &str {
@@ -260,7 +340,7 @@ impl Endpoint for Server {
         fds.push(PollFd::new(self.listener.as_fd(), PollFlags::POLLIN));
         for connection in &self.connections {
             let events = match connection.phase {
-                Phase::Reading(_) => PollFlags::POLLIN,
+                Phase::Reading(_) | Phase::Waiting(..) => PollFlags::POLLIN,
                 Phase::Writing(..) | Phase::Done => PollFlags::POLLOUT,
             };
             fds.push(PollFd::new(connection.stream.as_fd(), events));
@@ -274,7 +354,9 @@ impl Endpoint for Server {
     fn advance(&mut self, ready: Ready, view: &View<'_>, asks: &mut Vec<Request>) {
         let now = Instant::now();
         for (i, connection) in self.connections.iter_mut().enumerate() {
-            if now >= connection.until {
+            if matches!(connection.phase, Phase::Waiting(..)) {
+                connection.wait(ready.is(i + 1), view, now);
+            } else if now >= connection.until {
                 log::debug!("control socket: a connection took longer than {CONNECTION_TIME:?}, closed");
                 connection.phase = Phase::Done;
             } else if ready.is(i + 1) {

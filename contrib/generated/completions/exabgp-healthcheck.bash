@@ -22,6 +22,12 @@ _exabgp__healthcheck() {
             exabgp__healthcheck__subcmd__ctl,check)
                 cmd="exabgp__healthcheck__subcmd__ctl__subcmd__check"
                 ;;
+            exabgp__healthcheck__subcmd__ctl,drain)
+                cmd="exabgp__healthcheck__subcmd__ctl__subcmd__drain"
+                ;;
+            exabgp__healthcheck__subcmd__ctl,resume)
+                cmd="exabgp__healthcheck__subcmd__ctl__subcmd__resume"
+                ;;
             exabgp__healthcheck__subcmd__ctl,status)
                 cmd="exabgp__healthcheck__subcmd__ctl__subcmd__status"
                 ;;
@@ -258,7 +264,7 @@ _exabgp__healthcheck() {
             return 0
             ;;
         exabgp__healthcheck__subcmd__ctl)
-            opts="-h -V --socket --json --help --version status check"
+            opts="-h -V --socket --json --help --version status check drain resume"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +282,46 @@ _exabgp__healthcheck() {
             return 0
             ;;
         exabgp__healthcheck__subcmd__ctl__subcmd__check)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl__subcmd__drain)
+            opts="-h --wait --timeout --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl__subcmd__resume)
             opts="-h --socket --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -30,7 +30,7 @@ complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s F
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s p -l pid -d 'Write the PID to FILE (removed at exit)' -r -F
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l user -d 'Switch to USER after setting up the addresses' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l group -d 'Switch to GROUP after setting up the addresses' -r
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l control-socket -d 'Listen on this unix socket (mode 0600, removed at exit) for `exabgp-healthcheck ctl`: status, check. None by default' -r -F
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l control-socket -d 'Listen on this unix socket (mode 0600, removed at exit) for `exabgp-healthcheck ctl`: status, check, drain, resume. None by default' -r -F
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s i -l interval -d 'Time between checks; 0 exits after the first announcement' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s f -l fast-interval -d 'Time between checks while a state change is about to occur (RISING, FALLING)' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s t -l timeout -d 'Time the check command may take before it is killed and counted as failed; 0 = no limit. Hooks are bounded by it too' -r
@@ -85,16 +85,26 @@ complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l d
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy, disabled or draining'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s h -l help -d 'Print help'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s V -l version -d 'Print version'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -f -a "ctl" -d 'Ask a running exabgp-healthcheck, through its --control-socket, for the state of its services, or have them checked now.'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check" -l socket -d 'The plugin\'s control socket (its --control-socket)' -r -F
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check" -l json -d 'Print the plugin\'s answer as it came, one JSON object, instead of text'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check" -s h -l help -d 'Print help'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check" -s V -l version -d 'Print version'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check" -f -a "status" -d 'Each service (or SERVICE): its state, since when, its last check, its routes and their MED'
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check" -f -a "check" -d 'Check every service (or SERVICE) now, as SIGUSR1 does; the schedule goes on from there'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -f -a "ctl" -d 'Ask a running exabgp-healthcheck, through its --control-socket, for the state of its services, have them checked now, drained or resumed.'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -l socket -d 'The plugin\'s control socket (its --control-socket)' -r -F
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -l json -d 'Print the plugin\'s answer as it came, one JSON object, instead of text'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -s h -l help -d 'Print help'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -s V -l version -d 'Print version'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -f -a "status" -d 'Each service (or SERVICE): its state, since when, its last check, its routes and their MED'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -f -a "check" -d 'Check every service (or SERVICE) now, as SIGUSR1 does; the schedule goes on from there'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -f -a "drain" -d 'Drain every service (or SERVICE): announce with the GRACEFUL_SHUTDOWN community and local preference 0 for its --drain-time, then withdraw (DRAINED) until resumed'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and not __fish_seen_subcommand_from status check drain resume" -f -a "resume" -d 'Take back a drain asked for with `ctl drain` (a --drain-file still holds its own): the service starts again from INIT'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from status" -l socket -d 'The plugin\'s control socket (its --control-socket)' -r -F
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from status" -l json -d 'Print the plugin\'s answer as it came, one JSON object, instead of text'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from check" -l socket -d 'The plugin\'s control socket (its --control-socket)' -r -F
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from check" -l json -d 'Print the plugin\'s answer as it came, one JSON object, instead of text'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from drain" -l timeout -d 'With --wait: give up after this long (exit 1) [default: the longest --drain-time of the services drained, plus 30 s]' -r
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from drain" -l socket -d 'The plugin\'s control socket (its --control-socket)' -r -F
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from drain" -l wait -d 'Return only once every service drained is DRAINED (its routes withdrawn)'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from drain" -l json -d 'Print the plugin\'s answer as it came, one JSON object, instead of text'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from drain" -s h -l help -d 'Print help'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l socket -d 'The plugin\'s control socket (its --control-socket)' -r -F
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from resume" -l json -d 'Print the plugin\'s answer as it came, one JSON object, instead of text'
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_using_subcommand ctl; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
