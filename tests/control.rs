@@ -330,7 +330,8 @@ fn drain_and_resume_move_the_service_and_its_lines() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "draining: web\n");
     assert!(plugin.wait_lines(2, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
-    assert_eq!(status(&socket)["services"][0]["state"], "DRAINING");
+    let draining = &status(&socket)["services"][0];
+    assert_eq!((draining["state"].as_str(), draining["drain_requested"].as_bool()), (Some("DRAINING"), Some(true)));
     assert!(plugin.wait_lines(3, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
     assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
     assert!(wait_for(LIMIT, || status(&socket)["services"][0]["state"] == "DRAINED"));
@@ -344,7 +345,8 @@ fn drain_and_resume_move_the_service_and_its_lines() {
     assert_eq!(text(&out.stdout), "resuming: web\n");
     assert!(plugin.wait_lines(4, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
     assert_eq!(plugin.lines()[3], UP);
-    assert_eq!(status(&socket)["services"][0]["state"], "UP");
+    let up = &status(&socket)["services"][0];
+    assert_eq!((up["state"].as_str(), up["drain_requested"].as_bool()), (Some("UP"), Some(false)));
     let err = plugin.stderr();
     assert!(
         err.contains("control socket: drain (every service)") && err.contains("control socket: resume (web)"),
@@ -368,9 +370,11 @@ fn drain_wait_returns_once_drained_and_gives_up_after_its_timeout() {
     assert!(took < Duration::from_secs(10), "{took:?}");
     // The withdraw was written before ctl returned.
     assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
-    // Drained already: at once.
+    // Drained already: at once (not at the end of the wait's time).
+    let started = std::time::Instant::now();
     let out = ctl(&socket, &["drain", "web", "--wait"]);
     assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "drained: web\n".to_owned()));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(plugin.stop(), Some(0));
 
     // A drain longer than the timeout: exit 1, saying where it stands.

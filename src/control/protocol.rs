@@ -195,6 +195,10 @@ pub struct ServiceStatus {
     pub since_seconds: f64,
     /// Whether it has a check (`--command`, `--check`); without one it is always healthy.
     pub check: bool,
+    /// Whether a drain was asked for (`ctl drain`, until `ctl resume`); its `--drain-file`
+    /// aside.
+    #[serde(default)]
+    pub drain_requested: bool,
     /// Its last check's end, if one ran.
     pub last_check: Option<LastCheck>,
     /// Checks that ended so far.
@@ -420,7 +424,7 @@ mod tests {
             line,
             concat!(
                 r#"{"ok":true,"cmd":"status","services":[{"service":"dns","state":"DOWN","since":"2026-12-01T23:00:00Z","#,
-                r#""since_seconds":4000.0,"check":true,"last_check":{"at":"2026-12-01T23:59:59Z","ago_seconds":1.5,"ok":false,"#,
+                r#""since_seconds":4000.0,"check":true,"drain_requested":false,"last_check":{"at":"2026-12-01T23:59:59Z","ago_seconds":1.5,"ok":false,"#,
                 r#""duration_ms":1500},"checks":{"passed":0,"failed":3},"routes":[{"route":"192.0.2.53/32","med":null}]}]}"#,
                 "\n"
             )
@@ -469,6 +473,7 @@ mod tests {
                 since: "2026-12-01T23:57:47Z".to_owned(),
                 since_seconds: 133.2,
                 check: true,
+                drain_requested: false,
                 last_check: Some(LastCheck {
                     at: "2026-12-01T23:59:59Z".to_owned(),
                     ago_seconds: 1.0,
@@ -484,6 +489,7 @@ mod tests {
                 since: "2026-12-01T23:00:00Z".to_owned(),
                 since_seconds: 4000.0,
                 check: true,
+                drain_requested: false,
                 last_check: Some(LastCheck {
                     at: "2026-12-01T23:59:59Z".to_owned(),
                     ago_seconds: 1.5,
@@ -499,6 +505,7 @@ mod tests {
                 since: "2026-12-01T23:59:59Z".to_owned(),
                 since_seconds: 0.2,
                 check: true,
+                drain_requested: false,
                 last_check: None,
                 checks: Checks::default(),
                 routes: Vec::new(),

@@ -149,8 +149,11 @@ impl Connection {
                 Got::Request(line) => match answer(&line, view, asks) {
                     Reply::Now(answer) => answer,
                     Reply::Wait(which, limit) => {
-                        self.until = Instant::now() + limit;
+                        let now = Instant::now();
+                        self.until = now + limit;
                         self.phase = Phase::Waiting(which, limit);
+                        // Drained already: nothing else would wake the poll for it.
+                        self.wait(false, view, now);
                         return;
                     }
                 },
@@ -329,6 +332,7 @@ pub fn status_of(service: &Service, now: Moment) -> ServiceStatus {
         since: rfc3339(stats.since.wall),
         since_seconds: protocol::seconds(now.mono.saturating_duration_since(stats.since.mono)),
         check: service.cfg().command.is_some() || !service.cfg().checks.is_empty(),
+        drain_requested: service.drain_requested(),
         last_check,
         checks: Checks { passed: stats.passed, failed: stats.failed },
         routes: service.announced().map(|(route, med)| Route { route: route.to_string(), med }).collect(),
