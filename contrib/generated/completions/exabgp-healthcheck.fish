@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_exabgp_healthcheck_global_optspecs
-    string join \n s/silent syslog-facility= no-syslog d/debug a/no-ack sudo n/name= F/config= p/pid= user= group= control-socket= i/interval= f/fast-interval= t/timeout= rise= fall= splay disable= c/command= check= N/next-hop= ip= ip-ifname= local-preference= deaggregate-networks no-ip-setup dynamic-ip-setup label= label-exact-match start-ip= up-metric= down-metric= disabled-metric= increase= community= extended-community= large-community= disabled-community= as-path= up-as-path= down-as-path= disabled-as-path= withdraw-on-down path-id= neighbor= debounce api-version= execute= up-execute= down-execute= disabled-execute= drain-file= drain-time= drain-community= drain-local-preference= dry-run once h/help V/version
+    string join \n s/silent syslog-facility= no-syslog d/debug log-format= a/no-ack sudo n/name= F/config= p/pid= user= group= control-socket= i/interval= f/fast-interval= t/timeout= rise= fall= splay disable= c/command= check= N/next-hop= ip= ip-ifname= local-preference= deaggregate-networks no-ip-setup dynamic-ip-setup label= label-exact-match start-ip= up-metric= down-metric= disabled-metric= increase= community= extended-community= large-community= disabled-community= as-path= up-as-path= down-as-path= disabled-as-path= withdraw-on-down path-id= neighbor= debounce api-version= execute= up-execute= down-execute= disabled-execute= drain-file= drain-time= drain-community= drain-local-preference= dry-run once h/help V/version
 end
 
 function __fish_exabgp_healthcheck_needs_command
@@ -25,6 +25,8 @@ function __fish_exabgp_healthcheck_using_subcommand
 end
 
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l syslog-facility -d 'Log to syslog using FACILITY [default: daemon]. Also spelled -sF' -r
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l log-format -d 'How log lines look on the console: text (the reference\'s `LEVEL[healthcheck] message`) or json (one object per line: ts, level, service, msg, and fields such as from, to, rc, duration_ms). Syslog keeps the text [default: text]' -r -f -a "text\t''
+json\t''"
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s n -l name -d 'Name for this healthchecker (in syslog: healthcheck-NAME)' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s F -l config -d 'Read configuration from a file' -r -F
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s p -l pid -d 'Write the PID to FILE (removed at exit)' -r -F
