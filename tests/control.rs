@@ -108,7 +108,8 @@ fn check_runs_the_check_at_once() {
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((answer["ok"].as_bool(), answer["cmd"].as_str()), (Some(true), Some("check")));
     assert!(wait_for(Duration::from_secs(5), || dir.read("checks").lines().count() == 3));
-    assert!(plugin.stderr().contains("control socket: check now (web)"), "{}", plugin.stderr());
+    // Read from the plugin's stderr on a thread of ours: it may come a moment after the check.
+    assert!(wait_for(LIMIT, || plugin.stderr().contains("control socket: check now (web)")), "{}", plugin.stderr());
     assert_eq!(plugin.stop(), Some(0));
 }
 
@@ -209,7 +210,11 @@ fn a_live_socket_is_refused_and_a_stale_one_replaced() {
     assert!(is_socket(&socket));
     let (mut plugin, socket) = start(&dir, &[]);
     assert!(wait_for(LIMIT, || ctl(&socket, &["status"]).status.success()), "{}", plugin.stderr());
-    assert!(plugin.stderr().contains("replaced a socket nobody listened on"), "{}", plugin.stderr());
+    assert!(
+        wait_for(LIMIT, || plugin.stderr().contains("replaced a socket nobody listened on")),
+        "{}",
+        plugin.stderr()
+    );
     assert_eq!(plugin.stop(), Some(0));
     assert!(!socket.exists());
 }
@@ -347,10 +352,11 @@ fn drain_and_resume_move_the_service_and_its_lines() {
     assert_eq!(plugin.lines()[3], UP);
     let up = &status(&socket)["services"][0];
     assert_eq!((up["state"].as_str(), up["drain_requested"].as_bool()), (Some("UP"), Some(false)));
-    let err = plugin.stderr();
+    let logged = |text: &str| wait_for(LIMIT, || plugin.stderr().contains(text));
     assert!(
-        err.contains("control socket: drain (every service)") && err.contains("control socket: resume (web)"),
-        "{err}"
+        logged("control socket: drain (every service)") && logged("control socket: resume (web)"),
+        "{}",
+        plugin.stderr()
     );
     assert_eq!(plugin.stop(), Some(0));
 }
