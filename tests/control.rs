@@ -442,3 +442,21 @@ fn the_systemd_drop_in_drains_before_exabgp_stops() {
         assert!(!err.contains("drain.conf"), "{err}");
     }
 }
+
+#[test]
+fn with_user_the_socket_is_the_user_s_and_removed_by_it_at_exit() {
+    assert!(nix::unistd::geteuid().is_root(), "switching user needs root (contrib/run-tests.sh runs as root)");
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("a user named nobody");
+    let dir = Scratch::new("control-user");
+    // Its directory is writable by the user, as /run/exabgp-healthcheck/ is for the unit's.
+    std::fs::set_permissions(&dir.path, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let (mut plugin, socket) = start(&dir, &["--cmd", "true", "--user", "nobody"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(&socket).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (nobody.uid.as_raw(), nobody.gid.as_raw()));
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(ctl(&socket, &["status"]).status.success(), "root may use it too");
+    assert_eq!(plugin.stop(), Some(0));
+    assert!(!socket.exists(), "removed by the plugin as nobody\n{}", plugin.stderr());
+}

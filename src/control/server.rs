@@ -17,6 +17,7 @@ use crate::service::fsm::State;
 use crate::service::stats::Moment;
 use crate::service::Service;
 use nix::poll::{PollFd, PollFlags};
+use nix::unistd::{Group, User};
 use rustix::net::SendFlags;
 use std::io::{ErrorKind, Read};
 use std::os::fd::AsFd;
@@ -69,7 +70,9 @@ enum Phase {
 impl Server {
     /// Listen on `path`: refused (naming the flag) when something other than a socket is
     /// there, or when another process listens on it; a socket nobody listens on is replaced.
-    pub fn open(path: &Path) -> Result<Server, UsageError> {
+    /// `owner`: the `--user` and `--group` the plugin switches to after start-up, to whom the
+    /// socket is given (as the pid file is the plugin's, the socket is theirs to use).
+    pub fn open(path: &Path, owner: (Option<&User>, Option<&Group>)) -> Result<Server, UsageError> {
         let refuse = |why: String| UsageError::value(FLAG, path.display(), why);
         match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.file_type().is_socket() => match UnixStream::connect(path) {
@@ -96,6 +99,18 @@ impl Server {
         let bound = UnixListener::bind(path);
         nix::sys::stat::umask(old);
         let listener = bound.map_err(|err| refuse(format!("failed to listen: {}", io_reason(&err))))?;
+        let uid = owner.0.map(|user| user.uid);
+        let gid = owner.1.map(|group| group.gid).or(owner.0.map(|user| user.gid));
+        // Only root gives files away; without root, switching user fails later anyway.
+        if (uid.is_some() || gid.is_some()) && nix::unistd::geteuid().is_root() {
+            if let Err(errno) = nix::unistd::chown(path, uid, gid) {
+                let _ = std::fs::remove_file(path);
+                return Err(refuse(format!(
+                    "failed to give the socket to --user/--group: {}",
+                    errno.desc().to_lowercase()
+                )));
+            }
+        }
         let file = std::fs::symlink_metadata(path).map(|meta| (meta.dev(), meta.ino()));
         let set_up = file
             .and_then(|file| listener.set_nonblocking(true).map(|()| file))

@@ -88,7 +88,8 @@ impl<'a> View<'a> {
 pub fn open(process: &ProcessConfig) -> Result<Vec<Box<dyn Endpoint>>, UsageError> {
     let mut endpoints: Vec<Box<dyn Endpoint>> = Vec::new();
     if let Some(path) = &process.control_socket {
-        endpoints.push(Box::new(crate::control::server::Server::open(path)?));
+        let owner = (process.user.as_ref(), process.group.as_ref());
+        endpoints.push(Box::new(crate::control::server::Server::open(path, owner)?));
     }
     Ok(endpoints)
 }
