@@ -50,18 +50,18 @@ impl Ctl {
 pub enum CtlCommand {
     /// Each service (or SERVICE): its state, since when, its last check, its routes and their MED
     Status {
-        /// A service's name (its [section], else its --name); none: every service
+        /// A service: its section's name, else its --name; none: every service
         service: Option<String>,
     },
     /// Check every service (or SERVICE) now, as SIGUSR1 does; the schedule goes on from there
     Check {
-        /// A service's name (its [section], else its --name); none: every service
+        /// A service: its section's name, else its --name; none: every service
         service: Option<String>,
     },
     /// Drain every service (or SERVICE): announce with the GRACEFUL_SHUTDOWN community and local
     /// preference 0 for its --drain-time, then withdraw (DRAINED) until resumed
     Drain {
-        /// A service's name (its [section], else its --name); none: every service
+        /// A service: its section's name, else its --name; none: every service
         service: Option<String>,
         /// Return only once every service drained is DRAINED (its routes withdrawn)
         #[arg(long)]
@@ -74,7 +74,7 @@ pub enum CtlCommand {
     /// Take back a drain asked for with `ctl drain` (a --drain-file still holds its own): the
     /// service starts again from INIT
     Resume {
-        /// A service's name (its [section], else its --name); none: every service
+        /// A service: its section's name, else its --name; none: every service
         service: Option<String>,
     },
 }

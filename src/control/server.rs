@@ -1,9 +1,10 @@
 //! The control socket's I/O: a unix stream socket served from the reactor's one poll (an
 //! [`Endpoint`]), non-blocking, no thread. One request a connection ([`protocol`]), answered
-//! from a read-only view of the services; a check asked for goes to the reactor as a
-//! [`Request`]. Bounded: [`MAX_CONNECTIONS`] at a time (more are told the plugin is busy),
-//! each with [`CONNECTION_TIME`] to send its request and take its answer, a request of
-//! [`protocol::MAX_REQUEST`] bytes at most.
+//! from a read-only view of the services; a check, a drain or a resume asked for goes to the
+//! reactor as a [`Request`], and `drain --wait` holds its connection until the view shows the
+//! services DRAINED. Bounded: [`MAX_CONNECTIONS`] at a time (more are told the plugin is busy),
+//! each with [`CONNECTION_TIME`] to send its request and take its answer (a drain's wait aside,
+//! bounded by its own timeout), a request of [`protocol::MAX_REQUEST`] bytes at most.
 //!
 //! The socket file is made with mode 0600 and removed at exit if it is still ours. At start it
 //! never replaces anything but a socket nobody listens on (left by a killed run).
