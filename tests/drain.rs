@@ -3,10 +3,13 @@
 //! metric; the withdraws once the drain time is over, on time and not at the next interval;
 //! the file removed: INIT, rising, UP), hooks seeing `STATE=DRAINING` and `STATE=DRAINED`,
 //! several services of which only the draining one moves, `--once` on a drain, bad drain values
-//! refused, and no drain flag changing nothing. No address is touched (`--no-ip-setup`).
+//! refused, and no drain flag changing nothing. No address is touched (`--no-ip-setup`) but in
+//! one test, which runs the plugin in a network namespace of its own (root) for
+//! `--dynamic-ip-setup`: the address stays while DRAINING, goes once DRAINED, comes back at UP.
 
 mod common;
 
+use common::netns::Netns;
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -318,4 +321,55 @@ fn once_on_a_drain_shows_draining_s_lines_and_is_not_healthy() {
         )),
         "{err}"
     );
+}
+
+#[test]
+fn with_dynamic_ip_setup_the_address_stays_while_draining_and_goes_once_drained() {
+    assert!(
+        nix::unistd::Uid::effective().is_root(),
+        "this test changes addresses in a network namespace: run it as root"
+    );
+    let ns = Netns::new("drain");
+    let dir = Scratch::new("drain-dynamic");
+    let drain = dir.file("drain");
+    let mut plugin = ns.plugin(&[
+        "--no-syslog",
+        "--no-ack",
+        "--debounce",
+        "--rise",
+        "1",
+        "--interval",
+        "0.1",
+        "--dynamic-ip-setup",
+        "--ip",
+        "192.0.2.60",
+        "--drain-file",
+        drain.to_str().unwrap(),
+        "--drain-time",
+        "1",
+    ]);
+    assert!(wait_for(LIMIT, || ns.has("192.0.2.60/32")), "{}", plugin.stderr());
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::fs::write(&drain, "").unwrap();
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    // DRAINING: still there, the node still answers.
+    assert!(ns.has("192.0.2.60/32"), "the address went while DRAINING:\n{}", plugin.stderr());
+    assert!(plugin.wait_lines(3, LIMIT), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || !ns.has("192.0.2.60/32")), "the address stayed once DRAINED:\n{}", plugin.stderr());
+    std::fs::remove_file(&drain).unwrap();
+    assert!(plugin.wait_lines(4, LIMIT), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || ns.has("192.0.2.60/32")), "the address did not come back at UP:\n{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    assert_eq!(
+        plugin.lines(),
+        [
+            "announce route 192.0.2.60/32 next-hop self med 100",
+            "announce route 192.0.2.60/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]",
+            "withdraw route 192.0.2.60/32 next-hop self",
+            "announce route 192.0.2.60/32 next-hop self med 100",
+            "withdraw route 192.0.2.60/32 next-hop self",
+        ]
+    );
+    assert!(plugin.stderr().contains("INFO[healthcheck] service drained, deleting setup ips"), "{}", plugin.stderr());
+    assert!(!ns.has("192.0.2.60/32"));
 }

@@ -635,6 +635,8 @@ mod tests {
         d.service.request_drain(true, now);
         let later = d.at(15.5);
         d.service.conclude(&mut d.out, None, &d.stop, later);
+        assert!(d.out.flush(std::time::Duration::from_secs(5)));
+        assert_eq!(d.sink.lines().last().map(String::as_str), Some(UP), "that iteration went on: INIT -> UP");
         assert_eq!(d.due(), 15.5);
         assert_eq!(d.iterate(15.5), [DRAINING]);
         d.service.request_drain(false, d.at(16.0));
