@@ -116,6 +116,41 @@ pub fn announces(what: impl Into<Announcement>) -> bool {
     )
 }
 
+/// Whether the lines for `what` withdraw the routes (EXIT and DRAINED, or DOWN and DISABLED
+/// with `--withdraw-on-down`) rather than announce them. DRAINING always announces.
+pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {
+    match what {
+        Announcement::Exit | Announcement::State(State::Drained) => true,
+        Announcement::State(State::Up | State::Draining) => false,
+        Announcement::State(_) => cfg.withdraw_on_down,
+    }
+}
+
+/// The MED of the first route in `state`: its own metric, the down metric in DRAINING.
+fn first_metric(state: State, cfg: &Announce) -> i64 {
+    match state {
+        State::Draining => cfg.metric.down,
+        _ => cfg.metric.get(state).copied().unwrap_or(0),
+    }
+}
+
+/// The MED that each of `count` routes is announced with by the lines for `what`, in order:
+/// `None` where the line is a withdraw or there is no line.
+pub fn meds(what: impl Into<Announcement>, cfg: &Announce, count: usize) -> Vec<Option<i64>> {
+    let what = what.into();
+    let state = match what {
+        Announcement::State(state) if announces(what) && !withdraws(what, cfg) => state,
+        _ => return vec![None; count],
+    };
+    let mut metric = first_metric(state, cfg);
+    let mut meds = Vec::with_capacity(count);
+    for _ in 0..count {
+        meds.push(Some(metric));
+        metric += cfg.increase;
+    }
+    meds
+}
+
 /// The lines for `what`, one per route in order, without newlines. Empty for states that
 /// write nothing. DRAINING announces (even with `--withdraw-on-down`) with the down metric,
 /// `--community` and the drain community, the drain local preference and `--as-path`;
@@ -129,17 +164,10 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
         Announcement::State(state) => Some(state),
         Announcement::Exit => None,
     };
-    let withdraw = match state {
-        None | Some(State::Drained) => true,
-        Some(State::Up | State::Draining) => false,
-        Some(_) => cfg.withdraw_on_down,
-    };
+    let withdraw = withdraws(what, cfg);
     let prefix = cfg.selector.prefix();
     let next_hop = cfg.next_hop.map_or_else(|| "self".to_owned(), |ip| DisplayIp(ip).to_string());
-    let mut metric = match state {
-        Some(State::Draining) => cfg.metric.down,
-        _ => state.and_then(|s| cfg.metric.get(s)).copied().unwrap_or(0),
-    };
+    let mut metric = state.map_or(0, |s| first_metric(s, cfg));
     let local_preference = match state {
         Some(State::Draining) => Some(cfg.drain_local_preference),
         _ => cfg.local_preference,
@@ -217,6 +245,45 @@ mod tests {
 
     fn nets(list: &[&str]) -> Vec<Net> {
         list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn meds_are_what_the_lines_announce() {
+        let routes = nets(&["37.72.160.20/32", "37.72.160.21/32"]);
+        let mut cfg = base();
+        let med_in =
+            |line: &String| line.split(" med ").nth(1).map(|rest| rest.split(' ').next().unwrap().parse().unwrap());
+        for withdraw_on_down in [false, true] {
+            cfg.withdraw_on_down = withdraw_on_down;
+            let whats = [
+                State::Init,
+                State::Rising,
+                State::Falling,
+                State::Up,
+                State::Down,
+                State::Disabled,
+                State::Draining,
+                State::Drained,
+            ]
+            .map(Announcement::State)
+            .into_iter()
+            .chain([Announcement::Exit]);
+            for what in whats {
+                let lines = render(what, &cfg, &routes);
+                let expected: Vec<Option<i64>> =
+                    if lines.is_empty() { vec![None; routes.len()] } else { lines.iter().map(med_in).collect() };
+                assert_eq!(meds(what, &cfg, routes.len()), expected, "{what} withdraw_on_down={withdraw_on_down}");
+            }
+        }
+        cfg.withdraw_on_down = false;
+        assert_eq!(meds(State::Down, &cfg, 3), [Some(1000), Some(1001), Some(1002)]);
+        assert_eq!(meds(Announcement::Exit, &cfg, 2), [None, None]);
+        assert_eq!(meds(State::Draining, &cfg, 2), [Some(1000), Some(1001)]);
+        assert_eq!(meds(State::Drained, &cfg, 2), [None, None]);
+        for withdraw_on_down in [false, true] {
+            let cfg = Announce { withdraw_on_down, ..base() };
+            assert!(!withdraws(State::Draining.into(), &cfg) && withdraws(State::Drained.into(), &cfg));
+        }
     }
 
     #[test]

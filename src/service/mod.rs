@@ -8,6 +8,7 @@
 
 pub mod fsm;
 pub mod hooks;
+pub mod stats;
 
 use crate::addr::ledger::{Addresses, Removal};
 use crate::addr::Backend;
@@ -20,9 +21,10 @@ use crate::net::Net;
 use crate::probe::{self, shell::describe, Verdict};
 use crate::proc::{self, Outcome, Status};
 use fsm::{Machine, Observation, State};
+use stats::{Moment, Stats};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// A service's place in the reactor's table (and in the panic hook's registry).
 pub type ServiceId = usize;
@@ -87,6 +89,9 @@ pub struct Service {
     /// Where its last line stands in ExaBGP's pipe.
     last_line: Ticket,
     phase: Phase,
+    stats: Stats,
+    /// The MED each of its routes is announced with now; `None`: withdrawn, or never announced.
+    meds: Vec<Option<i64>>,
     /// A drain was asked for ([`Service::request_drain`]).
     drain_requested: bool,
     /// When DRAINING's lines went out (its drain time counts from there); `None` outside
@@ -132,6 +137,7 @@ impl Service {
         first: Instant,
     ) -> Service {
         let probe = probe::Spec::of(cfg.command.as_deref(), &cfg.checks, cfg.timeout);
+        let meds = vec![None; routes.len()];
         Service {
             id,
             cfg,
@@ -143,6 +149,8 @@ impl Service {
             checks: 0,
             last_line: Ticket::DONE,
             phase: Phase::Waiting(first),
+            stats: Stats::new(Moment::now()),
+            meds,
             drain_requested: false,
             draining_since: None,
             hurry: false,
@@ -175,6 +183,33 @@ impl Service {
         self.cfg.name.as_deref()
     }
 
+    /// What reports call it: its section, else its `--name`; `None` for the one service of a
+    /// configuration without sections and without a name.
+    pub fn label(&self) -> Option<&str> {
+        self.cfg.section.as_deref().or(self.cfg.name.as_deref())
+    }
+
+    /// Its state now.
+    pub fn state(&self) -> State {
+        self.machine.state
+    }
+
+    /// What it has done so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Its routes, in the order of its lines.
+    pub fn routes(&self) -> &[Net] {
+        &self.routes
+    }
+
+    /// Each route with the MED it is announced with now (`None`: withdrawn, or not announced
+    /// yet).
+    pub fn announced(&self) -> impl Iterator<Item = (Net, Option<i64>)> + '_ {
+        self.routes.iter().copied().zip(self.meds.iter().copied())
+    }
+
     /// When its next iteration starts, while it waits for one: at its time, or, in DRAINING,
     /// when the drain time is over if that comes first (DRAINED is on time, not up to an
     /// interval late).
@@ -183,11 +218,6 @@ impl Service {
             Phase::Waiting(at) => Some(self.drain_end().map_or(at, |end| at.min(end))),
             _ => None,
         }
-    }
-
-    /// Its state.
-    pub fn state(&self) -> State {
-        self.machine.state
     }
 
     /// Ask for a drain (`on`), or take the request back (`resume`), at `now`. The service
@@ -274,6 +304,7 @@ impl Service {
     /// The check's verdict.
     pub fn on_verdict(&mut self, verdict: Verdict) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
+        self.stats.checked(verdict.ok, SystemTime::now(), iteration.started.elapsed());
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
         self.observe(iteration, Observation::checked(false, verdict.ok), &seen)
@@ -301,6 +332,7 @@ impl Service {
         log::debug!("Transition to {entered}");
         if before != entered {
             log::info!("{before} -> {entered}");
+            self.stats.entered(entered, Moment::now());
         }
         match entered {
             State::Draining => {
@@ -382,13 +414,23 @@ impl Service {
             }
         }
         log::info!("send announces for {what} state to ExaBGP");
-        for (route, line) in self.routes.iter().zip(self.render(what)) {
+        let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
+        let mut sent = 0;
+        for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
+            let route = &self.routes[i];
             let blocked = what != Announcement::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
             if blocked {
                 log::debug!("not announcing {route}: its address is not set up");
                 continue;
             }
             self.last_line = out.send(line);
+            self.meds[i] = med;
+            sent += 1;
+        }
+        if lines::withdraws(what, &self.cfg.announce) {
+            self.stats.wrote(0, sent);
+        } else {
+            self.stats.wrote(sent, 0);
         }
         if matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained)) && dynamic {
             if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
@@ -432,6 +474,7 @@ impl Service {
         for line in lines::render(Announcement::Exit, &self.cfg.announce, &gone) {
             self.last_line = out.send(line);
         }
+        self.stats.wrote(0, gone.len() as u64);
     }
 
     /// After the exit's withdraws: remove the addresses we added (all of them with
