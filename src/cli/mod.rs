@@ -48,6 +48,12 @@ pub struct Args {
     #[arg(long, short = 'd')]
     pub debug: bool,
 
+    /// How log lines look on the console: text (the reference's `LEVEL[healthcheck] message`)
+    /// or json (one object per line: ts, level, service, msg, and fields such as from, to,
+    /// rc, duration_ms). Syslog keeps the text [default: text]
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+
     /// Do not expect ExaBGP to acknowledge each line (exabgp.api.ack=false): write without
     /// waiting for its answers. Without it, at most 16 lines wait for an answer, and never for
     /// long when none comes
@@ -353,8 +359,9 @@ impl Origins {
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 13] = [
+const PROCESS_WIDE: [(&str, &str); 14] = [
     ("silent", "--silent"),
+    ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
     ("no_syslog", "--no-syslog"),
     ("debug", "--debug"),

@@ -41,6 +41,8 @@ pub struct Logging {
     pub syslog: Option<u8>,
     /// `healthcheck-NAME` or `healthcheck`.
     pub tag: String,
+    /// `--log-format json`: the console gets one JSON object per line.
+    pub json: bool,
 }
 
 /// A service address network and the interface its addresses live on.
@@ -362,7 +364,13 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
     };
     Ok(ProcessConfig {
         mode,
-        logging: Logging { debug: a.debug, console: !a.silent, syslog, tag },
+        logging: Logging {
+            debug: a.debug,
+            console: !a.silent,
+            syslog,
+            tag,
+            json: a.log_format.as_deref() == Some("json"),
+        },
         ack: !a.no_ack,
         sudo: a.sudo,
         pid_file: a.pid.clone(),

@@ -126,7 +126,8 @@ pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {
     }
 }
 
-/// The MED of the first route in `state`: its own metric, the down metric in DRAINING.
+/// The MED of the first route's line for `state` (each next route's is `--increase` more):
+/// the state's own metric, the down metric in DRAINING.
 fn first_metric(state: State, cfg: &Announce) -> i64 {
     match state {
         State::Draining => cfg.metric.down,

@@ -26,6 +26,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
 
+/// `duration` in whole milliseconds, for log fields.
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A service's place in the reactor's table (and in the panic hook's registry).
 pub type ServiceId = usize;
 
@@ -333,7 +338,7 @@ impl Service {
         };
         log::debug!("Transition to {entered}");
         if before != entered {
-            log::info!("{before} -> {entered}");
+            log::info!(from = before.name(), to = entered.name(); "{before} -> {entered}");
             self.stats.entered(entered, Moment::now());
         }
         match entered {
@@ -355,8 +360,12 @@ impl Service {
         let Phase::Hooks(_, entered, _) = self.phase else { return Next::Wait };
         match outcome.status {
             Status::Exited(0) => {}
-            Status::TimedOut => log::warn!("hook for {entered} timed out and was killed"),
-            other => log::warn!("hook for {entered} failed: {}", describe(&other)),
+            Status::TimedOut => log::warn!(state = entered.name(), duration_ms = millis(outcome.duration);
+                "hook for {entered} timed out and was killed"),
+            Status::Exited(rc) => log::warn!(state = entered.name(), rc, duration_ms = millis(outcome.duration);
+                "hook for {entered} failed: {rc}"),
+            other => log::warn!(state = entered.name(), duration_ms = millis(outcome.duration);
+                "hook for {entered} failed: {}", describe(&other)),
         }
         self.next_hook()
     }
@@ -416,7 +425,7 @@ impl Service {
                 ledger.setup(backend, stop);
             }
         }
-        log::info!("send announces for {what} state to ExaBGP");
+        log::info!(state = what.to_string(); "send announces for {what} state to ExaBGP");
         let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
         let mut sent = 0;
         for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
@@ -516,6 +525,10 @@ impl Service {
                 State::Falling => format!(" ({} of {} failures for DOWN)", self.machine.counter, limits.fall),
                 _ => String::new(),
             };
+            if crate::logging::is_json() {
+                log::info!(dry_run = true; "{text}{progress}");
+                return;
+            }
             match &self.cfg.section {
                 Some(section) => eprintln!("dry-run: [{section}] {text}{progress}"),
                 None => eprintln!("dry-run: {text}{progress}"),
@@ -688,6 +701,7 @@ mod tests {
         d.service.request_drain(true, now);
         let later = d.at(15.5);
         d.service.conclude(&mut d.out, None, &d.stop, later);
+        // Its UP refresh reaches the sink before the next iteration counts the lines.
         assert!(d.out.flush(std::time::Duration::from_secs(5)));
         assert_eq!(d.sink.lines().last().map(String::as_str), Some(UP), "that iteration went on: INIT -> UP");
         assert_eq!(d.due(), 15.5);

@@ -1,4 +1,6 @@
 complete -c exabgp-healthcheck -l syslog-facility -d 'Log to syslog using FACILITY [default: daemon]. Also spelled -sF' -r
+complete -c exabgp-healthcheck -l log-format -d 'How log lines look on the console: text (the reference\'s `LEVEL[healthcheck] message`) or json (one object per line: ts, level, service, msg, and fields such as from, to, rc, duration_ms). Syslog keeps the text [default: text]' -r -f -a "text\t''
+json\t''"
 complete -c exabgp-healthcheck -s n -l name -d 'Name for this healthchecker (in syslog: healthcheck-NAME)' -r
 complete -c exabgp-healthcheck -s F -l config -d 'Read configuration from a file' -r -F
 complete -c exabgp-healthcheck -s p -l pid -d 'Write the PID to FILE (removed at exit)' -r -F
