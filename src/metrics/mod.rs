@@ -1,0 +1,2 @@
+//! Prometheus metrics of the services: rendered as text ([`text`], pure).
+pub mod text;
