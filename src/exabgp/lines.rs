@@ -107,6 +107,29 @@ pub fn announces(what: impl Into<Announcement>) -> bool {
     matches!(what.into(), Announcement::State(State::Up | State::Down | State::Disabled) | Announcement::Exit)
 }
 
+/// Whether the lines for `what` withdraw the routes (EXIT, or DOWN and DISABLED with
+/// `--withdraw-on-down`) rather than announce them.
+pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {
+    (cfg.withdraw_on_down || what == Announcement::Exit) && what != Announcement::State(State::Up)
+}
+
+/// The MED that each of `count` routes is announced with by the lines for `what`, in order:
+/// `None` where the line is a withdraw or there is no line.
+pub fn meds(what: impl Into<Announcement>, cfg: &Announce, count: usize) -> Vec<Option<i64>> {
+    let what = what.into();
+    let state = match what {
+        Announcement::State(state) if announces(what) && !withdraws(what, cfg) => state,
+        _ => return vec![None; count],
+    };
+    let mut metric = cfg.metric.get(state).copied().unwrap_or(0);
+    let mut meds = Vec::with_capacity(count);
+    for _ in 0..count {
+        meds.push(Some(metric));
+        metric += cfg.increase;
+    }
+    meds
+}
+
 /// The lines for `what`, one per route in order, without newlines. Empty for states that
 /// write nothing.
 pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> Vec<String> {
@@ -118,7 +141,7 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
         Announcement::State(state) => Some(state),
         Announcement::Exit => None,
     };
-    let withdraw = (cfg.withdraw_on_down || what == Announcement::Exit) && state != Some(State::Up);
+    let withdraw = withdraws(what, cfg);
     let prefix = cfg.selector.prefix();
     let next_hop = cfg.next_hop.map_or_else(|| "self".to_owned(), |ip| DisplayIp(ip).to_string());
     let mut metric = state.and_then(|s| cfg.metric.get(s)).copied().unwrap_or(0);
@@ -185,6 +208,30 @@ mod tests {
 
     fn nets(list: &[&str]) -> Vec<Net> {
         list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn meds_are_what_the_lines_announce() {
+        let routes = nets(&["37.72.160.20/32", "37.72.160.21/32"]);
+        let mut cfg = base();
+        let med_in =
+            |line: &String| line.split(" med ").nth(1).map(|rest| rest.split(' ').next().unwrap().parse().unwrap());
+        for withdraw_on_down in [false, true] {
+            cfg.withdraw_on_down = withdraw_on_down;
+            let whats = [State::Init, State::Rising, State::Falling, State::Up, State::Down, State::Disabled]
+                .map(Announcement::State)
+                .into_iter()
+                .chain([Announcement::Exit]);
+            for what in whats {
+                let lines = render(what, &cfg, &routes);
+                let expected: Vec<Option<i64>> =
+                    if lines.is_empty() { vec![None; routes.len()] } else { lines.iter().map(med_in).collect() };
+                assert_eq!(meds(what, &cfg, routes.len()), expected, "{what} withdraw_on_down={withdraw_on_down}");
+            }
+        }
+        cfg.withdraw_on_down = false;
+        assert_eq!(meds(State::Down, &cfg, 3), [Some(1000), Some(1001), Some(1002)]);
+        assert_eq!(meds(Announcement::Exit, &cfg, 2), [None, None]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!
 //! A new process-wide option: a field of [`crate::config::ProcessConfig`], used here.
 
+pub mod endpoint;
 pub mod events;
 mod reload;
 pub mod signals;
@@ -30,6 +31,7 @@ use crate::proc::{Outcome, Running};
 use crate::service::{self, Next, Service, ServiceId};
 use crate::{exit, logging, safety, sys};
 use anyhow::Context;
+use endpoint::{Endpoint, Request, View};
 use events::{Event, Inbox};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
@@ -162,6 +164,12 @@ struct Reactor {
     reload: Option<Reload>,
     /// The id of the next service to start (ids are never reused in a run).
     next_id: ServiceId,
+    /// The metrics file and listener, the control socket: what the process serves.
+    endpoints: Vec<Box<dyn Endpoint>>,
+    /// Grows whenever a service may have changed ([`View::generation`]).
+    generation: u64,
+    /// What the last poll found ready for each endpoint, in their order.
+    endpoint_ready: Vec<Ready>,
 }
 
 /// A service's settings with what start-up found for it: its networks, and the routes they
@@ -249,10 +257,12 @@ impl Reactor {
         if plans.len() > 1 {
             raise_descriptor_limit();
         }
+        let endpoints = endpoint::open(&process)?;
         let manages = plans.iter().any(|plan| plan.cfg.manages_addresses(process.mode));
         let backend = if manages { Some(addr::open(process.sudo)?) } else { None };
         let mut reactor = Reactor::new(process, inbox, stop, out, backend, Vec::new());
         reactor.reload = reload;
+        reactor.endpoints = endpoints;
         let several = plans.len() > 1;
         for plan in plans {
             let id = reactor.next_id;
@@ -306,7 +316,19 @@ impl Reactor {
                 Slot { service, tag, job: None, ready: Ready::NONE }
             })
             .collect();
-        Reactor { process, inbox, stop, out, backend, slots, reload: None, next_id }
+        Reactor {
+            process,
+            inbox,
+            stop,
+            out,
+            backend,
+            slots,
+            reload: None,
+            next_id,
+            endpoints: Vec::new(),
+            generation: 0,
+            endpoint_ready: Vec::new(),
+        }
     }
 
     fn main_loop(&mut self) -> exit::Code {
@@ -343,9 +365,10 @@ impl Reactor {
             if self.slots.iter().all(|slot| slot.service.ended()) {
                 return Stop::End;
             }
+            self.serve();
             let until = self.next_deadline();
             let mut fds = vec![PollFd::new(self.inbox.fd(), PollFlags::POLLIN)];
-            let mut ranges = Vec::with_capacity(self.slots.len());
+            let mut ranges = Vec::with_capacity(self.slots.len() + self.endpoints.len());
             for slot in &self.slots {
                 let first = fds.len();
                 if let Some(job) = &slot.job {
@@ -353,12 +376,18 @@ impl Reactor {
                 }
                 ranges.push(first..fds.len());
             }
+            for endpoint in &self.endpoints {
+                let first = fds.len();
+                endpoint.poll_fds(&mut fds);
+                ranges.push(first..fds.len());
+            }
             woken = false;
             match poll_until(&mut fds, until) {
                 Ok(_) => {
                     woken = fds[0].revents().is_some_and(|r| !r.is_empty());
-                    let ready: Vec<Ready> = ranges.into_iter().map(|range| Ready::of(&fds[range])).collect();
+                    let mut ready: Vec<Ready> = ranges.into_iter().map(|range| Ready::of(&fds[range])).collect();
                     drop(fds);
+                    self.endpoint_ready = ready.split_off(self.slots.len());
                     for (slot, ready) in self.slots.iter_mut().zip(ready) {
                         slot.ready = ready;
                     }
@@ -373,15 +402,43 @@ impl Reactor {
     }
 
     /// The earliest instant something must happen without a wake-up: a service's next
-    /// iteration, or a job's deadline.
+    /// iteration, a job's deadline, or an endpoint's.
     fn next_deadline(&self) -> Option<Instant> {
-        self.slots
-            .iter()
-            .filter_map(|slot| match &slot.job {
-                Some(job) => job.deadline(),
-                None => slot.service.due(),
-            })
-            .min()
+        let services = self.slots.iter().filter_map(|slot| match &slot.job {
+            Some(job) => job.deadline(),
+            None => slot.service.due(),
+        });
+        services.chain(self.endpoints.iter().filter_map(|endpoint| endpoint.deadline())).min()
+    }
+
+    /// Advance every endpoint with what the last poll found for it, and do what they ask.
+    fn serve(&mut self) {
+        if self.endpoints.is_empty() {
+            return;
+        }
+        let mut ready = std::mem::take(&mut self.endpoint_ready);
+        ready.resize(self.endpoints.len(), Ready::NONE);
+        let mut asks = Vec::new();
+        let view = View { slots: &self.slots, tally: self.out.tally(), generation: self.generation };
+        for (endpoint, ready) in self.endpoints.iter_mut().zip(ready) {
+            endpoint.advance(ready, &view, &mut asks);
+        }
+        for ask in asks {
+            self.on_request(ask);
+        }
+    }
+
+    /// Do what an endpoint asked.
+    fn on_request(&mut self, request: Request) {
+        self.generation += 1;
+        match request {
+            Request::CheckNow(which) => {
+                let now = Instant::now();
+                for slot in self.slots.iter_mut().filter(|slot| which.matches(&slot.service)) {
+                    slot.service.check_now(now);
+                }
+            }
+        }
     }
 
     /// Move service `id` on: its job with what the poll found, or its next iteration when its
@@ -417,6 +474,7 @@ impl Reactor {
     /// Do what service `id` wants done, until it waits for a job or for its time. A job is
     /// looked at once at its start: one that is over by then needs no poll.
     fn drive(&mut self, id: ServiceId, mut next: Next) {
+        self.generation += 1;
         loop {
             let slot = &mut self.slots[id];
             next = match next {
@@ -472,6 +530,7 @@ impl Reactor {
                 Err(Stop::Exit)
             }
             Signal::User1 => {
+                self.generation += 1;
                 let now = Instant::now();
                 for slot in &mut self.slots {
                     let tally = self.out.tally();
@@ -481,6 +540,7 @@ impl Reactor {
                 Ok(())
             }
             Signal::Hangup => {
+                self.generation += 1;
                 self.reload();
                 Ok(())
             }
@@ -519,6 +579,13 @@ impl Reactor {
     /// The exit path: withdraw every service's routes, let ExaBGP take them, remove our
     /// addresses. After `--interval 0`, only the flush.
     fn shutdown(&mut self, stop: Stop) {
+        self.withdraw_and_clean_up(stop);
+        for endpoint in &mut self.endpoints {
+            endpoint.close();
+        }
+    }
+
+    fn withdraw_and_clean_up(&mut self, stop: Stop) {
         if stop == Stop::End {
             self.out.flush(EXIT_FLUSH);
             return;
@@ -548,6 +615,7 @@ mod tests {
     use crate::config::ServiceConfig;
     use crate::exabgp::pipe::Sink;
     use crate::probe::mock::Mock;
+    use crate::service::fsm::State;
 
     fn settings(argv: &[&str]) -> (ProcessConfig, ServiceConfig) {
         let mut all = vec!["exabgp-healthcheck", "--no-ip-setup", "--no-ack"];
@@ -653,5 +721,84 @@ mod tests {
             ["announce route 192.0.2.1/32 next-hop self med 100", "announce route 192.0.2.2/32 next-hop self med 100"],
             "no withdraw after --interval 0"
         );
+    }
+
+    /// Each wake-up an endpoint saw: the generation, and `label=STATE` of each service.
+    type Seen = std::rc::Rc<std::cell::RefCell<Vec<(u64, Vec<String>)>>>;
+
+    /// An endpoint that waits on a pipe: when a byte comes, it asks service `b` to check now.
+    struct Asker {
+        pipe: std::os::fd::OwnedFd,
+        seen: Seen,
+        closed: std::rc::Rc<std::cell::Cell<bool>>,
+    }
+
+    impl Endpoint for Asker {
+        fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
+            use std::os::fd::AsFd;
+            fds.push(PollFd::new(self.pipe.as_fd(), PollFlags::POLLIN));
+        }
+        fn deadline(&self) -> Option<Instant> {
+            None
+        }
+        fn advance(&mut self, ready: Ready, view: &View<'_>, asks: &mut Vec<Request>) {
+            let states = view.services().map(|s| format!("{}={}", s.label().unwrap_or("-"), s.state())).collect();
+            self.seen.borrow_mut().push((view.generation(), states));
+            if ready.is(0) {
+                let mut byte = [0u8; 1];
+                nix::unistd::read(&self.pipe, &mut byte).unwrap();
+                asks.push(Request::CheckNow(endpoint::Which::Named("b".into())));
+            }
+        }
+        fn close(&mut self) {
+            self.closed.set(true);
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_woken_by_its_descriptors_sees_the_services_and_asks_for_checks() {
+        let (a, b) = (Mock::new(Duration::from_millis(1), &[]), Mock::new(Duration::from_millis(1), &[]));
+        let args = |ip, name| ["--ip", ip, "--name", name, "--rise", "1", "--interval", "30"];
+        let services = vec![service(0, &args("192.0.2.1", "a"), &a), service(1, &args("192.0.2.2", "b"), &b)];
+        let (read, write) = nix::unistd::pipe().unwrap();
+        let seen = std::rc::Rc::default();
+        let closed = std::rc::Rc::new(std::cell::Cell::new(false));
+        let asker = Asker { pipe: read, seen: std::rc::Rc::clone(&seen), closed: std::rc::Rc::clone(&closed) };
+
+        let (process, _) = settings(&[]);
+        let (tx, inbox) = events::channel().unwrap();
+        let out = Outbox { writer: Writer::start(Sink::default(), tx.clone(), None), acks: None };
+        let mut reactor = Reactor::new(process, inbox, Arc::new(AtomicBool::new(false)), out, None, services);
+        reactor.endpoints.push(Box::new(asker));
+        let poke = std::thread::spawn(move || {
+            for _ in 0..2 {
+                std::thread::sleep(Duration::from_millis(150));
+                nix::unistd::write(&write, b"x").unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(150));
+            tx.send(Event::Signal(Signal::Terminate)).unwrap();
+        });
+        assert_eq!(reactor.main_loop(), exit::Code::Ok);
+        poke.join().unwrap();
+
+        assert_eq!(a.started.lock().unwrap().len(), 1, "a checks at its time only");
+        assert_eq!(b.started.lock().unwrap().len(), 3, "b checks at once when asked, twice");
+        assert!(closed.get(), "closed at the end");
+        let seen = seen.borrow();
+        assert_eq!(seen.last().unwrap().1, ["a=UP", "b=UP"]);
+        assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "the generation never goes back");
+        assert!(seen.last().unwrap().0 > seen[0].0, "and grows as the services change");
+        // Woken by its pipe or the services' work, not in a busy loop.
+        assert!(seen.len() < 50, "{} wake-ups", seen.len());
+
+        // What the services report: b checked three times, announced UP at each, withdrew at
+        // the exit.
+        let b = &reactor.slots[1].service;
+        let stats = b.stats();
+        assert_eq!((stats.passed, stats.failed, stats.announces, stats.withdraws), (3, 0, 3, 1));
+        assert_eq!(stats.times_entered(State::Up), 1);
+        assert!(stats.last_check.is_some_and(|c| c.ok));
+        let routes: Vec<(String, Option<i64>)> = b.announced().map(|(n, m)| (n.to_string(), m)).collect();
+        assert_eq!(routes, [("192.0.2.2/32".to_owned(), None)], "withdrawn at the exit");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod fsm;
 pub mod hooks;
+pub mod stats;
 
 use crate::addr::ledger::{Addresses, Removal};
 use crate::addr::Backend;
@@ -20,9 +21,10 @@ use crate::net::Net;
 use crate::probe::{self, shell::describe, Verdict};
 use crate::proc::{self, Outcome, Status};
 use fsm::{Machine, Observation, State};
+use stats::{Moment, Stats};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// A service's place in the reactor's table (and in the panic hook's registry).
 pub type ServiceId = usize;
@@ -80,6 +82,9 @@ pub struct Service {
     /// Where its last line stands in ExaBGP's pipe.
     last_line: Ticket,
     phase: Phase,
+    stats: Stats,
+    /// The MED each of its routes is announced with now; `None`: withdrawn, or never announced.
+    meds: Vec<Option<i64>>,
 }
 
 /// The routes to announce, in order: the networks (or, with `--deaggregate-networks`, each of
@@ -118,6 +123,7 @@ impl Service {
         first: Instant,
     ) -> Service {
         let probe = probe::Spec::of(cfg.command.as_deref(), &cfg.checks, cfg.timeout);
+        let meds = vec![None; routes.len()];
         Service {
             id,
             cfg,
@@ -129,6 +135,8 @@ impl Service {
             checks: 0,
             last_line: Ticket::DONE,
             phase: Phase::Waiting(first),
+            stats: Stats::new(Moment::now()),
+            meds,
         }
     }
 
@@ -156,6 +164,33 @@ impl Service {
     /// Its `--name`, if it has one.
     pub fn name(&self) -> Option<&str> {
         self.cfg.name.as_deref()
+    }
+
+    /// What reports call it: its section, else its `--name`; `None` for the one service of a
+    /// configuration without sections and without a name.
+    pub fn label(&self) -> Option<&str> {
+        self.cfg.section.as_deref().or(self.cfg.name.as_deref())
+    }
+
+    /// Its state now.
+    pub fn state(&self) -> State {
+        self.machine.state
+    }
+
+    /// What it has done so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Its routes, in the order of its lines.
+    pub fn routes(&self) -> &[Net] {
+        &self.routes
+    }
+
+    /// Each route with the MED it is announced with now (`None`: withdrawn, or not announced
+    /// yet).
+    pub fn announced(&self) -> impl Iterator<Item = (Net, Option<i64>)> + '_ {
+        self.routes.iter().copied().zip(self.meds.iter().copied())
     }
 
     /// When its next iteration starts, while it waits for one.
@@ -198,6 +233,7 @@ impl Service {
     /// The check's verdict.
     pub fn on_verdict(&mut self, verdict: Verdict) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
+        self.stats.checked(verdict.ok, SystemTime::now(), iteration.started.elapsed());
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
         self.observe(iteration, false, verdict.ok, &seen)
@@ -221,6 +257,7 @@ impl Service {
         log::debug!("Transition to {entered}");
         if before != entered {
             log::info!("{before} -> {entered}");
+            self.stats.entered(entered, Moment::now());
         }
         let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
         self.phase = Phase::Hooks(iteration, entered, specs);
@@ -290,13 +327,23 @@ impl Service {
             }
         }
         log::info!("send announces for {what} state to ExaBGP");
-        for (route, line) in self.routes.iter().zip(self.render(what)) {
+        let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
+        let mut sent = 0;
+        for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
+            let route = &self.routes[i];
             let blocked = what != Announcement::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
             if blocked {
                 log::debug!("not announcing {route}: its address is not set up");
                 continue;
             }
             self.last_line = out.send(line);
+            self.meds[i] = med;
+            sent += 1;
+        }
+        if lines::withdraws(what, &self.cfg.announce) {
+            self.stats.wrote(0, sent);
+        } else {
+            self.stats.wrote(sent, 0);
         }
         if matches!(what, Announcement::State(State::Down | State::Disabled)) && dynamic {
             if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
@@ -336,6 +383,7 @@ impl Service {
         for line in lines::render(Announcement::Exit, &self.cfg.announce, &gone) {
             self.last_line = out.send(line);
         }
+        self.stats.wrote(0, gone.len() as u64);
     }
 
     /// After the exit's withdraws: remove the addresses we added (all of them with
