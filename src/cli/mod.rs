@@ -282,12 +282,23 @@ pub struct Args {
     /// exit: 0 healthy, 1 unhealthy or disabled
     #[arg(long, help_heading = TESTING)]
     pub once: bool,
+
+    /// Write the metrics (Prometheus text format) to PATH after every check and transition,
+    /// replaced atomically, for node_exporter's textfile collector; its folder must exist
+    #[arg(long, value_name = "PATH", conflicts_with = "once", help_heading = METRICS)]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on
+    /// GET /metrics
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "once", help_heading = METRICS)]
+    pub metrics_listen: Option<String>,
 }
 
 const CHECKING: &str = "Checking healthiness";
 const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
 const TESTING: &str = "Testing a check (not in the reference)";
+const METRICS: &str = "Metrics (not in the reference)";
 
 /// What parsing the command line ended in.
 #[derive(Debug)]
@@ -329,7 +340,7 @@ impl Origins {
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 13] = [
+const PROCESS_WIDE: [(&str, &str); 15] = [
     ("silent", "--silent"),
     ("syslog_facility", "--syslog-facility"),
     ("no_syslog", "--no-syslog"),
@@ -343,6 +354,8 @@ const PROCESS_WIDE: [(&str, &str); 13] = [
     ("dry_run", "--dry-run"),
     ("once", "--once"),
     ("config", "--config"),
+    ("metrics_file", "--metrics-file"),
+    ("metrics_listen", "--metrics-listen"),
 ];
 
 /// A `--config` file, read and checked line by line.

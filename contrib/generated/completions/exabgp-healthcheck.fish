@@ -38,6 +38,8 @@ complete -c exabgp-healthcheck -l execute -d 'Execute CMD on each state change (
 complete -c exabgp-healthcheck -l up-execute -d 'Execute CMD when the service becomes available; repeatable' -r
 complete -c exabgp-healthcheck -l down-execute -d 'Execute CMD when the service becomes unavailable; repeatable' -r
 complete -c exabgp-healthcheck -l disabled-execute -d 'Execute CMD when the service is disabled; repeatable' -r
+complete -c exabgp-healthcheck -l metrics-file -d 'Write the metrics (Prometheus text format) to PATH after every check and transition, replaced atomically, for node_exporter\'s textfile collector; its folder must exist' -r -F
+complete -c exabgp-healthcheck -l metrics-listen -d 'Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on GET /metrics' -r
 complete -c exabgp-healthcheck -s s -l silent -d 'Don\'t log to the console (stderr)'
 complete -c exabgp-healthcheck -l no-syslog -d 'Disable syslog logging'
 complete -c exabgp-healthcheck -s d -l debug -d 'Enable debugging (debug messages on the console; turns syslog off)'
