@@ -233,6 +233,8 @@ fn metrics_are_served_beside_idle_connections_which_are_closed_in_time() {
     assert!(get(addr, "/metrics/x").starts_with("HTTP/1.1 404 Not Found\r\n"));
     let post = request(addr, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     assert!(post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{post}");
+    let post = request(addr, "POST /metrics HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world");
+    assert!(post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "a body left unread: {post}");
     assert!(request(addr, "hello\r\n\r\n").starts_with("HTTP/1.1 400 Bad Request\r\n"));
     let long = format!("GET /metrics HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(5000));
     assert!(request(addr, &long).starts_with("HTTP/1.1 431 "));

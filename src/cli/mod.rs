@@ -759,6 +759,10 @@ mod tests {
         assert!(e.contains("--silent") || e.contains("--no-syslog"), "{e}");
         let e = error(&["--api-version", "5"]);
         assert!(e.contains("--api-version"), "{e}");
+        let e = error(&["--once", "--metrics-file", "/run/m.prom"]);
+        assert!(e.contains("--metrics-file") && e.contains("--once"), "{e}");
+        let e = error(&["--once", "--metrics-listen", "127.0.0.1:9876"]);
+        assert!(e.contains("--metrics-listen") && e.contains("--once"), "{e}");
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub const CONNECTIONS: usize = 8;
 pub const REQUEST_TIME: Duration = Duration::from_secs(5);
 /// The longest request head (request line and headers).
 pub const HEAD_LIMIT: usize = 4096;
+/// The most reads of what a client sent after its request's head, before its connection is
+/// closed (1 KiB each).
+const DRAIN_READS: usize = 64;
 /// The most connections taken from the listen queue at one wake-up.
 const ACCEPTS_PER_WAKE_UP: usize = CONNECTIONS;
 
@@ -172,6 +175,14 @@ impl Connection {
             }
         }
         let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        // What the client sent beyond its head (a body) is read and dropped, as far as it is
+        // there: closed with unread data, the connection would be reset, the answer with it.
+        let mut chunk = [0u8; 1024];
+        for _ in 0..DRAIN_READS {
+            if !matches!(self.stream.read(&mut chunk), Ok(n) if n > 0) {
+                break;
+            }
+        }
         After::Over
     }
 
