@@ -352,3 +352,62 @@ fn the_metrics_options_are_process_wide() {
     assert_eq!(plugin.stop(), Some(0));
     assert!(!dir.file("other.prom").exists());
 }
+
+#[test]
+fn an_ipv6_listen_address_serves_the_same() {
+    let mut plugin = Plugin::start(&[
+        "--dry-run",
+        "--no-syslog",
+        "--ip",
+        "2001:db8::1",
+        "--rise",
+        "1",
+        "--cmd",
+        "true",
+        "--metrics-listen",
+        "[::1]:0",
+    ]);
+    let addr = served_at(&plugin);
+    assert!(addr.is_ipv6(), "{addr}");
+    let up = || value(body(&get(addr, "/metrics")), r#"service_state{service="healthcheck",state="UP"}"#);
+    assert!(wait_for(LIMIT, || up() == Some(1.0)), "{:?}", up());
+    let text = get(addr, "/metrics");
+    assert!(body(&text).contains(r#"route_metric{service="healthcheck",route="2001:db8::1/128"} 100"#), "{text}");
+    promtool_accepts(body(&text));
+    assert_eq!(plugin.stop(), Some(0));
+}
+
+#[test]
+fn a_failed_write_is_logged_once_and_the_plugin_runs_on() {
+    let dir = Scratch::new("metrics-write-error");
+    let folder = dir.file("textfile");
+    std::fs::create_dir(&folder).unwrap();
+    let path = folder.join("m.prom");
+    let mut plugin = Plugin::start(&[
+        "--dry-run",
+        "--no-syslog",
+        "--ip",
+        "192.0.2.1",
+        "--rise",
+        "1",
+        "--interval",
+        "0.1",
+        "--cmd",
+        "true",
+        "--metrics-file",
+        path.to_str().unwrap(),
+    ]);
+    assert!(wait_for(LIMIT, || path.exists()), "{}", plugin.stderr());
+    std::fs::remove_dir_all(&folder).unwrap();
+    let failed = format!("ERROR[healthcheck] --metrics-file {}: failed to write: failed to create ", path.display());
+    assert!(wait_for(LIMIT, || plugin.stderr().contains(&failed)), "{}", plugin.stderr());
+    // It goes on checking and writing its lines; the error is not repeated at every check.
+    let lines = plugin.lines().len();
+    assert!(plugin.wait_lines(lines + 5, LIMIT), "{}", plugin.stderr());
+    assert_eq!(plugin.stderr().matches(&failed).count(), 1, "{}", plugin.stderr());
+    std::fs::create_dir(&folder).unwrap();
+    let again = format!("INFO[healthcheck] --metrics-file {}: written again", path.display());
+    assert!(wait_for(LIMIT, || plugin.stderr().contains(&again)), "{}", plugin.stderr());
+    assert!(read(&path).contains("exabgp_healthcheck_checks_total{"));
+    assert_eq!(plugin.stop(), Some(0));
+}
