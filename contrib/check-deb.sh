@@ -11,6 +11,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+host=$(rustc -vV | sed -n 's/^host: //p')
 build=1
 install=0
 for arg in "$@"; do
@@ -26,13 +27,16 @@ if [ "$build" = 1 ]; then
         echo "== installing cargo-deb (cargo install cargo-deb)"
         cargo install --locked cargo-deb
     fi
-    echo "== cargo deb"
-    cargo deb
+    # The binary as it ships (static: contrib/build-release.sh), then the package around it.
+    echo "== contrib/build-release.sh"
+    contrib/build-release.sh >/dev/null
+    echo "== cargo deb --no-build --target $host"
+    cargo deb --no-build --target "$host"
 fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-deb=$(ls -t target/debian/exabgp-healthcheck_"$version"-*_*.deb 2>/dev/null | head -n 1)
-[ -n "$deb" ] || { echo "no target/debian/exabgp-healthcheck_$version-*.deb: run cargo deb" >&2; exit 1; }
+deb=$(ls -t target/"$host"/debian/exabgp-healthcheck_"$version"-*_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || { echo "no target/$host/debian/exabgp-healthcheck_$version-*.deb: run contrib/check-deb.sh" >&2; exit 1; }
 echo "== checking $deb"
 
 root=$(mktemp -d)

@@ -6,6 +6,7 @@
 //! in the modules below so that tests can reach it. `docs/architecture.md` says which module
 //! owns what.
 
+pub mod accounts;
 pub mod addr;
 pub mod cli;
 pub mod config;

@@ -33,7 +33,7 @@ mod svg;
 use procs::{Kind, Programs};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const REFERENCE_VERSION: &str = common::exabgp::V5;
@@ -595,19 +595,18 @@ fn programs(root: &Path) -> Programs {
     }
 }
 
-/// Ours as it ships: `cargo build --release` (panic=abort, which the profile `cargo bench`
-/// builds with cannot have), built now, so that it is this tree's.
+/// Ours as it ships: `contrib/build-release.sh` (the release profile, with panic=abort, which
+/// the profile `cargo bench` builds with cannot have, linked statically, as the Debian package
+/// has it), built now, so that it is this tree's.
 fn release_build(root: &Path) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    say("building ours with cargo build --release");
-    let built = Command::new(cargo)
+    say("building ours with contrib/build-release.sh (cargo build --release, static)");
+    let built = Command::new(root.join("contrib/build-release.sh"))
         .current_dir(root)
-        .args(["build", "--release", "--locked", "--bin", "exabgp-healthcheck"])
-        .status()
-        .expect("run cargo build --release");
-    assert!(built.success(), "cargo build --release failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    target.join("release/exabgp-healthcheck")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run contrib/build-release.sh");
+    assert!(built.status.success(), "contrib/build-release.sh failed");
+    PathBuf::from(String::from_utf8(built.stdout).expect("a path").trim())
 }
 
 /// What the run was on.

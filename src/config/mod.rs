@@ -341,21 +341,15 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
     };
     let user = match &a.user {
         None => None,
-        Some(name) => Some(
-            nix::unistd::User::from_name(name)
-                .ok()
-                .flatten()
-                .ok_or_else(|| UsageError::value("--user", name, "no such user"))?,
-        ),
+        Some(name) => {
+            Some(crate::accounts::user(name).ok_or_else(|| UsageError::value("--user", name, "no such user"))?)
+        }
     };
     let group = match &a.group {
         None => None,
-        Some(name) => Some(
-            nix::unistd::Group::from_name(name)
-                .ok()
-                .flatten()
-                .ok_or_else(|| UsageError::value("--group", name, "no such group"))?,
-        ),
+        Some(name) => {
+            Some(crate::accounts::group(name).ok_or_else(|| UsageError::value("--group", name, "no such group"))?)
+        }
     };
     let mode = match (a.dry_run, a.once) {
         (true, _) => Mode::DryRun,
