@@ -27,8 +27,6 @@ pub const HEAD_LIMIT: usize = 4096;
 /// The most reads of what a client sent after its request's head, before its connection is
 /// closed (1 KiB each).
 const DRAIN_READS: usize = 64;
-/// The most connections taken from the listen queue at one wake-up.
-const ACCEPTS_PER_WAKE_UP: usize = CONNECTIONS;
 
 /// What a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,16 +221,9 @@ impl Listener {
         Ok(Listener { socket, connections: Vec::new() })
     }
 
-    /// Where it listens.
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.socket.local_addr().ok()
-    }
-
+    /// Take connections from the listen queue while there is room.
     fn accept(&mut self) {
-        for _ in 0..ACCEPTS_PER_WAKE_UP {
-            if self.connections.len() >= CONNECTIONS {
-                return;
-            }
+        while self.connections.len() < CONNECTIONS {
             match self.socket.accept() {
                 Ok((stream, _)) => {
                     if stream.set_nonblocking(true).is_err() {
