@@ -347,6 +347,49 @@ mod tests {
         assert_eq!(parse(&endless), Some(Request::TooLong));
     }
 
+    /// The property of `fuzz/fuzz_targets/metrics_request.rs` on seeded pseudo-random edits
+    /// of real requests: what the bytes so far say is said by the first prefix that says
+    /// anything, and what the listener keeps reads as the whole.
+    #[test]
+    fn what_a_request_says_never_changes_as_more_bytes_come() {
+        let seeds: [&[u8]; 4] = [
+            b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9876\r\nAccept: */*\r\n\r\n",
+            b"HEAD /metrics?x=1 HTTP/1.0\n\n",
+            b"POST /other HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            b"GET / HTTP/1.1\r\n\r\n",
+        ];
+        let mut state = 0x5eed_cafe_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..400 {
+            let mut bytes = seeds[round % seeds.len()].to_vec();
+            for _ in 0..next() % 4 {
+                let at = (next() as usize) % (bytes.len() + 1);
+                match next() % 4 {
+                    0 => bytes.insert(at, b"\r\n :/?\x00\xffGET"[(next() % 11) as usize]),
+                    1 if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    2 => {
+                        let filler = vec![b'a'; (next() % 5000) as usize];
+                        bytes.splice(at..at, filler);
+                    }
+                    _ if at < bytes.len() => bytes[at] = next() as u8,
+                    _ => {}
+                }
+            }
+            let whole = parse(&bytes);
+            let kept = &bytes[..bytes.len().min(HEAD_LIMIT + 1)];
+            assert_eq!(parse(kept), whole, "{:?}", String::from_utf8_lossy(&bytes));
+            let first = (0..=kept.len()).find_map(|n| parse(&kept[..n]));
+            assert_eq!(first, whole, "{:?}", String::from_utf8_lossy(&bytes));
+        }
+    }
+
     #[test]
     fn answers_have_their_status_length_and_close() {
         let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
