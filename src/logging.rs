@@ -33,8 +33,88 @@ pub fn scoped<R>(tag: Option<&Rc<str>>, f: impl FnOnce() -> R) -> R {
 
 struct Logger {
     console: bool,
+    /// `--log-format json`: the console gets [`json_line`]s.
+    json: bool,
+    /// `healthcheck-NAME` or `healthcheck`: the service's name in a JSON line outside any
+    /// service's scope.
+    tag: String,
     level: LevelFilter,
     syslog: Option<Syslog>,
+}
+
+/// A field's value in a JSON log line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// One JSON object, on one line with its newline: `ts` (RFC 3339, UTC, milliseconds),
+/// `level`, `service` (null when the line is about none), `msg`, then the record's fields
+/// (a field named like one of those four is dropped: they are not to be overwritten).
+pub fn json_line(
+    ts: std::time::SystemTime,
+    level: Level,
+    service: Option<&str>,
+    msg: &str,
+    fields: &[(String, Field)],
+) -> String {
+    let text = |value: &str| serde_json::Value::from(value).to_string();
+    let mut line = String::with_capacity(96 + msg.len());
+    line.push_str("{\"ts\":");
+    line.push_str(&text(&humantime::format_rfc3339_millis(ts).to_string()));
+    line.push_str(",\"level\":");
+    line.push_str(&text(&level_name(level).to_ascii_lowercase()));
+    line.push_str(",\"service\":");
+    line.push_str(&service.map_or_else(|| "null".to_owned(), text));
+    line.push_str(",\"msg\":");
+    line.push_str(&text(msg));
+    for (key, value) in fields {
+        if ["ts", "level", "service", "msg"].contains(&key.as_str()) {
+            continue;
+        }
+        let value = match value {
+            Field::Text(t) => text(t),
+            Field::Int(i) => i.to_string(),
+            // NaN and infinities are not JSON numbers.
+            Field::Float(f) => serde_json::Number::from_f64(*f).map_or_else(|| "null".to_owned(), |n| n.to_string()),
+            Field::Bool(b) => b.to_string(),
+        };
+        line.push(',');
+        line.push_str(&text(key));
+        line.push(':');
+        line.push_str(&value);
+    }
+    line.push_str("}\n");
+    line
+}
+
+/// The service a log line is about, from its tag: `healthcheck-NAME` is NAME; the process's
+/// own `healthcheck` is none.
+fn service_of(tag: &str) -> Option<&str> {
+    tag.strip_prefix("healthcheck-")
+}
+
+/// Collects a record's key-values as [`Field`]s.
+#[derive(Default)]
+struct Fields(Vec<(String, Field)>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
+    fn visit_pair(&mut self, key: log::kv::Key<'kvs>, value: log::kv::Value<'kvs>) -> Result<(), log::kv::Error> {
+        let field = if let Some(b) = value.to_bool() {
+            Field::Bool(b)
+        } else if let Some(i) = value.to_i64() {
+            Field::Int(i)
+        } else if let Some(f) = value.to_f64() {
+            Field::Float(f)
+        } else {
+            Field::Text(value.to_string())
+        };
+        self.0.push((key.as_str().to_owned(), field));
+        Ok(())
+    }
 }
 
 struct Syslog {
@@ -93,7 +173,13 @@ impl Log for Logger {
         }
         let message = record.args().to_string();
         let tag = SCOPE.with(|scope| scope.borrow().clone());
-        if self.console {
+        if self.console && self.json {
+            let mut fields = Fields::default();
+            let _ = record.key_values().visit(&mut fields);
+            let service = service_of(tag.as_deref().unwrap_or(&self.tag));
+            let line = json_line(std::time::SystemTime::now(), record.level(), service, &message, &fields.0);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        } else if self.console {
             let shown = tag.as_deref().unwrap_or("healthcheck");
             let line = format!("{}[{shown}] {}\n", level_name(record.level()), message);
             // A closed stderr must not stop us.
@@ -107,8 +193,18 @@ impl Log for Logger {
     fn flush(&self) {}
 }
 
+/// Whether the console gets JSON lines (`--log-format json`).
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the console gets JSON lines: what else writes to stderr (`--dry-run`'s
+/// explanations) then goes through the logger too.
+pub fn is_json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Install the logger. Called once, before anything is logged.
 pub fn init(cfg: &Logging) {
+    JSON.store(cfg.json && cfg.console, std::sync::atomic::Ordering::Relaxed);
     let level = if cfg.debug { LevelFilter::Debug } else { LevelFilter::Info };
     let syslog = cfg.syslog.map(|facility| Syslog {
         facility,
@@ -116,7 +212,7 @@ pub fn init(cfg: &Logging) {
         socket: Mutex::new(None),
         path: syslog_path(),
     });
-    let logger = Logger { console: cfg.console, level, syslog };
+    let logger = Logger { console: cfg.console, json: cfg.json, tag: cfg.tag.clone(), level, syslog };
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(level);
     }
@@ -125,6 +221,63 @@ pub fn init(cfg: &Logging) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_line_is_one_object_with_its_fields_in_order() {
+        let ts = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_764_633_600_123);
+        let fields = [
+            ("from".to_owned(), Field::Text("UP".into())),
+            ("to".to_owned(), Field::Text("FALLING".into())),
+            ("rc".to_owned(), Field::Int(-1)),
+            ("ratio".to_owned(), Field::Float(0.5)),
+            ("nan".to_owned(), Field::Float(f64::NAN)),
+            ("ok".to_owned(), Field::Bool(false)),
+            ("msg".to_owned(), Field::Text("not this one".into())),
+        ];
+        assert_eq!(
+            json_line(ts, Level::Warn, Some("web"), "UP -> FALLING", &fields),
+            "{\"ts\":\"2025-12-02T00:00:00.123Z\",\"level\":\"warning\",\"service\":\"web\",\"msg\":\"UP -> FALLING\",\
+             \"from\":\"UP\",\"to\":\"FALLING\",\"rc\":-1,\"ratio\":0.5,\"nan\":null,\"ok\":false}\n"
+        );
+        assert_eq!(
+            json_line(ts, Level::Info, None, "say \"hi\"\n\tand\u{1}", &[]),
+            "{\"ts\":\"2025-12-02T00:00:00.123Z\",\"level\":\"info\",\"service\":null,\
+             \"msg\":\"say \\\"hi\\\"\\n\\tand\\u0001\"}\n"
+        );
+        let parsed: serde_json::Value =
+            serde_json::from_str(&json_line(ts, Level::Debug, Some("a\"b"), "x", &fields)).unwrap();
+        assert_eq!(parsed["service"], "a\"b");
+        assert_eq!(parsed["level"], "debug");
+        assert_eq!(parsed["msg"], "x", "a field does not overwrite msg");
+    }
+
+    #[test]
+    fn the_service_of_a_tag() {
+        assert_eq!(service_of("healthcheck-web"), Some("web"));
+        assert_eq!(service_of("healthcheck-healthcheck-x"), Some("healthcheck-x"));
+        assert_eq!(service_of("healthcheck"), None);
+    }
+
+    #[test]
+    fn key_values_become_fields_by_type() {
+        let mut fields = Fields::default();
+        let kvs: [(&str, log::kv::Value); 4] = [
+            ("to", log::kv::Value::from("UP")),
+            ("rc", log::kv::Value::from(3i32)),
+            ("timeout", log::kv::Value::from(1.5f64)),
+            ("ok", log::kv::Value::from(true)),
+        ];
+        log::kv::Source::visit(&kvs[..], &mut fields).unwrap();
+        assert_eq!(
+            fields.0,
+            [
+                ("to".to_owned(), Field::Text("UP".into())),
+                ("rc".to_owned(), Field::Int(3)),
+                ("timeout".to_owned(), Field::Float(1.5)),
+                ("ok".to_owned(), Field::Bool(true)),
+            ]
+        );
+    }
 
     #[test]
     fn syslog_datagrams_carry_priority_tag_and_pid() {

@@ -1,6 +1,6 @@
 //! `--once`: run the check one time, as the plugin would, and show the verdict, the check's
 //! output and the lines the plugin would send for it. For testing a health script by hand.
-//! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy or disabled. With
+//! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy, disabled or draining. With
 //! several services, each is checked in turn under its name; 0 only if every one is healthy.
 
 use crate::config::ServiceConfig;
@@ -32,7 +32,15 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
     let nets = crate::addr::networks(cfg)?;
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
-    let (state, healthy) = if let Some(file) = disabled {
+    let draining = cfg.drain_file.as_ref().filter(|f| f.exists());
+    let (state, healthy) = if let Some(file) = draining {
+        eprintln!(
+            "draining: {} exists, the check is not run; the routes are withdrawn after {} (DRAINED)",
+            file.display(),
+            humantime::format_duration(cfg.drain_time)
+        );
+        (State::Draining, false)
+    } else if let Some(file) = disabled {
         eprintln!("disabled: {} exists, the check is not run", file.display());
         (State::Disabled, false)
     } else if cfg.command.is_none() && cfg.checks.is_empty() {

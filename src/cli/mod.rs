@@ -48,6 +48,12 @@ pub struct Args {
     #[arg(long, short = 'd')]
     pub debug: bool,
 
+    /// How log lines look on the console: text (the reference's `LEVEL[healthcheck] message`)
+    /// or json (one object per line: ts, level, service, msg, and fields such as from, to,
+    /// rc, duration_ms). Syslog keeps the text [default: text]
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+
     /// Do not expect ExaBGP to acknowledge each line (exabgp.api.ack=false): write without
     /// waiting for its answers. Without it, at most 16 lines wait for an answer, and never for
     /// long when none comes
@@ -273,13 +279,36 @@ pub struct Args {
     #[arg(long, value_name = "CMD", action = ArgAction::Append, help_heading = REPORTING)]
     pub disabled_execute: Vec<String>,
 
+    /// While FILE exists the service drains (RFC 8326): for --drain-time its routes are
+    /// announced with --drain-community, --drain-local-preference and the down metric
+    /// (DRAINING), then withdrawn (DRAINED); once FILE is gone it starts again from INIT. Wins
+    /// over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING
+    /// or STATE=DRAINED
+    #[arg(long, value_name = "FILE", help_heading = DRAINING)]
+    pub drain_file: Option<PathBuf>,
+
+    /// How long DRAINING lasts before the routes are withdrawn
+    #[arg(long, value_name = "DURATION", default_value = "30s", allow_negative_numbers = true,
+          help_heading = DRAINING)]
+    pub drain_time: String,
+
+    /// Community added to the announcements while DRAINING (GRACEFUL_SHUTDOWN); one or more
+    /// ASN:VALUE, separated by spaces
+    #[arg(long, value_name = "COMMUNITY", default_value = "65535:0", help_heading = DRAINING)]
+    pub drain_community: String,
+
+    /// Local preference of the announcements while DRAINING (for iBGP receivers)
+    #[arg(long, value_name = "P", default_value_t = 0, allow_negative_numbers = true,
+          help_heading = DRAINING)]
+    pub drain_local_preference: i64,
+
     /// Run as usual but change no address and expect no acknowledgement: the lines go to
     /// stdout and each transition is explained on stderr
     #[arg(long, conflicts_with = "once", help_heading = TESTING)]
     pub dry_run: bool,
 
     /// Run the check once, print the verdict, its output and the lines it would send, then
-    /// exit: 0 healthy, 1 unhealthy or disabled
+    /// exit: 0 healthy, 1 unhealthy, disabled or draining
     #[arg(long, help_heading = TESTING)]
     pub once: bool,
 
@@ -297,6 +326,7 @@ pub struct Args {
 const CHECKING: &str = "Checking healthiness";
 const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
+const DRAINING: &str = "Graceful drain (RFC 8326, not in the reference)";
 const TESTING: &str = "Testing a check (not in the reference)";
 const METRICS: &str = "Metrics (not in the reference)";
 
@@ -340,8 +370,9 @@ impl Origins {
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 15] = [
+const PROCESS_WIDE: [(&str, &str); 16] = [
     ("silent", "--silent"),
+    ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
     ("no_syslog", "--no-syslog"),
     ("debug", "--debug"),

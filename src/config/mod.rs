@@ -15,8 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use values::{
-    attribute, duration, facility, ip_ifname, listen_address, med, metric_range, no_control, no_control_but_tab,
-    selector,
+    attribute, communities, duration, facility, ip_ifname, listen_address, med, metric_range, no_control,
+    no_control_but_tab, selector,
 };
 
 /// The most addresses one run may set up or announce (a /16 is 65,536).
@@ -42,6 +42,8 @@ pub struct Logging {
     pub syslog: Option<u8>,
     /// `healthcheck-NAME` or `healthcheck`.
     pub tag: String,
+    /// `--log-format json`: the console gets one JSON object per line.
+    pub json: bool,
 }
 
 /// A service address network and the interface its addresses live on.
@@ -117,6 +119,10 @@ pub struct ServiceConfig {
     pub debounce: bool,
     pub announce: Announce,
     pub hooks: Hooks,
+    /// `--drain-file`: while it exists the service drains.
+    pub drain_file: Option<PathBuf>,
+    /// `--drain-time`: how long DRAINING lasts before DRAINED.
+    pub drain_time: Duration,
 }
 
 /// The loopback interface, where service addresses live unless `--ip-ifname` says otherwise.
@@ -266,7 +272,10 @@ fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageErr
         },
         withdraw_on_down: a.withdraw_on_down,
         path_id,
+        drain_community: communities("--drain-community", &a.drain_community)?,
+        drain_local_preference: med("--drain-local-preference", a.drain_local_preference)?,
     };
+    let drain_time = duration("--drain-time", &a.drain_time)?;
     let routes: u128 =
         if a.deaggregate_networks { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
     metric_range(&announce.metric, announce.increase, routes)?;
@@ -297,6 +306,8 @@ fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageErr
             down: a.down_execute.clone(),
             disabled: a.disabled_execute.clone(),
         },
+        drain_file: a.drain_file.clone(),
+        drain_time,
     })
 }
 
@@ -358,7 +369,13 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
     };
     Ok(ProcessConfig {
         mode,
-        logging: Logging { debug: a.debug, console: !a.silent, syslog, tag },
+        logging: Logging {
+            debug: a.debug,
+            console: !a.silent,
+            syslog,
+            tag,
+            json: a.log_format.as_deref() == Some("json"),
+        },
         ack: !a.no_ack,
         sudo: a.sudo,
         pid_file: a.pid.clone(),
@@ -668,6 +685,39 @@ interval = 5
     }
 
     #[test]
+    fn drain_defaults_and_values() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.drain_file.as_deref(), c.drain_time), (None, Duration::from_secs(30)));
+        assert_eq!((c.announce.drain_community.as_str(), c.announce.drain_local_preference), ("65535:0", 0));
+        let c = config(&[
+            "--drain-file",
+            "/run/drain",
+            "--drain-time",
+            "2.5",
+            "--drain-community",
+            " 65535:0\t 65000:7 ",
+            "--drain-local-preference",
+            "4294967295",
+        ])
+        .unwrap();
+        assert_eq!(c.drain_file.as_deref(), Some(std::path::Path::new("/run/drain")));
+        assert_eq!(c.drain_time, Duration::from_millis(2500));
+        assert_eq!(c.announce.drain_community, "65535:0 65000:7");
+        assert_eq!(c.announce.drain_local_preference, 4_294_967_295);
+        for (text, want) in [("500ms", 500), ("1m", 60_000), ("0", 0), ("3s", 3000)] {
+            assert_eq!(config(&["--drain-time", text]).unwrap().drain_time, Duration::from_millis(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_bad_drain_value_from_a_section_names_its_line() {
+        let e = error_with_file("no-syslog\n[web]\nip = 192.0.2.1\ndrain-time = -2\n", &[]);
+        assert_eq!(e, "FILE:4: --drain-time -2: must be a non-negative number of seconds");
+        let e = error_with_file("drain-community = 1:2:3\n[web]\nip = 192.0.2.1\n", &[]);
+        assert_eq!(e, "FILE:1: --drain-community \"1:2:3\": \"1:2:3\" is not a community (ASN:VALUE, each 0 to 65535)");
+    }
+
+    #[test]
     fn a_zero_timeout_is_no_limit() {
         assert_eq!(config(&["--timeout", "0"]).unwrap().timeout, None);
     }
@@ -715,6 +765,18 @@ interval = 5
             (&["--user", "no-such-user-here"], "--user no-such-user-here"),
             (&["--group", "no-such-group-here"], "--group no-such-group-here"),
             (&["--command", "true\nfalse"], "--command"),
+            (&["--drain-time", "-3"], "--drain-time -3: must be a non-negative number of seconds"),
+            (&["--drain-time=-1s"], "--drain-time -1s: not a duration"),
+            (&["--drain-time", "soon"], "--drain-time soon: not a duration"),
+            (&["--drain-community", "65535"], "--drain-community \"65535\": \"65535\" is not a community"),
+            (&["--drain-community", "65536:0"], "--drain-community \"65536:0\""),
+            (&["--drain-community", "65535:-1"], "--drain-community"),
+            (&["--drain-community", "65535:0 no-export"], "--drain-community \"65535:0 no-export\""),
+            (&["--drain-community", "65535:0\nannounce route 0.0.0.0/0 next-hop self"], "--drain-community"),
+            (&["--drain-community", " "], "--drain-community \" \": no community"),
+            (&["--drain-community", "+1:2"], "--drain-community"),
+            (&["--drain-local-preference", "-1"], "--drain-local-preference -1: must be between 0 and"),
+            (&["--drain-local-preference", "4294967296"], "--drain-local-preference"),
         ] {
             let e = error(args);
             assert!(e.starts_with(flag), "{args:?}: {e}");

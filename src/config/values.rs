@@ -65,6 +65,29 @@ pub(crate) fn attribute(flag: &'static str, value: Option<String>) -> Result<Opt
     Ok(value)
 }
 
+/// Standard communities (`--drain-community`): one or more `ASN:VALUE`, each part 0 to 65535,
+/// separated by white space; shown with one space between them.
+pub(crate) fn communities(flag: &'static str, text: &str) -> Result<String, UsageError> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() {
+        return Err(UsageError::quoted(flag, text, "no community (ASN:VALUE, each 0 to 65535)"));
+    }
+    for word in &words {
+        let valid = word.split_once(':').is_some_and(|(asn, value)| {
+            let part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok();
+            part(asn) && part(value)
+        });
+        if !valid {
+            return Err(UsageError::quoted(
+                flag,
+                text,
+                format!("{word:?} is not a community (ASN:VALUE, each 0 to 65535)"),
+            ));
+        }
+    }
+    Ok(words.join(" "))
+}
+
 pub(crate) fn no_control_but_tab(flag: &'static str, text: &str) -> Result<(), UsageError> {
     refuse_breaks(flag, text, |c| c != '\t')
 }

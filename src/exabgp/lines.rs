@@ -76,6 +76,10 @@ pub struct Announce {
     pub withdraw_on_down: bool,
     /// Non-zero path identifier.
     pub path_id: Option<u32>,
+    /// DRAINING: the communities added (`--drain-community`, checked) and the local
+    /// preference sent instead of `--local-preference`.
+    pub drain_community: String,
+    pub drain_local_preference: i64,
 }
 
 /// What a set of lines is for: a service in a state, or the process leaving (EXIT: every route
@@ -102,15 +106,33 @@ impl std::fmt::Display for Announcement {
     }
 }
 
-/// Whether lines are written at all: only in UP, DOWN and DISABLED, and at EXIT.
+/// Whether lines are written at all: only in UP, DOWN, DISABLED, DRAINING and DRAINED, and at
+/// EXIT.
 pub fn announces(what: impl Into<Announcement>) -> bool {
-    matches!(what.into(), Announcement::State(State::Up | State::Down | State::Disabled) | Announcement::Exit)
+    matches!(
+        what.into(),
+        Announcement::State(State::Up | State::Down | State::Disabled | State::Draining | State::Drained)
+            | Announcement::Exit
+    )
 }
 
 /// Whether the lines for `what` withdraw the routes (EXIT, or DOWN and DISABLED with
 /// `--withdraw-on-down`) rather than announce them.
 pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {
-    (cfg.withdraw_on_down || what == Announcement::Exit) && what != Announcement::State(State::Up)
+    match what {
+        Announcement::Exit | Announcement::State(State::Drained) => true,
+        Announcement::State(State::Up | State::Draining) => false,
+        Announcement::State(_) => cfg.withdraw_on_down,
+    }
+}
+
+/// The MED of the first route's line for `state` (each next route's is `--increase` more):
+/// the state's own metric, the down metric in DRAINING.
+fn first_metric(state: State, cfg: &Announce) -> i64 {
+    match state {
+        State::Draining => cfg.metric.down,
+        _ => cfg.metric.get(state).copied().unwrap_or(0),
+    }
 }
 
 /// The MED that each of `count` routes is announced with by the lines for `what`, in order:
@@ -121,7 +143,7 @@ pub fn meds(what: impl Into<Announcement>, cfg: &Announce, count: usize) -> Vec<
         Announcement::State(state) if announces(what) && !withdraws(what, cfg) => state,
         _ => return vec![None; count],
     };
-    let mut metric = cfg.metric.get(state).copied().unwrap_or(0);
+    let mut metric = first_metric(state, cfg);
     let mut meds = Vec::with_capacity(count);
     for _ in 0..count {
         meds.push(Some(metric));
@@ -131,7 +153,9 @@ pub fn meds(what: impl Into<Announcement>, cfg: &Announce, count: usize) -> Vec<
 }
 
 /// The lines for `what`, one per route in order, without newlines. Empty for states that
-/// write nothing.
+/// write nothing. DRAINING announces (even with `--withdraw-on-down`) with the down metric,
+/// `--community` and the drain community, the drain local preference and `--as-path`;
+/// DRAINED withdraws.
 pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> Vec<String> {
     let what = what.into();
     if !announces(what) {
@@ -144,9 +168,21 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
     let withdraw = withdraws(what, cfg);
     let prefix = cfg.selector.prefix();
     let next_hop = cfg.next_hop.map_or_else(|| "self".to_owned(), |ip| DisplayIp(ip).to_string());
-    let mut metric = state.and_then(|s| cfg.metric.get(s)).copied().unwrap_or(0);
+    let mut metric = state.map_or(0, |s| first_metric(s, cfg));
+    let local_preference = match state {
+        Some(State::Draining) => Some(cfg.drain_local_preference),
+        _ => cfg.local_preference,
+    };
+    let drain_community;
     let community = match state {
         Some(State::Down | State::Disabled) => cfg.disabled_community.as_ref().or(cfg.community.as_ref()),
+        Some(State::Draining) => {
+            drain_community = match cfg.community.as_deref().filter(|c| !c.is_empty()) {
+                Some(own) => format!("{own} {}", cfg.drain_community),
+                None => cfg.drain_community.clone(),
+            };
+            Some(&drain_community)
+        }
         _ => cfg.community.as_ref(),
     };
     let per_state = state.and_then(|s| cfg.state_as_path.get(s)).and_then(Option::as_ref);
@@ -160,7 +196,7 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
             let _ = write!(line, "{prefix}{action} route {route} next-hop {next_hop}");
             if !withdraw {
                 let _ = write!(line, " med {metric}");
-                if let Some(pref) = cfg.local_preference {
+                if let Some(pref) = local_preference {
                     let _ = write!(line, " local-preference {pref}");
                 }
                 let attributes = [
@@ -203,6 +239,8 @@ mod tests {
             state_as_path: PerState { up: None, down: None, disabled: None },
             withdraw_on_down: false,
             path_id: None,
+            drain_community: "65535:0".into(),
+            drain_local_preference: 0,
         }
     }
 
@@ -218,10 +256,19 @@ mod tests {
             |line: &String| line.split(" med ").nth(1).map(|rest| rest.split(' ').next().unwrap().parse().unwrap());
         for withdraw_on_down in [false, true] {
             cfg.withdraw_on_down = withdraw_on_down;
-            let whats = [State::Init, State::Rising, State::Falling, State::Up, State::Down, State::Disabled]
-                .map(Announcement::State)
-                .into_iter()
-                .chain([Announcement::Exit]);
+            let whats = [
+                State::Init,
+                State::Rising,
+                State::Falling,
+                State::Up,
+                State::Down,
+                State::Disabled,
+                State::Draining,
+                State::Drained,
+            ]
+            .map(Announcement::State)
+            .into_iter()
+            .chain([Announcement::Exit]);
             for what in whats {
                 let lines = render(what, &cfg, &routes);
                 let expected: Vec<Option<i64>> =
@@ -262,6 +309,71 @@ mod tests {
         for quiet in [State::Init, State::Rising, State::Falling] {
             assert!(render(quiet, &cfg, &routes).is_empty(), "{quiet}");
         }
+    }
+
+    #[test]
+    fn draining_announces_with_the_drain_community_local_preference_and_down_metric() {
+        let routes = nets(&["37.72.160.20/32", "2001:db8::20/128"]);
+        let cfg = base();
+        assert_eq!(
+            render(State::Draining, &cfg, &routes),
+            [
+                "announce route 37.72.160.20/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]",
+                "announce route 2001:db8::20/128 next-hop self med 1001 local-preference 0 community [ 65535:0 ]"
+            ]
+        );
+        assert_eq!(
+            render(State::Drained, &cfg, &routes),
+            ["withdraw route 37.72.160.20/32 next-hop self", "withdraw route 2001:db8::20/128 next-hop self"]
+        );
+        assert!(announces(State::Draining) && announces(State::Drained));
+    }
+
+    #[test]
+    fn draining_adds_its_community_to_the_service_s_and_keeps_the_other_attributes() {
+        let routes = nets(&["192.0.2.1/32"]);
+        let cfg = Announce {
+            selector: Selector::AllNeighbors,
+            next_hop: Some("192.0.2.10".parse().unwrap()),
+            local_preference: Some(200),
+            community: Some("65000:1 65000:2".into()),
+            disabled_community: Some("65000:666".into()),
+            extended_community: Some("target:65000:1".into()),
+            large_community: Some("65000:1:1".into()),
+            as_path: Some("65001".into()),
+            state_as_path: PerState {
+                up: Some("65001 65001".into()),
+                down: Some("65001 65001 65001".into()),
+                disabled: None,
+            },
+            withdraw_on_down: true,
+            path_id: Some(3),
+            drain_community: "65535:0 65000:9".into(),
+            drain_local_preference: 5,
+            ..base()
+        };
+        assert_eq!(
+            render(State::Draining, &cfg, &routes),
+            ["neighbor * announce route 192.0.2.1/32 next-hop 192.0.2.10 med 1000 local-preference 5 \
+              community [ 65000:1 65000:2 65535:0 65000:9 ] extended-community [ target:65000:1 ] \
+              large-community [ 65000:1:1 ] as-path [ 65001 ] path-information 3"]
+        );
+        assert_eq!(
+            render(State::Drained, &cfg, &routes),
+            ["neighbor * withdraw route 192.0.2.1/32 next-hop 192.0.2.10 path-information 3"]
+        );
+        // The other states are untouched by the drain's settings.
+        assert_eq!(
+            render(State::Up, &cfg, &routes),
+            ["neighbor * announce route 192.0.2.1/32 next-hop 192.0.2.10 med 100 local-preference 200 \
+              community [ 65000:1 65000:2 ] extended-community [ target:65000:1 ] \
+              large-community [ 65000:1:1 ] as-path [ 65001 65001 ] path-information 3"]
+        );
+        let empty = Announce { community: Some(String::new()), ..base() };
+        assert_eq!(
+            render(State::Draining, &empty, &routes),
+            ["announce route 192.0.2.1/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]"]
+        );
     }
 
     #[test]

@@ -280,6 +280,8 @@ exabgp_healthcheck_service_state{service="web",state="RISING"} 0
 exabgp_healthcheck_service_state{service="web",state="FALLING"} 0
 exabgp_healthcheck_service_state{service="web",state="UP"} 1
 exabgp_healthcheck_service_state{service="web",state="DOWN"} 0
+exabgp_healthcheck_service_state{service="web",state="DRAINING"} 0
+exabgp_healthcheck_service_state{service="web",state="DRAINED"} 0
 # HELP exabgp_healthcheck_service_state_since_seconds When the service entered its current state (Unix time).
 # TYPE exabgp_healthcheck_service_state_since_seconds gauge
 exabgp_healthcheck_service_state_since_seconds{service="web"} 1764630000.25
@@ -314,6 +316,8 @@ exabgp_healthcheck_transitions_total{service="web",to="RISING"} 1
 exabgp_healthcheck_transitions_total{service="web",to="FALLING"} 2
 exabgp_healthcheck_transitions_total{service="web",to="UP"} 2
 exabgp_healthcheck_transitions_total{service="web",to="DOWN"} 0
+exabgp_healthcheck_transitions_total{service="web",to="DRAINING"} 0
+exabgp_healthcheck_transitions_total{service="web",to="DRAINED"} 0
 # HELP exabgp_healthcheck_announcements_total Lines written to ExaBGP, by action: announce, withdraw.
 # TYPE exabgp_healthcheck_announcements_total counter
 exabgp_healthcheck_announcements_total{service="web",action="announce"} 7

@@ -38,14 +38,21 @@ impl Shell {
     /// The verdict on `outcome`, logged as the reference logs it.
     fn judge(&self, outcome: &Outcome) -> Verdict {
         let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();
+        let duration_ms = crate::service::millis(outcome.duration);
         match &outcome.status {
-            Status::Exited(0) => log::debug!("Command was executed successfully 0 {output}"),
+            Status::Exited(0) => log::debug!(rc = 0, duration_ms; "Command was executed successfully 0 {output}"),
             Status::TimedOut => {
                 let limit = self.timeout.map_or(0.0, |t| t.as_secs_f64());
-                log::warn!("Timeout ({limit}) while running check command {}", self.command);
+                log::warn!(duration_ms, timeout = limit; "Timeout ({limit}) while running check command {}", self.command);
             }
             other => {
-                log::warn!("Check command was unsuccessful: {}", describe(other));
+                match other {
+                    Status::Exited(rc) => log::warn!(rc, duration_ms; "Check command was unsuccessful: {rc}"),
+                    Status::Signaled(signal) => {
+                        log::warn!(signal, duration_ms; "Check command was unsuccessful: {}", describe(other))
+                    }
+                    _ => log::warn!(duration_ms; "Check command was unsuccessful: {}", describe(other)),
+                }
                 if !output.is_empty() {
                     let more = if outcome.dropped > 0 {
                         format!(" [{} more bytes not shown]", outcome.dropped)

@@ -57,6 +57,9 @@ impl Which {
 pub enum Request {
     /// Check now rather than at their time (as SIGUSR1 does for all).
     CheckNow(Which),
+    /// Drain (`true`: `ctl drain`) or take the drain request back (`false`: `ctl resume`);
+    /// see [`Service::request_drain`].
+    Drain(Which, bool),
 }
 
 /// The services as they are, for an endpoint to read.

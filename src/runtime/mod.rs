@@ -438,6 +438,13 @@ impl Reactor {
                     slot.service.check_now(now);
                 }
             }
+            Request::Drain(which, on) => {
+                let now = Instant::now();
+                for slot in self.slots.iter_mut().filter(|slot| which.matches(&slot.service)) {
+                    let service = &mut slot.service;
+                    logging::scoped(slot.tag.as_ref(), || service.request_drain(on, now));
+                }
+            }
         }
     }
 
@@ -731,6 +738,8 @@ mod tests {
     /// An endpoint that waits on a pipe: when a byte comes, it asks service `b` to check now.
     struct Asker {
         pipe: std::os::fd::OwnedFd,
+        /// What it asks for when a byte comes.
+        ask: Request,
         seen: Seen,
         closed: std::rc::Rc<std::cell::Cell<bool>>,
     }
@@ -749,7 +758,7 @@ mod tests {
             if ready.is(0) {
                 let mut byte = [0u8; 1];
                 nix::unistd::read(&self.pipe, &mut byte).unwrap();
-                asks.push(Request::CheckNow(endpoint::Which::Named("b".into())));
+                asks.push(self.ask.clone());
             }
         }
         fn close(&mut self) {
@@ -765,7 +774,8 @@ mod tests {
         let (read, write) = nix::unistd::pipe().unwrap();
         let seen = std::rc::Rc::default();
         let closed = std::rc::Rc::new(std::cell::Cell::new(false));
-        let asker = Asker { pipe: read, seen: std::rc::Rc::clone(&seen), closed: std::rc::Rc::clone(&closed) };
+        let ask = Request::CheckNow(endpoint::Which::Named("b".into()));
+        let asker = Asker { pipe: read, ask, seen: std::rc::Rc::clone(&seen), closed: std::rc::Rc::clone(&closed) };
 
         let (process, _) = settings(&[]);
         let (tx, inbox) = events::channel().unwrap();
@@ -802,5 +812,45 @@ mod tests {
         assert!(stats.last_check.is_some_and(|c| c.ok));
         let routes: Vec<(String, Option<i64>)> = b.announced().map(|(n, m)| (n.to_string(), m)).collect();
         assert_eq!(routes, [("192.0.2.2/32".to_owned(), None)], "withdrawn at the exit");
+    }
+
+    #[test]
+    fn an_endpoint_asks_one_service_to_drain_and_the_other_stays_up() {
+        let (a, b) = (Mock::new(Duration::from_millis(1), &[]), Mock::new(Duration::from_millis(1), &[]));
+        let args = |ip, name| ["--ip", ip, "--name", name, "--rise", "1", "--interval", "30", "--drain-time", "0.1"];
+        let services = vec![service(0, &args("192.0.2.1", "a"), &a), service(1, &args("192.0.2.2", "b"), &b)];
+        let (read, write) = nix::unistd::pipe().unwrap();
+        let ask = Request::Drain(endpoint::Which::Named("a".into()), true);
+        let seen: Seen = std::rc::Rc::default();
+        let closed = std::rc::Rc::new(std::cell::Cell::new(false));
+        let asker = Asker { pipe: read, ask, seen: std::rc::Rc::clone(&seen), closed };
+        let (process, _) = settings(&[]);
+        let (tx, inbox) = events::channel().unwrap();
+        let sink = Sink::default();
+        let out = Outbox { writer: Writer::start(sink.clone(), tx.clone(), None), acks: None };
+        let mut reactor = Reactor::new(process, inbox, Arc::new(AtomicBool::new(false)), out, None, services);
+        reactor.endpoints.push(Box::new(asker));
+        let poke = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            nix::unistd::write(&write, b"x").unwrap();
+            std::thread::sleep(Duration::from_millis(400));
+            tx.send(Event::Signal(Signal::Terminate)).unwrap();
+        });
+        assert_eq!(reactor.main_loop(), exit::Code::Ok);
+        poke.join().unwrap();
+        let states: Vec<Vec<String>> = seen.borrow().iter().map(|(_, states)| states.clone()).collect();
+        assert!(states.contains(&vec!["a=DRAINING".to_owned(), "b=UP".to_owned()]), "{states:?}");
+        assert_eq!(states.last().unwrap(), &["a=DRAINED", "b=UP"], "{states:?}");
+        let lines = sink.lines();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "announce route 192.0.2.1/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]"
+            )),
+            "{lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.starts_with("announce route 192.0.2.2/32") && l.contains("65535:0")),
+            "{lines:?}"
+        );
     }
 }

@@ -2,9 +2,10 @@
 //! apart by their key (their section's name; the one service of a file without sections has
 //! none). An unchanged service keeps its state and sends nothing; a removed one withdraws its
 //! routes and removes the addresses it added; a changed one withdraws the routes it no longer
-//! has and starts again from INIT, keeping the addresses it still wants; a new one starts. A
-//! configuration that does not load changes nothing. Process-wide options are read at start-up
-//! only: a change is logged as needing a restart.
+//! has and starts again from INIT, keeping the addresses it still wants (and a drain requested
+//! on the control socket); a new one starts. A configuration that does not load changes
+//! nothing. Process-wide options are read at start-up only: a change is logged as needing a
+//! restart.
 //!
 //! Addresses are let go before they are taken: removed services first, then what changed
 //! services no longer want, and only then do the changed and new services set theirs up, so
@@ -15,6 +16,7 @@ use super::{Plan, Reactor, Slot};
 use crate::addr::ledger::Removal;
 use crate::config::ServiceConfig;
 use crate::{addr, logging, safety};
+use std::time::Instant;
 
 /// What tells a service from another across a reload: its section.
 fn key(cfg: &ServiceConfig) -> Option<&str> {
@@ -115,6 +117,8 @@ impl Reactor {
             }
             let (out, backend) = (&mut self.out, self.backend.as_deref_mut());
             let (id, mut previous) = (slot.service.id, slot.service.take_ledger());
+            // A drain asked for goes on in the service that replaces it.
+            let drain = slot.service.drain_requested();
             let mut next = plan.ledger(id, mode);
             logging::scoped(slot.tag.as_ref(), || {
                 log::info!("changed by the new configuration: starting again from INIT");
@@ -125,7 +129,7 @@ impl Reactor {
                     _ => {}
                 }
             });
-            ledgers.push(Some((id, next)));
+            ledgers.push(Some((id, next, drain)));
         }
 
         // 3. The new table, in the new configuration's order; changed and new services set up
@@ -136,8 +140,10 @@ impl Reactor {
                 Change::Kept(i) => old[i].take().expect("each running service is kept once"),
                 Change::Changed(_, plan) => {
                     changed += 1;
-                    let (id, ledger) = ledger.expect("a changed service's ledger");
-                    self.launch(id, plan, several, ledger)
+                    let (id, ledger, drain) = ledger.expect("a changed service's ledger");
+                    let mut slot = self.launch(id, plan, several, ledger);
+                    slot.service.request_drain(drain, Instant::now());
+                    slot
                 }
                 Change::Added(plan) => {
                     added += 1;
@@ -174,5 +180,47 @@ impl Reactor {
             slot.service.remove_addresses(backend);
         });
         safety::forget(slot.service.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{events, Reactor};
+    use crate::cli::{parse, Parsed};
+    use crate::config::Settings;
+    use crate::exabgp::pipe::{Sink, Writer};
+    use crate::exabgp::Outbox;
+    use crate::service::Service;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    fn settings(argv: &[&str]) -> Settings {
+        let mut all = vec!["exabgp-healthcheck", "--no-ip-setup", "--no-ack", "--ip", "192.0.2.1"];
+        all.extend_from_slice(argv);
+        let Ok(Parsed::Run(args)) = parse(all) else { panic!("{argv:?}") };
+        Settings::from_args(*args).unwrap()
+    }
+
+    #[test]
+    fn a_changed_service_keeps_a_requested_drain_and_an_unchanged_one_its_state() {
+        let first = settings(&["--rise", "1"]);
+        let (tx, inbox) = events::channel().unwrap();
+        let out = Outbox { writer: Writer::start(Sink::default(), tx, None), acks: None };
+        let cfg = first.services[0].clone();
+        let routes = crate::service::routes(&[cfg.nets[0].net], false, 0);
+        let service = Service::new(0, cfg, false, routes, None, Instant::now());
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut reactor = Reactor::new(first.process.clone(), inbox, stop, out, None, vec![service]);
+        reactor.slots[0].service.request_drain(true, Instant::now());
+        let mut next = vec![settings(&["--rise", "1"]), settings(&["--rise", "2"])];
+        reactor.reload = Some(Box::new(move || Ok(next.remove(0))));
+        // Unchanged: the same service, its request with it.
+        reactor.reload();
+        assert!(reactor.slots[0].service.drain_requested());
+        // Changed: a new service from INIT, the request carried over.
+        reactor.reload();
+        assert_eq!(reactor.slots[0].service.cfg().thresholds.rise, 2);
+        assert!(reactor.slots[0].service.drain_requested(), "the drain request was lost by the reload");
     }
 }

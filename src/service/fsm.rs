@@ -2,6 +2,11 @@
 //! state, with the rise/fall hysteresis of ExaBGP's healthcheck. No I/O here. The reference's
 //! EXIT and END are the process's, not a service's: EXIT is the withdraws of the exit path
 //! ([`crate::exabgp::lines::Announcement::Exit`]), END the reactor's stop after `--interval 0`.
+//!
+//! Our own addition, the graceful drain (RFC 8326): DRAINING then DRAINED, which win over
+//! every state of the reference (DISABLED included) while the drain is on, and lead back to
+//! INIT when it ends. Without a drain these states are never entered, and the transitions are
+//! exactly the reference's.
 
 use std::fmt;
 
@@ -20,6 +25,11 @@ pub enum State {
     Up,
     /// Unhealthy: announced with the down metric, or withdrawn.
     Down,
+    /// Not the reference's: the drain is on and its `--drain-time` is not over; announced with
+    /// the GRACEFUL_SHUTDOWN community, the drain local preference and the down metric.
+    Draining,
+    /// Not the reference's: the drain is on and its `--drain-time` is over; withdrawn.
+    Drained,
 }
 
 impl State {
@@ -32,7 +42,14 @@ impl State {
             State::Falling => "FALLING",
             State::Up => "UP",
             State::Down => "DOWN",
+            State::Draining => "DRAINING",
+            State::Drained => "DRAINED",
         }
+    }
+
+    /// Whether it is one of the drain's states (DRAINING, DRAINED).
+    pub fn is_drain(self) -> bool {
+        matches!(self, State::Draining | State::Drained)
     }
 
     /// Whether the next check comes after the fast interval.
@@ -42,7 +59,16 @@ impl State {
 
     /// Every state a service can be in, in their order above (the metrics list each one).
     /// `every_state_is_in_all` fails to compile when a state is added and not listed here.
-    pub const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];
+    pub const ALL: [State; 8] = [
+        State::Init,
+        State::Disabled,
+        State::Rising,
+        State::Falling,
+        State::Up,
+        State::Down,
+        State::Draining,
+        State::Drained,
+    ];
 }
 
 impl fmt::Display for State {
@@ -58,6 +84,17 @@ pub struct Observation {
     pub disabled: bool,
     /// The check passed (always true while disabled, as in the reference).
     pub ok: bool,
+    /// The drain is on (its file exists, or it was asked for).
+    pub drain: bool,
+    /// The drain time is over: DRAINING lasted its `--drain-time` (only looked at in DRAINING).
+    pub drain_over: bool,
+}
+
+impl Observation {
+    /// What an iteration saw without any drain: the reference's observation.
+    pub fn checked(disabled: bool, ok: bool) -> Observation {
+        Observation { disabled, ok, drain: false, drain_over: false }
+    }
 }
 
 /// The hysteresis thresholds. Values of 1 or less mean "at once".
@@ -86,7 +123,8 @@ pub struct Step {
 impl Machine {
     pub const START: Machine = Machine { state: State::Init, counter: 0 };
 
-    /// One iteration of the reference's state machine, transitions tested in its order.
+    /// One iteration of the state machine: the drain's transitions first (they win over
+    /// everything), then the reference's, tested in its order.
     pub fn step(self, seen: Observation, limits: Thresholds) -> Step {
         let Machine { state, counter } = self;
         let stay = |counter| Step { next: Machine { state, counter }, entered: None };
@@ -99,6 +137,13 @@ impl Machine {
             Step { next: Machine { state: target, counter }, entered: Some(target) }
         };
         let ok = seen.ok;
+        match (state, seen.drain) {
+            (State::Draining, true) if seen.drain_over => return enter(State::Drained, 0),
+            (State::Draining | State::Drained, true) => return stay(counter),
+            (_, true) => return enter(State::Draining, 0),
+            (State::Draining | State::Drained, false) => return enter(State::Init, 0),
+            (_, false) => {}
+        }
         if state != State::Disabled && seen.disabled {
             return enter(State::Disabled, counter);
         }
@@ -117,6 +162,8 @@ impl Machine {
             State::Up if !ok => enter(State::Falling, 1),
             State::Down if ok => enter(State::Rising, 1),
             State::Up | State::Down => stay(counter),
+            // Handled above: with the drain off, they lead to INIT.
+            State::Draining | State::Drained => enter(State::Init, 0),
         }
     }
 }
@@ -136,16 +183,34 @@ mod tests {
             State::Falling => 3,
             State::Up => 4,
             State::Down => 5,
+            State::Draining => 6,
+            State::Drained => 7,
         };
         for (i, state) in State::ALL.into_iter().enumerate() {
             assert_eq!(place(state), i, "{state}");
         }
     }
 
+    /// The reference's states.
     const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];
+    /// Every state, the drain's too.
+    const EVERY: [State; 8] = [
+        State::Init,
+        State::Disabled,
+        State::Rising,
+        State::Falling,
+        State::Up,
+        State::Down,
+        State::Draining,
+        State::Drained,
+    ];
 
     fn obs(disabled: bool, ok: bool) -> Observation {
-        Observation { disabled, ok }
+        Observation::checked(disabled, ok)
+    }
+
+    fn drain(on: bool, over: bool) -> Observation {
+        Observation { disabled: false, ok: true, drain: on, drain_over: over }
     }
 
     /// A direct transcription of the reference's `one()` (healthcheck.py), written as nested
@@ -305,5 +370,109 @@ mod tests {
     fn names_are_the_references() {
         let names: Vec<_> = ALL.iter().map(|s| s.name()).collect();
         assert_eq!(names, ["INIT", "DISABLED", "RISING", "FALLING", "UP", "DOWN"]);
+        assert_eq!((State::Draining.name(), State::Drained.name()), ("DRAINING", "DRAINED"));
+        let drains: Vec<State> = EVERY.into_iter().filter(|s| s.is_drain()).collect();
+        assert_eq!(drains, [State::Draining, State::Drained]);
+        assert!(!State::Draining.is_transient() && !State::Drained.is_transient());
+    }
+
+    /// The drain's rules, written out apart from `step`: with the drain on, DRAINING from any
+    /// other state, DRAINED once the drain time is over, then DRAINED stays; with it off, a
+    /// drain state goes to INIT and every other state follows the reference's oracle.
+    fn drain_oracle(m: Machine, o: Observation, l: Thresholds) -> (State, i64, Option<State>) {
+        if o.drain {
+            return match m.state {
+                State::Draining if o.drain_over => (State::Drained, 0, Some(State::Drained)),
+                State::Draining | State::Drained => (m.state, m.counter, None),
+                _ => (State::Draining, 0, Some(State::Draining)),
+            };
+        }
+        if m.state.is_drain() {
+            return (State::Init, 0, Some(State::Init));
+        }
+        oracle(m, o, l)
+    }
+
+    #[test]
+    fn every_transition_with_and_without_a_drain() {
+        let mut cases = 0;
+        for state in EVERY {
+            for counter in -1..=4 {
+                for rise in -1..=3 {
+                    for fall in -1..=3 {
+                        for bits in 0..16u8 {
+                            let disabled = bits & 1 != 0;
+                            let o = Observation {
+                                disabled,
+                                ok: bits & 2 != 0 || disabled,
+                                drain: bits & 4 != 0,
+                                drain_over: bits & 8 != 0,
+                            };
+                            let m = Machine { state, counter };
+                            let l = Thresholds { rise, fall };
+                            let got = m.step(o, l);
+                            assert_eq!(
+                                (got.next.state, got.next.counter, got.entered),
+                                drain_oracle(m, o, l),
+                                "{state} counter {counter} rise {rise} fall {fall} {o:?}"
+                            );
+                            cases += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 8 * 6 * 5 * 5 * 16);
+    }
+
+    #[test]
+    fn the_drain_wins_over_every_state_then_drains_then_goes_back_to_init() {
+        let limits = Thresholds { rise: 3, fall: 3 };
+        for state in ALL {
+            let m = Machine { state, counter: 2 };
+            for disabled in [false, true] {
+                let o = Observation { disabled, ..drain(true, false) };
+                assert_eq!(
+                    m.step(o, limits),
+                    Step { next: Machine { state: State::Draining, counter: 0 }, entered: Some(State::Draining) },
+                    "{state} disabled {disabled}"
+                );
+                // Even with the drain time over already (drain-time 0): DRAINING first.
+                assert_eq!(
+                    m.step(Observation { disabled, ..drain(true, true) }, limits).entered,
+                    Some(State::Draining)
+                );
+            }
+        }
+        let draining = Machine { state: State::Draining, counter: 0 };
+        assert_eq!(draining.step(drain(true, false), limits), Step { next: draining, entered: None });
+        let drained = Machine { state: State::Drained, counter: 0 };
+        assert_eq!(draining.step(drain(true, true), limits), Step { next: drained, entered: Some(State::Drained) });
+        assert_eq!(drained.step(drain(true, false), limits), Step { next: drained, entered: None });
+        assert_eq!(drained.step(drain(true, true), limits), Step { next: drained, entered: None });
+        // The drain ends, whatever the check and the disable file say: INIT, counter 0.
+        for m in [draining, drained] {
+            for (disabled, ok) in [(false, false), (false, true), (true, true)] {
+                let o = Observation { disabled, ok, drain: false, drain_over: true };
+                assert_eq!(m.step(o, limits), Step { next: Machine::START, entered: Some(State::Init) }, "{m:?}");
+            }
+        }
+        // Then it rises as usual (and a disable file still there disables it).
+        assert_eq!(Machine::START.step(obs(false, true), limits).entered, Some(State::Rising));
+        assert_eq!(Machine::START.step(obs(true, true), limits).entered, Some(State::Disabled));
+    }
+
+    #[test]
+    fn without_a_drain_the_drain_time_changes_nothing() {
+        let limits = Thresholds { rise: 2, fall: 2 };
+        for state in ALL {
+            for counter in 0..3 {
+                for (disabled, ok) in [(false, false), (false, true), (true, true)] {
+                    let m = Machine { state, counter };
+                    let over = Observation { drain_over: true, ..obs(disabled, ok) };
+                    assert_eq!(m.step(over, limits), m.step(obs(disabled, ok), limits), "{state} {counter}");
+                }
+            }
+        }
     }
 }

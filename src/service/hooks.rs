@@ -47,7 +47,9 @@ mod tests {
         assert_eq!(commands(State::Up), ["on-up", "log-any", "log-any-2"]);
         assert_eq!(commands(State::Down), ["on-down", "log-any", "log-any-2"]);
         assert_eq!(commands(State::Disabled), ["on-disabled", "log-any", "log-any-2"]);
-        for state in [State::Init, State::Rising, State::Falling] {
+        // The drain's states have no hooks of their own: --down-execute is not theirs (the
+        // service is healthy), only every --execute runs.
+        for state in [State::Init, State::Rising, State::Falling, State::Draining, State::Drained] {
             assert_eq!(commands(state), ["log-any", "log-any-2"], "{state}");
         }
     }
@@ -59,6 +61,11 @@ mod tests {
             assert_eq!(spec.env, [("STATE".to_owned(), "RISING".to_owned())]);
             assert_eq!(spec.timeout, limit);
             assert_eq!(spec.capture, crate::proc::Capture::Discard);
+        }
+        for (state, name) in [(State::Draining, "DRAINING"), (State::Drained, "DRAINED")] {
+            for spec in specs(&hooks(), state, limit) {
+                assert_eq!(spec.env, [("STATE".to_owned(), name.to_owned())]);
+            }
         }
     }
 }

@@ -26,6 +26,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
 
+/// `duration` in whole milliseconds, for log fields.
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A service's place in the reactor's table (and in the panic hook's registry).
 pub type ServiceId = usize;
 
@@ -49,6 +54,13 @@ pub enum Next {
 struct Iteration {
     started: Instant,
     before: State,
+}
+
+/// Why the drain is on, if it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DrainCause {
+    File,
+    Request,
 }
 
 #[derive(Debug)]
@@ -85,6 +97,13 @@ pub struct Service {
     stats: Stats,
     /// The MED each of its routes is announced with now; `None`: withdrawn, or never announced.
     meds: Vec<Option<i64>>,
+    /// A drain was asked for ([`Service::request_drain`]).
+    drain_requested: bool,
+    /// When DRAINING's lines went out (its drain time counts from there); `None` outside
+    /// DRAINING, and in DRAINING until its lines are written.
+    draining_since: Option<Instant>,
+    /// A drain request came during an iteration: the next one starts as soon as it is over.
+    hurry: bool,
 }
 
 /// The routes to announce, in order: the networks (or, with `--deaggregate-networks`, each of
@@ -137,6 +156,9 @@ impl Service {
             phase: Phase::Waiting(first),
             stats: Stats::new(Moment::now()),
             meds,
+            drain_requested: false,
+            draining_since: None,
+            hurry: false,
         }
     }
 
@@ -198,12 +220,54 @@ impl Service {
         self.routes.iter().copied().zip(self.meds.iter().copied())
     }
 
-    /// When its next iteration starts, while it waits for one.
+    /// When its next iteration starts, while it waits for one: at its time, or, in DRAINING,
+    /// when the drain time is over if that comes first (DRAINED is on time, not up to an
+    /// interval late).
     pub fn due(&self) -> Option<Instant> {
         match self.phase {
-            Phase::Waiting(at) => Some(at),
+            Phase::Waiting(at) => Some(self.drain_end().map_or(at, |end| at.min(end))),
             _ => None,
         }
+    }
+
+    /// Ask for a drain (`on`), or take the request back (`resume`), at `now`. The service
+    /// drains while its `--drain-file` exists *or* a drain is requested: taking the request
+    /// back does not end a drain that the file holds. A change is acted upon at once: the
+    /// next iteration starts now, or as soon as the one in flight is over. Whether it is
+    /// over is [`Service::state`]: [`State::Drained`] once the routes are withdrawn.
+    pub fn request_drain(&mut self, on: bool, now: Instant) {
+        if self.drain_requested == on {
+            return;
+        }
+        self.drain_requested = on;
+        match &mut self.phase {
+            Phase::Waiting(at) => *at = (*at).min(now),
+            Phase::Ended => {}
+            Phase::Checking(_) | Phase::Hooks(..) | Phase::Concluding(_) => self.hurry = true,
+        }
+    }
+
+    /// Whether a drain is requested (the file aside).
+    pub fn drain_requested(&self) -> bool {
+        self.drain_requested
+    }
+
+    /// Why the drain is on now, if it is: the drain file exists, or a drain was requested.
+    fn drain_cause(&self) -> Option<DrainCause> {
+        if self.cfg.drain_file.as_ref().is_some_and(|f| f.exists()) {
+            Some(DrainCause::File)
+        } else if self.drain_requested {
+            Some(DrainCause::Request)
+        } else {
+            None
+        }
+    }
+
+    /// In DRAINING with its lines written: when the drain time is over (`None` if that is
+    /// beyond what an `Instant` holds).
+    fn drain_end(&self) -> Option<Instant> {
+        let since = self.draining_since.filter(|_| self.machine.state == State::Draining)?;
+        since.checked_add(self.cfg.drain_time)
     }
 
     /// Check at `now` rather than at its time (SIGUSR1), if it is waiting for one; the schedule
@@ -219,17 +283,29 @@ impl Service {
         matches!(self.phase, Phase::Ended)
     }
 
-    /// Its time came (`now`): start an iteration. While the disable file exists the check is
-    /// not run.
+    /// Its time came (`now`): start an iteration. While the disable file exists, and while
+    /// the drain is on or ending, the check is not run.
     pub fn begin(&mut self, now: Instant) -> Next {
         let iteration = Iteration { started: now, before: self.machine.state };
         self.phase = Phase::Checking(iteration);
-        if let Some(file) = self.cfg.disable_file.as_ref().filter(|f| f.exists()) {
+        let disabled = self.cfg.disable_file.as_ref().filter(|f| f.exists());
+        let cause = self.drain_cause();
+        if cause.is_some() || self.machine.state.is_drain() {
+            let drain_over = self.drain_end().is_some_and(|end| now >= end);
+            let seen = match (cause, &self.cfg.drain_file) {
+                (Some(DrainCause::File), Some(file)) => format!("draining ({} exists)", file.display()),
+                (Some(_), _) => "draining (requested)".to_owned(),
+                (None, _) => "drain over".to_owned(),
+            };
+            let observed = Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over };
+            return self.observe(iteration, observed, &seen);
+        }
+        if let Some(file) = disabled {
             let seen = format!("disabled ({} exists)", file.display());
-            return self.observe(iteration, true, true, &seen);
+            return self.observe(iteration, Observation::checked(true, true), &seen);
         }
         let Some(probe) = &self.probe else {
-            return self.observe(iteration, false, true, "no check command: healthy");
+            return self.observe(iteration, Observation::checked(false, true), "no check command: healthy");
         };
         self.checks += 1;
         Next::Check(probe.clone())
@@ -241,15 +317,19 @@ impl Service {
         self.stats.checked(verdict.ok, verdict.timed_out, SystemTime::now(), iteration.started.elapsed());
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
-        self.observe(iteration, false, verdict.ok, &seen)
+        self.observe(iteration, Observation::checked(false, verdict.ok), &seen)
     }
 
     /// One step of the state machine on what the iteration saw; then the hooks of the state
     /// entered, if any.
-    fn observe(&mut self, iteration: Iteration, disabled: bool, ok: bool, seen: &str) -> Next {
+    fn observe(&mut self, iteration: Iteration, observed: Observation, seen: &str) -> Next {
         let before = self.machine.state;
-        let step = self.machine.step(Observation { disabled, ok }, self.cfg.thresholds);
+        let step = self.machine.step(observed, self.cfg.thresholds);
         self.machine = step.next;
+        if step.entered.is_some() {
+            // DRAINING's time counts from its lines; any other state ends it.
+            self.draining_since = None;
+        }
         let change = match step.entered {
             Some(entered) => format!("{before} -> {entered}"),
             None => format!("stays {before}"),
@@ -261,8 +341,16 @@ impl Service {
         };
         log::debug!("Transition to {entered}");
         if before != entered {
-            log::info!("{before} -> {entered}");
+            log::info!(from = before.name(), to = entered.name(); "{before} -> {entered}");
             self.stats.entered(entered, Moment::now());
+        }
+        match entered {
+            State::Draining => {
+                log::info!("{seen}: withdrawing in {}", humantime::format_duration(self.cfg.drain_time))
+            }
+            State::Drained => log::info!("drain time over: withdrawing"),
+            State::Init if before.is_drain() => log::info!("drain over: starting again"),
+            _ => {}
         }
         let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
         self.phase = Phase::Hooks(iteration, entered, specs);
@@ -274,8 +362,12 @@ impl Service {
         let Phase::Hooks(_, entered, _) = self.phase else { return Next::Wait };
         match outcome.status {
             Status::Exited(0) => {}
-            Status::TimedOut => log::warn!("hook for {entered} timed out and was killed"),
-            other => log::warn!("hook for {entered} failed: {}", describe(&other)),
+            Status::TimedOut => log::warn!(state = entered.name(), duration_ms = millis(outcome.duration);
+                "hook for {entered} timed out and was killed"),
+            Status::Exited(rc) => log::warn!(state = entered.name(), rc, duration_ms = millis(outcome.duration);
+                "hook for {entered} failed: {rc}"),
+            other => log::warn!(state = entered.name(), duration_ms = millis(outcome.duration);
+                "hook for {entered} failed: {}", describe(&other)),
         }
         self.next_hook()
     }
@@ -306,6 +398,9 @@ impl Service {
             // line, not the whole queue: another service's lines just queued do not count.)
             log::debug!("ExaBGP is not reading: {} lines still queued, refresh skipped", out.backlog());
         }
+        if self.machine.state == State::Draining && self.draining_since.is_none() {
+            self.draining_since = Some(now);
+        }
         self.retry_addresses(backend, stop);
         let pause = if self.machine.state.is_transient() {
             self.cfg.fast_interval
@@ -316,7 +411,8 @@ impl Service {
         } else {
             self.cfg.interval
         };
-        self.phase = Phase::Waiting((iteration.started + pause).max(now));
+        let at = if std::mem::take(&mut self.hurry) { now } else { (iteration.started + pause).max(now) };
+        self.phase = Phase::Waiting(at);
     }
 
     /// Write the lines for `what`, with the address work around them.
@@ -331,7 +427,7 @@ impl Service {
                 ledger.setup(backend, stop);
             }
         }
-        log::info!("send announces for {what} state to ExaBGP");
+        log::info!(state = what.to_string(); "send announces for {what} state to ExaBGP");
         let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
         let mut sent = 0;
         for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
@@ -350,9 +446,13 @@ impl Service {
         } else {
             self.stats.wrote(sent, 0);
         }
-        if matches!(what, Announcement::State(State::Down | State::Disabled)) && dynamic {
+        if matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained)) && dynamic {
             if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
-                log::info!("service down, deleting setup ips");
+                if what == State::Drained.into() {
+                    log::info!("service drained, deleting setup ips");
+                } else {
+                    log::info!("service down, deleting setup ips");
+                }
                 ledger.remove(backend, Removal::Dynamic);
             }
         }
@@ -407,11 +507,12 @@ impl Service {
     pub fn report(&self, tally: Option<Tally>) -> String {
         let blocked = self.ledger.as_ref().is_some_and(Addresses::any_blocked);
         format!(
-            "state {} (counter {}), {} checks run, {} routes{}{}",
+            "state {} (counter {}), {} checks run, {} routes{}{}{}",
             self.machine.state,
             self.machine.counter,
             self.checks,
             self.routes.len(),
+            if self.drain_requested { ", drain requested" } else { "" },
             if blocked { ", some addresses could not be set up" } else { "" },
             tally.map_or(String::new(), |t| format!(", ExaBGP answered done {} error {}", t.done, t.errors)),
         )
@@ -426,6 +527,10 @@ impl Service {
                 State::Falling => format!(" ({} of {} failures for DOWN)", self.machine.counter, limits.fall),
                 _ => String::new(),
             };
+            if crate::logging::is_json() {
+                log::info!(dry_run = true; "{text}{progress}");
+                return;
+            }
             match &self.cfg.section {
                 Some(section) => eprintln!("dry-run: [{section}] {text}{progress}"),
                 None => eprintln!("dry-run: {text}{progress}"),
@@ -464,6 +569,162 @@ mod tests {
         assert_eq!(first_check(&cfg, now, 1_500_000_000) - now, std::time::Duration::from_millis(1500));
         assert_eq!(first_check(&settings(&["--interval", "2"]), now, 12345), now, "no --splay: at once");
         assert_eq!(first_check(&settings(&["--splay", "--interval", "0"]), now, 12345), now);
+    }
+
+    /// A service of `argv` (plus `--no-ip-setup --rise 1 --interval 5 --drain-time 3`, no
+    /// check: always healthy) and its outbox on a sink, driven by hand on a clock of our own.
+    struct Driven {
+        service: Service,
+        out: Outbox,
+        sink: crate::exabgp::pipe::Sink,
+        stop: AtomicBool,
+        t0: Instant,
+        _events: crate::runtime::events::Inbox,
+    }
+
+    impl Driven {
+        fn new(argv: &[&str]) -> Driven {
+            let mut all = vec!["--no-ip-setup", "--rise", "1", "--interval", "5", "--drain-time", "3"];
+            all.extend_from_slice(argv);
+            let cfg = settings(&all);
+            let routes = routes(&cfg.nets.iter().map(|n| n.net).collect::<Vec<_>>(), false, 0);
+            let t0 = Instant::now();
+            let (tx, events) = crate::runtime::events::channel().unwrap();
+            let sink = crate::exabgp::pipe::Sink::default();
+            let out = Outbox { writer: crate::exabgp::pipe::Writer::start(sink.clone(), tx, None), acks: None };
+            let service = Service::new(0, cfg, false, routes, None, t0);
+            Driven { service, out, sink, stop: AtomicBool::new(false), t0, _events: events }
+        }
+
+        fn at(&self, seconds: f64) -> Instant {
+            self.t0 + std::time::Duration::from_secs_f64(seconds)
+        }
+
+        /// One iteration at `seconds` (hooks, if any, are skipped as if they passed): the
+        /// lines it wrote.
+        fn iterate(&mut self, seconds: f64) -> Vec<String> {
+            let now = self.at(seconds);
+            let before = self.sink.lines().len();
+            let mut next = self.service.begin(now);
+            while let Next::Hook(_) = next {
+                next = self.service.on_hook(Outcome {
+                    status: Status::Exited(0),
+                    duration: std::time::Duration::ZERO,
+                    output: Vec::new(),
+                    dropped: 0,
+                });
+            }
+            assert!(matches!(next, Next::Conclude), "{next:?}");
+            self.service.conclude(&mut self.out, None, &self.stop, now);
+            assert!(self.out.flush(std::time::Duration::from_secs(5)));
+            self.sink.lines()[before..].to_vec()
+        }
+
+        fn due(&self) -> f64 {
+            (self.service.due().expect("waiting") - self.t0).as_secs_f64()
+        }
+    }
+
+    const UP: &str = "announce route 192.0.2.1/32 next-hop self med 100";
+    const DRAINING: &str =
+        "announce route 192.0.2.1/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]";
+    const DRAINED: &str = "withdraw route 192.0.2.1/32 next-hop self";
+
+    #[test]
+    fn the_drain_file_drains_on_time_and_its_removal_starts_again_from_init() {
+        let dir = std::env::temp_dir().join(format!("ehc-service-drain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("drain");
+        let _ = std::fs::remove_file(&file);
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--drain-file", file.to_str().unwrap()]);
+        assert_eq!(d.iterate(0.0), [UP]);
+        assert_eq!(d.due(), 5.0);
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(d.iterate(5.0), [DRAINING]);
+        assert_eq!(d.service.state(), State::Draining);
+        // At the drain's end, not at the next interval (10 s).
+        assert_eq!(d.due(), 8.0);
+        assert_eq!(d.iterate(8.0), [DRAINED]);
+        assert_eq!(d.service.state(), State::Drained);
+        assert_eq!(d.due(), 13.0);
+        assert_eq!(d.iterate(13.0), [DRAINED], "withdrawn again at each interval, as DOWN is");
+        std::fs::remove_file(&file).unwrap();
+        assert!(d.iterate(18.0).is_empty());
+        assert_eq!(d.service.state(), State::Init);
+        assert_eq!(d.iterate(23.0), [UP]);
+        // A drain time longer than the interval: DRAINING refreshed at its interval, then DRAINED
+        // on time.
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--drain-file", file.to_str().unwrap(), "--drain-time", "7"]);
+        assert_eq!(d.iterate(0.0), [UP]);
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(d.iterate(5.0), [DRAINING]);
+        assert_eq!(d.due(), 10.0);
+        assert_eq!(d.iterate(10.0), [DRAINING]);
+        assert_eq!(d.due(), 12.0);
+        assert_eq!(d.iterate(12.0), [DRAINED]);
+        std::fs::remove_file(&file).unwrap();
+        let _ = std::fs::remove_dir(&dir);
+    }
+
+    #[test]
+    fn a_drain_request_is_acted_upon_at_once_and_resume_clears_only_the_request() {
+        let dir = std::env::temp_dir().join(format!("ehc-service-request-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("drain");
+        let _ = std::fs::remove_file(&file);
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--drain-file", file.to_str().unwrap()]);
+        assert_eq!(d.iterate(0.0), [UP]);
+        d.service.request_drain(true, d.at(1.0));
+        assert!(d.service.drain_requested());
+        assert_eq!(d.due(), 1.0);
+        assert_eq!(d.iterate(1.0), [DRAINING]);
+        d.service.request_drain(true, d.at(2.0));
+        assert_eq!(d.due(), 4.0, "asking again changes nothing");
+        assert_eq!(d.iterate(4.0), [DRAINED]);
+        // The file holds the drain after the request is taken back.
+        std::fs::write(&file, "").unwrap();
+        d.service.request_drain(false, d.at(5.0));
+        assert_eq!(d.due(), 5.0);
+        assert_eq!(d.iterate(5.0), [DRAINED]);
+        assert_eq!(d.service.state(), State::Drained);
+        std::fs::remove_file(&file).unwrap();
+        assert!(d.iterate(10.0).is_empty());
+        assert_eq!(d.service.state(), State::Init);
+        // A request during an iteration: the next one starts as soon as it is over.
+        let now = d.at(15.0);
+        assert!(matches!(d.service.begin(now), Next::Conclude));
+        d.service.request_drain(true, now);
+        let later = d.at(15.5);
+        d.service.conclude(&mut d.out, None, &d.stop, later);
+        // Its UP refresh reaches the sink before the next iteration counts the lines.
+        assert!(d.out.flush(std::time::Duration::from_secs(5)));
+        assert_eq!(d.due(), 15.5);
+        assert_eq!(d.iterate(15.5), [DRAINING]);
+        d.service.request_drain(false, d.at(16.0));
+        assert!(d.iterate(16.0).is_empty());
+        assert_eq!(d.service.state(), State::Init);
+        assert_eq!(d.iterate(21.0), [UP]);
+        let _ = std::fs::remove_dir(&dir);
+    }
+
+    #[test]
+    fn without_a_drain_nothing_changes_and_the_disable_file_yields_to_the_drain() {
+        let dir = std::env::temp_dir().join(format!("ehc-service-disable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let disable = dir.join("disable");
+        std::fs::write(&disable, "").unwrap();
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--disable", disable.to_str().unwrap()]);
+        let disabled = "announce route 192.0.2.1/32 next-hop self med 500";
+        assert_eq!(d.iterate(0.0), [disabled]);
+        assert_eq!(d.due(), 5.0);
+        d.service.request_drain(true, d.at(1.0));
+        assert_eq!(d.iterate(1.0), [DRAINING]);
+        assert_eq!(d.iterate(4.0), [DRAINED]);
+        d.service.request_drain(false, d.at(6.0));
+        assert!(d.iterate(6.0).is_empty(), "INIT first");
+        assert_eq!(d.iterate(11.0), [disabled]);
+        std::fs::remove_file(&disable).unwrap();
+        let _ = std::fs::remove_dir(&dir);
     }
 
     #[test]

@@ -55,6 +55,28 @@ impl Bird {
     }
 }
 
+/// The attributes of each peer's path in `birdc show route NET all` (`BGP.local_pref` -> `0`,
+/// `BGP.community` -> `(65535,0)`), the peer named as in [`Paths`].
+pub fn attributes(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut all: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if let Some(attribute) = line.strip_prefix('\t') {
+            if let (Some(lb), Some((name, value))) = (&current, attribute.split_once(':')) {
+                all.entry(lb.clone()).or_default().insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+            continue;
+        }
+        let Some((_, rest)) = line.split_once('[') else { continue };
+        let Some((protocol, _)) = rest.split_once(']') else { continue };
+        let name = protocol.split_whitespace().next().unwrap_or_default();
+        let lb = name.split('_').next().unwrap_or_default().to_owned();
+        all.entry(lb.clone()).or_default();
+        current = Some(lb);
+    }
+    all
+}
+
 /// The router's paths for one address: the MED of each peer's path (None: a path without a
 /// MED, or `show route` without `all`), and the peer whose path is best. A peer is named by
 /// its protocol's name up to the first `_` (`lb1_v4` and `lb1_v6` are `lb1`).

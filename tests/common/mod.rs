@@ -7,7 +7,9 @@
 //! - [`netns`]: network namespaces, `ip`, and daemons started inside a namespace;
 //! - [`bird`]: BIRD 2 as the router, its control socket and its routes;
 //! - [`exabgp`]: the pinned ExaBGP releases and their virtualenvs;
-//! - [`servers`]: real nginx and unbound, started in a namespace for the native checks.
+//! - [`servers`]: real nginx and unbound, started in a namespace for the native checks;
+//! - [`frr`]: FRR (zebra and bgpd) as the router, its vty sockets and its routes;
+//! - [`udp`]: UDP echo servers and streams of probes between namespaces.
 //!
 //! Every wait is bounded; every process started is stopped by PID when its handle drops.
 
@@ -15,9 +17,11 @@
 
 pub mod bird;
 pub mod exabgp;
+pub mod frr;
 pub mod netns;
 pub mod procfs;
 pub mod servers;
+pub mod udp;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;

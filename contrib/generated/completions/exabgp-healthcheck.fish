@@ -1,4 +1,6 @@
 complete -c exabgp-healthcheck -l syslog-facility -d 'Log to syslog using FACILITY [default: daemon]. Also spelled -sF' -r
+complete -c exabgp-healthcheck -l log-format -d 'How log lines look on the console: text (the reference\'s `LEVEL[healthcheck] message`) or json (one object per line: ts, level, service, msg, and fields such as from, to, rc, duration_ms). Syslog keeps the text [default: text]' -r -f -a "text\t''
+json\t''"
 complete -c exabgp-healthcheck -s n -l name -d 'Name for this healthchecker (in syslog: healthcheck-NAME)' -r
 complete -c exabgp-healthcheck -s F -l config -d 'Read configuration from a file' -r -F
 complete -c exabgp-healthcheck -s p -l pid -d 'Write the PID to FILE (removed at exit)' -r -F
@@ -38,6 +40,10 @@ complete -c exabgp-healthcheck -l execute -d 'Execute CMD on each state change (
 complete -c exabgp-healthcheck -l up-execute -d 'Execute CMD when the service becomes available; repeatable' -r
 complete -c exabgp-healthcheck -l down-execute -d 'Execute CMD when the service becomes unavailable; repeatable' -r
 complete -c exabgp-healthcheck -l disabled-execute -d 'Execute CMD when the service is disabled; repeatable' -r
+complete -c exabgp-healthcheck -l drain-file -d 'While FILE exists the service drains (RFC 8326): for --drain-time its routes are announced with --drain-community, --drain-local-preference and the down metric (DRAINING), then withdrawn (DRAINED); once FILE is gone it starts again from INIT. Wins over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING or STATE=DRAINED' -r -F
+complete -c exabgp-healthcheck -l drain-time -d 'How long DRAINING lasts before the routes are withdrawn' -r
+complete -c exabgp-healthcheck -l drain-community -d 'Community added to the announcements while DRAINING (GRACEFUL_SHUTDOWN); one or more ASN:VALUE, separated by spaces' -r
+complete -c exabgp-healthcheck -l drain-local-preference -d 'Local preference of the announcements while DRAINING (for iBGP receivers)' -r
 complete -c exabgp-healthcheck -l metrics-file -d 'Write the metrics (Prometheus text format) to PATH after every check and transition, replaced atomically, for node_exporter\'s textfile collector; its folder must exist' -r -F
 complete -c exabgp-healthcheck -l metrics-listen -d 'Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on GET /metrics' -r
 complete -c exabgp-healthcheck -s s -l silent -d 'Don\'t log to the console (stderr)'
@@ -53,6 +59,6 @@ complete -c exabgp-healthcheck -l label-exact-match -d 'Match --label exactly in
 complete -c exabgp-healthcheck -l withdraw-on-down -d 'Withdraw the routes when the service is down or disabled, instead of raising the MED'
 complete -c exabgp-healthcheck -l debounce -d 'Announce only on state changes, instead of at every check'
 complete -c exabgp-healthcheck -l dry-run -d 'Run as usual but change no address and expect no acknowledgement: the lines go to stdout and each transition is explained on stderr'
-complete -c exabgp-healthcheck -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy or disabled'
+complete -c exabgp-healthcheck -l once -d 'Run the check once, print the verdict, its output and the lines it would send, then exit: 0 healthy, 1 unhealthy, disabled or draining'
 complete -c exabgp-healthcheck -s h -l help -d 'Print help'
 complete -c exabgp-healthcheck -s V -l version -d 'Print version'

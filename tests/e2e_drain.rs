@@ -1,0 +1,452 @@
+//! End to end, the graceful drain (RFC 8326): real ExaBGP (5.0.15, and 4.2.25 with BIRD) on two
+//! load balancers, lb1 (AS 64601) and lb2 (AS 64602), both announcing the service address
+//! 37.72.160.20/32 over eBGP to a real router (AS 64512), in network namespaces these tests
+//! create. The routers tell their paths apart by the lowest router ID (the MEDs of two
+//! neighbouring ASes are not compared), so lb1's path is best while both are up. Then lb1's
+//! drain file appears:
+//! - while lb1 is DRAINING, the router keeps lb1's path, with the GRACEFUL_SHUTDOWN community and
+//!   local preference 0, and prefers lb2's;
+//! - once the drain time (3 s) is over, lb1's path is gone (and not before);
+//! - the drain file removed, lb1's path comes back and is best again.
+//!
+//! The routers: BIRD 2 with the RFC 8326 import filter of `contrib/routers/graceful-shutdown`
+//! (`if (65535, 0) ~ bgp_community then bgp_local_pref = 0;`), and FRR's bgpd (with zebra), which
+//! honours the community on eBGP by itself. With BIRD, a client in a namespace of its own sends
+//! a steady stream of UDP probes to the service address through the router, answered by an echo
+//! in each load balancer's namespace: none is lost during the drain.
+//!
+//! Needs root, `ip`, `setpriv`, BIRD 2, FRR (`/usr/lib/frr/zebra`, `bgpd`, `vtysh`) and the
+//! ExaBGP virtualenvs (`contrib/run-tests.sh` makes them). Traffic stays inside the namespaces
+//! (10.96.0.0/16 on veth pairs, and the service address on the load balancers' `lo`). Every wait
+//! is bounded; the namespaces and every process started are removed (by PID) when a test ends.
+
+mod common;
+
+use common::bird::{attributes, Bird, Paths};
+use common::frr::{self, Frr};
+use common::netns::{Daemon, Netns};
+use common::udp::{Echo, Stream};
+use common::{exabgp, in_path, wait_every, wait_for, Scratch, BIN};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const SERVICE: &str = "37.72.160.20/32";
+const ROUTER_AS: u32 = 64512;
+/// The drain time given to the plugins.
+const DRAIN: Duration = Duration::from_secs(3);
+const WAIT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(20);
+/// The UDP port of the echoes on the load balancers.
+const ECHO_PORT: u16 = 7007;
+
+#[test]
+fn exabgp_5_0_bird_drain_moves_traffic_without_loss() {
+    run_bird(exabgp::V5);
+}
+
+#[test]
+fn exabgp_4_2_bird_drain_moves_traffic_without_loss() {
+    run_bird(exabgp::V4);
+}
+
+#[test]
+fn exabgp_5_0_frr_drain_honours_the_community() {
+    run_frr(exabgp::V5);
+}
+
+/// A load balancer: 1 or 2.
+fn lb_name(n: usize) -> String {
+    format!("lb{n}")
+}
+
+/// The router (BIRD or FRR).
+enum Router {
+    Bird(Bird),
+    Frr(Frr),
+}
+
+/// What the router has for the service address: each load balancer's path, with its local
+/// preference and whether it carries GRACEFUL_SHUTDOWN, and the best one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Seen {
+    /// lbN -> (local preference, graceful shutdown community).
+    paths: std::collections::BTreeMap<String, (Option<u32>, bool)>,
+    best: Option<String>,
+}
+
+impl Router {
+    fn established(&self) -> usize {
+        match self {
+            Router::Bird(bird) => bird.established(),
+            Router::Frr(frr) => frr.established(),
+        }
+    }
+
+    fn seen(&self) -> Seen {
+        match self {
+            Router::Bird(bird) => {
+                let text = bird.birdc(&["show", "route", SERVICE, "all"]).unwrap_or_default();
+                let best = Paths::parse(&text).best;
+                let paths = attributes(&text)
+                    .into_iter()
+                    .map(|(lb, attrs)| {
+                        let pref = attrs.get("BGP.local_pref").and_then(|v| v.parse().ok());
+                        let gshut = attrs.get("BGP.community").is_some_and(|c| c.contains("(65535,0)"));
+                        (lb, (pref, gshut))
+                    })
+                    .collect();
+                Seen { paths, best }
+            }
+            Router::Frr(frr) => {
+                let route = frr.route(SERVICE);
+                let mut seen = Seen::default();
+                for path in route["paths"].as_array().into_iter().flatten() {
+                    let peer = path["peer"]["peerId"].as_str().unwrap_or_default();
+                    // 10.96.N.2 is lbN.
+                    let Some(n) = peer.strip_prefix("10.96.").and_then(|rest| rest.split('.').next()) else { continue };
+                    let lb = format!("lb{n}");
+                    let pref = path["locPrf"].as_u64().and_then(|p| u32::try_from(p).ok());
+                    let community = path["community"]["string"].as_str().unwrap_or_default();
+                    let gshut = community.split_whitespace().any(|c| c == "graceful-shutdown" || c == "65535:0");
+                    if path["bestpath"]["overall"].as_bool() == Some(true) {
+                        seen.best = Some(lb.clone());
+                    }
+                    seen.paths.insert(lb, (pref, gshut));
+                }
+                seen
+            }
+        }
+    }
+
+    fn dump(&self) -> String {
+        match self {
+            Router::Bird(bird) => bird.birdc(&["show", "route", SERVICE, "all"]).unwrap_or_else(|e| e),
+            Router::Frr(frr) => frr.vtysh(&format!("show bgp ipv4 unicast {SERVICE} json")).unwrap_or_else(|e| e),
+        }
+    }
+}
+
+/// The namespaces, daemons and probes of one test. Dropped in this order: the probes, ExaBGP
+/// (its plugin withdraws), the router, the namespaces (and whatever still runs in them), the
+/// scratch directory.
+struct Lab {
+    stream: Option<Stream>,
+    echoes: Vec<Echo>,
+    exabgp: Vec<Daemon>,
+    router: Option<Router>,
+    namespaces: Vec<Netns>,
+    dir: Scratch,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        drop(self.stream.take());
+        self.echoes.clear();
+        for daemon in &self.exabgp {
+            daemon.signal(nix::sys::signal::Signal::SIGTERM);
+        }
+        if std::thread::panicking() {
+            if let Some(router) = &self.router {
+                eprintln!("--- the router's route\n{}", router.dump());
+            }
+            for name in ["bird.log", "frr/bgpd.log", "frr/zebra.log", "exabgp-lb1.log", "exabgp-lb2.log"] {
+                let text = self.dir.read(name);
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(80)..];
+                eprintln!("--- {name} (last {} lines)\n{}", tail.len(), tail.join("\n"));
+            }
+        }
+        self.exabgp.clear();
+        drop(self.router.take());
+        self.namespaces.clear();
+    }
+}
+
+impl Lab {
+    /// The namespaces and links: router `to-lbN` 10.96.N.1 <-> lbN `uplink` 10.96.N.2 (N = 1,
+    /// 2), router `to-client` 10.96.3.1 <-> client `uplink` 10.96.3.2; the router forwards.
+    fn start(kind: &str) -> Lab {
+        let dir = Scratch::new(&format!("e2e-drain-{kind}"));
+        let id = dir.path.file_name().expect("a name").to_string_lossy().into_owned();
+        let mut lab =
+            Lab { stream: None, echoes: Vec::new(), exabgp: Vec::new(), router: None, namespaces: Vec::new(), dir };
+        let router = Netns::named(format!("{id}-r"));
+        for (n, name) in [(1, "lb1"), (2, "lb2"), (3, "client")] {
+            let ns = Netns::named(format!("{id}-{name}"));
+            let to = format!("to-{name}");
+            router.ip(&["link", "add", &to, "type", "veth", "peer", "name", "uplink", "netns", &ns.name]);
+            router.ip(&["address", "add", &format!("10.96.{n}.1/24"), "dev", &to]);
+            router.ip(&["link", "set", &to, "up"]);
+            ns.ip(&["address", "add", &format!("10.96.{n}.2/24"), "dev", "uplink"]);
+            ns.ip(&["link", "set", "uplink", "up"]);
+            ns.ip(&["route", "add", "default", "via", &format!("10.96.{n}.1")]);
+            lab.namespaces.push(ns);
+        }
+        let forward = router.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]).status().expect("run sysctl");
+        assert!(forward.success(), "sysctl net.ipv4.ip_forward=1 in {}: {forward}", router.name);
+        lab.namespaces.insert(0, router);
+        lab
+    }
+
+    fn router_ns(&self) -> &Netns {
+        &self.namespaces[0]
+    }
+
+    /// lbN's namespace.
+    fn lb(&self, n: usize) -> &Netns {
+        &self.namespaces[n]
+    }
+
+    fn client(&self) -> &Netns {
+        &self.namespaces[3]
+    }
+
+    fn router(&self) -> &Router {
+        self.router.as_ref().expect("the router started")
+    }
+
+    fn drain_file(&self, n: usize) -> PathBuf {
+        self.dir.file(&format!("{}.drain", lb_name(n)))
+    }
+
+    /// ExaBGP with our plugin on both load balancers (no check command: always healthy).
+    fn start_exabgp(&mut self, version: &str) {
+        let exabgp = exabgp::venv(version).join("bin/exabgp");
+        let env = [("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false")];
+        for n in [1, 2] {
+            let name = lb_name(n);
+            let run = [
+                BIN.to_owned(),
+                format!("--name {name} --debug --no-syslog"),
+                "--interval 0.5 --fast-interval 0.2 --rise 1 --timeout 2".to_owned(),
+                format!("--ip {SERVICE}"),
+                format!("--drain-file {} --drain-time {}s", self.drain_file(n).display(), DRAIN.as_secs()),
+                format!("--pid {}", self.dir.file(&format!("{name}.pid")).display()),
+            ]
+            .join(" ");
+            assert!(!run.contains(['"', ';']), "{run}");
+            let conf = format!(
+                "process healthcheck {{\n    run {run};\n    encoder text;\n}}\n\n\
+                 neighbor 10.96.{n}.1 {{\n    router-id 10.96.{n}.2;\n    local-address 10.96.{n}.2;\n    \
+                 local-as 6460{n};\n    peer-as {ROUTER_AS};\n    family {{ ipv4 unicast; }}\n    \
+                 api {{ processes [ healthcheck ]; }}\n}}\n"
+            );
+            let conf = self.dir.write(&format!("exabgp-{name}.conf",), &conf);
+            let log = self.dir.file(&format!("exabgp-{name}.log"));
+            let daemon = Daemon::start(self.lb(n), &[exabgp.as_path(), &conf], &env, &log);
+            self.exabgp.push(daemon);
+        }
+    }
+
+    /// Wait until the router's view is `want`; when that was.
+    fn expect(&self, what: &str, want: impl Fn(&Seen) -> bool) -> Instant {
+        let mut last = Seen::default();
+        let reached = wait_every(WAIT, POLL, || {
+            last = self.router().seen();
+            want(&last)
+        });
+        assert!(reached, "{what}: not reached within {WAIT:?}; the router has {last:?}\n{}", self.router().dump());
+        Instant::now()
+    }
+
+    /// Both load balancers' paths, lb1's best, neither draining.
+    fn expect_both_up(&self, what: &str) {
+        self.expect(what, |seen| {
+            seen.best.as_deref() == Some("lb1")
+                && seen.paths.len() == 2
+                && seen.paths.values().all(|(pref, gshut)| !gshut && *pref != Some(0))
+        });
+    }
+
+    /// The drain of lb1, on the router: lb2's path best while lb1's is still there, with the
+    /// community and local preference 0; then lb1's path gone, not before the drain time.
+    fn drain_lb1(&self) {
+        let touched = Instant::now();
+        std::fs::write(self.drain_file(1), "").expect("lb1's drain file");
+        let draining = self.expect("lb1 draining: its path kept, lb2's preferred", |seen| {
+            seen.best.as_deref() == Some("lb2") && seen.paths.get("lb1") == Some(&(Some(0), true))
+        });
+        let gone = self.expect("lb1 drained: its path gone", |seen| {
+            seen.best.as_deref() == Some("lb2") && !seen.paths.contains_key("lb1")
+        });
+        // The drain file is seen within an interval (0.5 s); DRAINED comes the drain time after
+        // DRAINING's lines.
+        let kept = gone - draining;
+        assert!(
+            gone - touched >= DRAIN - Duration::from_millis(100) && kept <= DRAIN + Duration::from_secs(2),
+            "lb1's path went {:?} after the drain file appeared and {kept:?} after lb2's became best (drain time \
+             {DRAIN:?})",
+            gone - touched
+        );
+    }
+
+    fn log(&self, n: usize) -> String {
+        self.dir.read(&format!("exabgp-{}.log", lb_name(n)))
+    }
+
+    /// What the plugins logged: lb1 drained and came back, lb2 never drained, no `error` reply.
+    fn check_logs(&self) {
+        let lb1 = self.log(1);
+        for needle in [
+            "INFO[healthcheck] UP -> DRAINING",
+            "INFO[healthcheck] DRAINING -> DRAINED",
+            "INFO[healthcheck] DRAINED -> INIT",
+            "INFO[healthcheck] send announces for DRAINING state to ExaBGP",
+        ] {
+            assert!(lb1.contains(needle), "no {needle:?} in lb1's log:\n{lb1}");
+        }
+        let lb2 = self.log(2);
+        assert!(!lb2.contains("DRAINING"), "lb2 drained:\n{lb2}");
+        for (n, log) in [(1, &lb1), (2, &lb2)] {
+            assert!(!log.contains("ExaBGP answered error"), "lb{n}'s plugin got an error reply:\n{log}");
+        }
+    }
+}
+
+fn run_bird(version: &str) {
+    preflight(version, false);
+    let mut lab = Lab::start("bird");
+    let conf = lab.dir.write("bird.conf", &bird_conf());
+    lab.router = Some(Router::Bird(Bird::start(lab.router_ns(), &conf, &lab.dir.path, WAIT)));
+    lab.start_exabgp(version);
+    assert!(
+        wait_for(WAIT, || lab.router().established() == 2),
+        "the BGP sessions did not come up\n{}",
+        lab.router().dump()
+    );
+    lab.expect_both_up("both up");
+
+    // The probes: an echo on each load balancer, a stream from the client through the router.
+    let echo = SocketAddr::from(([0, 0, 0, 0], ECHO_PORT));
+    for n in [1, 2] {
+        let tag = lb_name(n);
+        let started = Echo::start(lab.lb(n), echo, &tag);
+        lab.echoes.push(started);
+    }
+    let service = SocketAddr::from(([37, 72, 160, 20], ECHO_PORT));
+    let stream = Stream::start(lab.client(), service, Duration::from_millis(5), Duration::from_secs(60));
+    assert!(
+        wait_for(WAIT, || stream.answered().get("lb1").copied().unwrap_or(0) >= 50),
+        "the probes do not reach lb1: {:?}",
+        stream.answered()
+    );
+    lab.stream = Some(stream);
+
+    lab.drain_lb1();
+    std::thread::sleep(Duration::from_millis(500));
+    let tally = lab.stream.take().expect("the stream").finish(Duration::from_millis(500));
+    assert!(tally.sent > 500, "{tally:?}");
+    assert!(
+        tally.lost.is_empty(),
+        "{} of {} probes lost during the drain: {:?}",
+        tally.lost.len(),
+        tally.sent,
+        tally.lost
+    );
+    let (lb1, lb2) = (tally.spans.get("lb1"), tally.spans.get("lb2"));
+    assert!(
+        matches!((lb1, lb2), (Some((_, last1)), Some((first2, _))) if last1 < first2),
+        "the probes went to lb1, then to lb2: {tally:?}"
+    );
+
+    println!("e2e drain (ExaBGP {version}, BIRD): {} probes, {:?} answered, none lost", tally.sent, tally.answered);
+
+    std::fs::remove_file(lab.drain_file(1)).expect("remove lb1's drain file");
+    lab.expect_both_up("lb1 back after its drain");
+    lab.check_logs();
+}
+
+fn run_frr(version: &str) {
+    preflight(version, true);
+    let mut lab = Lab::start("frr");
+    let router = Frr::start(lab.router_ns(), &lab.dir.file("frr"), &frr_conf(), WAIT);
+    lab.router = Some(Router::Frr(router));
+    lab.start_exabgp(version);
+    assert!(
+        wait_for(WAIT, || lab.router().established() == 2),
+        "the BGP sessions did not come up\n{}",
+        lab.router().dump()
+    );
+    lab.expect_both_up("both up");
+    lab.drain_lb1();
+    std::fs::remove_file(lab.drain_file(1)).expect("remove lb1's drain file");
+    lab.expect_both_up("lb1 back after its drain");
+    lab.check_logs();
+}
+
+/// BIRD 2: eBGP with both load balancers, passive; the import filter of
+/// `contrib/routers/graceful-shutdown/bird.conf` (the service address only; GRACEFUL_SHUTDOWN
+/// sets the local preference to 0); the best path goes into the kernel, for the probes.
+fn bird_conf() -> String {
+    let mut conf = format!(
+        "log stderr all;\nrouter id 10.96.0.1;\n\nprotocol device {{\n    scan time 1;\n}}\n\n\
+         protocol kernel {{\n    ipv4 {{\n        export where source = RTS_BGP;\n    }};\n}}\n\n\
+         filter from_load_balancers {{\n    if net != {SERVICE} then reject;\n    \
+         if (65535, 0) ~ bgp_community then bgp_local_pref = 0;\n    accept;\n}}\n\n\
+         template bgp lb {{\n    local as {ROUTER_AS};\n    passive on;\n    error wait time 1, 5;\n    \
+         ipv4 {{\n        import filter from_load_balancers;\n        export none;\n    }};\n}}\n"
+    );
+    for n in [1, 2] {
+        conf.push_str(&format!(
+            "\nprotocol bgp lb{n} from lb {{\n    local 10.96.{n}.1;\n    neighbor 10.96.{n}.2 as 6460{n};\n}}\n"
+        ));
+    }
+    conf
+}
+
+/// FRR: eBGP with both load balancers, passive, the lowest router ID breaking ties (else the
+/// oldest eBGP path would win); nothing about the community: bgpd honours GRACEFUL_SHUTDOWN
+/// from eBGP peers by itself.
+fn frr_conf() -> String {
+    let mut conf = format!(
+        "frr defaults traditional\nhostname router\n!\n\
+         ip prefix-list SERVICES seq 10 permit {SERVICE}\n!\n\
+         route-map FROM-LB permit 10\n match ip address prefix-list SERVICES\nexit\n!\n\
+         route-map NOTHING deny 10\nexit\n!\n\
+         router bgp {ROUTER_AS}\n bgp router-id 10.96.0.1\n bgp bestpath compare-routerid\n"
+    );
+    for n in [1, 2] {
+        conf.push_str(&format!(" neighbor 10.96.{n}.2 remote-as 6460{n}\n neighbor 10.96.{n}.2 passive\n"));
+    }
+    conf.push_str(" !\n address-family ipv4 unicast\n");
+    for n in [1, 2] {
+        conf.push_str(&format!(
+            "  neighbor 10.96.{n}.2 route-map FROM-LB in\n  neighbor 10.96.{n}.2 route-map NOTHING out\n"
+        ));
+    }
+    conf.push_str(" exit-address-family\nexit\n");
+    conf
+}
+
+/// What these tests need, with how to get it.
+fn preflight(version: &str, frr: bool) {
+    assert!(
+        nix::unistd::Uid::effective().is_root(),
+        "the end-to-end tests create network namespaces: run them as root (contrib/run-tests.sh does)"
+    );
+    let mut tools = vec!["ip", "setpriv", "sysctl", "bird", "birdc"];
+    if frr {
+        tools.push("vtysh");
+    }
+    for tool in tools {
+        assert!(
+            in_path(tool).is_some(),
+            "`{tool}` not found in PATH: install iproute2, util-linux, procps, bird2 and frr (contrib/run-tests.sh \
+             does)"
+        );
+    }
+    if frr {
+        for daemon in ["zebra", "bgpd"] {
+            let path = Path::new(frr::DAEMONS).join(daemon);
+            assert!(path.is_file(), "{} is missing: install frr (contrib/run-tests.sh does)", path.display());
+        }
+    }
+    let exabgp = exabgp::venv(version).join("bin/exabgp");
+    assert!(
+        exabgp.is_file(),
+        "ExaBGP {version} is not installed: {} does not exist; set {} or run contrib/run-tests.sh",
+        exabgp.display(),
+        exabgp::venv_variable(version)
+    );
+}
