@@ -411,3 +411,41 @@ fn a_failed_write_is_logged_once_and_the_plugin_runs_on() {
     assert!(read(&path).contains("exabgp_healthcheck_checks_total{"));
     assert_eq!(plugin.stop(), Some(0));
 }
+
+#[test]
+fn a_drain_shows_in_the_metrics_as_its_own_states() {
+    let dir = Scratch::new("metrics-drain");
+    let path = dir.file("m.prom");
+    let drain = dir.write("drain", "");
+    let mut plugin = Plugin::start(&[
+        "--dry-run",
+        "--no-syslog",
+        "--name",
+        "web",
+        "--ip",
+        "192.0.2.1",
+        "--rise",
+        "1",
+        "--interval",
+        "0.3",
+        "--cmd",
+        "true",
+        "--drain-file",
+        drain.to_str().unwrap(),
+        "--drain-time",
+        "0.6",
+        "--metrics-file",
+        path.to_str().unwrap(),
+    ]);
+    let state = |name: &str| value(&read(&path), &format!(r#"service_state{{service="web",state="{name}"}}"#));
+    assert!(wait_for(LIMIT, || state("DRAINING") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());
+    let draining = read(&path);
+    assert_eq!(value(&draining, r#"route_metric{service="web",route="192.0.2.1/32"}"#), Some(1000.0), "{draining}");
+    assert!(wait_for(LIMIT, || state("DRAINED") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());
+    let drained = read(&path);
+    assert_eq!(state("DRAINING"), Some(0.0));
+    assert_eq!(value(&drained, r#"transitions_total{service="web",to="DRAINED"}"#), Some(1.0), "{drained}");
+    assert!(!drained.contains("exabgp_healthcheck_route_metric{"), "withdrawn: {drained}");
+    promtool_accepts(&drained);
+    assert_eq!(plugin.stop(), Some(0));
+}
