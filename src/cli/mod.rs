@@ -311,6 +311,16 @@ pub struct Args {
     /// exit: 0 healthy, 1 unhealthy, disabled or draining
     #[arg(long, help_heading = TESTING)]
     pub once: bool,
+
+    /// Write the metrics (Prometheus text format) to PATH after every check and transition,
+    /// replaced atomically, for node_exporter's textfile collector; its folder must exist
+    #[arg(long, value_name = "PATH", conflicts_with = "once", help_heading = METRICS)]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on
+    /// GET /metrics
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "once", help_heading = METRICS)]
+    pub metrics_listen: Option<String>,
 }
 
 const CHECKING: &str = "Checking healthiness";
@@ -318,6 +328,7 @@ const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
 const DRAINING: &str = "Graceful drain (RFC 8326, not in the reference)";
 const TESTING: &str = "Testing a check (not in the reference)";
+const METRICS: &str = "Metrics (not in the reference)";
 
 /// What parsing the command line ended in.
 #[derive(Debug)]
@@ -359,7 +370,7 @@ impl Origins {
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 14] = [
+const PROCESS_WIDE: [(&str, &str); 16] = [
     ("silent", "--silent"),
     ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
@@ -374,6 +385,8 @@ const PROCESS_WIDE: [(&str, &str); 14] = [
     ("dry_run", "--dry-run"),
     ("once", "--once"),
     ("config", "--config"),
+    ("metrics_file", "--metrics-file"),
+    ("metrics_listen", "--metrics-listen"),
 ];
 
 /// A `--config` file, read and checked line by line.
@@ -777,6 +790,10 @@ mod tests {
         assert!(e.contains("--silent") || e.contains("--no-syslog"), "{e}");
         let e = error(&["--api-version", "5"]);
         assert!(e.contains("--api-version"), "{e}");
+        let e = error(&["--once", "--metrics-file", "/run/m.prom"]);
+        assert!(e.contains("--metrics-file") && e.contains("--once"), "{e}");
+        let e = error(&["--once", "--metrics-listen", "127.0.0.1:9876"]);
+        assert!(e.contains("--metrics-listen") && e.contains("--once"), "{e}");
     }
 
     #[test]

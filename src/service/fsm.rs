@@ -56,6 +56,19 @@ impl State {
     pub fn is_transient(self) -> bool {
         matches!(self, State::Rising | State::Falling)
     }
+
+    /// Every state a service can be in, in their order above (the metrics list each one).
+    /// `every_state_is_in_all` fails to compile when a state is added and not listed here.
+    pub const ALL: [State; 8] = [
+        State::Init,
+        State::Disabled,
+        State::Rising,
+        State::Falling,
+        State::Up,
+        State::Down,
+        State::Draining,
+        State::Drained,
+    ];
 }
 
 impl fmt::Display for State {
@@ -163,6 +176,25 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_state_is_in_all() {
+        // Exhaustive: a new state does not compile here until it is given its place, which
+        // is its index in State::ALL (add it there too).
+        let place = |state: State| match state {
+            State::Init => 0,
+            State::Disabled => 1,
+            State::Rising => 2,
+            State::Falling => 3,
+            State::Up => 4,
+            State::Down => 5,
+            State::Draining => 6,
+            State::Drained => 7,
+        };
+        for (i, state) in State::ALL.into_iter().enumerate() {
+            assert_eq!(place(state), i, "{state}");
+        }
+    }
 
     /// The reference's states.
     const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];

@@ -204,6 +204,11 @@ impl Service {
         &self.stats
     }
 
+    /// The addresses it looks after, when the run changes addresses.
+    pub fn addresses(&self) -> Option<&Addresses> {
+        self.ledger.as_ref()
+    }
+
     /// Its routes, in the order of its lines.
     pub fn routes(&self) -> &[Net] {
         &self.routes
@@ -311,7 +316,7 @@ impl Service {
     /// The check's verdict.
     pub fn on_verdict(&mut self, verdict: Verdict) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
-        self.stats.checked(verdict.ok, SystemTime::now(), iteration.started.elapsed());
+        self.stats.checked(verdict.ok, verdict.timed_out, SystemTime::now(), iteration.started.elapsed());
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
         self.observe(iteration, Observation::checked(false, verdict.ok), &seen)

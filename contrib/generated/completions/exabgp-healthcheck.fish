@@ -44,6 +44,8 @@ complete -c exabgp-healthcheck -l drain-file -d 'While FILE exists the service d
 complete -c exabgp-healthcheck -l drain-time -d 'How long DRAINING lasts before the routes are withdrawn' -r
 complete -c exabgp-healthcheck -l drain-community -d 'Community added to the announcements while DRAINING (GRACEFUL_SHUTDOWN); one or more ASN:VALUE, separated by spaces' -r
 complete -c exabgp-healthcheck -l drain-local-preference -d 'Local preference of the announcements while DRAINING (for iBGP receivers)' -r
+complete -c exabgp-healthcheck -l metrics-file -d 'Write the metrics (Prometheus text format) to PATH after every check and transition, replaced atomically, for node_exporter\'s textfile collector; its folder must exist' -r -F
+complete -c exabgp-healthcheck -l metrics-listen -d 'Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on GET /metrics' -r
 complete -c exabgp-healthcheck -s s -l silent -d 'Don\'t log to the console (stderr)'
 complete -c exabgp-healthcheck -l no-syslog -d 'Disable syslog logging'
 complete -c exabgp-healthcheck -s d -l debug -d 'Enable debugging (debug messages on the console; turns syslog off)'
