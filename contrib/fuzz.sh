@@ -19,11 +19,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install --locked cargo-fuzz
 fi
 
-targets=(config_file reply arguments http_response dns_answer)
+targets=(config_file reply arguments http_response dns_answer metrics_request)
 # The words each target's input is made of (fuzz/dict/): libFuzzer splices them in.
 dictionary() {
     case "$1" in
         reply) echo reply.dict ;;
+        metrics_request) echo http_request.dict ;;
         *) echo options.dict ;;
     esac
 }

@@ -17,7 +17,7 @@ for version in "${versions[@]}"; do
         venvs_missing+=("$version")
 done
 
-say "system packages (iproute2, bird2, frr, sudo, faketime, nginx, unbound)"
+say "system packages (iproute2, bird2, frr, sudo, faketime, nginx, unbound, prometheus)"
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
@@ -30,14 +30,19 @@ command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 servers=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || servers+=(nginx)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || servers+=(unbound)
+# promtool, which tests/metrics.rs runs on the metrics (`promtool check metrics`), comes only with
+# Debian's prometheus package, whose Prometheus server is a service too: kept from starting the
+# same way, and disabled.
+command -v promtool >/dev/null 2>&1 || servers+=(prometheus)
 missing+=("${servers[@]}")
 if [ "${#venvs_missing[@]}" -gt 0 ]; then
     # Debian's python3 has no ensurepip (so no `python3 -m venv`) without python3-venv.
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
-# Debian starts nginx and unbound when it installs them (on port 80 and 53, and unbound may
-# take over /etc/resolv.conf): a policy-rc.d that denies every start (exit 101) keeps them from
-# running during the install; one already there is put back afterwards, even on failure.
+# Debian starts nginx, unbound and prometheus when it installs them (on ports 80, 53 and 9090,
+# and unbound may take over /etc/resolv.conf): a policy-rc.d that denies every start (exit 101)
+# keeps them from running during the install; one already there is put back afterwards, even on
+# failure.
 policy=/usr/sbin/policy-rc.d
 policy_saved=
 policy_ours=

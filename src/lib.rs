@@ -15,6 +15,7 @@ pub mod error;
 pub mod exabgp;
 pub mod exit;
 pub mod logging;
+pub mod metrics;
 pub mod net;
 pub mod once;
 pub mod poll;

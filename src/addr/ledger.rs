@@ -84,6 +84,10 @@ pub struct Addresses {
     blocked: BTreeSet<IpAddr>,
     /// Failed attempts since the last success, to log the first one loudly and the rest quietly.
     failures: u64,
+    /// [`Addresses::setup`] has run: each address not blocked is on its interface since.
+    set_up: bool,
+    /// Removed since (and not set up again).
+    removed: BTreeSet<IpAddr>,
 }
 
 impl Addresses {
@@ -115,6 +119,8 @@ impl Addresses {
             owned: BTreeSet::new(),
             blocked: BTreeSet::new(),
             failures: 0,
+            set_up: false,
+            removed: BTreeSet::new(),
         }
     }
 
@@ -126,6 +132,15 @@ impl Addresses {
     /// Whether some address still waits for a successful setup.
     pub fn any_blocked(&self) -> bool {
         !self.blocked.is_empty()
+    }
+
+    /// Each address it looks after, and whether it is on its interface as far as we know: set
+    /// up (found or added) and not removed since.
+    pub fn presence(&self) -> impl Iterator<Item = (IpAddr, bool)> + '_ {
+        self.hosts.iter().map(|h| {
+            let present = self.set_up && !self.blocked.contains(&h.ip) && !self.removed.contains(&h.ip);
+            (h.ip, present)
+        })
     }
 
     /// The addresses we added and have not removed.
@@ -158,6 +173,7 @@ impl Addresses {
         let mut failed: Vec<(Host, AddrError)> = Vec::new();
         let mut added = 0usize;
         let mut recognised = 0usize;
+        self.set_up = true;
         let hosts = self.hosts.clone();
         for host in hosts {
             if stop.load(Ordering::SeqCst) {
@@ -184,6 +200,7 @@ impl Addresses {
                     recognised += 1;
                 }
                 self.blocked.remove(&host.ip);
+                self.removed.remove(&host.ip);
                 continue;
             }
             let label = self.label_for(&host.ifname);
@@ -191,12 +208,14 @@ impl Addresses {
                 Ok(Added::Added) => {
                     log::debug!("Setup {} IP address {}", host.ifname, DisplayIp(host.ip));
                     self.blocked.remove(&host.ip);
+                    self.removed.remove(&host.ip);
                     held().insert(host.clone());
                     self.owned.insert(host);
                     added += 1;
                 }
                 Ok(Added::AlreadyPresent) => {
                     self.blocked.remove(&host.ip);
+                    self.removed.remove(&host.ip);
                 }
                 Err(err) => failed.push((host, err)),
             }
@@ -263,6 +282,7 @@ impl Addresses {
             match backend.remove(host.ip, &host.ifname) {
                 Ok(()) => {
                     log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
+                    self.removed.insert(host.ip);
                     if self.owned.remove(&host) {
                         held().remove(&host);
                     }
@@ -283,7 +303,10 @@ impl Addresses {
                 continue;
             }
             match backend.remove(host.ip, &host.ifname) {
-                Ok(()) => log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip)),
+                Ok(()) => {
+                    log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
+                    self.removed.insert(host.ip);
+                }
                 Err(err) => {
                     log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip));
                     self.owned.insert(host);
@@ -468,8 +491,10 @@ mod tests {
         let fake = Fake::with_lo(&LO);
         *fake.deny.lock().unwrap() = true;
         let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.8/31"]), None, false, false);
+        assert!(a.presence().all(|(_, present)| !present), "not set up yet");
         a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert!(a.any_blocked());
+        assert!(a.presence().all(|(_, present)| !present), "none could be added");
         assert!(a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
         assert!(a.route_blocked(&"192.0.2.8/31".parse().unwrap()));
         assert!(!a.route_blocked(&"192.0.2.2/32".parse().unwrap()));
@@ -477,6 +502,7 @@ mod tests {
         a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert!(!a.any_blocked());
         assert_eq!(fake.ips("lo").len(), 5);
+        assert!(a.presence().all(|(_, present)| present));
     }
 
     #[test]
@@ -493,11 +519,15 @@ mod tests {
         let fake =
             Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, Some("lo:other")), ("192.0.2.2", 32, Some("lo:web"))]);
         let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]), Some("web".into()), false, true);
+        let presence = |a: &Addresses| a.presence().map(|(ip, present)| format!("{ip} {present}")).collect::<Vec<_>>();
         a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        assert_eq!(presence(&a), ["192.0.2.1 true", "192.0.2.2 true", "192.0.2.3 true"]);
         a.remove(&mut fake.clone(), Removal::Dynamic);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32 lo:other"]);
+        assert_eq!(presence(&a), ["192.0.2.1 true", "192.0.2.2 false", "192.0.2.3 false"], "another's label stays");
         a.setup(&mut fake.clone(), &AtomicBool::new(false));
         assert_eq!(fake.ips("lo").len(), 5);
+        assert_eq!(presence(&a), ["192.0.2.1 true", "192.0.2.2 true", "192.0.2.3 true"]);
     }
 
     #[test]

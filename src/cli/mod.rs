@@ -287,9 +287,9 @@ pub struct Args {
 
     /// While FILE exists the service drains (RFC 8326): for --drain-time its routes are
     /// announced with --drain-community, --drain-local-preference and the down metric
-    /// (DRAINING), then withdrawn (DRAINED); once FILE is gone it starts again from INIT. Wins
-    /// over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING
-    /// or STATE=DRAINED
+    /// (DRAINING), then withdrawn (DRAINED; at once if nothing was announced); once FILE is
+    /// gone it starts again from INIT. Wins over every other state, --disable too. Hooks: only
+    /// --execute runs, with STATE=DRAINING or STATE=DRAINED
     #[arg(long, value_name = "FILE", help_heading = DRAINING)]
     pub drain_file: Option<PathBuf>,
 
@@ -317,6 +317,16 @@ pub struct Args {
     /// exit: 0 healthy, 1 unhealthy, disabled or draining
     #[arg(long, help_heading = TESTING)]
     pub once: bool,
+
+    /// Write the metrics (Prometheus text format) to PATH after every check and transition,
+    /// replaced atomically, for node_exporter's textfile collector; its folder must exist
+    #[arg(long, value_name = "PATH", conflicts_with = "once", help_heading = METRICS)]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on
+    /// GET /metrics
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "once", help_heading = METRICS)]
+    pub metrics_listen: Option<String>,
 }
 
 const CHECKING: &str = "Checking healthiness";
@@ -324,6 +334,7 @@ const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
 const DRAINING: &str = "Graceful drain (RFC 8326, not in the reference)";
 const TESTING: &str = "Testing a check (not in the reference)";
+const METRICS: &str = "Metrics (not in the reference)";
 
 /// What parsing the command line ended in.
 #[derive(Debug)]
@@ -365,7 +376,7 @@ impl Origins {
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 15] = [
+const PROCESS_WIDE: [(&str, &str); 17] = [
     ("silent", "--silent"),
     ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
@@ -380,6 +391,8 @@ const PROCESS_WIDE: [(&str, &str); 15] = [
     ("dry_run", "--dry-run"),
     ("once", "--once"),
     ("config", "--config"),
+    ("metrics_file", "--metrics-file"),
+    ("metrics_listen", "--metrics-listen"),
     ("control_socket", "--control-socket"),
 ];
 
@@ -784,6 +797,10 @@ mod tests {
         assert!(e.contains("--silent") || e.contains("--no-syslog"), "{e}");
         let e = error(&["--api-version", "5"]);
         assert!(e.contains("--api-version"), "{e}");
+        let e = error(&["--once", "--metrics-file", "/run/m.prom"]);
+        assert!(e.contains("--metrics-file") && e.contains("--once"), "{e}");
+        let e = error(&["--once", "--metrics-listen", "127.0.0.1:9876"]);
+        assert!(e.contains("--metrics-listen") && e.contains("--once"), "{e}");
     }
 
     #[test]

@@ -11,11 +11,12 @@ use crate::exabgp::lines::{Announce, PerState};
 use crate::net::Net;
 use crate::probe::url::CheckUrl;
 use crate::service::fsm::Thresholds;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use values::{
-    attribute, communities, duration, facility, ip_ifname, med, metric_range, no_control, no_control_but_tab, selector,
+    attribute, communities, duration, facility, ip_ifname, listen_address, med, metric_range, no_control,
+    no_control_but_tab, selector,
 };
 
 /// The most addresses one run may set up or announce (a /16 is 65,536).
@@ -81,6 +82,10 @@ pub struct ProcessConfig {
     pub pid_file: Option<PathBuf>,
     pub user: Option<nix::unistd::User>,
     pub group: Option<nix::unistd::Group>,
+    /// `--metrics-file`: where the metrics are written (its folder exists).
+    pub metrics_file: Option<PathBuf>,
+    /// `--metrics-listen`: where the metrics are served.
+    pub metrics_listen: Option<SocketAddr>,
     /// `--control-socket`: where `ctl` reaches the running plugin; `None`: nowhere.
     pub control_socket: Option<PathBuf>,
 }
@@ -378,6 +383,8 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         pid_file: a.pid.clone(),
         user,
         group,
+        metrics_file: a.metrics_file.as_deref().map(crate::metrics::file::check).transpose()?,
+        metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
         control_socket: control_socket(a.control_socket.as_ref())?,
     })
 }
@@ -1088,6 +1095,8 @@ interval = 5
             ("api = 6", "api-version"),
             ("dry-run", "dry-run"),
             ("once", "once"),
+            ("metrics-file = /run/x.prom", "metrics-file"),
+            ("metrics-listen = 127.0.0.1:9876", "metrics-listen"),
             ("control-socket = /run/x.sock", "control-socket"),
         ] {
             let file = tree.file("x.conf", &format!("rise = 2\n[web]\nip = 192.0.2.1\n{line}\n"));

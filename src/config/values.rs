@@ -5,7 +5,7 @@
 use crate::error::UsageError;
 use crate::exabgp::lines::{PerState, Selector};
 use crate::net::Net;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// A duration: plain seconds as the reference takes them (`5`, `0.5`), or with units
@@ -20,6 +20,13 @@ pub(crate) fn duration(flag: &'static str, text: &str) -> Result<Duration, Usage
         return Duration::try_from_secs_f64(seconds).map_err(|_| bad("too long"));
     }
     humantime::parse_duration(trimmed).map_err(|_| bad("not a duration (seconds like 5 or 0.5, or 500ms, 2s, 1m)"))
+}
+
+/// An address to listen on: `IP:PORT`, IPv6 in brackets (`[::1]:9876`). No name is resolved.
+pub(crate) fn listen_address(flag: &'static str, text: &str) -> Result<SocketAddr, UsageError> {
+    text.trim().parse::<SocketAddr>().map_err(|_| {
+        UsageError::value(flag, text, "not ADDR:PORT (an IP address and a port: 127.0.0.1:9876, [::1]:9876)")
+    })
 }
 
 /// A MED or local preference: BGP carries 32 bits.
@@ -184,6 +191,16 @@ mod tests {
         assert_eq!(duration("--timeout", " 2 ").unwrap(), Duration::from_secs(2));
         let e = duration("--timeout", "1e400").unwrap_err();
         assert_eq!((e.flag, e.value), (Some("--timeout"), Some(Value::Plain("1e400".to_owned()))));
+    }
+
+    #[test]
+    fn listen_addresses_are_ip_and_port() {
+        assert_eq!(listen_address("--metrics-listen", "127.0.0.1:9876").unwrap(), "127.0.0.1:9876".parse().unwrap());
+        assert_eq!(listen_address("--metrics-listen", "[::1]:9876").unwrap(), "[::1]:9876".parse().unwrap());
+        for bad in ["localhost:9876", "127.0.0.1", "::1:9876", "127.0.0.1:99999", ":9876", ""] {
+            let e = listen_address("--metrics-listen", bad).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--metrics-listen {bad}: not ADDR:PORT")), "{e}");
+        }
     }
 
     #[test]

@@ -80,7 +80,9 @@ impl Probe for All {
         let ok = verdicts.iter().all(|v| v.ok);
         // Healthy: how each passed; unhealthy: why each failing one failed.
         let shown: Vec<&str> = verdicts.iter().filter(|v| ok || !v.ok).map(|v| v.detail.as_str()).collect();
-        Some(Verdict { ok, detail: shown.join("; ") })
+        // Unhealthy because one ran out of time: counted as a timeout.
+        let timed_out = !ok && verdicts.iter().any(|v| v.timed_out);
+        Some(Verdict { ok, timed_out, detail: shown.join("; ") })
     }
 
     fn cancel(&mut self) {
@@ -124,7 +126,7 @@ mod tests {
             started.elapsed()
         );
         let verdict = run(All::new(vec![mock(10, true), mock(20, false)]));
-        assert_eq!(verdict, Verdict { ok: false, detail: "scripted".to_owned() });
+        assert_eq!(verdict, Verdict::fail("scripted"));
     }
 
     #[test]
@@ -132,16 +134,25 @@ mod tests {
         let up = TcpListener::bind("127.0.0.1:0").unwrap();
         let down = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let verdict = run(All::new(vec![tcp(up.local_addr().unwrap()), mock(50, true), tcp(down)]));
-        assert_eq!(verdict, Verdict { ok: false, detail: "connection refused".to_owned() });
+        assert_eq!(verdict, Verdict::fail("connection refused"));
         let other = TcpListener::bind("[::1]:0").unwrap();
         let verdict = run(All::new(vec![tcp(up.local_addr().unwrap()), tcp(other.local_addr().unwrap())]));
         assert!(verdict.ok && verdict.detail.matches("connected, ").count() == 2, "{verdict:?}");
     }
 
     #[test]
+    fn one_check_out_of_time_makes_the_whole_a_timeout() {
+        let timed_out = Err(Verdict::timeout("no answer within 1s"));
+        let verdict = run(All::new(vec![mock(10, false), timed_out]));
+        assert_eq!(verdict, Verdict::timeout("scripted; no answer within 1s"));
+        let verdict = run(All::new(vec![mock(10, true), Err(Verdict::fail("refused"))]));
+        assert!(!verdict.timed_out, "{verdict:?}");
+    }
+
+    #[test]
     fn a_check_that_could_not_start_counts_as_failed() {
-        let failed = Err(Verdict { ok: false, detail: "failed to make a socket".to_owned() });
+        let failed = Err(Verdict::fail("failed to make a socket"));
         let verdict = run(All::new(vec![mock(10, true), failed]));
-        assert_eq!(verdict, Verdict { ok: false, detail: "failed to make a socket".to_owned() });
+        assert_eq!(verdict, Verdict::fail("failed to make a socket"));
     }
 }

@@ -353,7 +353,7 @@ impl Dns {
         let started = Instant::now();
         let fail = |reason: String| {
             log::warn!("{}: {reason}", self.url);
-            Verdict { ok: false, detail: reason }
+            Verdict::fail(reason)
         };
         let query = Query::new(random_id(), &self.name, self.rtype).map_err(fail)?;
         log::debug!("Checking {}: {} {} to {}", self.url, query.name_shown(), self.rtype, self.server);
@@ -572,11 +572,11 @@ impl Check {
                     self.started.elapsed().as_millis()
                 );
                 log::debug!("{}: {detail}", self.url);
-                Verdict { ok: true, detail }
+                Verdict::pass(detail)
             }
             Err(reason) => {
                 log::warn!("{}: {reason}", self.url);
-                Verdict { ok: false, detail: reason }
+                Verdict::fail(reason)
             }
         }
     }
@@ -626,7 +626,7 @@ impl Probe for Check {
             (Some(timeout), Some(at)) if now >= at => {
                 let over_tcp = if matches!(self.state, State::Tcp(_)) { " over TCP" } else { "" };
                 let reason = format!("no answer within {}{over_tcp}", humantime::format_duration(timeout));
-                Some(self.judged(Err(reason)))
+                Some(Verdict { timed_out: true, ..self.judged(Err(reason)) })
             }
             _ => None,
         }
@@ -1147,7 +1147,7 @@ mod tests {
             for ip in [V4, V6] {
                 let (server, _) = udp_server(ip, script);
                 let verdict = run(&spec(server, RecordType::A, None, 2000));
-                assert_eq!(verdict, Verdict { ok: false, detail: detail.to_owned() });
+                assert_eq!(verdict, Verdict::fail(detail.to_owned()));
             }
         }
     }
@@ -1188,7 +1188,7 @@ mod tests {
             (1..4).map(|n| with_id(answer_a(0, query).remove(0), id.wrapping_add(n))).collect()
         }
         let (server, _) = udp_server(V4, only_wrong_ids);
-        assert_eq!(run(&spec(server, RecordType::A, None, 300)).detail, "no answer within 300ms");
+        assert_eq!(run(&spec(server, RecordType::A, None, 300)), Verdict::timeout("no answer within 300ms"));
     }
 
     #[test]
@@ -1201,7 +1201,7 @@ mod tests {
             let started = Instant::now();
             let verdict = run(&spec(server, RecordType::A, None, 200));
             let took = started.elapsed();
-            assert_eq!(verdict, Verdict { ok: false, detail: "no answer within 200ms".to_owned() });
+            assert_eq!(verdict, Verdict::timeout("no answer within 200ms"));
             assert!(took >= Duration::from_millis(200) && took < Duration::from_secs(2), "{took:?}");
         }
     }
@@ -1240,7 +1240,7 @@ mod tests {
     fn a_closed_udp_port_is_connection_refused() {
         let closed = UdpSocket::bind((V4, 0)).unwrap().local_addr().unwrap();
         let verdict = run(&spec(closed, RecordType::A, None, 2000));
-        assert_eq!(verdict, Verdict { ok: false, detail: "connection refused".to_owned() });
+        assert_eq!(verdict, Verdict::fail("connection refused"));
     }
 
     fn truncated(_: usize, query: &[u8]) -> Vec<Vec<u8>> {
@@ -1290,7 +1290,7 @@ mod tests {
             // A UDP server on a port where nothing listens on TCP.
             let (server, _) = udp_server(ip, truncated);
             let verdict = run(&spec(server, RecordType::A, None, 2000));
-            assert_eq!(verdict, Verdict { ok: false, detail: "connection refused over TCP".to_owned() });
+            assert_eq!(verdict, Verdict::fail("connection refused over TCP"));
         }
     }
 
@@ -1306,7 +1306,7 @@ mod tests {
         let (server, _) = serve_udp(socket, truncated);
         // The backlog accepts the connection; nobody reads.
         let verdict = run(&spec(server, RecordType::A, None, 300));
-        assert_eq!(verdict.detail, "no answer within 300ms over TCP");
+        assert_eq!(verdict, Verdict::timeout("no answer within 300ms over TCP"));
         drop(listener);
     }
 
@@ -1332,6 +1332,6 @@ mod tests {
         let mut dns = spec("127.0.0.1:53".parse().unwrap(), RecordType::A, None, 2000);
         dns.name = "a..b".to_owned();
         let verdict = dns.start().err().unwrap();
-        assert_eq!(verdict, Verdict { ok: false, detail: "invalid name \"a..b\": an empty label".to_owned() });
+        assert_eq!(verdict, Verdict::fail("invalid name \"a..b\": an empty label".to_owned()));
     }
 }

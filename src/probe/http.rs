@@ -121,11 +121,11 @@ impl Http {
             Ok(status) => {
                 let detail = format!("status {status}, {took} ms");
                 log::debug!("{}: {detail}", self.url);
-                Verdict { ok: true, detail }
+                Verdict::pass(detail)
             }
             Err(reason) => {
                 log::warn!("{}: {reason}", self.url);
-                Verdict { ok: false, detail: reason }
+                Verdict::fail(reason)
             }
         }
     }
@@ -304,11 +304,11 @@ impl Probe for Check {
 
     fn advance(&mut self, ready: Ready) -> Option<Verdict> {
         self.transport.as_ref()?;
-        let answer = match self.step(ready) {
-            Ok(true) => Ok(()),
-            Ok(false) if self.deadline.is_some_and(|at| Instant::now() >= at) => Err(self.timed_out()),
+        let (answer, timed_out) = match self.step(ready) {
+            Ok(true) => (Ok(()), false),
+            Ok(false) if self.deadline.is_some_and(|at| Instant::now() >= at) => (Err(self.timed_out()), true),
             Ok(false) => return None,
-            Err(reason) => Err(reason),
+            Err(reason) => (Err(reason), false),
         };
         // Over: the socket is closed before anything else, with a reset (what the check came
         // for is here; unread data would make it one anyway).
@@ -316,7 +316,8 @@ impl Probe for Check {
             super::tcp::reset_on_close(transport.socket());
         }
         self.transport = None;
-        Some(self.http.judge(self.started, answer.map(|()| &self.parser)))
+        let verdict = self.http.judge(self.started, answer.map(|()| &self.parser));
+        Some(Verdict { timed_out, ..verdict })
     }
 
     fn cancel(&mut self) {
@@ -450,7 +451,7 @@ mod tests {
     fn a_status_of_400_or_more_is_unhealthy_and_below_is_healthy() {
         for ip in IPS {
             let verdict = check(ip, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n", |_| {});
-            assert_eq!(verdict, Verdict { ok: false, detail: "status 503".to_owned() });
+            assert_eq!(verdict, Verdict::fail("status 503"));
             let verdict = check(ip, "HTTP/1.1 404 Not Found\r\n\r\nnot here", |_| {});
             assert_eq!(verdict.detail, "status 404");
             let verdict = check(ip, "HTTP/1.1 301 Moved\r\nLocation: /\r\nContent-Length: 0\r\n\r\n", |_| {});
@@ -464,7 +465,7 @@ mod tests {
     fn an_exact_status_is_matched_exactly() {
         let moved = "HTTP/1.1 301 Moved\r\nContent-Length: 0\r\n\r\n";
         let verdict = check("127.0.0.1", moved, |h| h.status = Some(200));
-        assert_eq!(verdict, Verdict { ok: false, detail: "status 301, expected 200".to_owned() });
+        assert_eq!(verdict, Verdict::fail("status 301, expected 200"));
         let verdict = check("127.0.0.1", moved, |h| h.status = Some(301));
         assert!(verdict.ok, "{verdict:?}");
         let unavailable = "HTTP/1.1 503 Down\r\nContent-Length: 0\r\n\r\n";
@@ -483,7 +484,7 @@ mod tests {
             let verdict = check("127.0.0.1", answer, |h| h.body = Some("ready".to_owned()));
             assert!(verdict.ok, "{answer:?}: {verdict:?}");
             let verdict = check("::1", answer, |h| h.body = Some("steady".to_owned()));
-            assert_eq!(verdict, Verdict { ok: false, detail: "body does not contain \"steady\"".to_owned() });
+            assert_eq!(verdict, Verdict::fail("body does not contain \"steady\"".to_owned()));
         }
         // The status is judged first.
         let verdict = check("127.0.0.1", "HTTP/1.1 500 Oops\r\n\r\nready", |h| h.body = Some("ready".to_owned()));
@@ -539,7 +540,7 @@ mod tests {
             let started = Instant::now();
             let verdict = run(&http);
             let took = started.elapsed();
-            assert_eq!(verdict, Verdict { ok: false, detail: "no answer within 200ms".to_owned() });
+            assert_eq!(verdict, Verdict::timeout("no answer within 200ms"));
             assert!(took >= Duration::from_millis(200) && took < Duration::from_secs(5), "{took:?}");
             seen.join().unwrap();
         }
@@ -550,14 +551,14 @@ mod tests {
         });
         let mut http = spec(addr, "/");
         http.timeout = Some(Duration::from_millis(1500));
-        assert_eq!(run(&http).detail, "no complete answer within 1s 500ms");
+        assert_eq!(run(&http), Verdict::timeout("no complete answer within 1s 500ms"));
         seen.join().unwrap();
     }
 
     #[test]
     fn garbage_instead_of_a_status_line_is_unhealthy() {
         let verdict = check("127.0.0.1", "SSH-2.0-OpenSSH_9.6\r\n", |_| {});
-        assert_eq!(verdict, Verdict { ok: false, detail: "malformed status line \"SSH-2.0-OpenSSH_9.6\"".to_owned() });
+        assert_eq!(verdict, Verdict::fail("malformed status line \"SSH-2.0-OpenSSH_9.6\"".to_owned()));
         let verdict = check("::1", "HTTP/1.1 OK\r\n\r\n", |_| {});
         assert_eq!(verdict.detail, "malformed status line \"HTTP/1.1 OK\"");
         let verdict = check("127.0.0.1", "", |_| {});
@@ -575,7 +576,7 @@ mod tests {
                 0
             });
             let verdict = run(&spec(addr, "/"));
-            assert_eq!(verdict, Verdict { ok: false, detail: "reset by the server".to_owned() }, "{ip}");
+            assert_eq!(verdict, Verdict::fail("reset by the server"), "{ip}");
             seen.join().unwrap();
         }
     }
@@ -585,7 +586,7 @@ mod tests {
         for ip in IPS {
             let free = TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap();
             let verdict = run(&spec(free, "/"));
-            assert_eq!(verdict, Verdict { ok: false, detail: "connection refused".to_owned() }, "{ip}");
+            assert_eq!(verdict, Verdict::fail("connection refused"), "{ip}");
         }
     }
 

@@ -47,7 +47,11 @@ impl Probe for Check {
 
     fn advance(&mut self, _ready: Ready) -> Option<Verdict> {
         let ok = self.ok && !self.cancelled;
-        (self.cancelled || Instant::now() >= self.at).then(|| Verdict { ok, detail: "scripted".to_owned() })
+        (self.cancelled || Instant::now() >= self.at).then(|| Verdict {
+            ok,
+            timed_out: false,
+            detail: "scripted".to_owned(),
+        })
     }
 
     fn cancel(&mut self) {

@@ -26,8 +26,27 @@ use url::{CheckUrl, Target};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub ok: bool,
+    /// It failed because its `--timeout` ran out (the metrics count those apart).
+    pub timed_out: bool,
     /// How it ended, in words, for `--dry-run` (`exit 0, 12 ms`).
     pub detail: String,
+}
+
+impl Verdict {
+    /// Healthy.
+    pub fn pass(detail: impl Into<String>) -> Verdict {
+        Verdict { ok: true, timed_out: false, detail: detail.into() }
+    }
+
+    /// Unhealthy, for a reason other than the timeout.
+    pub fn fail(detail: impl Into<String>) -> Verdict {
+        Verdict { ok: false, timed_out: false, detail: detail.into() }
+    }
+
+    /// Unhealthy: the timeout ran out first.
+    pub fn timeout(detail: impl Into<String>) -> Verdict {
+        Verdict { ok: false, timed_out: true, detail: detail.into() }
+    }
 }
 
 /// A check in flight.

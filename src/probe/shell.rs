@@ -65,6 +65,7 @@ impl Shell {
         }
         Verdict {
             ok: outcome.success(),
+            timed_out: outcome.status == Status::TimedOut,
             detail: format!("exit {}, {} ms", describe(&outcome.status), outcome.duration.as_millis()),
         }
     }
@@ -130,14 +131,14 @@ mod tests {
         assert!(verdict.ok);
         assert!(verdict.detail.starts_with("exit 0, "), "{}", verdict.detail);
         let verdict = run("exit 3", 5000);
-        assert!(!verdict.ok);
+        assert!(!verdict.ok && !verdict.timed_out, "{verdict:?}");
         assert!(verdict.detail.starts_with("exit 3, "), "{}", verdict.detail);
     }
 
     #[test]
     fn a_timed_out_command_is_unhealthy() {
         let verdict = run("sleep 30", 200);
-        assert!(!verdict.ok);
+        assert!(!verdict.ok && verdict.timed_out, "{verdict:?}");
         assert!(verdict.detail.starts_with("exit timed out, "), "{}", verdict.detail);
     }
 

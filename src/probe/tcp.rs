@@ -66,7 +66,7 @@ impl Check {
     fn connected(&self) -> Verdict {
         let detail = format!("connected, {} ms", self.started.elapsed().as_millis());
         log::debug!("{}: {detail}", self.url);
-        Verdict { ok: true, detail }
+        Verdict::pass(detail)
     }
 }
 
@@ -100,7 +100,9 @@ impl Probe for Check {
         if self.deadline.is_some_and(|at| Instant::now() >= at) {
             self.socket = None;
             let limit = self.timeout.map_or(0.0, |t| t.as_secs_f64());
-            return Some(fail(&self.url, &format!("no answer within {limit}s")));
+            let why = format!("no answer within {limit}s");
+            log::warn!("{}: {why}", self.url);
+            return Some(Verdict::timeout(why));
         }
         None
     }
@@ -123,7 +125,7 @@ pub(crate) fn reset_on_close(socket: impl AsFd) {
 /// A failed verdict for `url`, logged as the reason.
 pub(crate) fn fail(url: &str, why: &str) -> Verdict {
     log::warn!("{url}: {why}");
-    Verdict { ok: false, detail: why.to_owned() }
+    Verdict::fail(why.to_owned())
 }
 
 /// A connect error in words.
@@ -169,7 +171,7 @@ mod tests {
         let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         // The listener is gone: nobody listens on that port now.
         let verdict = run(&tcp(addr, 5000));
-        assert_eq!(verdict, Verdict { ok: false, detail: "connection refused".to_owned() });
+        assert_eq!(verdict, Verdict::fail("connection refused"));
     }
 
     #[test]
@@ -193,7 +195,7 @@ mod tests {
             verdicts.push(verdict);
             assert!(verdicts.len() < 50, "the backlog never filled: {verdicts:?}");
         };
-        assert_eq!(verdict.detail, "no answer within 0.2s");
+        assert_eq!(verdict, Verdict::timeout("no answer within 0.2s"));
     }
 
     #[test]

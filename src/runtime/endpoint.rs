@@ -25,6 +25,11 @@ pub trait Endpoint {
     /// After every wake-up; `ready` is what the poll found among what [`Endpoint::poll_fds`]
     /// added. What it asks of the services goes into `asks`.
     fn advance(&mut self, ready: Ready, view: &View<'_>, asks: &mut Vec<Request>);
+    /// The reactor stops: the services as they are after the exit's withdraws (or after
+    /// `--interval 0`), once, just before [`Endpoint::close`]. Nothing by default.
+    fn finish(&mut self, view: &View<'_>) {
+        let _ = view;
+    }
     /// The reactor stops (after the withdraws): close and clean up.
     fn close(&mut self);
 }
@@ -87,6 +92,7 @@ impl<'a> View<'a> {
 /// here, naming its flag, before any service starts.
 pub fn open(process: &ProcessConfig) -> Result<Vec<Box<dyn Endpoint>>, UsageError> {
     let mut endpoints: Vec<Box<dyn Endpoint>> = Vec::new();
+    crate::metrics::open(process, &mut endpoints)?;
     if let Some(path) = &process.control_socket {
         let owner = (process.user.as_ref(), process.group.as_ref());
         endpoints.push(Box::new(crate::control::server::Server::open(path, owner)?));

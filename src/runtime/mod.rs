@@ -587,7 +587,9 @@ impl Reactor {
     /// addresses. After `--interval 0`, only the flush.
     fn shutdown(&mut self, stop: Stop) {
         self.withdraw_and_clean_up(stop);
+        let view = View { slots: &self.slots, tally: self.out.tally(), generation: self.generation + 1 };
         for endpoint in &mut self.endpoints {
+            endpoint.finish(&view);
             endpoint.close();
         }
     }

@@ -204,6 +204,11 @@ impl Service {
         &self.stats
     }
 
+    /// The addresses it looks after, when the run changes addresses.
+    pub fn addresses(&self) -> Option<&Addresses> {
+        self.ledger.as_ref()
+    }
+
     /// Its routes, in the order of its lines.
     pub fn routes(&self) -> &[Net] {
         &self.routes
@@ -292,7 +297,9 @@ impl Service {
                 (Some(_), _) => "draining (requested)".to_owned(),
                 (None, _) => "drain over".to_owned(),
             };
-            let observed = Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over };
+            let announced = self.meds.iter().any(Option::is_some);
+            let observed =
+                Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over, announced };
             return self.observe(iteration, observed, &seen);
         }
         if let Some(file) = disabled {
@@ -309,7 +316,7 @@ impl Service {
     /// The check's verdict.
     pub fn on_verdict(&mut self, verdict: Verdict) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
-        self.stats.checked(verdict.ok, SystemTime::now(), iteration.started.elapsed());
+        self.stats.checked(verdict.ok, verdict.timed_out, SystemTime::now(), iteration.started.elapsed());
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
         self.observe(iteration, Observation::checked(false, verdict.ok), &seen)
@@ -343,7 +350,8 @@ impl Service {
             State::Draining => {
                 log::info!("{seen}: withdrawing in {}", humantime::format_duration(self.cfg.drain_time))
             }
-            State::Drained => log::info!("drain time over: withdrawing"),
+            State::Drained if before == State::Draining => log::info!("drain time over: withdrawing"),
+            State::Drained => log::info!("{seen}: nothing announced to drain, withdrawing at once"),
             State::Init if before.is_drain() => log::info!("drain over: starting again"),
             _ => {}
         }
@@ -657,7 +665,14 @@ mod tests {
         assert_eq!(d.iterate(10.0), [DRAINING]);
         assert_eq!(d.due(), 12.0);
         assert_eq!(d.iterate(12.0), [DRAINED]);
+        // A drain with nothing announced (the file there at start-up): DRAINED at once, no
+        // DRAINING line.
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--drain-file", file.to_str().unwrap()]);
+        assert_eq!(d.iterate(0.0), [DRAINED]);
+        assert_eq!((d.service.state(), d.due()), (State::Drained, 5.0));
         std::fs::remove_file(&file).unwrap();
+        assert!(d.iterate(5.0).is_empty());
+        assert_eq!(d.iterate(10.0), [UP]);
         let _ = std::fs::remove_dir(&dir);
     }
 
@@ -693,6 +708,7 @@ mod tests {
         d.service.conclude(&mut d.out, None, &d.stop, later);
         // Its UP refresh reaches the sink before the next iteration counts the lines.
         assert!(d.out.flush(std::time::Duration::from_secs(5)));
+        assert_eq!(d.sink.lines().last().map(String::as_str), Some(UP), "that iteration went on: INIT -> UP");
         assert_eq!(d.due(), 15.5);
         assert_eq!(d.iterate(15.5), [DRAINING]);
         d.service.request_drain(false, d.at(16.0));

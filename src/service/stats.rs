@@ -3,6 +3,7 @@
 //! and lines. Plain counters, no I/O; the service updates them as it goes.
 
 use super::fsm::State;
+use crate::metrics::text::Histogram;
 use std::time::{Duration, Instant, SystemTime};
 
 /// When something happened, on both clocks: the wall clock for people and exporters, the
@@ -44,7 +45,12 @@ pub struct Stats {
     pub since: Moment,
     pub last_check: Option<LastCheck>,
     pub passed: u64,
+    /// Failed checks, those that timed out included.
     pub failed: u64,
+    /// Of the failed checks, those that ran out of time.
+    pub timed_out: u64,
+    /// How long each check took.
+    pub durations: Histogram,
     /// How many times it entered each state, in the order first entered.
     entered: Vec<(State, u64)>,
     /// `announce` lines written.
@@ -62,6 +68,8 @@ impl Stats {
             last_check: None,
             passed: 0,
             failed: 0,
+            timed_out: 0,
+            durations: Histogram::default(),
             entered: Vec::new(),
             announces: 0,
             withdraws: 0,
@@ -69,13 +77,15 @@ impl Stats {
         }
     }
 
-    /// A check ended at `at` after `took`.
-    pub fn checked(&mut self, ok: bool, at: SystemTime, took: Duration) {
+    /// A check ended at `at` after `took`; `timed_out`: it failed because it ran out of time.
+    pub fn checked(&mut self, ok: bool, timed_out: bool, at: SystemTime, took: Duration) {
         if ok {
             self.passed += 1;
         } else {
             self.failed += 1;
+            self.timed_out += u64::from(timed_out);
         }
+        self.durations.observe(took);
         self.last_check = Some(LastCheck { at, ok, took });
         self.generation += 1;
     }
@@ -115,10 +125,12 @@ mod tests {
         let start = Moment::now();
         let mut stats = Stats::new(start);
         assert_eq!((stats.passed, stats.failed, stats.generation), (0, 0, 0));
-        stats.checked(true, start.wall, Duration::from_millis(3));
-        stats.checked(false, start.wall, Duration::from_millis(5));
+        stats.checked(true, false, start.wall, Duration::from_millis(3));
+        stats.checked(false, false, start.wall, Duration::from_millis(5));
         assert_eq!((stats.passed, stats.failed, stats.generation), (1, 1, 2));
-        assert_eq!(stats.last_check.map(|c| (c.ok, c.took)), Some((false, Duration::from_millis(5))));
+        stats.checked(false, true, start.wall, Duration::from_secs(5));
+        assert_eq!((stats.passed, stats.failed, stats.timed_out, stats.durations.count()), (1, 2, 1, 3));
+        assert_eq!(stats.last_check.map(|c| (c.ok, c.took)), Some((false, Duration::from_secs(5))));
 
         let later = Moment { wall: start.wall + Duration::from_secs(1), mono: start.mono + Duration::from_secs(1) };
         stats.entered(State::Rising, later);
@@ -130,9 +142,9 @@ mod tests {
         assert_eq!(stats.since, later);
 
         stats.wrote(0, 0);
-        assert_eq!(stats.generation, 5, "no line written: nothing changed");
+        assert_eq!(stats.generation, 6, "no line written: nothing changed");
         stats.wrote(2, 1);
-        assert_eq!((stats.announces, stats.withdraws, stats.generation), (2, 1, 6));
+        assert_eq!((stats.announces, stats.withdraws, stats.generation), (2, 1, 7));
     }
 
     #[test]

@@ -400,7 +400,7 @@ mod tests {
         }
         // http's reasons, over TLS.
         let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), "HTTP/1.1 503 Busy\r\n\r\nbusy");
-        assert_eq!(run(&spec(addr, trusting(&ca, None))), Verdict { ok: false, detail: "status 503".to_owned() });
+        assert_eq!(run(&spec(addr, trusting(&ca, None))), Verdict::fail("status 503"));
         seen.join().unwrap().unwrap();
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nrea\r\n2\r\ndy\r\n0\r\n\r\n";
         let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), chunked);
@@ -441,7 +441,7 @@ mod tests {
             assert!(verdict.ok, "{verdict:?}");
             seen.join().unwrap().unwrap();
         }
-        let unknown = Verdict { ok: false, detail: "unknown issuer".to_owned() };
+        let unknown = Verdict::fail("unknown issuer");
         let (addr, seen) = tls_server("127.0.0.1", self_signed(), OK);
         assert_eq!(run(&spec(addr, trusting(&ca, Some("www.example.test")))), unknown);
         assert!(seen.join().unwrap().is_err(), "the server saw the handshake fail");
@@ -479,10 +479,7 @@ mod tests {
             params.not_after = date_time_ymd(2021, 1, 1);
         });
         let (addr, seen) = tls_server("127.0.0.1", expired, OK);
-        assert_eq!(
-            run(&spec(addr, trusting(&ca, None))),
-            Verdict { ok: false, detail: "certificate expired".to_owned() }
-        );
+        assert_eq!(run(&spec(addr, trusting(&ca, None))), Verdict::fail("certificate expired"));
         assert!(seen.join().unwrap().is_err());
     }
 
@@ -497,7 +494,7 @@ mod tests {
         http.timeout = Some(Duration::from_millis(200));
         let started = Instant::now();
         let verdict = run(&http);
-        assert_eq!(verdict, Verdict { ok: false, detail: "TLS handshake not finished within 200ms".to_owned() });
+        assert_eq!(verdict, Verdict::timeout("TLS handshake not finished within 200ms"));
         assert!(started.elapsed() < Duration::from_secs(5));
         seen.join().unwrap();
     }
