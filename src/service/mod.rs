@@ -430,7 +430,7 @@ impl Service {
                 ledger.setup(backend, stop);
             }
         }
-        log::info!(state = what.to_string(); "send announces for {what} state to ExaBGP");
+        log::info!(state:% = what; "send announces for {what} state to ExaBGP");
         let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
         let mut sent = 0;
         for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
