@@ -189,6 +189,40 @@ fn native_checks_never_start_a_child_process() {
     assert!(lines > 10, "only {lines} lines: the checks did not run every 10 ms");
 }
 
+/// The connections in TIME_WAIT, on either end, that have `port` at one end
+/// (`/proc/net/tcp`: state 06; local and remote addresses as hex IP:PORT).
+fn time_waits(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3 && fields[3] == "06" && (fields[1].ends_with(&port) || fields[2].ends_with(&port))
+        })
+        .count()
+}
+
+#[test]
+fn native_checks_leave_no_time_wait_connections_behind() {
+    // At 100 checks a second a graceful close would leave thousands of TIME_WAIT entries a
+    // minute on the host; the checks reset their connection once they have their answer.
+    let server = Http::start("127.0.0.1:0", OK);
+    let port = server.addr.port();
+    let (http, tcp) = (format!("http://{}/", server.addr), format!("tcp://{}", server.addr));
+    for check in [&http, &tcp] {
+        let flags =
+            ["--no-syslog", "--no-ip-setup", "--no-ack", "--rise", "1", "--interval", "0.01", "--ip", "192.0.2.1"];
+        let mut plugin = Plugin::start_with(Command::new(BIN).args(flags).args(["--check", check]));
+        assert!(plugin.wait_lines(30, LIMIT), "{}", plugin.stderr());
+        assert_eq!(plugin.stop(), Some(0));
+        let announced = plugin.lines().iter().filter(|l| l.starts_with("announce")).cloned().collect::<Vec<_>>();
+        assert!(announced.iter().all(|l| l.ends_with("med 100")), "{check} failed: {}", plugin.stderr());
+        assert_eq!(time_waits(port), 0, "{check}: connections left in TIME_WAIT after {} checks", plugin.lines().len());
+    }
+}
+
 #[test]
 fn a_failing_native_check_moves_the_route_in_the_plugin() {
     let server = Http::start("127.0.0.1:0", OK);

@@ -3,10 +3,13 @@
 //! metric; the withdraws once the drain time is over, on time and not at the next interval;
 //! the file removed: INIT, rising, UP), hooks seeing `STATE=DRAINING` and `STATE=DRAINED`,
 //! several services of which only the draining one moves, `--once` on a drain, bad drain values
-//! refused, and no drain flag changing nothing. No address is touched (`--no-ip-setup`).
+//! refused, and no drain flag changing nothing. No address is touched (`--no-ip-setup`) but in
+//! one test, which runs the plugin in a network namespace of its own (root) for
+//! `--dynamic-ip-setup`: the address stays while DRAINING, goes once DRAINED, comes back at UP.
 
 mod common;
 
+use common::netns::Netns;
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,7 +105,7 @@ fn every_line_of_a_drain_on_time_and_back_up_once_the_file_is_gone() {
 #[test]
 fn a_drain_wins_over_disabled_and_without_debounce_each_interval_repeats_its_lines() {
     let dir = Scratch::new("drain-disabled");
-    let drain = dir.write("drain", "");
+    let drain = dir.file("drain");
     let disable = dir.write("disable", "");
     let mut plugin = Plugin::start(&[
         "--no-syslog",
@@ -112,7 +115,6 @@ fn a_drain_wins_over_disabled_and_without_debounce_each_interval_repeats_its_lin
         "0.2",
         "--ip",
         "192.0.2.1",
-        "--withdraw-on-down",
         "--disable",
         disable.to_str().unwrap(),
         "--drain-file",
@@ -124,33 +126,96 @@ fn a_drain_wins_over_disabled_and_without_debounce_each_interval_repeats_its_lin
         "--drain-local-preference",
         "7",
     ]);
+    let disabled = "announce route 192.0.2.1/32 next-hop self med 500";
     let draining =
         "announce route 192.0.2.1/32 next-hop self med 1000 local-preference 7 community [ 65535:0 65000:9 ]";
+    let withdraw = "withdraw route 192.0.2.1/32 next-hop self";
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::fs::write(&drain, "").unwrap();
     // Drained within the limit, after DRAINING's lines at each interval.
     assert!(
-        wait_for(LIMIT, || plugin.lines().iter().filter(|l| l.starts_with("withdraw ")).count() >= 2),
+        wait_for(LIMIT, || plugin.lines().iter().filter(|l| *l == withdraw).count() >= 2),
         "{:?}\n{}",
         plugin.lines(),
         plugin.stderr()
     );
     std::fs::remove_file(&drain).unwrap();
-    // INIT, then DISABLED (the disable file is still there): withdrawn (--withdraw-on-down).
+    // INIT, then DISABLED again: the disable file is still there.
     assert!(
-        wait_for(LIMIT, || plugin.stderr().contains("INIT -> DISABLED")),
+        wait_for(LIMIT, || plugin.stderr().matches("INIT -> DISABLED").count() == 2),
         "{:?}\n{}",
         plugin.lines(),
         plugin.stderr()
     );
+    assert!(wait_for(LIMIT, || plugin.lines().last().map(String::as_str) == Some(disabled)), "{:?}", plugin.lines());
     assert_eq!(plugin.stop(), Some(0));
     let lines = plugin.lines();
-    let first_withdraw = lines.iter().position(|l| l.starts_with("withdraw ")).unwrap();
-    assert!(first_withdraw >= 2, "DRAINING's lines at least twice (0.5 s at a 0.2 s interval): {lines:?}");
-    assert!(lines[..first_withdraw].iter().all(|l| l == draining), "{lines:?}");
-    assert!(lines[first_withdraw..].iter().all(|l| l == "withdraw route 192.0.2.1/32 next-hop self"), "{lines:?}");
+    // DISABLED's lines, DRAINING's (at least twice: 0.5 s at a 0.2 s interval), the withdraws,
+    // DISABLED's again, the exit's withdraw.
+    let first = lines.iter().position(|l| l == draining).expect("DRAINING's lines");
+    let last = lines.iter().rposition(|l| l == draining).unwrap();
+    assert!(last > first && lines[..first].iter().all(|l| l == disabled), "{lines:?}");
+    assert!(lines[first..=last].iter().all(|l| l == draining), "{lines:?}");
+    let back = lines.iter().rposition(|l| l == disabled).unwrap();
+    assert!(back > last + 1 && lines[last + 1..back].iter().all(|l| l == withdraw || l == disabled), "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some(withdraw), "{lines:?}");
     let err = plugin.stderr();
-    assert!(err.contains("INFO[healthcheck] INIT -> DRAINING"), "{err}");
-    let (drained, disabled) = (err.find("DRAINED -> INIT"), err.find("INIT -> DISABLED"));
-    assert!(drained.is_some() && disabled > drained, "DISABLED only once the drain is over:\n{err}");
+    assert!(err.contains("INFO[healthcheck] DISABLED -> DRAINING"), "{err}");
+    assert!(err.contains("INFO[healthcheck] DRAINED -> INIT"), "{err}");
+}
+
+#[test]
+fn a_drain_with_nothing_announced_withdraws_at_once() {
+    let dir = Scratch::new("drain-quiet");
+    let drain = dir.write("drain", "");
+    let down = dir.file("down");
+    let check = format!("test ! -e {}", down.display());
+    // The drain file there at start-up: nothing was announced, so no DRAINING line.
+    let mut plugin = Plugin::start(&[
+        "--no-syslog",
+        "--no-ip-setup",
+        "--no-ack",
+        "--debounce",
+        "--rise",
+        "1",
+        "--fall",
+        "1",
+        "--interval",
+        "0.1",
+        "--withdraw-on-down",
+        "--ip",
+        "192.0.2.1",
+        "--cmd",
+        &check,
+        "--drain-file",
+        drain.to_str().unwrap(),
+        "--drain-time",
+        "30",
+    ]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::fs::remove_file(&drain).unwrap();
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    // Down and withdrawn (--withdraw-on-down): a drain does not announce the route again.
+    std::fs::write(&down, "").unwrap();
+    assert!(plugin.wait_lines(3, LIMIT), "{}", plugin.stderr());
+    std::fs::write(&drain, "").unwrap();
+    assert!(wait_for(LIMIT, || plugin.stderr().contains("DOWN -> DRAINED")), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    let withdraw = "withdraw route 192.0.2.1/32 next-hop self";
+    assert_eq!(
+        plugin.lines(),
+        [withdraw, "announce route 192.0.2.1/32 next-hop self med 100", withdraw, withdraw, withdraw]
+    );
+    let err = plugin.stderr();
+    assert!(err.contains("INFO[healthcheck] INIT -> DRAINED"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "INFO[healthcheck] draining ({} exists): nothing announced to drain, withdrawing at once",
+            drain.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("DRAINING"), "{err}");
 }
 
 #[test]
@@ -318,4 +383,55 @@ fn once_on_a_drain_shows_draining_s_lines_and_is_not_healthy() {
         )),
         "{err}"
     );
+}
+
+#[test]
+fn with_dynamic_ip_setup_the_address_stays_while_draining_and_goes_once_drained() {
+    assert!(
+        nix::unistd::Uid::effective().is_root(),
+        "this test changes addresses in a network namespace: run it as root"
+    );
+    let ns = Netns::new("drain");
+    let dir = Scratch::new("drain-dynamic");
+    let drain = dir.file("drain");
+    let mut plugin = ns.plugin(&[
+        "--no-syslog",
+        "--no-ack",
+        "--debounce",
+        "--rise",
+        "1",
+        "--interval",
+        "0.1",
+        "--dynamic-ip-setup",
+        "--ip",
+        "192.0.2.60",
+        "--drain-file",
+        drain.to_str().unwrap(),
+        "--drain-time",
+        "1",
+    ]);
+    assert!(wait_for(LIMIT, || ns.has("192.0.2.60/32")), "{}", plugin.stderr());
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::fs::write(&drain, "").unwrap();
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    // DRAINING: still there, the node still answers.
+    assert!(ns.has("192.0.2.60/32"), "the address went while DRAINING:\n{}", plugin.stderr());
+    assert!(plugin.wait_lines(3, LIMIT), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || !ns.has("192.0.2.60/32")), "the address stayed once DRAINED:\n{}", plugin.stderr());
+    std::fs::remove_file(&drain).unwrap();
+    assert!(plugin.wait_lines(4, LIMIT), "{}", plugin.stderr());
+    assert!(wait_for(LIMIT, || ns.has("192.0.2.60/32")), "the address did not come back at UP:\n{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    assert_eq!(
+        plugin.lines(),
+        [
+            "announce route 192.0.2.60/32 next-hop self med 100",
+            "announce route 192.0.2.60/32 next-hop self med 1000 local-preference 0 community [ 65535:0 ]",
+            "withdraw route 192.0.2.60/32 next-hop self",
+            "announce route 192.0.2.60/32 next-hop self med 100",
+            "withdraw route 192.0.2.60/32 next-hop self",
+        ]
+    );
+    assert!(plugin.stderr().contains("INFO[healthcheck] service drained, deleting setup ips"), "{}", plugin.stderr());
+    assert!(!ns.has("192.0.2.60/32"));
 }

@@ -9,15 +9,18 @@
 //! - once the drain time (3 s) is over, lb1's path is gone (and not before);
 //! - the drain file removed, lb1's path comes back and is best again.
 //!
-//! The routers: BIRD 2 with the RFC 8326 import filter of `contrib/routers/graceful-shutdown`
-//! (`if (65535, 0) ~ bgp_community then bgp_local_pref = 0;`), and FRR's bgpd (with zebra), which
-//! honours the community on eBGP by itself. With BIRD, a client in a namespace of its own sends
-//! a steady stream of UDP probes to the service address through the router, answered by an echo
-//! in each load balancer's namespace: none is lost during the drain.
+//! The routers run the files of `contrib/routers/graceful-shutdown` as they are, but for the
+//! LAN's prefix (192.0.2.0/24 there, 10.96.0.0/24 here) and the log going to the test's files:
+//! BIRD 2 with its RFC 8326 import filter (`if (65535, 0) ~ bgp_community then bgp_local_pref =
+//! 0;`), FRR's bgpd (with zebra) with its route-map; and FRR once more without any rule about
+//! the community, which it honours on eBGP by itself. With BIRD, a client in a namespace of its
+//! own sends a steady stream of UDP probes to the service address through the router, answered
+//! by an echo in each load balancer's namespace: none is lost during the drain.
 //!
 //! Needs root, `ip`, `setpriv`, BIRD 2, FRR (`/usr/lib/frr/zebra`, `bgpd`, `vtysh`) and the
 //! ExaBGP virtualenvs (`contrib/run-tests.sh` makes them). Traffic stays inside the namespaces
-//! (10.96.0.0/16 on veth pairs, and the service address on the load balancers' `lo`). Every wait
+//! (10.96.0.0/24 on a bridge, 10.96.3.0/24 to the client, and the service address on the load
+//! balancers' `lo`). Every wait
 //! is bounded; the namespaces and every process started are removed (by PID) when a test ends.
 
 mod common;
@@ -51,8 +54,27 @@ fn exabgp_4_2_bird_drain_moves_traffic_without_loss() {
 }
 
 #[test]
-fn exabgp_5_0_frr_drain_honours_the_community() {
-    run_frr(exabgp::V5);
+fn exabgp_5_0_frr_with_the_contrib_route_map() {
+    run_frr(exabgp::V5, &contrib("frr.conf"));
+}
+
+#[test]
+fn exabgp_5_0_frr_honours_the_community_by_itself() {
+    run_frr(exabgp::V5, &frr_conf());
+}
+
+/// A file of `contrib/routers/graceful-shutdown` for this LAN, logging to the test's files.
+fn contrib(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/routers/graceful-shutdown").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        text.contains("192.0.2.11") && text.contains("192.0.2.12"),
+        "{} names other load balancers",
+        path.display()
+    );
+    text.replace("192.0.2.", "10.96.0.")
+        .replace("log syslog all;", "log stderr all;")
+        .replace("log syslog informational", "log stdout informational")
 }
 
 /// A load balancer: 1 or 2.
@@ -103,8 +125,8 @@ impl Router {
                 let mut seen = Seen::default();
                 for path in route["paths"].as_array().into_iter().flatten() {
                     let peer = path["peer"]["peerId"].as_str().unwrap_or_default();
-                    // 10.96.N.2 is lbN.
-                    let Some(n) = peer.strip_prefix("10.96.").and_then(|rest| rest.split('.').next()) else { continue };
+                    // 10.96.0.1N is lbN.
+                    let Some(n) = peer.strip_prefix("10.96.0.1") else { continue };
                     let lb = format!("lb{n}");
                     let pref = path["locPrf"].as_u64().and_then(|p| u32::try_from(p).ok());
                     let community = path["community"]["string"].as_str().unwrap_or_default();
@@ -164,23 +186,34 @@ impl Drop for Lab {
 }
 
 impl Lab {
-    /// The namespaces and links: router `to-lbN` 10.96.N.1 <-> lbN `uplink` 10.96.N.2 (N = 1,
-    /// 2), router `to-client` 10.96.3.1 <-> client `uplink` 10.96.3.2; the router forwards.
+    /// The namespaces and links: the router's bridge `lan` 10.96.0.1 with its ports `to-lbN`
+    /// <-> lbN `uplink` 10.96.0.1N (N = 1, 2), as in `contrib/routers/graceful-shutdown` (but
+    /// for the prefix); router `to-client` 10.96.3.1 <-> client `uplink` 10.96.3.2; the router
+    /// forwards.
     fn start(kind: &str) -> Lab {
         let dir = Scratch::new(&format!("e2e-drain-{kind}"));
         let id = dir.path.file_name().expect("a name").to_string_lossy().into_owned();
         let mut lab =
             Lab { stream: None, echoes: Vec::new(), exabgp: Vec::new(), router: None, namespaces: Vec::new(), dir };
         let router = Netns::named(format!("{id}-r"));
+        router.ip(&["link", "add", "lan", "type", "bridge"]);
+        router.ip(&["address", "add", "10.96.0.1/24", "dev", "lan"]);
+        router.ip(&["link", "set", "lan", "up"]);
         for (n, name) in [(1, "lb1"), (2, "lb2"), (3, "client")] {
             let ns = Netns::named(format!("{id}-{name}"));
             let to = format!("to-{name}");
             router.ip(&["link", "add", &to, "type", "veth", "peer", "name", "uplink", "netns", &ns.name]);
-            router.ip(&["address", "add", &format!("10.96.{n}.1/24"), "dev", &to]);
+            let (mine, gateway) = if n == 3 {
+                router.ip(&["address", "add", "10.96.3.1/24", "dev", &to]);
+                ("10.96.3.2/24".to_owned(), "10.96.3.1")
+            } else {
+                router.ip(&["link", "set", &to, "master", "lan"]);
+                (format!("10.96.0.1{n}/24"), "10.96.0.1")
+            };
             router.ip(&["link", "set", &to, "up"]);
-            ns.ip(&["address", "add", &format!("10.96.{n}.2/24"), "dev", "uplink"]);
+            ns.ip(&["address", "add", &mine, "dev", "uplink"]);
             ns.ip(&["link", "set", "uplink", "up"]);
-            ns.ip(&["route", "add", "default", "via", &format!("10.96.{n}.1")]);
+            ns.ip(&["route", "add", "default", "via", gateway]);
             lab.namespaces.push(ns);
         }
         let forward = router.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]).status().expect("run sysctl");
@@ -228,7 +261,7 @@ impl Lab {
             assert!(!run.contains(['"', ';']), "{run}");
             let conf = format!(
                 "process healthcheck {{\n    run {run};\n    encoder text;\n}}\n\n\
-                 neighbor 10.96.{n}.1 {{\n    router-id 10.96.{n}.2;\n    local-address 10.96.{n}.2;\n    \
+                 neighbor 10.96.0.1 {{\n    router-id 10.96.0.1{n};\n    local-address 10.96.0.1{n};\n    \
                  local-as 6460{n};\n    peer-as {ROUTER_AS};\n    family {{ ipv4 unicast; }}\n    \
                  api {{ processes [ healthcheck ]; }}\n}}\n"
             );
@@ -307,7 +340,7 @@ impl Lab {
 fn run_bird(version: &str) {
     preflight(version, false);
     let mut lab = Lab::start("bird");
-    let conf = lab.dir.write("bird.conf", &bird_conf());
+    let conf = lab.dir.write("bird.conf", &contrib("bird.conf"));
     lab.router = Some(Router::Bird(Bird::start(lab.router_ns(), &conf, &lab.dir.path, WAIT)));
     lab.start_exabgp(version);
     assert!(
@@ -357,10 +390,10 @@ fn run_bird(version: &str) {
     lab.check_logs();
 }
 
-fn run_frr(version: &str) {
+fn run_frr(version: &str, conf: &str) {
     preflight(version, true);
     let mut lab = Lab::start("frr");
-    let router = Frr::start(lab.router_ns(), &lab.dir.file("frr"), &frr_conf(), WAIT);
+    let router = Frr::start(lab.router_ns(), &lab.dir.file("frr"), conf, WAIT);
     lab.router = Some(Router::Frr(router));
     lab.start_exabgp(version);
     assert!(
@@ -375,26 +408,6 @@ fn run_frr(version: &str) {
     lab.check_logs();
 }
 
-/// BIRD 2: eBGP with both load balancers, passive; the import filter of
-/// `contrib/routers/graceful-shutdown/bird.conf` (the service address only; GRACEFUL_SHUTDOWN
-/// sets the local preference to 0); the best path goes into the kernel, for the probes.
-fn bird_conf() -> String {
-    let mut conf = format!(
-        "log stderr all;\nrouter id 10.96.0.1;\n\nprotocol device {{\n    scan time 1;\n}}\n\n\
-         protocol kernel {{\n    ipv4 {{\n        export where source = RTS_BGP;\n    }};\n}}\n\n\
-         filter from_load_balancers {{\n    if net != {SERVICE} then reject;\n    \
-         if (65535, 0) ~ bgp_community then bgp_local_pref = 0;\n    accept;\n}}\n\n\
-         template bgp lb {{\n    local as {ROUTER_AS};\n    passive on;\n    error wait time 1, 5;\n    \
-         ipv4 {{\n        import filter from_load_balancers;\n        export none;\n    }};\n}}\n"
-    );
-    for n in [1, 2] {
-        conf.push_str(&format!(
-            "\nprotocol bgp lb{n} from lb {{\n    local 10.96.{n}.1;\n    neighbor 10.96.{n}.2 as 6460{n};\n}}\n"
-        ));
-    }
-    conf
-}
-
 /// FRR: eBGP with both load balancers, passive, the lowest router ID breaking ties (else the
 /// oldest eBGP path would win); nothing about the community: bgpd honours GRACEFUL_SHUTDOWN
 /// from eBGP peers by itself.
@@ -407,12 +420,12 @@ fn frr_conf() -> String {
          router bgp {ROUTER_AS}\n bgp router-id 10.96.0.1\n bgp bestpath compare-routerid\n"
     );
     for n in [1, 2] {
-        conf.push_str(&format!(" neighbor 10.96.{n}.2 remote-as 6460{n}\n neighbor 10.96.{n}.2 passive\n"));
+        conf.push_str(&format!(" neighbor 10.96.0.1{n} remote-as 6460{n}\n neighbor 10.96.0.1{n} passive\n"));
     }
     conf.push_str(" !\n address-family ipv4 unicast\n");
     for n in [1, 2] {
         conf.push_str(&format!(
-            "  neighbor 10.96.{n}.2 route-map FROM-LB in\n  neighbor 10.96.{n}.2 route-map NOTHING out\n"
+            "  neighbor 10.96.0.1{n} route-map FROM-LB in\n  neighbor 10.96.0.1{n} route-map NOTHING out\n"
         ));
     }
     conf.push_str(" exit-address-family\nexit\n");

@@ -416,7 +416,7 @@ fn a_failed_write_is_logged_once_and_the_plugin_runs_on() {
 fn a_drain_shows_in_the_metrics_as_its_own_states() {
     let dir = Scratch::new("metrics-drain");
     let path = dir.file("m.prom");
-    let drain = dir.write("drain", "");
+    let drain = dir.file("drain");
     let mut plugin = Plugin::start(&[
         "--dry-run",
         "--no-syslog",
@@ -438,6 +438,9 @@ fn a_drain_shows_in_the_metrics_as_its_own_states() {
         path.to_str().unwrap(),
     ]);
     let state = |name: &str| value(&read(&path), &format!(r#"service_state{{service="web",state="{name}"}}"#));
+    // Announced first: a service that announced nothing yet has nothing to drain.
+    assert!(wait_for(LIMIT, || state("UP") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());
+    std::fs::write(&drain, "").unwrap();
     assert!(wait_for(LIMIT, || state("DRAINING") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());
     let draining = read(&path);
     assert_eq!(value(&draining, r#"route_metric{service="web",route="192.0.2.1/32"}"#), Some(1000.0), "{draining}");

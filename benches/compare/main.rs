@@ -7,7 +7,7 @@
 //! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores; needs root,
 //! `ip`, BIRD 2 and network namespaces for workloads 6 and 7). Environment:
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
-//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,services`: a subset;
+//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,failover-native,services,checks`: a subset;
 //! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
 //! - `EHC_BENCH_ROUTES=20,16`: the prefix lengths of workload 6 (16 to 30);
 //! - `EHC_BENCH_SERVICES=1,10,100`: the service counts of workload 8 (1 to 508);
@@ -190,7 +190,7 @@ fn main() {
         }
         json_out.insert("schedule_period_ms".into(), samples_json(&ours, &reference));
     }
-    if settings.wants("routes") || settings.wants("failover") {
+    if settings.wants("routes") || settings.wants("failover") || settings.wants("failover-native") {
         if let Some(problem) = network::missing() {
             say(&format!("workloads 6 and 7 skipped: {problem}"));
         } else {
@@ -260,6 +260,40 @@ fn main() {
                 ));
                 json_out.insert("failover_from_failing_check_ms".into(), samples_json(&ours, &reference));
                 json_out.insert("failover_from_file_removal_ms".into(), samples_json(&from_removal.0, &from_removal.1));
+            }
+            if settings.wants("failover-native") {
+                let cycles = if settings.quick { 5 } else { 15 };
+                let mut native = Sample::default();
+                let mut cpu = Sample::default();
+                for _ in 0..2 {
+                    let (from_check, percent) = network::failover_native(&programs, cycles);
+                    say(&format!(
+                        "failover native http: from nginx's first 503 {:?} ms; plugin CPU {percent:.3} % of a core",
+                        from_check.values
+                    ));
+                    native.extend(from_check);
+                    cpu.values.push(percent);
+                }
+                rows.push(Row {
+                    workload: "7n. failover at --interval 0.1 --fast-interval 0.05 --fall 2, native http: first failing check to best path moved".into(),
+                    unit: "ms",
+                    ours: stats::median(&native.values),
+                    reference: f64::NAN,
+                    runs: format!("{} / -", native.values.len()),
+                    target: "median within 30 ms of 50 ms",
+                });
+                rows.push(Row {
+                    workload: "7n. same, the plugin's CPU over the cycles".into(),
+                    unit: "% core",
+                    ours: stats::median(&cpu.values),
+                    reference: f64::NAN,
+                    runs: format!("{} / -", cpu.values.len()),
+                    target: "under 1 %",
+                });
+                json_out.insert(
+                    "failover_native_http".into(),
+                    json!({ "from_failing_check_ms": native.values, "plugin_cpu_percent": cpu.values }),
+                );
             }
         }
     }

@@ -106,6 +106,86 @@ impl Topology {
     }
 }
 
+/// Workload 7, native: lb1's plugin (ours only: the reference has no native check) checks
+/// `--check http://127.0.0.1:8080/health` on a real nginx in lb1's namespace at `--interval
+/// 0.1 --fast-interval 0.05 --fall 2`; lb2's runs `--cmd true`. `cycles` times, nginx starts
+/// answering 503 (the file its `/health` looks at is removed): milliseconds from nginx's
+/// first 503 answer (its access log, to the millisecond) until the router's best path is
+/// lb2's. Also the plugin's CPU over the cycles, in per cent of one core.
+pub fn failover_native(programs: &Programs, cycles: usize) -> (Sample, f64) {
+    use crate::common::procfs;
+    use crate::common::servers::Server;
+    let mut topo = Topology::new("failover-native", 2);
+    let gate = topo.dir.file("healthy");
+    std::fs::write(&gate, "").expect("healthy");
+    let web = topo.dir.file("nginx");
+    std::fs::create_dir_all(&web).expect("nginx directory");
+    let mut nginx = Server::nginx_gated(&web, 8080, &gate);
+    nginx.start(&topo.lbs[0], Duration::from_secs(20));
+    let check = ["--check", "http://127.0.0.1:8080/health"];
+    let lb1 = ["--interval", "0.1", "--fast-interval", "0.05", "--fall", "2", "--up-metric", "100"];
+    let lb2 = ["--interval", "1", "--fast-interval", "0.2", "--fall", "2", "--up-metric", "200", "--cmd", "true"];
+    for (n, args) in [(1, [&lb1[..], &check[..]].concat()), (2, lb2.to_vec())] {
+        let mut all = vec!["--ip", SERVICE];
+        all.extend(args);
+        let args: Vec<String> = all.iter().map(|s| (*s).to_owned()).collect();
+        topo.start_exabgp(programs, n, &plugin(programs, Kind::Ours, &args));
+    }
+    assert!(wait(Duration::from_secs(60), || topo.established(2)), "native: no BGP sessions");
+    assert!(wait(Duration::from_secs(60), || topo.best().as_deref() == Some("lb1")), "native: lb1 never best");
+    // lb1's plugin: ours, a descendant of lb1's ExaBGP.
+    let exabgp = topo.exabgp[0].pid().as_raw() as u32;
+    let descends = |mut pid: u32| {
+        for _ in 0..4 {
+            match procfs::stat(pid) {
+                Some(stat) if stat.parent == exabgp => return true,
+                Some(stat) => pid = stat.parent,
+                None => return false,
+            }
+        }
+        false
+    };
+    let ours = std::fs::canonicalize(&programs.ours).expect("our binary");
+    let plugin_pid = procfs::pids()
+        .into_iter()
+        .find(|&pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == ours) && descends(pid))
+        .expect("lb1's plugin among lb1's ExaBGP's descendants");
+    let cpu_ns = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let now_s =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs_f64();
+    let (cpu_before, started) = (cpu_ns(plugin_pid), mono_ns());
+    let mut from_check = Sample::default();
+    for cycle in 0..cycles {
+        // Start each cycle at a different point of the 100 ms interval.
+        std::thread::sleep(Duration::from_millis(500 + (cycle as u64 * 37) % 100));
+        let removed = now_s();
+        std::fs::remove_file(&gate).expect("healthy");
+        let mut moved = None;
+        wait_every(Duration::from_secs(30), Duration::from_millis(2), || {
+            moved = (topo.best().as_deref() == Some("lb2")).then(now_s);
+            moved.is_some()
+        });
+        let moved = moved.expect("native: the best path never moved to lb2");
+        let failed = nginx.answered().into_iter().find(|&(at, status)| status == 503 && at >= removed - 0.001);
+        if let Some((at, _)) = failed {
+            from_check.values.push((moved - at) * 1e3);
+        }
+        std::fs::write(&gate, "").expect("healthy");
+        assert!(
+            wait(Duration::from_secs(30), || topo.best().as_deref() == Some("lb1")),
+            "native: lb1 did not come back"
+        );
+    }
+    let cpu = (cpu_ns(plugin_pid) - cpu_before) as f64 / (mono_ns() - started) as f64 * 100.0;
+    nginx.stop(Duration::from_secs(5));
+    (from_check, cpu)
+}
+
 /// Poll `cond` every 20 ms for at most `limit`.
 fn wait(limit: Duration, cond: impl FnMut() -> bool) -> bool {
     wait_every(limit, Duration::from_millis(20), cond)

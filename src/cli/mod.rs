@@ -281,9 +281,9 @@ pub struct Args {
 
     /// While FILE exists the service drains (RFC 8326): for --drain-time its routes are
     /// announced with --drain-community, --drain-local-preference and the down metric
-    /// (DRAINING), then withdrawn (DRAINED); once FILE is gone it starts again from INIT. Wins
-    /// over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING
-    /// or STATE=DRAINED
+    /// (DRAINING), then withdrawn (DRAINED; at once if nothing was announced); once FILE is
+    /// gone it starts again from INIT. Wins over every other state, --disable too. Hooks: only
+    /// --execute runs, with STATE=DRAINING or STATE=DRAINED
     #[arg(long, value_name = "FILE", help_heading = DRAINING)]
     pub drain_file: Option<PathBuf>,
 

@@ -116,8 +116,8 @@ pub fn announces(what: impl Into<Announcement>) -> bool {
     )
 }
 
-/// Whether the lines for `what` withdraw the routes (EXIT, or DOWN and DISABLED with
-/// `--withdraw-on-down`) rather than announce them.
+/// Whether the lines for `what` withdraw the routes (EXIT and DRAINED, or DOWN and DISABLED
+/// with `--withdraw-on-down`) rather than announce them. DRAINING always announces.
 pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {
     match what {
         Announcement::Exit | Announcement::State(State::Drained) => true,
@@ -279,6 +279,12 @@ mod tests {
         cfg.withdraw_on_down = false;
         assert_eq!(meds(State::Down, &cfg, 3), [Some(1000), Some(1001), Some(1002)]);
         assert_eq!(meds(Announcement::Exit, &cfg, 2), [None, None]);
+        assert_eq!(meds(State::Draining, &cfg, 2), [Some(1000), Some(1001)]);
+        assert_eq!(meds(State::Drained, &cfg, 2), [None, None]);
+        for withdraw_on_down in [false, true] {
+            let cfg = Announce { withdraw_on_down, ..base() };
+            assert!(!withdraws(State::Draining.into(), &cfg) && withdraws(State::Drained.into(), &cfg));
+        }
     }
 
     #[test]

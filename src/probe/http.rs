@@ -239,15 +239,12 @@ impl Check {
             if !ready.is(0) {
                 return Ok(false);
             }
-            let socket = transport.socket();
-            if let Some(err) = socket.take_error().map_err(|err| reason(&err))? {
+            // Writable after a non-blocking connect: the handshake is over, and SO_ERROR
+            // tells how.
+            if let Some(err) = transport.socket().take_error().map_err(|err| reason(&err))? {
                 return Err(reason(&err));
             }
-            match socket.peer_addr() {
-                Ok(_) => self.stage = Stage::Sending,
-                Err(err) if err.kind() == ErrorKind::NotConnected => return Ok(false),
-                Err(err) => return Err(reason(&err)),
-            }
+            self.stage = Stage::Sending;
         }
         if self.stage == Stage::Sending {
             while self.sent < self.request.len() {
@@ -313,7 +310,11 @@ impl Probe for Check {
             Ok(false) => return None,
             Err(reason) => (Err(reason), false),
         };
-        // Over: the socket is closed before anything else (unread data makes it a reset).
+        // Over: the socket is closed before anything else, with a reset (what the check came
+        // for is here; unread data would make it one anyway).
+        if let Some(transport) = &self.transport {
+            super::tcp::reset_on_close(transport.socket());
+        }
         self.transport = None;
         let verdict = self.http.judge(self.started, answer.map(|()| &self.parser));
         Some(Verdict { timed_out, ..verdict })

@@ -51,7 +51,10 @@ impl Tcp {
             done: None,
         };
         match rustix::net::connect(&socket, &self.addr) {
-            Ok(()) => check.done = Some(check.connected()),
+            Ok(()) => {
+                reset_on_close(&socket);
+                check.done = Some(check.connected());
+            }
             Err(Errno::INPROGRESS | Errno::INTR) => check.socket = Some(socket),
             Err(err) => return Err(fail(&self.url, &reason(err))),
         }
@@ -85,7 +88,10 @@ impl Probe for Check {
         let socket = self.socket.as_ref()?;
         if ready.is(0) {
             let verdict = match rustix::net::sockopt::socket_error(socket) {
-                Ok(Ok(())) => self.connected(),
+                Ok(Ok(())) => {
+                    reset_on_close(socket);
+                    self.connected()
+                }
                 Ok(Err(err)) | Err(err) => fail(&self.url, &reason(err)),
             };
             self.socket = None;
@@ -105,6 +111,15 @@ impl Probe for Check {
         self.socket = None;
         self.done = None;
     }
+}
+
+/// Have the kernel reset the connection of `socket` when it is closed (SO_LINGER of 0) rather
+/// than close it with FIN: the check has what it came for, and at sub-second intervals a
+/// graceful close leaves a TIME_WAIT entry a check behind (about 6,000 a minute at 100 checks a
+/// second) and costs both ends the FIN exchange. Health checkers commonly do this. Best effort:
+/// a socket that refuses is closed the usual way.
+pub(crate) fn reset_on_close(socket: impl AsFd) {
+    let _ = rustix::net::sockopt::set_socket_linger(socket, Some(Duration::ZERO));
 }
 
 /// A failed verdict for `url`, logged as the reason.

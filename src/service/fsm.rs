@@ -88,12 +88,16 @@ pub struct Observation {
     pub drain: bool,
     /// The drain time is over: DRAINING lasted its `--drain-time` (only looked at in DRAINING).
     pub drain_over: bool,
+    /// Some route is announced now (not withdrawn, not unannounced yet): there is traffic to
+    /// drain. Without one a drain goes straight to DRAINED: DRAINING would announce a route
+    /// that carries nothing, maybe for a node that is down.
+    pub announced: bool,
 }
 
 impl Observation {
     /// What an iteration saw without any drain: the reference's observation.
     pub fn checked(disabled: bool, ok: bool) -> Observation {
-        Observation { disabled, ok, drain: false, drain_over: false }
+        Observation { disabled, ok, drain: false, drain_over: false, announced: false }
     }
 }
 
@@ -140,7 +144,8 @@ impl Machine {
         match (state, seen.drain) {
             (State::Draining, true) if seen.drain_over => return enter(State::Drained, 0),
             (State::Draining | State::Drained, true) => return stay(counter),
-            (_, true) => return enter(State::Draining, 0),
+            (_, true) if seen.announced => return enter(State::Draining, 0),
+            (_, true) => return enter(State::Drained, 0),
             (State::Draining | State::Drained, false) => return enter(State::Init, 0),
             (_, false) => {}
         }
@@ -210,7 +215,7 @@ mod tests {
     }
 
     fn drain(on: bool, over: bool) -> Observation {
-        Observation { disabled: false, ok: true, drain: on, drain_over: over }
+        Observation { disabled: false, ok: true, drain: on, drain_over: over, announced: true }
     }
 
     /// A direct transcription of the reference's `one()` (healthcheck.py), written as nested
@@ -384,7 +389,8 @@ mod tests {
             return match m.state {
                 State::Draining if o.drain_over => (State::Drained, 0, Some(State::Drained)),
                 State::Draining | State::Drained => (m.state, m.counter, None),
-                _ => (State::Draining, 0, Some(State::Draining)),
+                _ if o.announced => (State::Draining, 0, Some(State::Draining)),
+                _ => (State::Drained, 0, Some(State::Drained)),
             };
         }
         if m.state.is_drain() {
@@ -400,13 +406,14 @@ mod tests {
             for counter in -1..=4 {
                 for rise in -1..=3 {
                     for fall in -1..=3 {
-                        for bits in 0..16u8 {
+                        for bits in 0..32u8 {
                             let disabled = bits & 1 != 0;
                             let o = Observation {
                                 disabled,
                                 ok: bits & 2 != 0 || disabled,
                                 drain: bits & 4 != 0,
                                 drain_over: bits & 8 != 0,
+                                announced: bits & 16 != 0,
                             };
                             let m = Machine { state, counter };
                             let l = Thresholds { rise, fall };
@@ -422,7 +429,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 8 * 6 * 5 * 5 * 16);
+        assert_eq!(cases, 8 * 6 * 5 * 5 * 32);
     }
 
     #[test]
@@ -453,9 +460,15 @@ mod tests {
         // The drain ends, whatever the check and the disable file say: INIT, counter 0.
         for m in [draining, drained] {
             for (disabled, ok) in [(false, false), (false, true), (true, true)] {
-                let o = Observation { disabled, ok, drain: false, drain_over: true };
+                let o = Observation { disabled, ok, drain: false, drain_over: true, announced: true };
                 assert_eq!(m.step(o, limits), Step { next: Machine::START, entered: Some(State::Init) }, "{m:?}");
             }
+        }
+        // Nothing announced (INIT at start-up, withdrawn with --withdraw-on-down): DRAINED at once.
+        for state in ALL {
+            let quiet = Observation { announced: false, ..drain(true, false) };
+            let step = Machine { state, counter: 1 }.step(quiet, limits);
+            assert_eq!(step, Step { next: drained, entered: Some(State::Drained) }, "{state}");
         }
         // Then it rises as usual (and a disable file still there disables it).
         assert_eq!(Machine::START.step(obs(false, true), limits).entered, Some(State::Rising));
@@ -463,13 +476,13 @@ mod tests {
     }
 
     #[test]
-    fn without_a_drain_the_drain_time_changes_nothing() {
+    fn without_a_drain_the_drain_time_and_the_announced_routes_change_nothing() {
         let limits = Thresholds { rise: 2, fall: 2 };
         for state in ALL {
             for counter in 0..3 {
                 for (disabled, ok) in [(false, false), (false, true), (true, true)] {
                     let m = Machine { state, counter };
-                    let over = Observation { drain_over: true, ..obs(disabled, ok) };
+                    let over = Observation { drain_over: true, announced: true, ..obs(disabled, ok) };
                     assert_eq!(m.step(over, limits), m.step(obs(disabled, ok), limits), "{state} {counter}");
                 }
             }

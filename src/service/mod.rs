@@ -297,7 +297,9 @@ impl Service {
                 (Some(_), _) => "draining (requested)".to_owned(),
                 (None, _) => "drain over".to_owned(),
             };
-            let observed = Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over };
+            let announced = self.meds.iter().any(Option::is_some);
+            let observed =
+                Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over, announced };
             return self.observe(iteration, observed, &seen);
         }
         if let Some(file) = disabled {
@@ -348,7 +350,8 @@ impl Service {
             State::Draining => {
                 log::info!("{seen}: withdrawing in {}", humantime::format_duration(self.cfg.drain_time))
             }
-            State::Drained => log::info!("drain time over: withdrawing"),
+            State::Drained if before == State::Draining => log::info!("drain time over: withdrawing"),
+            State::Drained => log::info!("{seen}: nothing announced to drain, withdrawing at once"),
             State::Init if before.is_drain() => log::info!("drain over: starting again"),
             _ => {}
         }
@@ -662,7 +665,14 @@ mod tests {
         assert_eq!(d.iterate(10.0), [DRAINING]);
         assert_eq!(d.due(), 12.0);
         assert_eq!(d.iterate(12.0), [DRAINED]);
+        // A drain with nothing announced (the file there at start-up): DRAINED at once, no
+        // DRAINING line.
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--drain-file", file.to_str().unwrap()]);
+        assert_eq!(d.iterate(0.0), [DRAINED]);
+        assert_eq!((d.service.state(), d.due()), (State::Drained, 5.0));
         std::fs::remove_file(&file).unwrap();
+        assert!(d.iterate(5.0).is_empty());
+        assert_eq!(d.iterate(10.0), [UP]);
         let _ = std::fs::remove_dir(&dir);
     }
 
@@ -698,6 +708,7 @@ mod tests {
         d.service.conclude(&mut d.out, None, &d.stop, later);
         // Its UP refresh reaches the sink before the next iteration counts the lines.
         assert!(d.out.flush(std::time::Duration::from_secs(5)));
+        assert_eq!(d.sink.lines().last().map(String::as_str), Some(UP), "that iteration went on: INIT -> UP");
         assert_eq!(d.due(), 15.5);
         assert_eq!(d.iterate(15.5), [DRAINING]);
         d.service.request_drain(false, d.at(16.0));

@@ -56,6 +56,40 @@ impl Server {
         Server::nginx_on(dir, port, &listen, "nginx-tls")
     }
 
+    /// nginx on 127.0.0.1:`port` whose `/health` answers 200 `ready` while `gate` exists and
+    /// 503 once it is gone, logging each request's time (`$msec`, seconds since the epoch to
+    /// the millisecond) and status in `DIR/nginx-access.log`, which [`Server::answered`]
+    /// reads; its files in `dir` (not started yet; `gate` must exist for it to be ready).
+    pub fn nginx_gated(dir: &Path, port: u16, gate: &Path) -> Server {
+        let location = format!(
+            "location /health {{ if (!-f {}) {{ return 503 \"down\"; }} return 200 \"{HTTP_BODY}\"; }}",
+            gate.display()
+        );
+        let mut server = Server::nginx_on(dir, port, &format!("listen 127.0.0.1:{port};"), "nginx");
+        let path = dir.join("nginx.conf");
+        let conf = std::fs::read_to_string(&path).expect("nginx.conf");
+        let conf = conf
+            .replace(&format!("location /health {{ return 200 \"{HTTP_BODY}\"; }}"), &location)
+            .replace("    access_log ", "    log_format timed '$msec $status';\n    access_log ")
+            .replace("nginx-access.log;", "nginx-access.log timed;");
+        std::fs::write(&path, conf).expect("write nginx.conf");
+        server.probe = "nginx";
+        server
+    }
+
+    /// From a [`Server::nginx_gated`]'s access log: when each request was answered (seconds
+    /// since the epoch) and its status, in order.
+    pub fn answered(&self) -> Vec<(f64, u16)> {
+        let dir = self.log.parent().expect("a directory");
+        let text = std::fs::read_to_string(dir.join("nginx-access.log")).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| {
+                let (at, status) = line.split_once(' ')?;
+                Some((at.parse().ok()?, status.trim().parse().ok()?))
+            })
+            .collect()
+    }
+
     /// nginx with this `listen` line (and what goes with it) in its one server.
     fn nginx_on(dir: &Path, port: u16, listen: &str, probe: &'static str) -> Server {
         let d = dir.display();

@@ -40,7 +40,7 @@ complete -c exabgp-healthcheck -l execute -d 'Execute CMD on each state change (
 complete -c exabgp-healthcheck -l up-execute -d 'Execute CMD when the service becomes available; repeatable' -r
 complete -c exabgp-healthcheck -l down-execute -d 'Execute CMD when the service becomes unavailable; repeatable' -r
 complete -c exabgp-healthcheck -l disabled-execute -d 'Execute CMD when the service is disabled; repeatable' -r
-complete -c exabgp-healthcheck -l drain-file -d 'While FILE exists the service drains (RFC 8326): for --drain-time its routes are announced with --drain-community, --drain-local-preference and the down metric (DRAINING), then withdrawn (DRAINED); once FILE is gone it starts again from INIT. Wins over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING or STATE=DRAINED' -r -F
+complete -c exabgp-healthcheck -l drain-file -d 'While FILE exists the service drains (RFC 8326): for --drain-time its routes are announced with --drain-community, --drain-local-preference and the down metric (DRAINING), then withdrawn (DRAINED; at once if nothing was announced); once FILE is gone it starts again from INIT. Wins over every other state, --disable too. Hooks: only --execute runs, with STATE=DRAINING or STATE=DRAINED' -r -F
 complete -c exabgp-healthcheck -l drain-time -d 'How long DRAINING lasts before the routes are withdrawn' -r
 complete -c exabgp-healthcheck -l drain-community -d 'Community added to the announcements while DRAINING (GRACEFUL_SHUTDOWN); one or more ASN:VALUE, separated by spaces' -r
 complete -c exabgp-healthcheck -l drain-local-preference -d 'Local preference of the announcements while DRAINING (for iBGP receivers)' -r
