@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod addr;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod exabgp;
 pub mod exit;

@@ -5,7 +5,7 @@ use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::{Mode, Settings};
 use exabgp_healthcheck::error::UsageError;
 use exabgp_healthcheck::exit::Code;
-use exabgp_healthcheck::{addr, logging, once, runtime, safety};
+use exabgp_healthcheck::{addr, control, logging, once, runtime, safety};
 use std::ffi::OsString;
 
 fn main() {
@@ -14,6 +14,11 @@ fn main() {
 
 fn real_main() -> Code {
     let argv: Vec<OsString> = std::env::args_os().collect();
+    // `ctl` talks to a running plugin; anything else is the plugin's own command line, as the
+    // reference's (which takes no positional argument, so `ctl` meant nothing there).
+    if argv.get(1).is_some_and(|first| first == "ctl") {
+        return control::client::main(&argv[1..]);
+    }
     let args = match cli::parse(argv.iter().cloned()) {
         Ok(Parsed::Run(args)) => args,
         Ok(Parsed::Print(text)) => {

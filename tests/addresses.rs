@@ -333,6 +333,10 @@ fn a_killed_runs_addresses_are_removed_by_the_next_run_and_someone_elses_never()
 
     let mut second = ns.plugin(&flags);
     assert!(second.wait_lines(4, LIMIT), "{}", second.stderr());
+    // Its stderr is read by a thread of its own: wait for what start-up logged to be in.
+    let told = |ip: &str| format!("recognised {ip} on lo as ours (left by an earlier run)");
+    let both = || ["192.0.2.81/32", "2001:db8::81/128"].iter().all(|ip| second.stderr().contains(&told(ip)));
+    assert!(wait_for(LIMIT, both), "{}", second.stderr());
     let err = second.stderr();
     for ip in ["192.0.2.81/32", "2001:db8::81/128"] {
         let told = format!("recognised {ip} on lo as ours (left by an earlier run)");

@@ -8,7 +8,9 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
+use exabgp_healthcheck::cli::ctl::Ctl;
 use exabgp_healthcheck::cli::Args;
+use exabgp_healthcheck::control::DEFAULT_SOCKET;
 use std::path::{Path, PathBuf};
 
 const NAME: &str = "exabgp-healthcheck";
@@ -28,10 +30,23 @@ fn generated() -> Vec<(&'static str, String)> {
         ("completions/exabgp-healthcheck.fish", Shell::Fish),
     ] {
         let mut out = Vec::new();
-        clap_complete::generate(shell, &mut Args::command(), NAME, &mut out);
-        files.push((path, String::from_utf8(out).expect("completions are UTF-8")));
+        clap_complete::generate(shell, &mut with_ctl(), NAME, &mut out);
+        let mut script = String::from_utf8(out).expect("completions are UTF-8");
+        if shell == Shell::Bash {
+            // clap_complete 4.6 names the functions of a subcommand of a dashed program two
+            // ways (`exabgp__healthcheck__subcmd__ctl` where it finds the subcommand,
+            // `exabgp__subcmd__healthcheck__subcmd__ctl` where it completes it): one name.
+            script = script.replace("exabgp__subcmd__healthcheck__", "exabgp__healthcheck__");
+        }
+        files.push((path, script));
     }
     files
+}
+
+/// The plugin's command with `ctl` as a subcommand, for the completions: `ctl` has its own
+/// parser (`cli::ctl::Ctl`, recognised before the plugin's), but a shell completes both.
+fn with_ctl() -> clap::Command {
+    Args::command().subcommand(Ctl::command()).disable_help_subcommand(true)
 }
 
 /// clap_mangen's page (name, synopsis, description, the options by heading, the after-help
@@ -117,6 +132,51 @@ fn extra_sections() -> Roff {
          logged and ignored.",
     );
 
+    section(&mut roff, "CONTROL");
+    paragraph(
+        &mut roff,
+        [roman(
+            "Started with --control-socket PATH, the plugin listens on that unix socket (mode 0600, removed at \
+             exit; a file there that is not a socket is refused) and answers:",
+        )],
+    );
+    example(
+        &mut roff,
+        &["exabgp-healthcheck ctl [--socket PATH] [--json] status|check|drain|resume [SERVICE] [--wait [--timeout DURATION]]"],
+    );
+    item(
+        &mut roff,
+        "status [SERVICE]",
+        "A table of every service (or SERVICE): its state, since when, its last check and its routes with the MED \
+         each is announced with.",
+    );
+    item(&mut roff, "check [SERVICE]", "Check every service (or SERVICE) now, as SIGUSR1 does.");
+    item(
+        &mut roff,
+        "drain [SERVICE] [--wait [--timeout DURATION]]",
+        "Drain every service (or SERVICE), as its --drain-file would: DRAINING for --drain-time, then DRAINED \
+         (withdrawn) until resumed. With --wait, return once every one is DRAINED (exit 1 after --timeout, by \
+         default the longest --drain-time plus 30 s).",
+    );
+    item(
+        &mut roff,
+        "resume [SERVICE]",
+        "Take the drain request back: INIT, then rising as usual (a --drain-file that exists still drains).",
+    );
+    item(
+        &mut roff,
+        "--socket PATH",
+        &format!("The plugin's --control-socket; both must name the same path. Default: {DEFAULT_SOCKET}."),
+    );
+    item(&mut roff, "--json", "Print the plugin's answer, one JSON object, instead of text.");
+    paragraph(
+        &mut roff,
+        [roman(
+            "ctl exits 0 when done, 1 when nothing listens on the socket or the request could not be done, 2 on a \
+             usage error (an unknown command or service).",
+        )],
+    );
+
     section(&mut roff, "EXAMPLES");
     paragraph(&mut roff, [roman("In "), italic("exabgp.conf"), roman(":")]);
     example(
@@ -166,6 +226,12 @@ fn extra_sections() -> Roff {
         "/usr/share/doc/exabgp-healthcheck/contrib/systemd/exabgp.service.d/healthcheck.conf",
         "A systemd drop-in for ExaBGP's unit that gives its processes CAP_NET_ADMIN, which adding the service \
          addresses needs.",
+    );
+    item(
+        &mut roff,
+        "/usr/share/doc/exabgp-healthcheck/contrib/systemd/exabgp.service.d/drain.conf",
+        "A systemd drop-in for ExaBGP's unit whose ExecStop= drains every service (ctl drain --wait) before \
+         ExaBGP stops.",
     );
 
     section(&mut roff, "SEE ALSO");
@@ -217,7 +283,16 @@ fn the_man_page_documents_every_option() {
             assert!(page.contains(&shown), "the man page lacks --{long}");
         }
     }
-    for heading in ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "EXAMPLES", "SEE ALSO"] {
+    for arg in Ctl::command().get_arguments() {
+        if let Some(long) = arg.get_long().filter(|long| !matches!(*long, "help" | "version")) {
+            let shown = format!("\\-\\-{}", long.replace('-', "\\-"));
+            assert!(page.contains(&shown), "the man page lacks ctl --{long}");
+        }
+    }
+    for command in Ctl::command().get_subcommands() {
+        assert!(page.contains(&format!("\\fB{}", command.get_name())), "the man page lacks ctl {}", command.get_name());
+    }
+    for heading in ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "CONTROL", "EXAMPLES", "SEE ALSO"] {
         assert!(page.contains(&format!(".SH {heading}")) || page.contains(&format!(".SH \"{heading}\"")), "{heading}");
     }
 }
@@ -228,4 +303,17 @@ fn the_bash_completion_is_valid_bash() {
     let out = std::process::Command::new("bash").args(["-n", "-c", &script]).output().expect("bash");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(script.contains("--withdraw-on-down") && script.contains("complete -F"), "{script}");
+    // What bash offers after these words (the last one being completed).
+    let complete = |words: &str| {
+        let call = format!(
+            "{script}\nCOMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _exabgp__healthcheck {NAME} \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\""
+        );
+        let out = std::process::Command::new("bash").args(["-c", &call]).output().expect("bash");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(complete("exabgp-healthcheck --withd"), "--withdraw-on-down");
+    assert_eq!(complete("exabgp-healthcheck ctl st"), "status");
+    assert_eq!(complete("exabgp-healthcheck ctl status --js"), "--json");
 }

@@ -416,6 +416,8 @@ fn a_failed_write_is_logged_once_and_the_plugin_runs_on() {
 fn a_drain_shows_in_the_metrics_as_its_own_states() {
     let dir = Scratch::new("metrics-drain");
     let path = dir.file("m.prom");
+    // The drain starts once the route is announced (a drain with nothing announced is DRAINED
+    // at once).
     let drain = dir.file("drain");
     let mut plugin = Plugin::start(&[
         "--dry-run",
@@ -438,7 +440,6 @@ fn a_drain_shows_in_the_metrics_as_its_own_states() {
         path.to_str().unwrap(),
     ]);
     let state = |name: &str| value(&read(&path), &format!(r#"service_state{{service="web",state="{name}"}}"#));
-    // Announced first: a service that announced nothing yet has nothing to drain.
     assert!(wait_for(LIMIT, || state("UP") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());
     std::fs::write(&drain, "").unwrap();
     assert!(wait_for(LIMIT, || state("DRAINING") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());

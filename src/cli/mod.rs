@@ -2,6 +2,7 @@
 //! own additions. The doc comments are the `--help` text. Raw flags go no further than
 //! [`crate::config`], which turns them into typed `Settings`.
 
+pub mod ctl;
 pub mod file;
 use crate::error::{Origin, UsageError};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
@@ -94,6 +95,11 @@ pub struct Args {
     /// Switch to GROUP after setting up the addresses
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
+
+    /// Listen on this unix socket (mode 0600, removed at exit) for `exabgp-healthcheck ctl`:
+    /// status, check, drain, resume. None by default
+    #[arg(long, value_name = "PATH", conflicts_with = "once")]
+    pub control_socket: Option<PathBuf>,
 
     /// Time between checks; 0 exits after the first announcement
     #[arg(long, short = 'i', value_name = "N", default_value = "5", allow_negative_numbers = true,
@@ -370,7 +376,7 @@ impl Origins {
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 16] = [
+const PROCESS_WIDE: [(&str, &str); 17] = [
     ("silent", "--silent"),
     ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
@@ -387,6 +393,7 @@ const PROCESS_WIDE: [(&str, &str); 16] = [
     ("config", "--config"),
     ("metrics_file", "--metrics-file"),
     ("metrics_listen", "--metrics-listen"),
+    ("control_socket", "--control-socket"),
 ];
 
 /// A `--config` file, read and checked line by line.
@@ -696,7 +703,7 @@ fn one_line(err: &clap::Error) -> String {
 }
 
 /// An I/O error's reason without the "(os error N)" tail.
-fn io_reason(err: &std::io::Error) -> String {
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
     let text = err.to_string();
     match text.find(" (os error") {
         Some(cut) => text[..cut].to_lowercase(),

@@ -3,7 +3,7 @@
 //! every error names the flag it is about, and the `--config` line its value came from. No
 //! I/O but user and group look-ups. The value parsers are in [`values`].
 
-mod values;
+pub(crate) mod values;
 
 use crate::cli::{Args, Origins, ServiceArgs};
 use crate::error::UsageError;
@@ -86,6 +86,8 @@ pub struct ProcessConfig {
     pub metrics_file: Option<PathBuf>,
     /// `--metrics-listen`: where the metrics are served.
     pub metrics_listen: Option<SocketAddr>,
+    /// `--control-socket`: where `ctl` reaches the running plugin; `None`: nowhere.
+    pub control_socket: Option<PathBuf>,
 }
 
 /// One service: what it checks, how it decides, what it announces and which addresses it keeps.
@@ -383,7 +385,24 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         group,
         metrics_file: a.metrics_file.as_deref().map(crate::metrics::file::check).transpose()?,
         metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
+        control_socket: control_socket(a.control_socket.as_ref())?,
     })
+}
+
+/// `--control-socket`: a path that fits in a unix socket address.
+fn control_socket(path: Option<&PathBuf>) -> Result<Option<PathBuf>, UsageError> {
+    let Some(path) = path else { return Ok(None) };
+    // sun_path holds 108 bytes, its terminating NUL included.
+    const MAX: usize = 107;
+    let len = path.as_os_str().len();
+    if len > MAX {
+        return Err(UsageError::quoted(
+            "--control-socket",
+            path.display().to_string(),
+            format!("{len} bytes: a unix socket path has at most {MAX}"),
+        ));
+    }
+    Ok(Some(path.clone()))
 }
 
 /// No address of one service's `--ip` networks is another's: refused naming both services, and
@@ -527,6 +546,20 @@ mod tests {
 
     fn error(list: &[&str]) -> String {
         config(list).expect_err("accepted")
+    }
+
+    #[test]
+    fn the_control_socket_is_off_unless_given_and_must_fit_a_socket_address() {
+        assert_eq!(config(&[]).unwrap().process.control_socket, None);
+        let given = config(&["--control-socket", "/run/h/control.sock"]).unwrap();
+        assert_eq!(given.process.control_socket, Some(PathBuf::from("/run/h/control.sock")));
+        let long = format!("/{}", "x".repeat(107));
+        assert_eq!(
+            error(&["--control-socket", &long]),
+            format!("--control-socket {long:?}: 108 bytes: a unix socket path has at most 107")
+        );
+        let both = parse(["exabgp-healthcheck", "--control-socket", "/x", "--once"]).unwrap_err();
+        assert!(both.why.contains("cannot be used with"), "{both}");
     }
 
     /// `--config FILE` holding `text`, then `extra` on the command line: the error, with the
@@ -1064,6 +1097,7 @@ interval = 5
             ("once", "once"),
             ("metrics-file = /run/x.prom", "metrics-file"),
             ("metrics-listen = 127.0.0.1:9876", "metrics-listen"),
+            ("control-socket = /run/x.sock", "control-socket"),
         ] {
             let file = tree.file("x.conf", &format!("rise = 2\n[web]\nip = 192.0.2.1\n{line}\n"));
             assert_eq!(

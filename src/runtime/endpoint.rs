@@ -91,7 +91,11 @@ impl<'a> View<'a> {
 /// The endpoints that `process` asks for, opened (sockets bound) now. A bad option is refused
 /// here, naming its flag, before any service starts.
 pub fn open(process: &ProcessConfig) -> Result<Vec<Box<dyn Endpoint>>, UsageError> {
-    let mut endpoints = Vec::new();
+    let mut endpoints: Vec<Box<dyn Endpoint>> = Vec::new();
     crate::metrics::open(process, &mut endpoints)?;
+    if let Some(path) = &process.control_socket {
+        let owner = (process.user.as_ref(), process.group.as_ref());
+        endpoints.push(Box::new(crate::control::server::Server::open(path, owner)?));
+    }
     Ok(endpoints)
 }

@@ -51,6 +51,16 @@ impl Reactor {
         if settings.process != self.process {
             log::warn!("process-wide options changed: they take effect when the plugin is restarted");
         }
+        if settings.process.control_socket != self.process.control_socket {
+            let shown = |path: &Option<std::path::PathBuf>| {
+                path.as_ref().map_or("none".to_owned(), |p| p.display().to_string())
+            };
+            log::warn!(
+                "--control-socket changed from {} to {}: the socket stays as it is until the plugin is restarted",
+                shown(&self.process.control_socket),
+                shown(&settings.process.control_socket)
+            );
+        }
         // What can fail comes first, so that a failure changes nothing.
         let mut taken = vec![false; self.slots.len()];
         let mut changes = Vec::with_capacity(settings.services.len());

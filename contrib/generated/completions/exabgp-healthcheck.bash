@@ -16,6 +16,21 @@ _exabgp__healthcheck() {
             ",$1")
                 cmd="exabgp__healthcheck"
                 ;;
+            exabgp__healthcheck,ctl)
+                cmd="exabgp__healthcheck__subcmd__ctl"
+                ;;
+            exabgp__healthcheck__subcmd__ctl,check)
+                cmd="exabgp__healthcheck__subcmd__ctl__subcmd__check"
+                ;;
+            exabgp__healthcheck__subcmd__ctl,drain)
+                cmd="exabgp__healthcheck__subcmd__ctl__subcmd__drain"
+                ;;
+            exabgp__healthcheck__subcmd__ctl,resume)
+                cmd="exabgp__healthcheck__subcmd__ctl__subcmd__resume"
+                ;;
+            exabgp__healthcheck__subcmd__ctl,status)
+                cmd="exabgp__healthcheck__subcmd__ctl__subcmd__status"
+                ;;
             *)
                 ;;
         esac
@@ -23,7 +38,7 @@ _exabgp__healthcheck() {
 
     case "${cmd}" in
         exabgp__healthcheck)
-            opts="-s -d -a -n -F -p -i -f -t -c -N -h -V --silent --syslog-facility --no-syslog --debug --log-format --no-ack --sudo --name --config --pid --user --group --interval --fast-interval --timeout --rise --fall --splay --disable --cmd --command --check --next-hop --ip --ip-ifname --local-preference --deaggregate-networks --no-ip-setup --dynamic-ip-setup --label --label-exact-match --start-ip --up-metric --down-metric --disabled-metric --increase --community --extended-community --large-community --disabled-community --as-path --up-as-path --down-as-path --disabled-as-path --withdraw-on-down --path-id --neighbor --debounce --api-version --execute --up-execute --down-execute --disabled-execute --drain-file --drain-time --drain-community --drain-local-preference --dry-run --once --metrics-file --metrics-listen --help --version"
+            opts="-s -d -a -n -F -p -i -f -t -c -N -h -V --silent --syslog-facility --no-syslog --debug --log-format --no-ack --sudo --name --config --pid --user --group --control-socket --interval --fast-interval --timeout --rise --fall --splay --disable --cmd --command --check --next-hop --ip --ip-ifname --local-preference --deaggregate-networks --no-ip-setup --dynamic-ip-setup --label --label-exact-match --start-ip --up-metric --down-metric --disabled-metric --increase --community --extended-community --large-community --disabled-community --as-path --up-as-path --down-as-path --disabled-as-path --withdraw-on-down --path-id --neighbor --debounce --api-version --execute --up-execute --down-execute --disabled-execute --drain-file --drain-time --drain-community --drain-local-preference --dry-run --once --metrics-file --metrics-listen --help --version ctl"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -66,6 +81,10 @@ _exabgp__healthcheck() {
                     return 0
                     ;;
                 --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --control-socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -246,6 +265,100 @@ _exabgp__healthcheck() {
                     return 0
                     ;;
                 --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl)
+            opts="-h -V --socket --json --help --version status check drain resume"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl__subcmd__check)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl__subcmd__drain)
+            opts="-h --wait --timeout --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl__subcmd__resume)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        exabgp__healthcheck__subcmd__ctl__subcmd__status)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
