@@ -64,6 +64,31 @@ fn a_changed_service_withdraws_what_it_no_longer_has_and_starts_again() {
 }
 
 #[test]
+fn a_changed_path_id_or_neighbor_withdraws_the_old_paths_first() {
+    // Under another path identifier (or to other neighbors) the new announcements would not
+    // replace the old ones: left alone, the old paths would stay announced for good.
+    let dir = Scratch::new("reload-path-id");
+    let mut plugin = start(&dir, &format!("{WEB}ip = 192.0.2.1\npath-id = 7\n"));
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    reload(&dir, &plugin, &format!("{WEB}ip = 192.0.2.1\npath-id = 8\n"), 1);
+    assert!(plugin.wait_lines(3, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    reload(&dir, &plugin, &format!("{WEB}ip = 192.0.2.1\npath-id = 8\nneighbor = 10.0.0.1\n"), 2);
+    assert!(plugin.wait_lines(5, LIMIT), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    assert_eq!(
+        plugin.lines(),
+        [
+            "announce route 192.0.2.1/32 next-hop self med 100 path-information 7",
+            "withdraw route 192.0.2.1/32 next-hop self path-information 7",
+            "announce route 192.0.2.1/32 next-hop self med 100 path-information 8",
+            "withdraw route 192.0.2.1/32 next-hop self path-information 8",
+            "neighbor 10.0.0.1 announce route 192.0.2.1/32 next-hop self med 100 path-information 8",
+        ]
+    );
+    assert_eq!(plugin.stderr().matches("their path identifier or neighbors changed").count(), 2, "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+}
+
+#[test]
 fn a_file_that_does_not_load_changes_nothing() {
     let dir = Scratch::new("reload-bad");
     let text = format!("{WEB}ip = 192.0.2.1\n");

@@ -116,6 +116,13 @@ pub fn announces(what: impl Into<Announcement>) -> bool {
     )
 }
 
+/// Whether a route's lines under `a` and under `b` are about the same path at the same peers:
+/// with another path identifier, or to other neighbors, the old path is another one, which an
+/// announcement under `b` would not replace (nor withdraw).
+pub fn same_paths(a: &Announce, b: &Announce) -> bool {
+    a.selector == b.selector && a.path_id == b.path_id
+}
+
 /// Whether the lines for `what` withdraw the routes (EXIT and DRAINED, or DOWN and DISABLED
 /// with `--withdraw-on-down`) rather than announce them. DRAINING always announces.
 pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {

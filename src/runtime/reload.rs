@@ -130,16 +130,17 @@ impl Reactor {
             // A drain asked for goes on in the service that replaces it.
             let drain = slot.service.drain_requested();
             let mut next = plan.ledger(id, mode);
-            logging::scoped(slot.tag.as_ref(), || {
+            let announced = logging::scoped(slot.tag.as_ref(), || {
                 log::info!("changed by the new configuration: starting again from INIT");
-                slot.service.withdraw_all_but(&plan.routes, out);
+                let announced = slot.service.withdraw_all_but(&plan.routes, &plan.cfg.announce, out);
                 match (backend, previous.as_mut(), next.as_mut()) {
                     (Some(backend), Some(previous), Some(next)) => previous.hand_over(backend, next),
                     (Some(backend), Some(previous), None) => previous.remove(backend, Removal::Exit),
                     _ => {}
                 }
+                announced
             });
-            ledgers.push(Some((id, next, drain)));
+            ledgers.push(Some((id, next, drain, announced)));
         }
 
         // 3. The new table, in the new configuration's order; changed and new services set up
@@ -150,8 +151,9 @@ impl Reactor {
                 Change::Kept(i) => old[i].take().expect("each running service is kept once"),
                 Change::Changed(_, plan) => {
                     changed += 1;
-                    let (id, ledger, drain) = ledger.expect("a changed service's ledger");
+                    let (id, ledger, drain, announced) = ledger.expect("a changed service's ledger");
                     let mut slot = self.launch(id, plan, several, ledger);
+                    slot.service.assume_announced(&announced);
                     slot.service.request_drain(drain, Instant::now());
                     slot
                 }

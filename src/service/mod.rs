@@ -480,18 +480,39 @@ impl Service {
         self.announce(Announcement::Exit, out, backend, stop);
     }
 
-    /// It is being replaced (a reload changed it): withdraw its routes that `next` (the new
-    /// one's routes) does not have. Nothing else changes here.
-    pub fn withdraw_all_but(&mut self, next: &[Net], out: &mut Outbox) {
-        let gone: Vec<Net> = self.routes.iter().filter(|route| !next.contains(route)).copied().collect();
-        if gone.is_empty() {
-            return;
+    /// It is being replaced (a reload changed it) by a service with the routes `next`
+    /// announced as `announce`: withdraw its routes that the new one does not have, and all of
+    /// them when the new one's lines are about other paths (another `--path-id`, other
+    /// `--neighbor`s: its announcements would not replace these). Returns what stays
+    /// announced, for the new one to know ([`Service::assume_announced`]). Nothing else
+    /// changes here.
+    pub fn withdraw_all_but(&mut self, next: &[Net], announce: &lines::Announce, out: &mut Outbox) -> Vec<(Net, i64)> {
+        let same_paths = lines::same_paths(&self.cfg.announce, announce);
+        let stays = |route: &Net| same_paths && next.contains(route);
+        let gone: Vec<Net> = self.routes.iter().filter(|route| !stays(route)).copied().collect();
+        if !gone.is_empty() {
+            if same_paths {
+                log::info!("withdrawing {} route(s) no longer configured", gone.len());
+            } else {
+                log::info!("withdrawing {} route(s): their path identifier or neighbors changed", gone.len());
+            }
+            for line in lines::render(Announcement::Exit, &self.cfg.announce, &gone) {
+                self.last_line = out.send(line);
+            }
+            self.stats.wrote(0, gone.len() as u64);
         }
-        log::info!("withdrawing {} route(s) no longer configured", gone.len());
-        for line in lines::render(Announcement::Exit, &self.cfg.announce, &gone) {
-            self.last_line = out.send(line);
+        let kept = self.announced().filter(|(route, _)| stays(route));
+        kept.filter_map(|(route, med)| Some((route, med?))).collect()
+    }
+
+    /// It replaces a service whose routes `announced` (with their MED) are still announced:
+    /// its own of those routes count as announced until its first lines.
+    pub fn assume_announced(&mut self, announced: &[(Net, i64)]) {
+        for (route, med) in self.routes.iter().zip(self.meds.iter_mut()) {
+            if let Some(&(_, was)) = announced.iter().find(|(r, _)| r == route) {
+                *med = Some(was);
+            }
         }
-        self.stats.wrote(0, gone.len() as u64);
     }
 
     /// After the exit's withdraws: remove the addresses we added (all of them with
@@ -716,6 +737,34 @@ mod tests {
         assert_eq!(d.service.state(), State::Init);
         assert_eq!(d.iterate(21.0), [UP]);
         let _ = std::fs::remove_dir(&dir);
+    }
+
+    #[test]
+    fn a_service_replacing_another_knows_what_is_still_announced() {
+        let mut old = Driven::new(&["--ip", "192.0.2.1", "--ip", "192.0.2.2"]);
+        assert_eq!(old.iterate(0.0).len(), 2);
+        // The new one keeps 192.0.2.1 under the same paths: it stays announced, med 100.
+        let mut new = Driven::new(&["--ip", "192.0.2.1", "--rise", "3", "--up-metric", "50"]);
+        let (routes, announce) = (new.service.routes().to_vec(), new.service.cfg().announce.clone());
+        let kept = old.service.withdraw_all_but(&routes, &announce, &mut old.out);
+        assert!(old.out.flush(std::time::Duration::from_secs(5)));
+        assert_eq!(old.sink.lines()[2..], ["withdraw route 192.0.2.2/32 next-hop self"]);
+        assert_eq!(kept, [("192.0.2.1/32".parse().unwrap(), 100)]);
+        assert_eq!(new.service.announced().next().unwrap().1, None, "before it is told");
+        new.service.assume_announced(&kept);
+        assert_eq!(new.service.announced().collect::<Vec<_>>(), [("192.0.2.1/32".parse().unwrap(), Some(100))]);
+        // So a drain asked for before its first lines drains it rather than withdrawing at once.
+        new.service.request_drain(true, new.at(0.0));
+        assert_eq!(new.iterate(0.0), [DRAINING]);
+
+        // Under another path identifier nothing stays announced: all is withdrawn.
+        let mut old = Driven::new(&["--ip", "192.0.2.1", "--path-id", "7"]);
+        old.iterate(0.0);
+        let new = Driven::new(&["--ip", "192.0.2.1", "--path-id", "8"]);
+        let kept = old.service.withdraw_all_but(new.service.routes(), &new.service.cfg().announce, &mut old.out);
+        assert!(kept.is_empty());
+        assert!(old.out.flush(std::time::Duration::from_secs(5)));
+        assert_eq!(old.sink.lines()[1..], ["withdraw route 192.0.2.1/32 next-hop self path-information 7"]);
     }
 
     #[test]
