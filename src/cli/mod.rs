@@ -70,7 +70,10 @@ pub struct Args {
     pub name: Option<String>,
 
     /// Read configuration from a file
-    #[arg(long, short = 'F', value_name = "FILE", action = ArgAction::Append)]
+    // Hidden aliases: prefixes that are the reference's for one option only, and that options
+    // of ours (--control-socket, --log-format, --api-version) would make ambiguous
+    // (`every_prefix_the_reference_takes_still_means_the_same_option`).
+    #[arg(long, short = 'F', value_name = "FILE", action = ArgAction::Append, alias = "con")]
     pub config: Vec<PathBuf>,
 
     /// Where the values read from `--config` came from, so that a value the configuration
@@ -164,7 +167,7 @@ pub struct Args {
     pub ip_ifnames: Vec<String>,
 
     /// Advertise with local preference P (-1: not sent)
-    #[arg(long, value_name = "P", default_value_t = -1, allow_negative_numbers = true,
+    #[arg(long, value_name = "P", default_value_t = -1, allow_negative_numbers = true, alias = "lo",
           help_heading = ADVERTISING)]
     pub local_preference: i64,
 
@@ -231,7 +234,7 @@ pub struct Args {
     pub disabled_community: Option<String>,
 
     /// Announce with the supplied AS path
-    #[arg(long, value_name = "ASPATH", help_heading = ADVERTISING)]
+    #[arg(long, value_name = "ASPATH", help_heading = ADVERTISING, alias = "a")]
     pub as_path: Option<String>,
 
     /// Announce with the supplied AS path when the service is up
@@ -772,6 +775,97 @@ mod tests {
         assert_eq!(args(&["--ip", "192.0.2.1"]).ips, ["192.0.2.1"]);
         assert_eq!(args(&["--up-m", "5"]).up_metric, 5);
         assert!(error(&["--d", "x"]).contains("--d"));
+    }
+
+    /// The long options of ExaBGP 5.0.15's healthcheck (`python -m exabgp healthcheck --help`;
+    /// 4.2.25's are the same but for `--debounce` and `--ip-ifname`), `--help` aside.
+    const REFERENCE_OPTIONS: [&str; 49] = [
+        "as-path",
+        "cmd",
+        "command",
+        "community",
+        "config",
+        "deaggregate-networks",
+        "debounce",
+        "debug",
+        "disable",
+        "disabled-as-path",
+        "disabled-community",
+        "disabled-execute",
+        "disabled-metric",
+        "down-as-path",
+        "down-execute",
+        "down-metric",
+        "dynamic-ip-setup",
+        "execute",
+        "extended-community",
+        "fall",
+        "fast-interval",
+        "group",
+        "increase",
+        "interval",
+        "ip",
+        "ip-ifname",
+        "label",
+        "label-exact-match",
+        "large-community",
+        "local-preference",
+        "name",
+        "neighbor",
+        "next-hop",
+        "no-ack",
+        "no-ip-setup",
+        "no-syslog",
+        "path-id",
+        "pid",
+        "rise",
+        "silent",
+        "start-ip",
+        "sudo",
+        "syslog-facility",
+        "timeout",
+        "up-as-path",
+        "up-execute",
+        "up-metric",
+        "user",
+        "withdraw-on-down",
+    ];
+
+    #[test]
+    fn every_prefix_the_reference_takes_still_means_the_same_option() {
+        // argparse takes any prefix that only one of its options has; our own options must not
+        // make one of those ambiguous (existing command lines and files use them).
+        let command = Args::command();
+        let id_of = |long: &str| {
+            let arg = command.get_arguments().find(|a| {
+                a.get_long() == Some(long) || a.get_all_aliases().is_some_and(|aliases| aliases.contains(&long))
+            });
+            arg.map(|a| a.get_id().to_string()).unwrap_or_else(|| panic!("--{long} is not ours"))
+        };
+        let (mut checked, mut broken) = (0, Vec::new());
+        for flag in REFERENCE_OPTIONS {
+            let want = id_of(flag);
+            for end in 1..=flag.len() {
+                let prefix = &flag[..end];
+                let owners: std::collections::HashSet<String> =
+                    REFERENCE_OPTIONS.iter().filter(|f| f.starts_with(prefix)).map(|f| id_of(f)).collect();
+                if owners.len() != 1 {
+                    continue;
+                }
+                let parse = |extra: &[&str]| {
+                    let mut argv = vec!["exabgp-healthcheck".to_owned(), format!("--{prefix}")];
+                    argv.extend(extra.iter().map(|s| (*s).to_owned()));
+                    command.clone().try_get_matches_from(argv).ok()
+                };
+                let means = parse(&[]).or_else(|| parse(&["1"])).map(|m| m.value_source(&want));
+                if means != Some(Some(clap::parser::ValueSource::CommandLine)) {
+                    broken.push(format!("--{prefix} (--{flag})"));
+                }
+                checked += 1;
+            }
+        }
+        assert!(broken.is_empty(), "no longer the reference's: {}", broken.join(", "));
+        assert!(checked > 300, "only {checked} prefixes");
     }
 
     #[test]
