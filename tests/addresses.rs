@@ -157,6 +157,19 @@ fn services_without_ip_find_theirs_on_lo_by_label_and_never_share_one() {
     );
     assert!(plugin.lines().is_empty());
     assert!(has(&ns, "lo", "192.0.2.30/32 lo:web") && has(&ns, "lo", "192.0.2.31/32 lo:dns"));
+
+    // A reload that would have two services find the same address is refused the same way:
+    // nothing changes, and both run on as they were.
+    let reloaded = dir.write("reloaded.conf", &format!("{common}[web]\nlabel = web\n[dns]\nlabel = dns\n"));
+    let mut plugin = ns.plugin(&["--config", reloaded.to_str().unwrap()]);
+    assert!(plugin.wait_lines(2, LIMIT), "{}", plugin.stderr());
+    dir.write("reloaded.conf", &format!("{common}[web]\nlabel = web\n[dns]\nlabel = dns\n[ntp]\n"));
+    plugin.signal(1);
+    let refused = "ERROR[healthcheck] the configuration was not reloaded, nothing changed: services [web] and [ntp] \
+                   both advertise 192.0.2.30/32 found on lo";
+    assert!(wait_for(LIMIT, || plugin.stderr().contains(refused)), "{}", plugin.stderr());
+    assert!(!plugin.stderr().contains("configuration reloaded"), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
 }
 
 #[test]

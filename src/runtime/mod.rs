@@ -147,6 +147,8 @@ struct Slot {
     job: Option<Job>,
     /// What the last poll found ready among the job's descriptors.
     ready: Ready,
+    /// The networks it advertises, as found when it started (on `lo`, without `--ip`).
+    nets: Vec<Net>,
 }
 
 struct Reactor {
@@ -206,19 +208,21 @@ impl Plan {
     }
 }
 
-/// Services without `--ip` find their networks on `lo` at start-up: two that found the same one
-/// would both own it (the configuration already refuses that for `--ip`s).
-fn refuse_shared_discoveries(plans: &[Plan]) -> Result<(), UsageError> {
-    let name = |plan: &Plan| plan.cfg.section.clone().or_else(|| plan.cfg.name.clone()).unwrap_or_default();
-    for (i, first) in plans.iter().enumerate() {
-        for second in &plans[i + 1..] {
-            if let Some(net) = first.nets.iter().find(|net| second.nets.contains(net)) {
+/// Services without `--ip` find their networks on `lo` when they start: two that found the same
+/// one would both own it (the configuration already refuses that for `--ip`s). `services`: each
+/// service's settings and the networks it found (at start-up, or at a reload for those it
+/// starts).
+fn refuse_shared_discoveries(services: &[(&ServiceConfig, &[Net])]) -> Result<(), UsageError> {
+    let name = |cfg: &ServiceConfig| cfg.section.clone().or_else(|| cfg.name.clone()).unwrap_or_default();
+    for (i, (first, first_nets)) in services.iter().enumerate() {
+        for (second, second_nets) in &services[i + 1..] {
+            if let Some(net) = first_nets.iter().find(|net| second_nets.contains(net)) {
                 return Err(UsageError::message(format!(
                     "services [{}] and [{}] both advertise {net}{}; an address belongs to one service \
                      (give each its --ip, or its --label)",
                     name(first),
                     name(second),
-                    if first.cfg.nets.is_empty() || second.cfg.nets.is_empty() { " found on lo" } else { "" },
+                    if first.nets.is_empty() || second.nets.is_empty() { " found on lo" } else { "" },
                 )));
             }
         }
@@ -239,7 +243,8 @@ impl Reactor {
     ) -> anyhow::Result<Reactor> {
         let Settings { process, services } = settings;
         let plans = services.into_iter().map(Plan::new).collect::<anyhow::Result<Vec<Plan>>>()?;
-        refuse_shared_discoveries(&plans)?;
+        let found: Vec<(&ServiceConfig, &[Net])> = plans.iter().map(|plan| (&plan.cfg, &plan.nets[..])).collect();
+        refuse_shared_discoveries(&found)?;
 
         let dry_run = process.mode == Mode::DryRun;
         // ExaBGP's answers pace our lines unless there is nobody to answer, or `--no-ack`
@@ -295,7 +300,7 @@ impl Reactor {
         let dry_run = self.process.mode == Mode::DryRun;
         let first = service::first_check(&plan.cfg, Instant::now(), random());
         let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, first);
-        Slot { service, tag, job: None, ready: Ready::NONE }
+        Slot { service, tag, job: None, ready: Ready::NONE, nets: plan.nets }
     }
 
     /// A reactor over `services`.
@@ -313,7 +318,8 @@ impl Reactor {
             .into_iter()
             .map(|service| {
                 let tag = tag_for(several, service.cfg(), service.id);
-                Slot { service, tag, job: None, ready: Ready::NONE }
+                let nets = service.routes().to_vec();
+                Slot { service, tag, job: None, ready: Ready::NONE, nets }
             })
             .collect();
         Reactor {

@@ -15,6 +15,7 @@
 use super::{Plan, Reactor, Slot};
 use crate::addr::ledger::Removal;
 use crate::config::ServiceConfig;
+use crate::net::Net;
 use crate::{addr, logging, safety};
 use std::time::Instant;
 
@@ -87,6 +88,17 @@ impl Reactor {
                 },
             };
             changes.push(change);
+        }
+        let found: Vec<(&ServiceConfig, &[Net])> = changes
+            .iter()
+            .map(|change| match change {
+                Change::Kept(i) => (self.slots[*i].service.cfg(), &self.slots[*i].nets[..]),
+                Change::Changed(_, plan) | Change::Added(plan) => (&plan.cfg, &plan.nets[..]),
+            })
+            .collect();
+        if let Err(err) = super::refuse_shared_discoveries(&found) {
+            log::error!("the configuration was not reloaded, nothing changed: {err}");
+            return;
         }
         let mode = self.process.mode;
         let needs_backend = changes.iter().any(|change| match change {
