@@ -2,6 +2,14 @@
 //! own additions. The doc comments are the `--help` text. Raw flags go no further than
 //! [`crate::config`], which turns them into typed `Settings`.
 
+// The flags' doc comments are `--help` text, where `HOST[:PORT]` and `[::1]` mean what they
+// say, as does `STATE=<NAME>`: rustdoc would read them as links and HTML.
+#![allow(
+    rustdoc::broken_intra_doc_links,
+    rustdoc::invalid_html_tags,
+    reason = "the doc comments are --help text, not Markdown"
+)]
+
 pub mod ctl;
 pub mod file;
 use crate::error::{Origin, UsageError};

@@ -1,5 +1,5 @@
 //! Prometheus metrics of the services (`--metrics-file`, `--metrics-listen`): two endpoints of
-//! the reactor ([`crate::runtime::endpoint`]), the file ([`file`]) and the HTTP listener
+//! the reactor ([`crate::runtime::endpoint`]), the file ([`mod@file`]) and the HTTP listener
 //! ([`listen`]), which both show the text that [`text`] renders (pure) from a snapshot of the
 //! services taken here. Nothing of this exists when neither flag is given.
 //!
