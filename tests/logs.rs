@@ -104,3 +104,38 @@ fn a_bad_log_format_is_a_usage_error_and_it_is_process_wide() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("healthcheck.conf:3") && stderr.contains("'log-format' is process-wide"), "{stderr}");
 }
+
+#[test]
+fn a_drain_logs_its_states_and_its_time_as_fields() {
+    let dir = Scratch::new("logs-drain");
+    let drain = dir.file("drain");
+    let mut plugin = Plugin::start(&[
+        "--no-syslog",
+        "--no-ip-setup",
+        "--log-format",
+        "json",
+        "--ip",
+        "192.0.2.1",
+        "--rise",
+        "1",
+        "--interval",
+        "0.05",
+        "--drain-time",
+        "0.2",
+        "--drain-file",
+        drain.to_str().unwrap(),
+    ]);
+    assert!(plugin.wait_lines(1, Duration::from_secs(10)), "{}", plugin.stderr());
+    std::fs::write(&drain, "").unwrap();
+    let drained = |p: &Plugin| p.lines().iter().any(|l| l == "withdraw route 192.0.2.1/32 next-hop self");
+    assert!(common::wait_for(Duration::from_secs(10), || drained(&plugin)), "{:?}", plugin.lines());
+    assert_eq!(plugin.stop(), Some(0));
+    let logs = objects(&plugin.stderr());
+    assert!(logs.iter().any(|o| o["from"] == "UP" && o["to"] == "DRAINING"), "{logs:#?}");
+    assert!(logs.iter().any(|o| o["from"] == "DRAINING" && o["to"] == "DRAINED"), "{logs:#?}");
+    let started =
+        logs.iter().find(|o| o["state"] == "DRAINING" && o.get("drain_ms").is_some()).expect("the drain's start");
+    assert_eq!(started["drain_ms"], 200, "{started}");
+    assert!(started["msg"].as_str().unwrap().contains("withdrawing in 200ms"), "{started}");
+    assert!(logs.iter().any(|o| o["state"] == "DRAINED" && o["msg"] == "drain time over: withdrawing"), "{logs:#?}");
+}

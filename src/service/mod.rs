@@ -346,13 +346,15 @@ impl Service {
             log::info!(from = before.name(), to = entered.name(); "{before} -> {entered}");
             self.stats.entered(entered, Moment::now());
         }
+        let drain_ms = millis(self.cfg.drain_time);
         match entered {
-            State::Draining => {
-                log::info!("{seen}: withdrawing in {}", humantime::format_duration(self.cfg.drain_time))
+            State::Draining => log::info!(state = "DRAINING", drain_ms;
+                "{seen}: withdrawing in {}", humantime::format_duration(self.cfg.drain_time)),
+            State::Drained if before == State::Draining => {
+                log::info!(state = "DRAINED", drain_ms; "drain time over: withdrawing")
             }
-            State::Drained if before == State::Draining => log::info!("drain time over: withdrawing"),
-            State::Drained => log::info!("{seen}: nothing announced to drain, withdrawing at once"),
-            State::Init if before.is_drain() => log::info!("drain over: starting again"),
+            State::Drained => log::info!(state = "DRAINED"; "{seen}: nothing announced to drain, withdrawing at once"),
+            State::Init if before.is_drain() => log::info!(state = "INIT"; "drain over: starting again"),
             _ => {}
         }
         let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
