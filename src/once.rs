@@ -19,7 +19,7 @@ pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
     let mut all_healthy = true;
     for (id, cfg) in services.iter().enumerate() {
         if several {
-            let name = cfg.section.clone().or_else(|| cfg.name.clone()).unwrap_or_else(|| id.to_string());
+            let name = cfg.label().map_or_else(|| id.to_string(), str::to_owned);
             eprintln!("[{name}]");
         }
         all_healthy &= check(cfg)?;

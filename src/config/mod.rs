@@ -504,6 +504,12 @@ fn blame(err: UsageError, origins: Option<&Origins>) -> UsageError {
 }
 
 impl ServiceConfig {
+    /// What reports and log tags call it: its section, else its `--name`; `None` for the one
+    /// service of a configuration without sections and without a name.
+    pub fn label(&self) -> Option<&str> {
+        self.section.as_deref().or(self.name.as_deref())
+    }
+
     /// Whether this service changes addresses at all when the process runs in `mode`.
     pub fn manages_addresses(&self, mode: Mode) -> bool {
         mode == Mode::Plugin && (self.ip_setup || self.dynamic_ip_setup)

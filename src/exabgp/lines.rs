@@ -175,7 +175,8 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
     let withdraw = withdraws(what, cfg);
     let prefix = cfg.selector.prefix();
     let next_hop = cfg.next_hop.map_or_else(|| "self".to_owned(), |ip| DisplayIp(ip).to_string());
-    let mut metric = state.map_or(0, |s| first_metric(s, cfg));
+    // The MEDs come from `meds`, the one place that knows them: `None` is a withdraw.
+    let meds = meds(what, cfg, routes.len());
     let local_preference = match state {
         Some(State::Draining) => Some(cfg.drain_local_preference),
         _ => cfg.local_preference,
@@ -196,13 +197,14 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
     let as_path = per_state.or(cfg.as_path.as_ref());
     routes
         .iter()
-        .map(|route| {
+        .zip(meds)
+        .map(|(route, med)| {
             let mut line = String::with_capacity(96);
             let action = if withdraw { "withdraw" } else { "announce" };
             // Writing into a String cannot fail.
             let _ = write!(line, "{prefix}{action} route {route} next-hop {next_hop}");
-            if !withdraw {
-                let _ = write!(line, " med {metric}");
+            if let Some(med) = med {
+                let _ = write!(line, " med {med}");
                 if let Some(pref) = local_preference {
                     let _ = write!(line, " local-preference {pref}");
                 }
@@ -221,7 +223,6 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
             if let Some(id) = cfg.path_id {
                 let _ = write!(line, " path-information {id}");
             }
-            metric += cfg.increase;
             line
         })
         .collect()

@@ -87,7 +87,7 @@ fn raise_descriptor_limit() {
 /// The log tag of service `id` with settings `cfg`: its own (`healthcheck-NAME`) when it is
 /// one of several or comes from a section; else the process's.
 fn tag_for(several: bool, cfg: &ServiceConfig, id: ServiceId) -> Option<Rc<str>> {
-    let name = cfg.section.as_deref().or(cfg.name.as_deref());
+    let name = cfg.label();
     (several || cfg.section.is_some()).then(|| match name {
         Some(name) => Rc::from(format!("healthcheck-{name}")),
         None => Rc::from(format!("healthcheck-{id}")),
@@ -213,7 +213,7 @@ impl Plan {
 /// service's settings and the networks it found (at start-up, or at a reload for those it
 /// starts).
 fn refuse_shared_discoveries(services: &[(&ServiceConfig, &[Net])]) -> Result<(), UsageError> {
-    let name = |cfg: &ServiceConfig| cfg.section.clone().or_else(|| cfg.name.clone()).unwrap_or_default();
+    let name = |cfg: &ServiceConfig| cfg.label().unwrap_or_default().to_owned();
     for (i, (first, first_nets)) in services.iter().enumerate() {
         for (second, second_nets) in &services[i + 1..] {
             if let Some(net) = first_nets.iter().find(|net| second_nets.contains(net)) {

@@ -191,7 +191,7 @@ impl Service {
     /// What reports call it: its section, else its `--name`; `None` for the one service of a
     /// configuration without sections and without a name.
     pub fn label(&self) -> Option<&str> {
-        self.cfg.section.as_deref().or(self.cfg.name.as_deref())
+        self.cfg.label()
     }
 
     /// Its state now.
