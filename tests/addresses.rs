@@ -376,7 +376,6 @@ fn the_panic_hook_removes_a_recognised_address_too() {
     use exabgp_healthcheck::addr::ledger::Addresses;
     use exabgp_healthcheck::addr::AddrError;
     use exabgp_healthcheck::config::ServiceNet;
-    use std::sync::atomic::AtomicBool;
 
     if list_if_child() {
         return;
@@ -390,8 +389,10 @@ fn the_panic_hook_removes_a_recognised_address_too() {
             .map(|net| ServiceNet { net: net.parse().expect("a network"), ifname: "lo".to_owned() })
             .collect();
         exabgp_healthcheck::safety::set_backend(open);
-        let mut ledger = Addresses::new(0, &nets, None, false, false);
-        ledger.setup(&mut NetlinkBackend::new().expect("netlink"), &AtomicBool::new(false));
+        let mut ledger = Addresses::new(&nets, None, false, false);
+        ledger.setup().run(&mut ledger, &mut NetlinkBackend::new().expect("netlink"), &|_| false);
+        // What the reactor tells the panic hook after each address operation.
+        exabgp_healthcheck::safety::set_owned(0, ledger.owned().cloned().collect());
         println!("owned: {}", ledger.owned().map(|h| h.ip.to_string()).collect::<Vec<_>>().join(" "));
         exabgp_healthcheck::safety::install_panic_hook();
         let worker = std::thread::spawn(|| panic!("a bug after recognising"));

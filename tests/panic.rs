@@ -53,7 +53,6 @@ fn a_panic_removes_the_addresses_the_run_added() {
     use exabgp_healthcheck::addr::ledger::Addresses;
     use exabgp_healthcheck::addr::{AddrError, AddressBackend, NetlinkBackend};
     use exabgp_healthcheck::config::ServiceNet;
-    use std::sync::atomic::AtomicBool;
 
     if std::env::var_os(ADDRESS_CHILD).is_some() {
         fn open() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
@@ -61,8 +60,10 @@ fn a_panic_removes_the_addresses_the_run_added() {
         }
         let nets = [ServiceNet { net: "192.0.2.77/32".parse().expect("a network"), ifname: "lo".to_owned() }];
         exabgp_healthcheck::safety::set_backend(open);
-        let mut ours = Addresses::new(0, &nets, None, false, false);
-        ours.setup(&mut NetlinkBackend::new().expect("netlink"), &AtomicBool::new(false));
+        let mut ours = Addresses::new(&nets, None, false, false);
+        ours.setup().run(&mut ours, &mut NetlinkBackend::new().expect("netlink"), &|_| false);
+        // What the reactor tells the panic hook after each address operation.
+        exabgp_healthcheck::safety::set_owned(0, ours.owned().cloned().collect());
         println!("owned: {}", ours.owned().count());
         exabgp_healthcheck::safety::install_panic_hook();
         let worker = std::thread::spawn(|| panic!("a bug after the set-up"));

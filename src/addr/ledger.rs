@@ -7,22 +7,12 @@
 //! could not remove it (killed, or a crash): it counts as ours. One found without it is
 //! someone else's and stays.
 
+use super::op::{Answer, Op};
 use crate::addr::{Added, AddrError, AddressBackend, IfAddr};
 use crate::config::{ServiceNet, LOOPBACK};
 use crate::net::{DisplayIp, Net};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
-
-/// The addresses some service of this process added or recognised and has not removed. A
-/// marked address that one of them holds was not left by an earlier run: another service of
-/// the same run that has the same address leaves it alone, as it would without the mark.
-static HELD: Mutex<BTreeSet<Host>> = Mutex::new(BTreeSet::new());
-
-fn held() -> MutexGuard<'static, BTreeSet<Host>> {
-    HELD.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// One host address and the interface it belongs on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,8 +62,6 @@ pub enum Removal {
 /// The addresses one service looks after, and what it did to them. The backend that does the
 /// work is the caller's (one for the whole process).
 pub struct Addresses {
-    /// Whose they are, for the panic hook ([`crate::safety`]).
-    service: usize,
     hosts: Vec<Host>,
     label: Option<String>,
     label_exact: bool,
@@ -82,9 +70,10 @@ pub struct Addresses {
     owned: BTreeSet<Host>,
     /// We tried to add them and failed: their routes are not announced.
     blocked: BTreeSet<IpAddr>,
-    /// Failed attempts since the last success, to log the first one loudly and the rest quietly.
+    /// Failed set-ups since the last success: the first is logged loudly, the rest quietly, and
+    /// the retries back off.
     failures: u64,
-    /// [`Addresses::setup`] has run: each address not blocked is on its interface since.
+    /// A set-up has run: each address not blocked is on its interface since.
     set_up: bool,
     /// Removed since (and not set up again).
     removed: BTreeSet<IpAddr>,
@@ -92,13 +81,7 @@ pub struct Addresses {
 
 impl Addresses {
     /// Every host address of every network, on its interface; loopback ones left out.
-    pub fn new(
-        service: usize,
-        nets: &[ServiceNet],
-        label: Option<String>,
-        label_exact: bool,
-        dynamic: bool,
-    ) -> Addresses {
+    pub fn new(nets: &[ServiceNet], label: Option<String>, label_exact: bool, dynamic: bool) -> Addresses {
         let mut hosts = Vec::new();
         let mut seen = BTreeSet::new();
         for service in nets {
@@ -111,7 +94,6 @@ impl Addresses {
             }
         }
         Addresses {
-            service,
             hosts,
             label,
             label_exact,
@@ -152,79 +134,50 @@ impl Addresses {
         self.label.as_ref().map(|l| format!("{ifname}:{l}"))
     }
 
-    /// What is on each interface we care about, by interface.
-    fn present(&self, backend: &mut dyn AddressBackend) -> BTreeMap<String, Result<Vec<IfAddr>, AddrError>> {
-        let ifnames: BTreeSet<String> = self.hosts.iter().map(|h| h.ifname.clone()).collect();
-        ifnames
-            .into_iter()
-            .map(|ifname| {
-                let listed = backend.list(&ifname);
-                (ifname, listed)
-            })
-            .collect()
+    /// The interfaces its addresses are on.
+    fn interfaces(&self) -> VecDeque<String> {
+        let ifnames: BTreeSet<&str> = self.hosts.iter().map(|h| h.ifname.as_str()).collect();
+        ifnames.into_iter().map(str::to_owned).collect()
     }
 
-    /// Add every missing address. One already there with our mark that no service of this
-    /// process holds is taken as ours (an earlier run left it). Failures are logged (loudly the
-    /// first time) and the address is blocked until a later call succeeds. Stops early when
-    /// `stop` becomes true.
-    pub fn setup(&mut self, backend: &mut dyn AddressBackend, stop: &AtomicBool) {
-        let present = self.present(backend);
-        let mut failed: Vec<(Host, AddrError)> = Vec::new();
-        let mut added = 0usize;
-        let mut recognised = 0usize;
-        self.set_up = true;
-        let hosts = self.hosts.clone();
-        for host in hosts {
-            if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            let (there, marked) = match present.get(&host.ifname) {
-                Some(Ok(list)) => {
-                    (list.iter().any(|a| a.ip == host.ip), list.iter().any(|a| a.ip == host.ip && a.marked_ours()))
-                }
-                Some(Err(AddrError::NoSuchInterface(name))) => {
-                    failed.push((host, AddrError::NoSuchInterface(name.clone())));
-                    continue;
-                }
-                _ => (false, false),
-            };
-            if there {
-                if marked && !self.owned.contains(&host) && held().insert(host.clone()) {
-                    log::info!(
-                        "recognised {} on {} as ours (left by an earlier run): removed at exit",
-                        Net::host(host.ip),
-                        host.ifname
-                    );
-                    self.owned.insert(host.clone());
-                    recognised += 1;
-                }
-                self.blocked.remove(&host.ip);
-                self.removed.remove(&host.ip);
-                continue;
-            }
-            let label = self.label_for(&host.ifname);
-            match backend.add(host.ip, &host.ifname, label.as_deref()) {
-                Ok(Added::Added) => {
-                    log::debug!("Setup {} IP address {}", host.ifname, DisplayIp(host.ip));
-                    self.blocked.remove(&host.ip);
-                    self.removed.remove(&host.ip);
-                    held().insert(host.clone());
-                    self.owned.insert(host);
-                    added += 1;
-                }
-                Ok(Added::AlreadyPresent) => {
-                    self.blocked.remove(&host.ip);
-                    self.removed.remove(&host.ip);
-                }
-                Err(err) => failed.push((host, err)),
-            }
+    /// How many set-ups in a row have failed (0 after one that succeeded).
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+
+    /// Set up every missing address: one already there with our mark that no other service of
+    /// this process holds is taken as ours (an earlier run left it). Failures are logged
+    /// (loudly the first time) and the address is blocked until a later set-up succeeds.
+    pub fn setup(&self) -> Work {
+        Work::new(Task::Setup, self.interfaces())
+    }
+
+    /// Remove addresses: at exit, the ones we added (all of them with `--dynamic-ip-setup`);
+    /// when dynamic and the service is down, all of them. With `--label`, an IPv4 address we
+    /// did not add is only removed when its label matches.
+    pub fn remove(&self, why: Removal) -> Work {
+        let all = self.dynamic || why == Removal::Dynamic;
+        if all {
+            Work::new(Task::RemoveAll, self.interfaces())
+        } else {
+            Work::new(Task::Remove(self.owned.iter().cloned().collect()), VecDeque::new())
         }
+    }
+
+    /// The service changed (a reload): `next` (its new ledger) takes over the addresses this
+    /// one added that it looks after too; the work returned removes the others.
+    pub fn hand_over(&mut self, next: &mut Addresses) -> Work {
+        let (kept, gone): (BTreeSet<Host>, BTreeSet<Host>) =
+            std::mem::take(&mut self.owned).into_iter().partition(|host| next.hosts.contains(host));
+        next.owned.extend(kept);
+        self.owned = gone.clone();
+        Work::new(Task::Remove(gone.into_iter().collect()), VecDeque::new())
+    }
+
+    /// What a finished set-up found: log it, and block what could not be set up.
+    fn setup_done(&mut self, added: usize, failed: Vec<(Host, AddrError)>) {
         if added > 0 {
             log::info!("added {added} service address(es)");
-        }
-        if added > 0 || recognised > 0 {
-            self.publish_owned();
         }
         if failed.is_empty() {
             if self.failures > 0 {
@@ -245,7 +198,7 @@ impl Addresses {
                 _ => "",
             };
             let text = format!(
-                "failed to add {} to {}: {err}{remedy}; its route is not announced, retrying every interval",
+                "failed to add {} to {}: {err}{remedy}; its route is not announced, retrying with back-off",
                 Net::host(host.ip),
                 host.ifname
             );
@@ -256,70 +209,6 @@ impl Addresses {
             }
             self.blocked.insert(host.ip);
         }
-    }
-
-    /// Remove addresses: at exit, the ones we added (all of them with `--dynamic-ip-setup`);
-    /// when dynamic and the service is down, all of them. With `--label`, an IPv4 address we
-    /// did not add is only removed when its label matches.
-    pub fn remove(&mut self, backend: &mut dyn AddressBackend, why: Removal) {
-        let all = self.dynamic || why == Removal::Dynamic;
-        let targets: Vec<Host> = if all {
-            let present = self.present(backend);
-            self.hosts
-                .iter()
-                .filter(|h| match present.get(&h.ifname) {
-                    Some(Ok(list)) => list
-                        .iter()
-                        .any(|a| a.ip == h.ip && (self.owned.contains(h) || self.label.is_none() || self.label_ok(a))),
-                    _ => false,
-                })
-                .cloned()
-                .collect()
-        } else {
-            self.owned.iter().cloned().collect()
-        };
-        for host in targets {
-            match backend.remove(host.ip, &host.ifname) {
-                Ok(()) => {
-                    log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
-                    self.removed.insert(host.ip);
-                    if self.owned.remove(&host) {
-                        held().remove(&host);
-                    }
-                }
-                Err(err) => log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip)),
-            }
-        }
-        self.publish_owned();
-    }
-
-    /// The service changed (a reload): the addresses it added that `next` (its new ledger)
-    /// does not look after are removed; `next` takes over the others as its own.
-    pub fn hand_over(&mut self, backend: &mut dyn AddressBackend, next: &mut Addresses) {
-        let owned = std::mem::take(&mut self.owned);
-        for host in owned {
-            if next.hosts.contains(&host) {
-                next.owned.insert(host);
-                continue;
-            }
-            match backend.remove(host.ip, &host.ifname) {
-                Ok(()) => {
-                    log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
-                    self.removed.insert(host.ip);
-                }
-                Err(err) => {
-                    log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip));
-                    self.owned.insert(host);
-                }
-            }
-        }
-        self.publish_owned();
-        next.publish_owned();
-    }
-
-    /// Tell the panic hook which addresses are ours now.
-    fn publish_owned(&self) {
-        crate::safety::set_owned(self.service, self.owned.iter().cloned().collect());
     }
 
     fn label_ok(&self, addr: &IfAddr) -> bool {
@@ -337,6 +226,204 @@ impl Addresses {
             (None, _) => true,
         }
     }
+}
+
+/// What a piece of address work is for.
+#[derive(Debug)]
+enum Task {
+    /// Add what is missing.
+    Setup,
+    /// Remove these (they are ours).
+    Remove(Vec<Host>),
+    /// Remove every address of the service found on its interfaces (`--dynamic-ip-setup`).
+    RemoveAll,
+}
+
+/// One piece of a service's address work, as a sequence of [`Op`]s: first the listing of its
+/// interfaces where it needs one, then the changes, one at a time. Pure: whoever carries the
+/// operations out (the reactor's [`super::lane::Lane`], or [`Work::run`] over a synchronous
+/// backend) hands each answer back with [`Work::answer`] and asks for the next operation with
+/// [`Work::next`] until there is none. The ledger is the service's, passed in at each step.
+#[derive(Debug)]
+pub struct Work {
+    task: Task,
+    /// Interfaces still to list.
+    to_list: VecDeque<String>,
+    /// What listing found, by interface.
+    present: BTreeMap<String, Result<Vec<IfAddr>, AddrError>>,
+    /// The changes, once planned: still to make.
+    changes: Option<VecDeque<(Host, Op)>>,
+    /// The operation in flight, and the host it is about.
+    in_flight: Option<(Option<Host>, Op)>,
+    /// The addition in flight made its host ours until it is answered.
+    provisional: bool,
+    /// A set-up's tallies.
+    added: usize,
+    failed: Vec<(Host, AddrError)>,
+    /// Everything is done (and logged).
+    done: bool,
+}
+
+impl Work {
+    fn new(task: Task, to_list: VecDeque<String>) -> Work {
+        Work {
+            task,
+            to_list,
+            present: BTreeMap::new(),
+            changes: None,
+            in_flight: None,
+            provisional: false,
+            added: 0,
+            failed: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The next operation to carry out, `None` once the work is over. `held`: the addresses
+    /// other services of this process hold now (a marked one among them is not ours to
+    /// recognise).
+    pub fn next(&mut self, ledger: &mut Addresses, held: &dyn Fn(&Host) -> bool) -> Option<Op> {
+        if self.done {
+            return None;
+        }
+        if let Some((_, op)) = &self.in_flight {
+            return Some(op.clone());
+        }
+        if let Some(ifname) = self.to_list.front() {
+            let op = Op::List { ifname: ifname.clone() };
+            self.in_flight = Some((None, op.clone()));
+            return Some(op);
+        }
+        if self.changes.is_none() {
+            self.changes = Some(self.plan(ledger, held));
+        }
+        match self.changes.as_mut().and_then(VecDeque::pop_front) {
+            Some((host, op)) => {
+                // An addition counts as ours from the moment it is asked for: should its answer
+                // never come (we are stopping, and give it up), the address may be there all the
+                // same, and it is removed with the others.
+                self.provisional = matches!(op, Op::Add { .. }) && ledger.owned.insert(host.clone());
+                self.in_flight = Some((Some(host), op.clone()));
+                Some(op)
+            }
+            None => {
+                self.done = true;
+                if matches!(self.task, Task::Setup) {
+                    ledger.setup_done(self.added, std::mem::take(&mut self.failed));
+                }
+                None
+            }
+        }
+    }
+
+    /// The answer to the operation [`Work::next`] gave last.
+    pub fn answer(&mut self, ledger: &mut Addresses, answer: Answer) {
+        let Some((host, _)) = self.in_flight.take() else { return };
+        if let (true, Some(host)) = (std::mem::take(&mut self.provisional), &host) {
+            ledger.owned.remove(host);
+        }
+        match (answer, host) {
+            (Answer::Listed(listed), None) => {
+                if let Some(ifname) = self.to_list.pop_front() {
+                    self.present.insert(ifname, listed);
+                }
+            }
+            (Answer::Added(result), Some(host)) => match result {
+                Ok(Added::Added) => {
+                    log::debug!("Setup {} IP address {}", host.ifname, DisplayIp(host.ip));
+                    ledger.blocked.remove(&host.ip);
+                    ledger.removed.remove(&host.ip);
+                    ledger.owned.insert(host);
+                    self.added += 1;
+                }
+                Ok(Added::AlreadyPresent) => {
+                    ledger.blocked.remove(&host.ip);
+                    ledger.removed.remove(&host.ip);
+                }
+                Err(err) => self.failed.push((host, err)),
+            },
+            (Answer::Removed(result), Some(host)) => match result {
+                Ok(()) => {
+                    log::debug!("Remove {} IP address {}", host.ifname, DisplayIp(host.ip));
+                    ledger.removed.insert(host.ip);
+                    ledger.owned.remove(&host);
+                }
+                Err(err) => log::warn!("Unable to remove {} IP address {}: {err}", host.ifname, Net::host(host.ip)),
+            },
+            (answer, host) => log::debug!("address work: {answer:?} does not answer {host:?}"),
+        }
+    }
+
+    /// Whether it sets addresses up (rather than removing them).
+    pub fn is_setup(&self) -> bool {
+        matches!(self.task, Task::Setup)
+    }
+
+    /// The changes to make, from what listing found.
+    fn plan(&mut self, ledger: &mut Addresses, held: &dyn Fn(&Host) -> bool) -> VecDeque<(Host, Op)> {
+        match &self.task {
+            Task::Setup => self.plan_setup(ledger, held),
+            Task::Remove(hosts) => hosts.iter().map(|host| (host.clone(), remove(host))).collect(),
+            Task::RemoveAll => ledger
+                .hosts
+                .iter()
+                .filter(|h| match self.present.get(&h.ifname) {
+                    Some(Ok(list)) => list.iter().any(|a| {
+                        a.ip == h.ip && (ledger.owned.contains(h) || ledger.label.is_none() || ledger.label_ok(a))
+                    }),
+                    _ => false,
+                })
+                .map(|host| (host.clone(), remove(host)))
+                .collect(),
+        }
+    }
+
+    fn plan_setup(&mut self, ledger: &mut Addresses, held: &dyn Fn(&Host) -> bool) -> VecDeque<(Host, Op)> {
+        ledger.set_up = true;
+        let mut changes = VecDeque::new();
+        for host in ledger.hosts.clone() {
+            let (there, marked) = match self.present.get(&host.ifname) {
+                Some(Ok(list)) => {
+                    (list.iter().any(|a| a.ip == host.ip), list.iter().any(|a| a.ip == host.ip && a.marked_ours()))
+                }
+                Some(Err(AddrError::NoSuchInterface(name))) => {
+                    let name = name.clone();
+                    self.failed.push((host, AddrError::NoSuchInterface(name)));
+                    continue;
+                }
+                _ => (false, false),
+            };
+            if there {
+                if marked && !ledger.owned.contains(&host) && !held(&host) {
+                    log::info!(
+                        "recognised {} on {} as ours (left by an earlier run): removed at exit",
+                        Net::host(host.ip),
+                        host.ifname
+                    );
+                    ledger.owned.insert(host.clone());
+                }
+                ledger.blocked.remove(&host.ip);
+                ledger.removed.remove(&host.ip);
+                continue;
+            }
+            let label = ledger.label_for(&host.ifname);
+            let op = Op::Add { ip: host.ip, ifname: host.ifname.clone(), label };
+            changes.push_back((host, op));
+        }
+        changes
+    }
+
+    /// Carry the whole work out on a synchronous backend (tests).
+    pub fn run(mut self, ledger: &mut Addresses, backend: &mut dyn AddressBackend, held: &dyn Fn(&Host) -> bool) {
+        while let Some(op) = self.next(ledger, held) {
+            let answer = super::op::run(backend, &op);
+            self.answer(ledger, answer);
+        }
+    }
+}
+
+fn remove(host: &Host) -> Op {
+    Op::Remove { ip: host.ip, ifname: host.ifname.clone() }
 }
 
 #[cfg(test)]
@@ -422,6 +509,19 @@ mod tests {
         }
     }
 
+    /// Set `a` up on `fake`, with nothing held elsewhere.
+    fn setup(a: &mut Addresses, fake: &Fake) {
+        setup_beside(a, fake, &BTreeSet::new());
+    }
+
+    fn setup_beside(a: &mut Addresses, fake: &Fake, held: &BTreeSet<Host>) {
+        a.setup().run(a, &mut fake.clone(), &|host| held.contains(host));
+    }
+
+    fn remove(a: &mut Addresses, fake: &Fake, why: Removal) {
+        a.remove(why).run(a, &mut fake.clone(), &|_| false);
+    }
+
     fn nets(list: &[&str]) -> Vec<ServiceNet> {
         list.iter()
             .map(|s| {
@@ -459,13 +559,12 @@ mod tests {
         let fake = Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, None)]);
         fake.table.lock().unwrap().insert("dummy0".into(), vec![]);
         let mut a = Addresses::new(
-            0,
             &nets(&["192.0.2.0/30", "127.0.0.1", "2001:db8::/127%dummy0"]),
             Some("web".into()),
             false,
             false,
         );
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert_eq!(
             fake.ips("lo"),
             [
@@ -480,7 +579,7 @@ mod tests {
         assert_eq!(fake.ips("dummy0"), ["2001:db8::/128", "2001:db8::1/128"]);
         assert!(!a.any_blocked());
         // At exit only what we added goes; 192.0.2.1 and 127.0.0.1 stay.
-        a.remove(&mut fake.clone(), Removal::Exit);
+        remove(&mut a, &fake, Removal::Exit);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32"]);
         assert!(fake.ips("dummy0").is_empty());
         assert!(!fake.calls.lock().unwrap().iter().any(|c| c.contains("127.0.0.1")));
@@ -490,16 +589,16 @@ mod tests {
     fn denied_addresses_are_blocked_and_retried() {
         let fake = Fake::with_lo(&LO);
         *fake.deny.lock().unwrap() = true;
-        let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.8/31"]), None, false, false);
+        let mut a = Addresses::new(&nets(&["192.0.2.1", "192.0.2.8/31"]), None, false, false);
         assert!(a.presence().all(|(_, present)| !present), "not set up yet");
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert!(a.any_blocked());
         assert!(a.presence().all(|(_, present)| !present), "none could be added");
         assert!(a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
         assert!(a.route_blocked(&"192.0.2.8/31".parse().unwrap()));
         assert!(!a.route_blocked(&"192.0.2.2/32".parse().unwrap()));
         *fake.deny.lock().unwrap() = false;
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert!(!a.any_blocked());
         assert_eq!(fake.ips("lo").len(), 5);
         assert!(a.presence().all(|(_, present)| present));
@@ -508,8 +607,8 @@ mod tests {
     #[test]
     fn a_missing_interface_blocks_its_addresses_only() {
         let fake = Fake::with_lo(&LO);
-        let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.2%eth9"]), None, false, false);
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        let mut a = Addresses::new(&nets(&["192.0.2.1", "192.0.2.2%eth9"]), None, false, false);
+        setup(&mut a, &fake);
         assert!(!a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
         assert!(a.route_blocked(&"192.0.2.2/32".parse().unwrap()));
     }
@@ -518,14 +617,14 @@ mod tests {
     fn dynamic_removal_takes_present_addresses_with_a_matching_label() {
         let fake =
             Fake::with_lo(&[LO[0], LO[1], ("192.0.2.1", 32, Some("lo:other")), ("192.0.2.2", 32, Some("lo:web"))]);
-        let mut a = Addresses::new(0, &nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]), Some("web".into()), false, true);
+        let mut a = Addresses::new(&nets(&["192.0.2.1", "192.0.2.2", "192.0.2.3"]), Some("web".into()), false, true);
         let presence = |a: &Addresses| a.presence().map(|(ip, present)| format!("{ip} {present}")).collect::<Vec<_>>();
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert_eq!(presence(&a), ["192.0.2.1 true", "192.0.2.2 true", "192.0.2.3 true"]);
-        a.remove(&mut fake.clone(), Removal::Dynamic);
+        remove(&mut a, &fake, Removal::Dynamic);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.1/32 lo:other"]);
         assert_eq!(presence(&a), ["192.0.2.1 true", "192.0.2.2 false", "192.0.2.3 false"], "another's label stays");
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert_eq!(fake.ips("lo").len(), 5);
         assert_eq!(presence(&a), ["192.0.2.1 true", "192.0.2.2 true", "192.0.2.3 true"]);
     }
@@ -533,29 +632,20 @@ mod tests {
     #[test]
     fn a_changed_service_keeps_the_addresses_it_still_wants_and_removes_the_rest() {
         let fake = Fake::with_lo(&LO);
-        let mut before = Addresses::new(7, &nets(&["192.0.2.1", "192.0.2.2"]), None, false, false);
-        before.setup(&mut fake.clone(), &AtomicBool::new(false));
-        let mut after = Addresses::new(7, &nets(&["192.0.2.2", "192.0.2.3"]), None, false, false);
-        before.hand_over(&mut fake.clone(), &mut after);
+        let mut before = Addresses::new(&nets(&["192.0.2.1", "192.0.2.2"]), None, false, false);
+        setup(&mut before, &fake);
+        let mut after = Addresses::new(&nets(&["192.0.2.2", "192.0.2.3"]), None, false, false);
+        before.hand_over(&mut after).run(&mut before, &mut fake.clone(), &|_| false);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128", "192.0.2.2/32"]);
         assert_eq!(before.owned().count(), 0);
         let owned: Vec<String> = after.owned().map(|h| h.ip.to_string()).collect();
         assert_eq!(owned, ["192.0.2.2"], "taken over, so removed at exit");
-        after.setup(&mut fake.clone(), &AtomicBool::new(false));
-        after.remove(&mut fake.clone(), Removal::Exit);
+        setup(&mut after, &fake);
+        remove(&mut after, &fake, Removal::Exit);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128"]);
     }
 
-    #[test]
-    fn setup_stops_when_asked() {
-        let fake = Fake::with_lo(&LO);
-        let mut a = Addresses::new(0, &nets(&["192.0.2.0/28"]), None, false, false);
-        a.setup(&mut fake.clone(), &AtomicBool::new(true));
-        assert_eq!(fake.ips("lo").len(), 2);
-    }
-
-    // These use addresses of their own (198.51.100.0/24): what a service holds is known to the
-    // whole process ([`HELD`]), and the tests run in parallel in one.
+    // These use addresses of their own (198.51.100.0/24), apart from the other tests'.
 
     #[test]
     fn a_present_address_with_our_mark_is_ours_and_one_without_it_is_not() {
@@ -573,22 +663,21 @@ mod tests {
         // Someone else's protocol is not ours either.
         fake.mark("198.51.100.3", 4);
         let mut a = Addresses::new(
-            0,
             &nets(&["198.51.100.1", "198.51.100.2", "198.51.100.3", "2001:db8:51::1", "2001:db8:51::2"]),
             Some("web".into()),
             false,
             false,
         );
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert!(!fake.calls.lock().unwrap().iter().any(|c| c.starts_with("add")), "{:?}", fake.calls);
         let owned: Vec<String> = a.owned().map(|h| h.ip.to_string()).collect();
         assert_eq!(owned, ["198.51.100.1", "2001:db8:51::1"]);
         assert!(!a.any_blocked());
         // Once recognised it stays ours: a later setup does not count it again.
-        a.setup(&mut fake.clone(), &AtomicBool::new(false));
+        setup(&mut a, &fake);
         assert_eq!(a.owned().count(), 2);
 
-        a.remove(&mut fake.clone(), Removal::Exit);
+        remove(&mut a, &fake, Removal::Exit);
         assert_eq!(
             fake.ips("lo"),
             ["127.0.0.1/8 lo", "::1/128", "198.51.100.2/32", "2001:db8:51::2/128", "198.51.100.3/32"]
@@ -600,17 +689,18 @@ mod tests {
     #[test]
     fn a_marked_address_another_service_of_this_run_added_stays_that_services() {
         let fake = Fake::with_lo(&LO);
-        let mut first = Addresses::new(0, &nets(&["198.51.100.10"]), None, false, false);
-        let mut second = Addresses::new(1, &nets(&["198.51.100.10", "198.51.100.11"]), None, false, false);
-        first.setup(&mut fake.clone(), &AtomicBool::new(false));
-        second.setup(&mut fake.clone(), &AtomicBool::new(false));
+        let mut first = Addresses::new(&nets(&["198.51.100.10"]), None, false, false);
+        let mut second = Addresses::new(&nets(&["198.51.100.10", "198.51.100.11"]), None, false, false);
+        setup(&mut first, &fake);
+        let held = |a: &Addresses| a.owned().cloned().collect::<BTreeSet<Host>>();
+        setup_beside(&mut second, &fake, &held(&first));
         assert_eq!(first.owned().map(|h| h.ip.to_string()).collect::<Vec<_>>(), ["198.51.100.10"]);
         assert_eq!(second.owned().map(|h| h.ip.to_string()).collect::<Vec<_>>(), ["198.51.100.11"]);
         // Once the first has removed it, the second adds it again and it is the second's.
-        first.remove(&mut fake.clone(), Removal::Exit);
-        second.setup(&mut fake.clone(), &AtomicBool::new(false));
+        remove(&mut first, &fake, Removal::Exit);
+        setup_beside(&mut second, &fake, &held(&first));
         assert_eq!(second.owned().count(), 2);
-        second.remove(&mut fake.clone(), Removal::Exit);
+        remove(&mut second, &fake, Removal::Exit);
         assert_eq!(fake.ips("lo"), ["127.0.0.1/8 lo", "::1/128"]);
     }
 }

@@ -3,12 +3,14 @@
 //! service advertises (found on `lo` when no `--ip` is given), and the bookkeeping of which
 //! ones we added ([`ledger`]).
 
+pub mod lane;
 pub mod ledger;
 mod netlink;
+pub mod op;
 mod sudo;
 
 pub use netlink::NetlinkBackend;
-pub use sudo::SudoBackend;
+pub use sudo::{Sudo, SudoBackend};
 
 use std::net::IpAddr;
 
@@ -125,22 +127,20 @@ impl std::fmt::Display for NoIpFound {
 
 impl std::error::Error for NoIpFound {}
 
-/// The address backend the run asks for (`--sudo` or rtnetlink); the panic hook learns to open
-/// one of the same kind.
-pub fn open(sudo: bool) -> anyhow::Result<Box<Backend>> {
-    use anyhow::Context;
-    crate::safety::set_backend(if sudo { open_sudo } else { open_netlink });
-    Ok(if sudo {
-        Box::new(SudoBackend::new().context("failed to open a netlink socket")?)
+/// How to open a synchronous backend of the kind the run uses (`--sudo` or rtnetlink), for the
+/// panic hook's last clean-up.
+pub fn opener(sudo: bool) -> fn() -> Result<Box<Backend>, AddrError> {
+    if sudo {
+        open_sudo
     } else {
-        Box::new(NetlinkBackend::new().context("failed to open a netlink socket")?)
-    })
+        open_netlink
+    }
 }
 
-fn open_sudo() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+fn open_sudo() -> Result<Box<Backend>, AddrError> {
     Ok(Box::new(SudoBackend::new()?))
 }
 
-fn open_netlink() -> Result<Box<dyn AddressBackend + Send>, AddrError> {
+fn open_netlink() -> Result<Box<Backend>, AddrError> {
     Ok(Box::new(NetlinkBackend::new()?))
 }

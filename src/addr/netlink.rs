@@ -1,6 +1,9 @@
 //! The address backend that speaks rtnetlink: look an interface up by name, dump its addresses,
-//! add and delete host addresses (/32, /128). One synchronous `NETLINK_ROUTE` socket, one
-//! request at a time, and no receive waits longer than [`REPLY_TIMEOUT`].
+//! add and delete host addresses (/32, /128). One non-blocking `NETLINK_ROUTE` socket
+//! ([`Rtnl`]); an operation ([`NetlinkOp`]) is a request or two, one at a time, whose answers are
+//! matched by sequence number and read when the socket polls readable, each bounded by
+//! [`REPLY_TIMEOUT`]. The reactor polls the socket with everything else; [`NetlinkBackend`]
+//! waits for each answer, for start-up, tests and the panic hook.
 //!
 //! Netlink and not the `SIOCSIFADDR` ioctl: the ioctl installs the address with its classful mask
 //! and only a second call (`SIOCSIFNETMASK`) narrows it, so adding 10.1.2.3 would make all of
@@ -20,8 +23,9 @@
 //! added without the mark and lists without a protocol: the behaviour before the mark existed.
 //! Should some kernel (or an emulation of netlink) refuse it with EINVAL all the same, the add
 //! is retried once without it, and if that works the run adds without the mark from then on
-//! ([`with_mark_or_without`]).
+//! ([`mark_verdict`]).
 
+use super::op::{Answer, Op};
 use super::{Added, AddrError, AddressBackend, IfAddr, ADDRESS_PROTOCOL};
 use anyhow::anyhow;
 use netlink_packet_core::{
@@ -37,7 +41,7 @@ use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::net::IpAddr;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 /// How long we wait for the kernel to answer one request.
@@ -52,11 +56,12 @@ const MAX_IFNAME_LEN: usize = 15;
 /// Dumps the kernel reports as interrupted by a concurrent change are retried this many times.
 const DUMP_ATTEMPTS: usize = 3;
 
-/// Addresses over rtnetlink, in the network namespace this was created in.
-pub struct NetlinkBackend {
+/// A `NETLINK_ROUTE` socket that never blocks: requests go out with a sequence number of their
+/// own, and the answers are read when the socket polls readable ([`Pending`] collects one).
+pub struct Rtnl {
     socket: Socket,
     sequence: u32,
-    /// Whether `add` sends `IFA_PROTO`: until the kernel refuses it once.
+    /// Whether additions carry `IFA_PROTO`: until the kernel refuses it once.
     mark: bool,
 }
 
@@ -98,18 +103,25 @@ impl NetlinkDeserializable for Reply {
     }
 }
 
-impl NetlinkBackend {
-    /// Open the socket, in the caller's network namespace.
+impl Rtnl {
+    /// Open the socket, non-blocking, in the caller's network namespace.
     pub fn new() -> Result<Self, AddrError> {
-        let socket = Socket::new(NETLINK_ROUTE)
-            .map_err(|err| AddrError::Other(anyhow!(err).context("failed to open a NETLINK_ROUTE socket")))?;
-        Ok(NetlinkBackend { socket, sequence: 0, mark: true })
+        let fail =
+            |err: std::io::Error| AddrError::Other(anyhow!(err).context("failed to open a NETLINK_ROUTE socket"));
+        let socket = Socket::new(NETLINK_ROUTE).map_err(fail)?;
+        socket.set_non_blocking(true).map_err(fail)?;
+        Ok(Rtnl { socket, sequence: 0, mark: true })
     }
 
-    /// Send `message` with `flags` (besides `NLM_F_REQUEST`) and collect the answer up to the
-    /// `NLMSG_DONE` that ends a dump or the `NLMSG_ERROR` that acknowledges (or refuses) anything
-    /// else; requests other than dumps must therefore ask for `NLM_F_ACK`.
-    fn request(&mut self, message: RouteNetlinkMessage, flags: u16) -> Result<Vec<Reply>, Failure> {
+    /// What to poll for answers.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+
+    /// Send `message` with `flags` (besides `NLM_F_REQUEST`): the answer is collected up to the
+    /// `NLMSG_DONE` that ends a dump or the `NLMSG_ERROR` that acknowledges (or refuses)
+    /// anything else, so requests other than dumps must ask for `NLM_F_ACK`.
+    fn send(&mut self, message: RouteNetlinkMessage, flags: u16) -> Result<Pending, Failure> {
         self.sequence = self.sequence.wrapping_add(1);
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST | flags;
@@ -124,67 +136,333 @@ impl NetlinkBackend {
                 return Err(Failure::Local(anyhow!(err).context("failed to send to the kernel")));
             }
         }
+        Ok(Pending {
+            sequence: self.sequence,
+            deadline: Instant::now() + REPLY_TIMEOUT,
+            replies: Vec::new(),
+            interrupted: false,
+        })
+    }
 
-        let deadline = Instant::now() + REPLY_TIMEOUT;
-        let mut replies = Vec::new();
-        let mut interrupted = false;
+    /// One datagram from the kernel if one is there, without waiting.
+    fn receive(&self) -> Result<Option<Vec<u8>>, Failure> {
         loop {
-            for reply in split(&self.receive(deadline)?)? {
-                // Anything else answers an earlier request that timed out.
+            match self.socket.recv_from_full() {
+                // Port 0 is the kernel; anything else is not an answer.
+                Ok((datagram, from)) if from.port_number() == 0 => return Ok(Some(datagram)),
+                Ok(_) => continue,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
+                Err(err) => return Err(Failure::Local(anyhow!(err).context("failed to receive from the kernel"))),
+            }
+        }
+    }
+}
+
+/// One request whose answer is being collected.
+struct Pending {
+    sequence: u32,
+    deadline: Instant,
+    replies: Vec<Reply>,
+    interrupted: bool,
+}
+
+impl Pending {
+    /// Read what the kernel has sent so far: the whole answer once it is complete, or the
+    /// failure; `None` while more is to come. Anything with another sequence number answers an
+    /// earlier request that was given up, and is dropped.
+    fn collect(&mut self, rtnl: &Rtnl) -> Option<Result<Vec<Reply>, Failure>> {
+        loop {
+            let datagram = match rtnl.receive() {
+                Ok(Some(datagram)) => datagram,
+                Ok(None) if Instant::now() >= self.deadline => {
+                    return Some(Err(Failure::Local(anyhow!("no answer from the kernel within {REPLY_TIMEOUT:?}"))))
+                }
+                Ok(None) => return None,
+                Err(failure) => return Some(Err(failure)),
+            };
+            let messages = match split(&datagram) {
+                Ok(messages) => messages,
+                Err(failure) => return Some(Err(failure)),
+            };
+            for reply in messages {
                 if reply.header.sequence_number != self.sequence {
                     continue;
                 }
-                interrupted |= reply.header.flags & NLM_F_DUMP_INTR != 0;
+                self.interrupted |= reply.header.flags & NLM_F_DUMP_INTR != 0;
                 match reply.payload {
-                    NetlinkPayload::InnerMessage(reply) => replies.push(reply),
+                    NetlinkPayload::InnerMessage(reply) => self.replies.push(reply),
                     NetlinkPayload::Error(err) => {
-                        return match err.code {
-                            None => Ok(replies),
+                        return Some(match err.code {
+                            None => Ok(std::mem::take(&mut self.replies)),
                             Some(code) => Err(Failure::Kernel(Errno::from_raw(-code.get()))),
-                        };
+                        });
                     }
                     NetlinkPayload::Done(done) if done.code < 0 => {
-                        return Err(Failure::Kernel(Errno::from_raw(-done.code)));
+                        return Some(Err(Failure::Kernel(Errno::from_raw(-done.code))));
                     }
-                    NetlinkPayload::Done(_) if interrupted => return Err(Failure::Interrupted),
-                    NetlinkPayload::Done(_) => return Ok(replies),
+                    NetlinkPayload::Done(_) if self.interrupted => return Some(Err(Failure::Interrupted)),
+                    NetlinkPayload::Done(_) => return Some(Ok(std::mem::take(&mut self.replies))),
                     _ => {}
                 }
             }
         }
     }
+}
 
-    /// One datagram, waiting until `deadline` at most.
-    fn receive(&self, deadline: Instant) -> Result<Vec<u8>, Failure> {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Failure::Local(anyhow!("no answer from the kernel within {REPLY_TIMEOUT:?}")));
-            }
-            let mut fds = [PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)];
-            // Round up, so that we never spin on a timeout of 0 ms.
-            let timeout = PollTimeout::try_from(left + Duration::from_millis(1)).unwrap_or(PollTimeout::MAX);
-            match poll(&mut fds, timeout) {
-                Ok(0) | Err(Errno::EINTR) => continue,
-                Ok(_) => {}
-                Err(errno) => return Err(Failure::Local(anyhow!(errno).context("failed to poll the netlink socket"))),
-            }
-            match self.socket.recv_from_full() {
-                // Port 0 is the kernel; anything else is not an answer.
-                Ok((datagram, from)) if from.port_number() == 0 => return Ok(datagram),
-                Ok(_) => continue,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(Failure::Local(anyhow!(err).context("failed to receive from the kernel"))),
+/// Where an operation is.
+enum Step {
+    /// Looking the interface up by name (`RTM_GETLINK`).
+    Link,
+    /// The operation's own request: a dump (this attempt), or an addition with or without the
+    /// mark.
+    Dump {
+        index: u32,
+        attempt: usize,
+    },
+    Add {
+        with_mark: bool,
+        retried: bool,
+    },
+    Remove,
+}
+
+/// One address operation over rtnetlink, in flight: at most two requests, one at a time (the
+/// interface's index, then the operation's own), each bounded by [`REPLY_TIMEOUT`]. It never
+/// waits: [`NetlinkOp::advance`] reads what has come when the socket polls readable.
+pub struct NetlinkOp {
+    op: Op,
+    step: Step,
+    pending: Pending,
+    /// The interface's index, once known (an addition sent again without the mark needs it).
+    add_index: u32,
+}
+
+impl NetlinkOp {
+    /// Send the first request of `op`; an operation that fails at once is its answer.
+    pub fn start(rtnl: &mut Rtnl, op: Op) -> Result<NetlinkOp, Answer> {
+        let ifname = ifname_of(&op);
+        if ifname.is_empty() || ifname.len() > MAX_IFNAME_LEN {
+            return Err(op.failed(AddrError::NoSuchInterface(ifname.to_owned())));
+        }
+        let mut message = LinkMessage::default();
+        message.attributes.push(LinkAttribute::IfName(ifname.to_owned()));
+        match rtnl.send(RouteNetlinkMessage::GetLink(message), NLM_F_ACK) {
+            Ok(pending) => Ok(NetlinkOp { op, step: Step::Link, pending, add_index: 0 }),
+            Err(failure) => {
+                let err = failure.into_addr_error("RTM_GETLINK", ifname);
+                Err(op.failed(err))
             }
         }
     }
 
-    /// The index of the interface named `ifname`.
-    fn ifindex(&mut self, ifname: &str) -> Result<u32, AddrError> {
-        let missing = || AddrError::NoSuchInterface(ifname.to_owned());
-        if ifname.is_empty() || ifname.len() > MAX_IFNAME_LEN {
-            return Err(missing());
+    /// When to look at it even if the socket stays quiet: the kernel's answer is overdue then.
+    pub fn deadline(&self) -> Instant {
+        self.pending.deadline
+    }
+
+    /// Read what has come (call it when the socket polled readable, or at the deadline): the
+    /// answer once the operation is over.
+    pub fn advance(&mut self, rtnl: &mut Rtnl) -> Option<Answer> {
+        loop {
+            let result = self.pending.collect(rtnl)?;
+            match self.next(rtnl, result) {
+                Ok(Some(pending)) => self.pending = pending,
+                Ok(None) => unreachable!("an operation that goes on has a request in flight"),
+                Err(answer) => return Some(answer),
+            }
         }
+    }
+
+    /// The operation's next request after `result`, or its answer.
+    fn next(&mut self, rtnl: &mut Rtnl, result: Result<Vec<Reply>, Failure>) -> Result<Option<Pending>, Answer> {
+        let ifname = ifname_of(&self.op).to_owned();
+        match self.step {
+            Step::Link => {
+                let replies =
+                    result.map_err(|failure| self.op.failed(failure.into_addr_error("RTM_GETLINK", &ifname)))?;
+                let index = replies
+                    .iter()
+                    .filter(|reply| reply.kind == RTM_NEWLINK)
+                    .find_map(|reply| LinkHeader::parse(&reply.payload).ok())
+                    .map(|header| header.index)
+                    .ok_or_else(|| self.op.failed(AddrError::NoSuchInterface(ifname.clone())))?;
+                match &self.op {
+                    Op::List { .. } => self.dump(rtnl, index, 1),
+                    Op::Add { .. } => {
+                        let with_mark = rtnl.mark;
+                        self.add(rtnl, index, with_mark, false)
+                    }
+                    Op::Remove { ip, .. } => {
+                        self.step = Step::Remove;
+                        let message = RouteNetlinkMessage::DelAddress(host_address(*ip, index));
+                        self.send(rtnl, message, NLM_F_ACK, "RTM_DELADDR")
+                    }
+                }
+            }
+            Step::Dump { index, attempt } => match result {
+                Err(Failure::Interrupted) if attempt < DUMP_ATTEMPTS => self.dump(rtnl, index, attempt + 1),
+                Err(failure) => Err(Answer::Listed(Err(failure.into_addr_error("RTM_GETADDR", &ifname)))),
+                Ok(replies) => Err(Answer::Listed(Ok(replies
+                    .iter()
+                    .filter(|reply| reply.kind == RTM_NEWADDR)
+                    .filter_map(|reply| parse_address(&reply.payload))
+                    .filter(|(on, _)| *on == index)
+                    .map(|(_, addr)| addr)
+                    .collect()))),
+            },
+            Step::Add { with_mark, retried } => {
+                let Op::Add { ip, .. } = self.op else { unreachable!("an addition's step") };
+                match mark_verdict(with_mark, retried, &result) {
+                    Mark::RetryWithout => {
+                        let index = self.add_index;
+                        return self.add(rtnl, index, false, true);
+                    }
+                    Mark::Refused if rtnl.mark => {
+                        rtnl.mark = false;
+                        log::info!(
+                            "the kernel refuses IFA_PROTO on addresses (EINVAL): adding them without the mark \
+                             {ADDRESS_PROTOCOL}, so a later run will not recognise them as ours"
+                        );
+                    }
+                    Mark::Refused | Mark::Final => {}
+                }
+                Err(Answer::Added(match result {
+                    Ok(_) => Ok(Added::Added),
+                    Err(Failure::Kernel(Errno::EEXIST)) => Ok(Added::AlreadyPresent),
+                    // Not a missing privilege (that is EPERM) but `disable_ipv6` on the interface.
+                    Err(Failure::Kernel(Errno::EACCES)) if ip.is_ipv6() => {
+                        Err(AddrError::Other(anyhow!("RTM_NEWADDR: IPv6 is disabled on {ifname} (EACCES)")))
+                    }
+                    Err(failure) => Err(failure.into_addr_error("RTM_NEWADDR", &ifname)),
+                }))
+            }
+            Step::Remove => Err(Answer::Removed(match result {
+                Ok(_) | Err(Failure::Kernel(Errno::EADDRNOTAVAIL | Errno::ENOENT | Errno::ESRCH)) => Ok(()),
+                Err(failure) => Err(failure.into_addr_error("RTM_DELADDR", &ifname)),
+            })),
+        }
+    }
+
+    fn send(
+        &mut self,
+        rtnl: &mut Rtnl,
+        message: RouteNetlinkMessage,
+        flags: u16,
+        what: &str,
+    ) -> Result<Option<Pending>, Answer> {
+        rtnl.send(message, flags)
+            .map(Some)
+            .map_err(|failure| self.op.failed(failure.into_addr_error(what, ifname_of(&self.op))))
+    }
+
+    fn dump(&mut self, rtnl: &mut Rtnl, index: u32, attempt: usize) -> Result<Option<Pending>, Answer> {
+        self.step = Step::Dump { index, attempt };
+        // Family AF_UNSPEC: both families. The kernel ignores the index unless strict
+        // checking is on, so we filter ourselves.
+        let message = RouteNetlinkMessage::GetAddress(AddressMessage::default());
+        self.send(rtnl, message, NLM_F_DUMP, "RTM_GETADDR")
+    }
+
+    fn add(&mut self, rtnl: &mut Rtnl, index: u32, with_mark: bool, retried: bool) -> Result<Option<Pending>, Answer> {
+        let Op::Add { ip, label, .. } = &self.op else { unreachable!("an addition") };
+        let (ip, label) = (*ip, label.clone());
+        let mut message = host_address(ip, index);
+        match (ip, label) {
+            (IpAddr::V4(_), Some(label)) => message.attributes.push(AddressAttribute::Label(label)),
+            (IpAddr::V4(_), None) => {}
+            // Usable at once: no duplicate address detection, never "tentative".
+            (IpAddr::V6(_), _) => message.header.flags = AddressHeaderFlags::Nodad,
+        }
+        if with_mark {
+            message.attributes.push(AddressAttribute::Protocol(AddressProtocol::from(ADDRESS_PROTOCOL)));
+        }
+        self.step = Step::Add { with_mark, retried };
+        self.add_index = index;
+        let flags = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+        self.send(rtnl, RouteNetlinkMessage::NewAddress(message), flags, "RTM_NEWADDR")
+    }
+}
+
+/// What an addition's answer says about our `IFA_PROTO` mark.
+#[derive(Debug, PartialEq, Eq)]
+enum Mark {
+    /// Refused with EINVAL with the mark: send it once more without.
+    RetryWithout,
+    /// Sent again without the mark, it got through (added, or EEXIST: past the validation of
+    /// the attributes): the kernel does not take the mark, and the run adds without it.
+    Refused,
+    /// The answer is the addition's own.
+    Final,
+}
+
+/// The answer `result` to an addition sent `with_mark` or not, on its first attempt or `retried`.
+fn mark_verdict<T>(with_mark: bool, retried: bool, result: &Result<T, Failure>) -> Mark {
+    let einval = matches!(result, Err(Failure::Kernel(Errno::EINVAL)));
+    if with_mark && einval {
+        Mark::RetryWithout
+    } else if retried && matches!(result, Ok(_) | Err(Failure::Kernel(Errno::EEXIST))) {
+        Mark::Refused
+    } else {
+        Mark::Final
+    }
+}
+
+fn ifname_of(op: &Op) -> &str {
+    match op {
+        Op::List { ifname } | Op::Add { ifname, .. } | Op::Remove { ifname, .. } => ifname,
+    }
+}
+
+/// Wait in `poll()` for `fd` to turn readable, until `deadline` at most.
+fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) {
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    // Round up, so that we never spin on a timeout of 0 ms.
+    let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(1);
+    let _ = poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX));
+}
+
+/// Addresses over rtnetlink, waiting for each answer: for start-up and tests, and the panic
+/// hook's last clean-up. The running plugin uses [`NetlinkOp`]s on the reactor's poll.
+pub struct NetlinkBackend {
+    rtnl: Rtnl,
+}
+
+impl NetlinkBackend {
+    /// Open the socket, in the caller's network namespace.
+    pub fn new() -> Result<Self, AddrError> {
+        Ok(NetlinkBackend { rtnl: Rtnl::new()? })
+    }
+
+    /// Carry `op` out, waiting for its answer.
+    fn run(&mut self, op: Op) -> Answer {
+        let mut running = match NetlinkOp::start(&mut self.rtnl, op) {
+            Ok(running) => running,
+            Err(answer) => return answer,
+        };
+        loop {
+            if let Some(answer) = running.advance(&mut self.rtnl) {
+                return answer;
+            }
+            wait_readable(self.rtnl.fd(), running.deadline());
+        }
+    }
+
+    /// Send one request and wait for its answer (tests change links with it).
+    #[cfg(test)]
+    fn request(&mut self, message: RouteNetlinkMessage, flags: u16) -> Result<Vec<Reply>, Failure> {
+        let mut pending = self.rtnl.send(message, flags)?;
+        loop {
+            if let Some(result) = pending.collect(&self.rtnl) {
+                return result;
+            }
+            wait_readable(self.rtnl.fd(), pending.deadline);
+        }
+    }
+
+    /// The index of the interface named `ifname` (tests).
+    #[cfg(test)]
+    fn ifindex(&mut self, ifname: &str) -> Result<u32, AddrError> {
         let mut message = LinkMessage::default();
         message.attributes.push(LinkAttribute::IfName(ifname.to_owned()));
         let replies = self
@@ -195,7 +473,30 @@ impl NetlinkBackend {
             .filter(|reply| reply.kind == RTM_NEWLINK)
             .find_map(|reply| LinkHeader::parse(&reply.payload).ok())
             .map(|header| header.index)
-            .ok_or_else(missing)
+            .ok_or_else(|| AddrError::NoSuchInterface(ifname.to_owned()))
+    }
+}
+
+impl AddressBackend for NetlinkBackend {
+    fn list(&mut self, ifname: &str) -> Result<Vec<IfAddr>, AddrError> {
+        match self.run(Op::List { ifname: ifname.to_owned() }) {
+            Answer::Listed(result) => result,
+            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
+        }
+    }
+
+    fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError> {
+        match self.run(Op::Add { ip, ifname: ifname.to_owned(), label: label.map(str::to_owned) }) {
+            Answer::Added(result) => result,
+            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
+        }
+    }
+
+    fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
+        match self.run(Op::Remove { ip, ifname: ifname.to_owned() }) {
+            Answer::Removed(result) => result,
+            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
+        }
     }
 }
 
@@ -252,91 +553,6 @@ fn host_address(ip: IpAddr, index: u32) -> AddressMessage {
     }
     message.attributes.push(AddressAttribute::Address(ip));
     message
-}
-
-/// Run `add` (given whether to send our `IFA_PROTO`) with the mark when `mark` says so, and
-/// once more without it if the kernel refused that with EINVAL. When the second attempt gets
-/// through (added, or EEXIST: past the validation of the attributes), the kernel does not take
-/// the attribute and `mark` is cleared for the rest of the run; when it fails too, the EINVAL
-/// was not about the mark and `mark` stays.
-fn with_mark_or_without<T>(mark: &mut bool, mut add: impl FnMut(bool) -> Result<T, Failure>) -> Result<T, Failure> {
-    if !*mark {
-        return add(false);
-    }
-    match add(true) {
-        Err(Failure::Kernel(Errno::EINVAL)) => {
-            let retried = add(false);
-            if matches!(retried, Ok(_) | Err(Failure::Kernel(Errno::EEXIST))) {
-                *mark = false;
-                log::info!(
-                    "the kernel refuses IFA_PROTO on addresses (EINVAL): adding them without the mark \
-                     {ADDRESS_PROTOCOL}, so a later run will not recognise them as ours"
-                );
-            }
-            retried
-        }
-        result => result,
-    }
-}
-
-impl AddressBackend for NetlinkBackend {
-    fn list(&mut self, ifname: &str) -> Result<Vec<IfAddr>, AddrError> {
-        let index = self.ifindex(ifname)?;
-        let mut attempt = 1;
-        let replies = loop {
-            // Family AF_UNSPEC: both families. The kernel ignores the index unless strict
-            // checking is on, so we filter ourselves.
-            let message = RouteNetlinkMessage::GetAddress(AddressMessage::default());
-            match self.request(message, NLM_F_DUMP) {
-                Err(Failure::Interrupted) if attempt < DUMP_ATTEMPTS => attempt += 1,
-                result => break result.map_err(|failure| failure.into_addr_error("RTM_GETADDR", ifname))?,
-            }
-        };
-        Ok(replies
-            .iter()
-            .filter(|reply| reply.kind == RTM_NEWADDR)
-            .filter_map(|reply| parse_address(&reply.payload))
-            .filter(|(on, _)| *on == index)
-            .map(|(_, addr)| addr)
-            .collect())
-    }
-
-    fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError> {
-        let index = self.ifindex(ifname)?;
-        let mut message = host_address(ip, index);
-        match (ip, label) {
-            (IpAddr::V4(_), Some(label)) => message.attributes.push(AddressAttribute::Label(label.to_owned())),
-            (IpAddr::V4(_), None) => {}
-            // Usable at once: no duplicate address detection, never "tentative".
-            (IpAddr::V6(_), _) => message.header.flags = AddressHeaderFlags::Nodad,
-        }
-        let mut mark = self.mark;
-        let result = with_mark_or_without(&mut mark, |with_mark| {
-            let mut message = message.clone();
-            if with_mark {
-                message.attributes.push(AddressAttribute::Protocol(AddressProtocol::from(ADDRESS_PROTOCOL)));
-            }
-            self.request(RouteNetlinkMessage::NewAddress(message), NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
-        });
-        self.mark = mark;
-        match result {
-            Ok(_) => Ok(Added::Added),
-            Err(Failure::Kernel(Errno::EEXIST)) => Ok(Added::AlreadyPresent),
-            // Not a missing privilege (that is EPERM) but `disable_ipv6` on the interface.
-            Err(Failure::Kernel(Errno::EACCES)) if ip.is_ipv6() => {
-                Err(AddrError::Other(anyhow!("RTM_NEWADDR: IPv6 is disabled on {ifname} (EACCES)")))
-            }
-            Err(failure) => Err(failure.into_addr_error("RTM_NEWADDR", ifname)),
-        }
-    }
-
-    fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
-        let index = self.ifindex(ifname)?;
-        match self.request(RouteNetlinkMessage::DelAddress(host_address(ip, index)), NLM_F_ACK) {
-            Ok(_) | Err(Failure::Kernel(Errno::EADDRNOTAVAIL | Errno::ENOENT | Errno::ESRCH)) => Ok(()),
-            Err(failure) => Err(failure.into_addr_error("RTM_DELADDR", ifname)),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -542,46 +758,21 @@ mod tests {
 
     #[test]
     fn a_kernel_that_refuses_the_mark_gets_addresses_without_it_for_the_run() {
-        let einval = || Err::<Added, _>(Failure::Kernel(Errno::EINVAL));
-        // Refused with the mark, accepted without: the mark is given up.
-        let mut mark = true;
-        let mut tries = Vec::new();
-        let result = with_mark_or_without(&mut mark, |with| {
-            tries.push(with);
-            if with {
-                einval()
-            } else {
-                Ok(Added::Added)
-            }
-        });
-        assert!(matches!(result, Ok(Added::Added)));
-        assert_eq!((tries, mark), (vec![true, false], false));
-        // From then on, one attempt, without it.
-        let mut tries = Vec::new();
-        let _ = with_mark_or_without(&mut mark, |with| {
-            tries.push(with);
-            Ok(Added::Added)
-        });
-        assert_eq!(tries, [false]);
-        // EEXIST without the mark: the attributes passed validation, so the mark was the problem.
-        let mut mark = true;
-        let result =
-            with_mark_or_without(&mut mark, |with| if with { einval() } else { Err(Failure::Kernel(Errno::EEXIST)) });
-        assert!(matches!(result, Err(Failure::Kernel(Errno::EEXIST))));
-        assert!(!mark);
-        // EINVAL both ways: not the mark's fault; it is kept and the error returned.
-        let mut mark = true;
-        let result = with_mark_or_without(&mut mark, |_| einval());
-        assert!(matches!(result, Err(Failure::Kernel(Errno::EINVAL))));
-        assert!(mark);
-        // Any other answer to the first attempt is final.
-        let mut tries = 0;
-        let result = with_mark_or_without(&mut mark, |_| {
-            tries += 1;
-            Err::<Added, _>(Failure::Kernel(Errno::EPERM))
-        });
-        assert!(matches!(result, Err(Failure::Kernel(Errno::EPERM))));
-        assert_eq!((tries, mark), (1, true));
+        let einval = || Err::<(), _>(Failure::Kernel(Errno::EINVAL));
+        let eexist = || Err::<(), _>(Failure::Kernel(Errno::EEXIST));
+        // Refused with the mark: once more without.
+        assert_eq!(mark_verdict(true, false, &einval()), Mark::RetryWithout);
+        // Accepted without, or EEXIST without (the attributes passed validation): the mark was
+        // the problem, and is given up.
+        assert_eq!(mark_verdict(false, true, &Ok(())), Mark::Refused);
+        assert_eq!(mark_verdict(false, true, &eexist()), Mark::Refused);
+        // EINVAL both ways: not the mark's fault; the error is the answer.
+        assert_eq!(mark_verdict(false, true, &einval()), Mark::Final);
+        // Any other answer to the first attempt is final, and so is every answer without the mark.
+        for result in [Ok(()), eexist(), Err(Failure::Kernel(Errno::EPERM))] {
+            assert_eq!(mark_verdict(true, false, &result), Mark::Final);
+        }
+        assert_eq!(mark_verdict(false, false, &einval()), Mark::Final);
     }
 
     #[test]
@@ -603,7 +794,7 @@ mod tests {
     fn an_ipv4_host_address_is_never_its_classful_network() {
         in_fresh_netns("an_ipv4_host_address_is_never_its_classful_network", |backend| {
             bring_up(backend, "lo");
-            let mut monitor = NetlinkBackend::new().unwrap();
+            let mut monitor = Rtnl::new().unwrap();
             monitor.socket.bind_auto().unwrap();
             const RTNLGRP_IPV4_IFADDR: u32 = 5;
             monitor.socket.add_membership(RTNLGRP_IPV4_IFADDR).unwrap();
@@ -613,7 +804,9 @@ mod tests {
 
             let mut seen = Vec::new();
             let until = Instant::now() + Duration::from_millis(200);
-            while let Ok(datagram) = monitor.receive(until) {
+            while Instant::now() < until {
+                wait_readable(monitor.fd(), until);
+                let Ok(Some(datagram)) = monitor.receive() else { continue };
                 for message in split(&datagram).unwrap() {
                     if let NetlinkPayload::InnerMessage(reply) = message.payload {
                         seen.extend(parse_address(&reply.payload).map(|(_, a)| (reply.kind, a)));

@@ -12,9 +12,12 @@
 //! "garbage"), and adding it would change the command line that sudoers has to allow. Listing
 //! goes over rtnetlink, so a mark left by an earlier run without `--sudo` is still recognised.
 
+use super::op::{Answer, Op};
 use super::{Added, AddrError, AddressBackend, IfAddr, NetlinkBackend};
-use crate::proc::{self, Capture, Spec, Status};
+use crate::poll::Ready;
+use crate::proc::{self, Capture, Outcome, Running, Spec, Status};
 use anyhow::anyhow;
+use nix::poll::PollFd;
 use std::net::IpAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -24,11 +27,18 @@ use std::time::Duration;
 /// How long one `sudo ip ...` may take before we kill it.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Addresses added and removed with `sudo -n ip`.
+/// Addresses added and removed with `sudo -n ip`, waiting for each command (the panic hook's
+/// last clean-up, and tests); the running plugin starts [`SudoOp`]s on the reactor's poll.
 pub struct SudoBackend {
+    sudo: Sudo,
+    lister: NetlinkBackend,
+}
+
+/// How to run `sudo`: the program and each command's bound.
+#[derive(Debug, Clone)]
+pub struct Sudo {
     program: PathBuf,
     timeout: Duration,
-    lister: NetlinkBackend,
 }
 
 /// How a command ended.
@@ -41,37 +51,140 @@ struct Finished {
     stderr: String,
 }
 
+impl Sudo {
+    /// `sudo` from the `PATH`.
+    pub fn new() -> Sudo {
+        Sudo::with_program("sudo")
+    }
+
+    /// `program` in place of `sudo`, with the same arguments (tests give a script that records
+    /// them).
+    pub fn with_program(program: impl Into<PathBuf>) -> Sudo {
+        Sudo { program: program.into(), timeout: COMMAND_TIMEOUT }
+    }
+
+    /// `PROGRAM -n ip address ARGS` for `op` (an addition or a removal), stdin null, stdout
+    /// discarded, stderr kept, in its own process group, terminated then killed at its
+    /// deadline.
+    fn spec(&self, op: &Op) -> Spec {
+        let args = match op {
+            Op::Add { ip, ifname, label } => {
+                let mut args = vec!["add".to_owned(), host(*ip), "dev".to_owned(), ifname.clone()];
+                match (ip, label) {
+                    (IpAddr::V4(_), Some(label)) => args.extend(["label".to_owned(), label.clone()]),
+                    (IpAddr::V4(_), None) => {}
+                    // As the netlink backend does: usable at once, never "tentative".
+                    (IpAddr::V6(_), _) => args.push("nodad".to_owned()),
+                }
+                args
+            }
+            Op::Remove { ip, ifname } => vec!["delete".to_owned(), host(*ip), "dev".to_owned(), ifname.clone()],
+            Op::List { .. } => unreachable!("listing goes over rtnetlink"),
+        };
+        let argv = ["-n", "ip", "address"].iter().map(|arg| arg.to_string()).chain(args);
+        Spec { timeout: Some(self.timeout), capture: Capture::Stderr, ..Spec::exec(&self.program, argv) }
+    }
+
+    /// What `outcome` of `spec` (for `op`) means.
+    fn judge(&self, op: &Op, spec: &Spec, outcome: Outcome) -> Answer {
+        let shown = spec.program.to_string();
+        let status = match outcome.status {
+            Status::Exited(code) => ExitStatus::from_raw((code & 0xff) << 8),
+            Status::Signaled(signal) => ExitStatus::from_raw(signal & 0x7f),
+            Status::TimedOut | Status::Cancelled => {
+                let err = anyhow!("`{shown}` did not finish within {:?}; killed", self.timeout);
+                return op.failed(AddrError::Other(err));
+            }
+            // "failed to run `SHOWN`: why".
+            Status::SpawnFailed(why) => return op.failed(AddrError::Other(anyhow!(why))),
+        };
+        let finished = Finished { shown, status, stderr: String::from_utf8_lossy(&outcome.output).into_owned() };
+        match op {
+            Op::Add { ifname, .. } => Answer::Added(if finished.status.success() {
+                Ok(Added::Added)
+            } else if finished.status.code() == Some(2) && finished.stderr.contains("File exists") {
+                Ok(Added::AlreadyPresent)
+            } else {
+                Err(failure(&finished, ifname))
+            }),
+            Op::Remove { ifname, .. } => {
+                // EADDRNOTAVAIL, ENOENT, ESRCH: the address is not there.
+                let absent = ["Cannot assign requested address", "No such file or directory", "No such process"]
+                    .iter()
+                    .any(|text| finished.stderr.contains(text));
+                Answer::Removed(if finished.status.success() || (finished.status.code() == Some(2) && absent) {
+                    Ok(())
+                } else {
+                    Err(failure(&finished, ifname))
+                })
+            }
+            Op::List { .. } => unreachable!("listing goes over rtnetlink"),
+        }
+    }
+}
+
+impl Default for Sudo {
+    fn default() -> Self {
+        Sudo::new()
+    }
+}
+
+/// One `sudo -n ip address ...` in flight, polled by the reactor like any command.
+pub struct SudoOp {
+    op: Op,
+    spec: Spec,
+    running: Running,
+}
+
+impl SudoOp {
+    /// Start the command for `op`; one that cannot start is its answer at once.
+    pub fn start(sudo: &Sudo, op: Op) -> Result<SudoOp, Answer> {
+        let spec = sudo.spec(&op);
+        match Running::start(&spec) {
+            Ok(running) => Ok(SudoOp { op, spec, running }),
+            Err(outcome) => Err(sudo.judge(&op, &spec, outcome)),
+        }
+    }
+
+    pub fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
+        self.running.poll_fds(fds);
+    }
+
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.running.deadline()
+    }
+
+    /// Its answer, once the command is over.
+    pub fn advance(&mut self, sudo: &Sudo, ready: Ready) -> Option<Answer> {
+        let outcome = self.running.advance(ready)?;
+        Some(sudo.judge(&self.op, &self.spec, outcome))
+    }
+
+    /// We are stopping: its whole process group goes now.
+    pub fn cancel(self) {
+        self.running.cancel();
+    }
+}
+
 impl SudoBackend {
     /// Run `sudo` from the `PATH`.
     pub fn new() -> Result<Self, AddrError> {
-        Self::with_program("sudo")
+        Ok(SudoBackend { sudo: Sudo::new(), lister: NetlinkBackend::new()? })
     }
 
     /// Run `program` in place of `sudo`, with the same arguments (tests give a script that
     /// records them).
     pub fn with_program(program: impl Into<PathBuf>) -> Result<Self, AddrError> {
-        Ok(SudoBackend { program: program.into(), timeout: COMMAND_TIMEOUT, lister: NetlinkBackend::new()? })
+        Ok(SudoBackend { sudo: Sudo::with_program(program), lister: NetlinkBackend::new()? })
     }
 
-    /// Run `PROGRAM -n ip address ARGS`, stdin null, stdout discarded, stderr kept.
-    fn run(&self, args: &[String]) -> Result<Finished, AddrError> {
-        let argv = ["-n", "ip", "address"].iter().map(|arg| arg.to_string()).chain(args.iter().cloned());
-        let spec = Spec { timeout: Some(self.timeout), capture: Capture::Stderr, ..Spec::exec(&self.program, argv) };
-        let shown = spec.program.to_string();
-        // Blocking, as the backend is: one poll() on the command's exit and its stderr. Past
-        // the deadline its group is terminated, then killed; a setuid sudo may refuse our
-        // signals, and then it is left after a bounded wait.
+    /// Run the command for `op` and wait for it: one poll() on the command's exit and its
+    /// stderr. Past the deadline its group is terminated, then killed; a setuid sudo may
+    /// refuse our signals, and then it is left after a bounded wait.
+    fn run(&self, op: Op) -> Answer {
+        let spec = self.sudo.spec(&op);
         let outcome = proc::run_alone(&spec);
-        let status = match outcome.status {
-            Status::Exited(code) => ExitStatus::from_raw((code & 0xff) << 8),
-            Status::Signaled(signal) => ExitStatus::from_raw(signal & 0x7f),
-            Status::TimedOut | Status::Cancelled => {
-                return Err(AddrError::Other(anyhow!("`{shown}` did not finish within {:?}; killed", self.timeout)))
-            }
-            // "failed to run `SHOWN`: why".
-            Status::SpawnFailed(why) => return Err(AddrError::Other(anyhow!(why))),
-        };
-        Ok(Finished { shown, status, stderr: String::from_utf8_lossy(&outcome.output).into_owned() })
+        self.sudo.judge(&op, &spec, outcome)
     }
 }
 
@@ -111,33 +224,16 @@ impl AddressBackend for SudoBackend {
     }
 
     fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError> {
-        let mut args = vec!["add".to_owned(), host(ip), "dev".to_owned(), ifname.to_owned()];
-        match (ip, label) {
-            (IpAddr::V4(_), Some(label)) => args.extend(["label".to_owned(), label.to_owned()]),
-            (IpAddr::V4(_), None) => {}
-            // As the netlink backend does: usable at once, never "tentative".
-            (IpAddr::V6(_), _) => args.push("nodad".to_owned()),
-        }
-        let finished = self.run(&args)?;
-        if finished.status.success() {
-            Ok(Added::Added)
-        } else if finished.status.code() == Some(2) && finished.stderr.contains("File exists") {
-            Ok(Added::AlreadyPresent)
-        } else {
-            Err(failure(&finished, ifname))
+        match self.run(Op::Add { ip, ifname: ifname.to_owned(), label: label.map(str::to_owned) }) {
+            Answer::Added(result) => result,
+            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
         }
     }
 
     fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
-        let finished = self.run(&["delete".to_owned(), host(ip), "dev".to_owned(), ifname.to_owned()])?;
-        // EADDRNOTAVAIL, ENOENT, ESRCH: the address is not there.
-        let absent = ["Cannot assign requested address", "No such file or directory", "No such process"]
-            .iter()
-            .any(|text| finished.stderr.contains(text));
-        if finished.status.success() || (finished.status.code() == Some(2) && absent) {
-            Ok(())
-        } else {
-            Err(failure(&finished, ifname))
+        match self.run(Op::Remove { ip, ifname: ifname.to_owned() }) {
+            Answer::Removed(result) => result,
+            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
         }
     }
 }
@@ -306,7 +402,7 @@ mod tests {
         // The shell is killed; the `sleep` it started keeps stderr open, and must not hold us.
         let fake = FakeSudo::with_body("sleep 3\nexit 0");
         let mut backend = fake.backend();
-        backend.timeout = Duration::from_millis(200);
+        backend.sudo.timeout = Duration::from_millis(200);
         let started = Instant::now();
         let err = backend.add(V4, "lo", None).unwrap_err();
         assert!(err.to_string().contains("did not finish within 200ms; killed"), "{err}");

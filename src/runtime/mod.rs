@@ -1,11 +1,12 @@
 //! The reactor: the one place the main thread waits. It owns the services (keyed by
-//! [`ServiceId`], their index here), the jobs in flight (at most one per service: its check or
-//! one of its hooks), ExaBGP's pipes and the address backend, and waits in one `ppoll()` for
-//! the event channel ([`events`]: signals, ExaBGP's replies, closed pipes), every job's
-//! descriptors and the next deadline (a service's next iteration, a job's timeout). Each
-//! wake-up is routed to the service it concerns; a service answers with what it wants done
-//! next, and the reactor does it. So one service's slow check or hook never holds up another,
-//! and a signal or ExaBGP's exit is handled at once, even while checks run.
+//! [`ServiceId`]), the jobs in flight (at most one per service: its check or one of its hooks),
+//! ExaBGP's pipes and the lane of address work ([`crate::addr::lane`]), and waits in one
+//! `ppoll()` for the event channel ([`events`]: signals, ExaBGP's replies, closed pipes), every
+//! job's descriptors, the address lane's and the next deadline (a service's next iteration, a
+//! job's timeout, an address operation's). Each wake-up is routed to the service it concerns;
+//! a service answers with what it wants done next and the lines to write, and the reactor does
+//! it. So one service's slow check, hook or address work never holds up another, and a signal
+//! or ExaBGP's exit is handled at once, even while checks or `sudo` run.
 //!
 //! A new process-wide option: a field of [`crate::config::ProcessConfig`], used here.
 
@@ -14,13 +15,15 @@ pub mod events;
 mod reload;
 pub mod signals;
 
-use crate::addr::ledger::Addresses;
-use crate::addr::{self, Backend};
+use crate::addr::lane::Lane;
+use crate::addr::ledger::{Addresses, Host};
+use crate::addr::op::Answer;
+use crate::addr::{self, Sudo};
 use crate::config::{Mode, ProcessConfig, ServiceConfig, ServiceNet, Settings, LOOPBACK};
 use crate::error::UsageError;
 use crate::exabgp::answers::{Acks, Answers, Tally};
 use crate::exabgp::lines::{self, Announcement};
-use crate::exabgp::pipe::{self, Writer};
+use crate::exabgp::pipe::{self, Ticket, Writer};
 use crate::exabgp::reply::Reply;
 use crate::exabgp::Outbox;
 use crate::net::Net;
@@ -28,7 +31,7 @@ use crate::poll::poll_until;
 use crate::poll::Ready;
 use crate::probe::{self, Probe};
 use crate::proc::{Outcome, Running};
-use crate::service::{self, Next, Service, ServiceId};
+use crate::service::{self, Cx, Next, Service, ServiceId};
 use crate::{exit, logging, safety, sys};
 use anyhow::Context;
 use endpoint::{Endpoint, Request, View};
@@ -36,6 +39,7 @@ use events::{Event, Inbox};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use signals::Signal;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -53,6 +57,9 @@ enum Stop {
 /// How long the exit path waits for the withdraws to reach ExaBGP (ExaBGP 5 kills us 2 s
 /// after its SIGTERM).
 const EXIT_FLUSH: Duration = Duration::from_millis(1000);
+/// How long the exit path then gives the removal of our addresses (over rtnetlink it takes
+/// microseconds; a `sudo` still running then is killed).
+const EXIT_ADDRESSES: Duration = Duration::from_millis(700);
 
 /// Run as ExaBGP's process (or `--dry-run`) until told to stop. Returns the exit status.
 pub fn run(settings: Settings, reload: Option<Reload>) -> anyhow::Result<exit::Code> {
@@ -149,19 +156,32 @@ struct Slot {
     ready: Ready,
     /// The networks it advertises, as found when it started (on `lo`, without `--ip`).
     nets: Vec<Net>,
+    /// Where its last line stands in ExaBGP's pipe.
+    last_line: Ticket,
+}
+
+impl Slot {
+    fn new(service: Service, tag: Option<Rc<str>>, nets: Vec<Net>) -> Slot {
+        Slot { service, tag, job: None, ready: Ready::NONE, nets, last_line: Ticket::DONE }
+    }
 }
 
 struct Reactor {
     process: ProcessConfig,
     /// Signals, ExaBGP's replies and closed pipes, from the other threads.
     inbox: Inbox,
-    /// Set by SIGTERM and SIGINT, for long address work to look at.
+    /// Set by SIGTERM and SIGINT (before the loop runs, too).
     stop: Arc<AtomicBool>,
     out: Outbox,
-    /// `None` when no service changes addresses in this run.
-    backend: Option<Box<Backend>>,
+    /// The address work of every service; `None` when no service changes addresses in this run.
+    lane: Option<Lane>,
     /// The services, in their order in the configuration (not by id: a reload removes some).
     slots: Vec<Slot>,
+    /// Services a reload removed or replaced, until their address work is over.
+    leaving: Vec<Slot>,
+    /// Which service holds each address it added or recognised (a marked address that one
+    /// holds was not left by an earlier run: another service leaves it alone).
+    held: BTreeMap<Host, ServiceId>,
     /// How to read the configuration again; `None`: there is no file to read.
     reload: Option<Reload>,
     /// The id of the next service to start (ids are never reused in a run).
@@ -172,6 +192,8 @@ struct Reactor {
     generation: u64,
     /// What the last poll found ready for each endpoint, in their order.
     endpoint_ready: Vec<Ready>,
+    /// What the last poll found ready among the address lane's descriptors.
+    lane_ready: Ready,
 }
 
 /// A service's settings with what start-up found for it: its networks, and the routes they
@@ -190,12 +212,12 @@ impl Plan {
         Ok(Plan { cfg, nets, routes })
     }
 
-    /// Its ledger as service `id` (none when it changes no address in `mode`), empty: what it
-    /// owns comes with [`Addresses::setup`] or from the service it replaces.
-    fn ledger(&self, id: ServiceId, mode: Mode) -> Option<Addresses> {
+    /// Its ledger (none when it changes no address in `mode`), empty: what it owns comes with
+    /// its first set-up ([`Addresses::setup`]) or from the service it replaces.
+    fn ledger(&self, mode: Mode) -> Option<Addresses> {
         let cfg = &self.cfg;
         cfg.manages_addresses(mode)
-            .then(|| Addresses::new(id, &self.hosts(), cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup))
+            .then(|| Addresses::new(&self.hosts(), cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup))
     }
 
     /// The host addresses it keeps, on their interfaces.
@@ -264,21 +286,21 @@ impl Reactor {
         }
         let endpoints = endpoint::open(&process)?;
         let manages = plans.iter().any(|plan| plan.cfg.manages_addresses(process.mode));
-        let backend = if manages { Some(addr::open(process.sudo)?) } else { None };
-        let mut reactor = Reactor::new(process, inbox, stop, out, backend, Vec::new());
+        let lane = if manages { Some(open_lane(process.sudo)?) } else { None };
+        let mut reactor = Reactor::new(process, inbox, stop, out, lane, Vec::new());
         reactor.reload = reload;
         reactor.endpoints = endpoints;
         let several = plans.len() > 1;
         for plan in plans {
             let id = reactor.next_id;
             reactor.next_id += 1;
-            let ledger = plan.ledger(id, reactor.process.mode);
+            let ledger = plan.ledger(reactor.process.mode);
             let slot = reactor.launch(id, plan, several, ledger);
             reactor.slots.push(slot);
         }
-        // Addresses still change after start-up (retries, --dynamic-ip-setup, removal at exit):
-        // keep CAP_NET_ADMIN for that, unless sudo does the work.
-        let keep_net_admin = reactor.backend.is_some() && !reactor.process.sudo;
+        // Addresses change in the loop (the set-up, retries, --dynamic-ip-setup, removal at
+        // exit): keep CAP_NET_ADMIN for that, unless sudo does the work.
+        let keep_net_admin = reactor.lane.is_some() && !reactor.process.sudo;
         let (user, group) = (reactor.process.user.as_ref(), reactor.process.group.as_ref());
         if let Err(err) = sys::drop_privileges(user, group, keep_net_admin) {
             reactor.shutdown(Stop::Exit);
@@ -287,20 +309,17 @@ impl Reactor {
         Ok(reactor)
     }
 
-    /// Service `id` of `plan`, in INIT and due now, with `ledger` (its addresses set up now).
-    fn launch(&mut self, id: ServiceId, plan: Plan, several: bool, mut ledger: Option<Addresses>) -> Slot {
+    /// Service `id` of `plan`, in INIT and due now, with `ledger` (its addresses are set up
+    /// at its first iteration).
+    fn launch(&mut self, id: ServiceId, plan: Plan, several: bool, ledger: Option<Addresses>) -> Slot {
         let tag = tag_for(several, &plan.cfg, id);
         safety::set_last_words(id, &lines::render(Announcement::Exit, &plan.cfg.announce, &plan.routes));
-        let (backend, stop) = (self.backend.as_deref_mut(), &self.stop);
-        if let (Some(backend), Some(ledger)) = (backend, ledger.as_mut().filter(|_| plan.cfg.ip_setup)) {
-            logging::scoped(tag.as_ref(), || ledger.setup(backend, stop));
-        }
-        // Without a backend nothing changes addresses: a ledger would have nobody to act on it.
-        let ledger = ledger.filter(|_| self.backend.is_some());
+        // Without a lane nothing changes addresses: a ledger would have nobody to act on it.
+        let ledger = ledger.filter(|_| self.lane.is_some());
         let dry_run = self.process.mode == Mode::DryRun;
         let first = service::first_check(&plan.cfg, Instant::now(), random());
         let service = Service::new(id, plan.cfg, dry_run, plan.routes, ledger, first);
-        Slot { service, tag, job: None, ready: Ready::NONE, nets: plan.nets }
+        Slot::new(service, tag, plan.nets)
     }
 
     /// A reactor over `services`.
@@ -309,7 +328,7 @@ impl Reactor {
         inbox: Inbox,
         stop: Arc<AtomicBool>,
         out: Outbox,
-        backend: Option<Box<Backend>>,
+        lane: Option<Lane>,
         services: Vec<Service>,
     ) -> Reactor {
         let several = services.len() > 1;
@@ -319,7 +338,7 @@ impl Reactor {
             .map(|service| {
                 let tag = tag_for(several, service.cfg(), service.id);
                 let nets = service.routes().to_vec();
-                Slot { service, tag, job: None, ready: Ready::NONE, nets }
+                Slot::new(service, tag, nets)
             })
             .collect();
         Reactor {
@@ -327,13 +346,16 @@ impl Reactor {
             inbox,
             stop,
             out,
-            backend,
+            lane,
             slots,
+            leaving: Vec::new(),
+            held: BTreeMap::new(),
             reload: None,
             next_id,
             endpoints: Vec::new(),
             generation: 0,
             endpoint_ready: Vec::new(),
+            lane_ready: Ready::NONE,
         }
     }
 
@@ -364,6 +386,7 @@ impl Reactor {
                     return stop;
                 }
             }
+            self.answer_addresses();
             for id in 0..self.slots.len() {
                 let tag = self.slots[id].tag.clone();
                 logging::scoped(tag.as_ref(), || self.advance(id));
@@ -374,7 +397,7 @@ impl Reactor {
             self.serve();
             let until = self.next_deadline();
             let mut fds = vec![PollFd::new(self.inbox.fd(), PollFlags::POLLIN)];
-            let mut ranges = Vec::with_capacity(self.slots.len() + self.endpoints.len());
+            let mut ranges = Vec::with_capacity(self.slots.len() + self.endpoints.len() + 1);
             for slot in &self.slots {
                 let first = fds.len();
                 if let Some(job) = &slot.job {
@@ -387,12 +410,18 @@ impl Reactor {
                 endpoint.poll_fds(&mut fds);
                 ranges.push(first..fds.len());
             }
+            let first = fds.len();
+            if let Some(lane) = &self.lane {
+                lane.poll_fds(&mut fds);
+            }
+            ranges.push(first..fds.len());
             woken = false;
             match poll_until(&mut fds, until) {
                 Ok(_) => {
                     woken = fds[0].revents().is_some_and(|r| !r.is_empty());
                     let mut ready: Vec<Ready> = ranges.into_iter().map(|range| Ready::of(&fds[range])).collect();
                     drop(fds);
+                    self.lane_ready = ready.pop().unwrap_or_default();
                     self.endpoint_ready = ready.split_off(self.slots.len());
                     for (slot, ready) in self.slots.iter_mut().zip(ready) {
                         slot.ready = ready;
@@ -414,7 +443,44 @@ impl Reactor {
             Some(job) => job.deadline(),
             None => slot.service.due(),
         });
-        services.chain(self.endpoints.iter().filter_map(|endpoint| endpoint.deadline())).min()
+        let lane = self.lane.as_ref().and_then(Lane::deadline);
+        services.chain(self.endpoints.iter().filter_map(|endpoint| endpoint.deadline())).chain(lane).min()
+    }
+
+    /// Hand every answer the address lane has to the service it is for (a running one, or one
+    /// that is leaving), and let go of the services that left.
+    fn answer_addresses(&mut self) {
+        let Some(lane) = self.lane.as_mut() else { return };
+        let mut ready = std::mem::take(&mut self.lane_ready);
+        let mut answered = Vec::new();
+        while let Some(answer) = lane.advance(ready) {
+            answered.push(answer);
+            ready = Ready::NONE;
+        }
+        for (owner, answer) in answered {
+            self.deliver(owner, answer);
+        }
+        self.leaving.retain(|slot| {
+            let gone = slot.service.gone();
+            if gone {
+                safety::forget(slot.service.id);
+            }
+            !gone
+        });
+    }
+
+    /// Hand `answer` to service `owner`.
+    fn deliver(&mut self, owner: ServiceId, answer: Answer) {
+        let Reactor { slots, leaving, out, held, lane, generation, .. } = self;
+        let Some(slot) = slots.iter_mut().chain(leaving.iter_mut()).find(|slot| slot.service.id == owner) else {
+            return;
+        };
+        *generation += 1;
+        let tag = slot.tag.clone();
+        logging::scoped(tag.as_ref(), || {
+            drive(slot, out, held, lane.as_mut(), |service, cx| service.on_address(answer, cx));
+            track(held, &slot.service);
+        });
     }
 
     /// Advance every endpoint with what the last poll found for it, and do what they ask.
@@ -456,69 +522,29 @@ impl Reactor {
 
     /// Move service `id` on: its job with what the poll found, or its next iteration when its
     /// time has come.
-    fn advance(&mut self, id: ServiceId) {
-        let slot = &mut self.slots[id];
+    fn advance(&mut self, id: usize) {
+        let Reactor { slots, out, held, lane, generation, .. } = self;
+        let slot = &mut slots[id];
         let ready = std::mem::take(&mut slot.ready);
-        let next = match slot.job.as_mut() {
+        let ended = match slot.job.as_mut() {
             Some(job) => match job.advance(ready) {
                 None => return,
                 Some(ended) => {
                     slot.job = None;
-                    match ended {
-                        Ended::Verdict(verdict) => slot.service.on_verdict(verdict),
-                        Ended::Hook(outcome) => slot.service.on_hook(outcome),
-                    }
+                    Some(ended)
                 }
             },
             None => match slot.service.due() {
-                Some(at) => {
-                    let now = Instant::now();
-                    if now < at {
-                        return;
-                    }
-                    slot.service.begin(now)
-                }
-                None => return,
+                Some(at) if Instant::now() >= at => None,
+                _ => return,
             },
         };
-        self.drive(id, next);
-    }
-
-    /// Do what service `id` wants done, until it waits for a job or for its time. A job is
-    /// looked at once at its start: one that is over by then needs no poll.
-    fn drive(&mut self, id: ServiceId, mut next: Next) {
-        self.generation += 1;
-        loop {
-            let slot = &mut self.slots[id];
-            next = match next {
-                Next::Check(spec) => match probe::start(&spec) {
-                    Ok(mut probe) => match probe.advance(Ready::NONE) {
-                        Some(verdict) => slot.service.on_verdict(verdict),
-                        None => {
-                            slot.job = Some(Job::Check(probe));
-                            return;
-                        }
-                    },
-                    Err(verdict) => slot.service.on_verdict(verdict),
-                },
-                Next::Hook(spec) => match Running::start(&spec) {
-                    Ok(mut running) => match running.advance(Ready::NONE) {
-                        Some(outcome) => slot.service.on_hook(outcome),
-                        None => {
-                            slot.job = Some(Job::Hook(Box::new(running)));
-                            return;
-                        }
-                    },
-                    Err(outcome) => slot.service.on_hook(outcome),
-                },
-                Next::Conclude => {
-                    let backend = self.backend.as_deref_mut();
-                    slot.service.conclude(&mut self.out, backend, &self.stop, Instant::now());
-                    return;
-                }
-                Next::Wait => return,
-            };
-        }
+        *generation += 1;
+        drive(slot, out, held, lane.as_mut(), |service, cx| match ended {
+            Some(Ended::Verdict(verdict)) => service.on_verdict(verdict, cx),
+            Some(Ended::Hook(outcome)) => service.on_hook(outcome, cx),
+            None => service.begin(cx),
+        });
     }
 
     fn on_event(&mut self, event: Event) -> Result<(), Stop> {
@@ -605,22 +631,145 @@ impl Reactor {
             self.out.flush(EXIT_FLUSH);
             return;
         }
-        for slot in &mut self.slots {
-            let backend = self.backend.as_deref_mut();
-            let (out, stop) = (&mut self.out, &self.stop);
-            logging::scoped(slot.tag.as_ref(), || slot.service.exit(out, backend, stop));
+        let Reactor { slots, out, held, lane, .. } = self;
+        for slot in slots.iter_mut() {
+            if let Some(lane) = lane.as_mut() {
+                // Address work in flight is given up: its `sudo` is killed.
+                lane.cancel(slot.service.id);
+            }
+            let tag = slot.tag.clone();
+            logging::scoped(tag.as_ref(), || {
+                drive(slot, out, held, lane.as_mut(), |service, cx| {
+                    service.exit(cx);
+                    Next::Wait
+                })
+            });
         }
-        if !self.out.flush(EXIT_FLUSH) {
+        if !out.flush(EXIT_FLUSH) {
             log::warn!("ExaBGP did not take the withdraws within {} ms", EXIT_FLUSH.as_millis());
         }
-        for slot in &mut self.slots {
-            let backend = self.backend.as_deref_mut();
-            logging::scoped(slot.tag.as_ref(), || slot.service.remove_addresses(backend));
+        for slot in slots.iter_mut() {
+            let tag = slot.tag.clone();
+            logging::scoped(tag.as_ref(), || drive(slot, out, held, lane.as_mut(), Service::leave));
         }
+        self.finish_addresses(Instant::now() + EXIT_ADDRESSES);
         if let Some(tally) = self.out.tally() {
             log::debug!("ExaBGP answered done {} times, error {} times", tally.done, tally.errors);
         }
     }
+
+    /// Run the address lane alone until its work is over or `deadline`: the end of the exit
+    /// path (our addresses removed). What is still running then is cancelled.
+    fn finish_addresses(&mut self, deadline: Instant) {
+        while self.lane.as_ref().is_some_and(Lane::busy) && Instant::now() < deadline {
+            let mut fds = Vec::new();
+            if let Some(lane) = &self.lane {
+                lane.poll_fds(&mut fds);
+            }
+            let until = self.lane.as_ref().and_then(Lane::deadline).map_or(deadline, |at| at.min(deadline));
+            let ready = match poll_until(&mut fds, Some(until)) {
+                Ok(_) => Ready::of(&fds),
+                Err(_) => Ready::NONE,
+            };
+            drop(fds);
+            self.lane_ready = ready;
+            self.answer_addresses();
+        }
+        for slot in self.slots.iter().chain(std::mem::take(&mut self.leaving).iter()) {
+            if let Some(lane) = self.lane.as_mut() {
+                lane.cancel(slot.service.id);
+            }
+            if !slot.service.gone() {
+                logging::scoped(slot.tag.as_ref(), || {
+                    log::warn!("the removal of our addresses did not finish in time: some may be left");
+                });
+            }
+        }
+    }
+}
+
+/// Move one service on: `first` is handed the service and a [`Cx`], and what it answers is
+/// done, until the service waits for a job, an address operation or its time. Its lines are
+/// written as it gives them; a job is looked at once at its start (one that is over by then
+/// needs no poll). The address lane is let go of when the service no longer asks for it.
+fn drive(
+    slot: &mut Slot,
+    out: &mut Outbox,
+    held: &BTreeMap<Host, ServiceId>,
+    mut lane: Option<&mut Lane>,
+    first: impl FnOnce(&mut Service, &mut Cx) -> Next,
+) {
+    let id = slot.service.id;
+    let held_elsewhere = |host: &Host| held.get(host).is_some_and(|owner| *owner != id);
+    let mut cx = Cx {
+        now: Instant::now(),
+        caught_up: out.finished(slot.last_line),
+        held_elsewhere: &held_elsewhere,
+        lines: Vec::new(),
+    };
+    let mut next = first(&mut slot.service, &mut cx);
+    loop {
+        for line in cx.lines.drain(..) {
+            slot.last_line = out.send(line);
+        }
+        cx.caught_up = out.finished(slot.last_line);
+        if !matches!(next, Next::Address(_)) {
+            if let Some(lane) = lane.as_deref_mut() {
+                lane.release(id);
+            }
+        }
+        let service = &mut slot.service;
+        next = match next {
+            Next::Check(spec) => match probe::start(&spec) {
+                Ok(mut probe) => match probe.advance(Ready::NONE) {
+                    Some(verdict) => service.on_verdict(verdict, &mut cx),
+                    None => {
+                        slot.job = Some(Job::Check(probe));
+                        return;
+                    }
+                },
+                Err(verdict) => service.on_verdict(verdict, &mut cx),
+            },
+            Next::Hook(spec) => match Running::start(&spec) {
+                Ok(mut running) => match running.advance(Ready::NONE) {
+                    Some(outcome) => service.on_hook(outcome, &mut cx),
+                    None => {
+                        slot.job = Some(Job::Hook(Box::new(running)));
+                        return;
+                    }
+                },
+                Err(outcome) => service.on_hook(outcome, &mut cx),
+            },
+            Next::Address(op) => match lane.as_deref_mut() {
+                Some(lane) => {
+                    lane.submit(id, op);
+                    return;
+                }
+                None => service
+                    .on_address(op.failed(addr::AddrError::Other(anyhow::anyhow!("no address backend"))), &mut cx),
+            },
+            Next::Wait => return,
+        };
+    }
+}
+
+/// Keep `held` and the panic hook's registry up to date with the addresses `service` holds.
+fn track(held: &mut BTreeMap<Host, ServiceId>, service: &Service) {
+    let id = service.id;
+    held.retain(|_, owner| *owner != id);
+    let owned: Vec<Host> = service.addresses().map(|ledger| ledger.owned().cloned().collect()).unwrap_or_default();
+    held.extend(owned.iter().map(|host| (host.clone(), id)));
+    if service.gone() {
+        held.retain(|_, owner| *owner != id);
+    }
+    safety::set_owned(id, owned);
+}
+
+/// The lane of address work (with `--sudo`, additions and removals through `sudo`), and the
+/// panic hook told how to open a backend of the same kind.
+fn open_lane(sudo: bool) -> anyhow::Result<Lane> {
+    safety::set_backend(addr::opener(sudo));
+    Lane::open(sudo.then(Sudo::new)).context("failed to open a netlink socket")
 }
 
 #[cfg(test)]

@@ -12,11 +12,12 @@
 //! that an address moving from one service to another (a section renamed, an `ip` moved) ends
 //! up on `lo` and owned by its new service.
 
-use super::{Plan, Reactor, Slot};
-use crate::addr::ledger::Removal;
-use crate::config::ServiceConfig;
+use super::{drive, open_lane, track, Plan, Reactor, Slot};
+use crate::config::{ServiceConfig, Settings};
+use crate::error::UsageError;
+use crate::logging;
 use crate::net::Net;
-use crate::{addr, logging, safety};
+use crate::service::{Next, ServiceId};
 use std::time::Instant;
 
 /// What tells a service from another across a reload: its section.
@@ -25,30 +26,82 @@ fn key(cfg: &ServiceConfig) -> Option<&str> {
 }
 
 /// What a reload does to one service of the new configuration.
-enum Change {
-    /// The running service in this slot, as it is.
+#[derive(Debug, PartialEq)]
+enum Change<T> {
+    /// The running service at this index, as it is.
     Kept(usize),
-    /// Replaces the running service in this slot.
-    Changed(usize, Plan),
+    /// Replaces the running service at this index.
+    Changed(usize, T),
     /// Started anew.
-    Added(Plan),
+    Added(T),
+}
+
+/// What a reload does, decided before anything changes.
+#[derive(Debug, PartialEq)]
+struct Draft<T> {
+    /// Each service of the new configuration, in its order.
+    changes: Vec<Change<T>>,
+    /// The indexes of the running services it no longer has.
+    removed: Vec<usize>,
+}
+
+/// Why a reload changes nothing.
+#[derive(Debug)]
+enum Refused {
+    /// Two services of the new configuration are one running service.
+    TwoAreOne,
+    /// A service's settings or networks are refused.
+    Usage(UsageError),
+    /// Something else failed (finding a service's networks, opening the address lane).
+    Failed(anyhow::Error),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::TwoAreOne => f.write_str("two services are one"),
+            Refused::Usage(err) => write!(f, "{err}"),
+            Refused::Failed(err) => write!(f, "{err:#}"),
+        }
+    }
+}
+
+/// Match the new configuration's services to the running ones by their key: pure.
+fn draft(running: &[&ServiceConfig], next: Vec<ServiceConfig>) -> Result<Draft<ServiceConfig>, Refused> {
+    let mut taken = vec![false; running.len()];
+    let mut changes = Vec::with_capacity(next.len());
+    for cfg in next {
+        let found = running.iter().position(|old| key(old) == key(&cfg));
+        changes.push(match found {
+            Some(i) if std::mem::replace(&mut taken[i], true) => return Err(Refused::TwoAreOne),
+            Some(i) if *running[i] == cfg => Change::Kept(i),
+            Some(i) => Change::Changed(i, cfg),
+            None => Change::Added(cfg),
+        });
+    }
+    let removed = taken.iter().enumerate().filter(|(_, taken)| !**taken).map(|(i, _)| i).collect();
+    Ok(Draft { changes, removed })
 }
 
 impl Reactor {
-    /// Read the configuration again and apply it.
+    /// Read the configuration again and apply it: each outcome logged once.
     pub(super) fn reload(&mut self) {
         let Some(reload) = self.reload.as_mut() else {
             log::info!("received SIGHUP: ignored (no --config file to read again)");
             return;
         };
         log::info!("received SIGHUP: reading the configuration again");
-        let settings = match reload() {
-            Ok(settings) => settings,
-            Err(err) => {
-                log::error!("the configuration was not reloaded, nothing changed: {err}");
-                return;
-            }
-        };
+        let outcome = reload().map_err(Refused::Usage).and_then(|settings| self.prepare(settings));
+        match outcome {
+            Ok(draft) => self.apply(draft),
+            Err(why) => log::error!("the configuration was not reloaded, nothing changed: {why}"),
+        }
+    }
+
+    /// Everything that can fail, before anything changes: the draft, each new or changed
+    /// service's networks (found on `lo` without `--ip`), no network found twice, the address
+    /// lane when the first service that needs one comes.
+    fn prepare(&mut self, settings: Settings) -> Result<Draft<Plan>, Refused> {
         if settings.process != self.process {
             log::warn!("process-wide options changed: they take effect when the plugin is restarted");
         }
@@ -62,33 +115,18 @@ impl Reactor {
                 shown(&settings.process.control_socket)
             );
         }
-        // What can fail comes first, so that a failure changes nothing.
-        let mut taken = vec![false; self.slots.len()];
-        let mut changes = Vec::with_capacity(settings.services.len());
-        for cfg in settings.services {
-            let running = self.slots.iter().position(|slot| key(slot.service.cfg()) == key(&cfg));
-            if let Some(i) = running {
-                if taken[i] {
-                    log::error!("the configuration was not reloaded, nothing changed: two services are one");
-                    return;
-                }
-                taken[i] = true;
-            }
-            let change = match running {
-                Some(i) if *self.slots[i].service.cfg() == cfg => Change::Kept(i),
-                running => match Plan::new(cfg) {
-                    Ok(plan) => match running {
-                        Some(i) => Change::Changed(i, plan),
-                        None => Change::Added(plan),
-                    },
-                    Err(err) => {
-                        log::error!("the configuration was not reloaded, nothing changed: {err:#}");
-                        return;
-                    }
-                },
-            };
-            changes.push(change);
-        }
+        let running: Vec<&ServiceConfig> = self.slots.iter().map(|slot| slot.service.cfg()).collect();
+        let Draft { changes, removed } = draft(&running, settings.services)?;
+        let changes = changes
+            .into_iter()
+            .map(|change| {
+                Ok(match change {
+                    Change::Kept(i) => Change::Kept(i),
+                    Change::Changed(i, cfg) => Change::Changed(i, Plan::new(cfg).map_err(Refused::Failed)?),
+                    Change::Added(cfg) => Change::Added(Plan::new(cfg).map_err(Refused::Failed)?),
+                })
+            })
+            .collect::<Result<Vec<Change<Plan>>, Refused>>()?;
         let found: Vec<(&ServiceConfig, &[Net])> = changes
             .iter()
             .map(|change| match change {
@@ -96,84 +134,49 @@ impl Reactor {
                 Change::Changed(_, plan) | Change::Added(plan) => (&plan.cfg, &plan.nets[..]),
             })
             .collect();
-        if let Err(err) = super::refuse_shared_discoveries(&found) {
-            log::error!("the configuration was not reloaded, nothing changed: {err}");
-            return;
-        }
+        super::refuse_shared_discoveries(&found).map_err(Refused::Usage)?;
         let mode = self.process.mode;
-        let needs_backend = changes.iter().any(|change| match change {
+        let needs_lane = changes.iter().any(|change| match change {
             Change::Added(plan) | Change::Changed(_, plan) => plan.cfg.manages_addresses(mode),
             Change::Kept(_) => false,
         });
-        if needs_backend && self.backend.is_none() {
-            match addr::open(self.process.sudo) {
-                Ok(backend) => self.backend = Some(backend),
-                Err(err) => {
-                    log::error!("the configuration was not reloaded, nothing changed: {err:#}");
-                    return;
-                }
-            }
+        if needs_lane && self.lane.is_none() {
+            self.lane = Some(open_lane(self.process.sudo).map_err(Refused::Failed)?);
         }
+        Ok(Draft { changes, removed })
+    }
+
+    /// Carry `draft` out. Addresses are let go before they are taken: removed services queue
+    /// their removals first, then changed ones what they no longer want, and only then do the
+    /// changed and new services set theirs up, at their first iteration (the address lane
+    /// does its work in that order).
+    fn apply(&mut self, draft: Draft<Plan>) {
+        let Draft { changes, removed } = draft;
         let several = changes.len() > 1;
         if several {
             super::raise_descriptor_limit();
         }
         let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots).into_iter().map(Some).collect();
-
-        // 1. Removed services: withdraw, remove what they added.
-        let removed = taken.iter().filter(|taken| !**taken).count();
-        for slot in old.iter_mut().zip(&taken).filter(|(_, taken)| !**taken).filter_map(|(slot, _)| slot.take()) {
-            self.retire(slot);
-        }
-
-        // 2. Changed services: stop, withdraw the routes that go, let go of the addresses that go.
-        let mut ledgers = Vec::with_capacity(changes.len());
-        for change in &changes {
-            let Change::Changed(i, plan) = change else {
-                ledgers.push(None);
-                continue;
-            };
-            let slot = old[*i].as_mut().expect("each running service is changed once");
-            if let Some(job) = slot.job.take() {
-                job.cancel();
+        for i in &removed {
+            if let Some(slot) = old[*i].take() {
+                self.retire(slot);
             }
-            let (out, backend) = (&mut self.out, self.backend.as_deref_mut());
-            let (id, mut previous) = (slot.service.id, slot.service.take_ledger());
-            // A drain asked for goes on in the service that replaces it.
-            let drain = slot.service.drain_requested();
-            let mut next = plan.ledger(id, mode);
-            let announced = logging::scoped(slot.tag.as_ref(), || {
-                log::info!("changed by the new configuration: starting again from INIT");
-                let announced = slot.service.withdraw_all_but(&plan.routes, &plan.cfg.announce, out);
-                match (backend, previous.as_mut(), next.as_mut()) {
-                    (Some(backend), Some(previous), Some(next)) => previous.hand_over(backend, next),
-                    (Some(backend), Some(previous), None) => previous.remove(backend, Removal::Exit),
-                    _ => {}
-                }
-                announced
-            });
-            ledgers.push(Some((id, next, drain, announced)));
         }
-
-        // 3. The new table, in the new configuration's order; changed and new services set up
-        // their addresses now.
+        let mode = self.process.mode;
         let (mut added, mut changed) = (0, 0);
-        for (change, ledger) in changes.into_iter().zip(ledgers) {
+        for change in changes {
             let slot = match change {
                 Change::Kept(i) => old[i].take().expect("each running service is kept once"),
-                Change::Changed(_, plan) => {
+                Change::Changed(i, plan) => {
                     changed += 1;
-                    let (id, ledger, drain, announced) = ledger.expect("a changed service's ledger");
-                    let mut slot = self.launch(id, plan, several, ledger);
-                    slot.service.assume_announced(&announced);
-                    slot.service.request_drain(drain, Instant::now());
-                    slot
+                    let previous = old[i].take().expect("each running service is changed once");
+                    let id = self.take_id();
+                    self.replace(previous, id, plan, several)
                 }
                 Change::Added(plan) => {
                     added += 1;
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    let ledger = plan.ledger(id, mode);
+                    let id = self.take_id();
+                    let ledger = plan.ledger(mode);
                     let slot = self.launch(id, plan, several, ledger);
                     logging::scoped(slot.tag.as_ref(), || log::info!("added by the new configuration"));
                     slot
@@ -185,9 +188,46 @@ impl Reactor {
             slot.tag = super::tag_for(several, slot.service.cfg(), slot.service.id);
         }
         log::info!(
-            "configuration reloaded: {} service(s), {added} added, {changed} changed, {removed} removed",
-            self.slots.len()
+            "configuration reloaded: {} service(s), {added} added, {changed} changed, {} removed",
+            self.slots.len(),
+            removed.len()
         );
+    }
+
+    fn take_id(&mut self) -> ServiceId {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// The service that replaces `previous` (changed by the new configuration), as `id`: the
+    /// routes that go are withdrawn, the addresses it still wants are handed over (the others
+    /// removed as `previous` leaves), and a drain asked for goes on in it.
+    fn replace(&mut self, mut previous: Slot, id: ServiceId, plan: Plan, several: bool) -> Slot {
+        if let Some(job) = previous.job.take() {
+            job.cancel();
+        }
+        if let Some(lane) = self.lane.as_mut() {
+            lane.cancel(previous.service.id);
+        }
+        let mut next = plan.ledger(self.process.mode);
+        let drain = previous.service.drain_requested();
+        let Reactor { out, held, lane, .. } = self;
+        let mut announced = Vec::new();
+        let tag = previous.tag.clone();
+        logging::scoped(tag.as_ref(), || {
+            log::info!("changed by the new configuration: starting again from INIT");
+            drive(&mut previous, out, held, lane.as_mut(), |service, cx| {
+                announced = service.withdraw_all_but(&plan.routes, &plan.cfg.announce, cx);
+                service.hand_over(next.as_mut(), cx)
+            });
+            track(held, &previous.service);
+        });
+        self.leave(previous);
+        let mut slot = self.launch(id, plan, several, next);
+        track(&mut self.held, &slot.service);
+        slot.service.assume_announced(&announced);
+        slot.service.request_drain(drain, Instant::now());
+        slot
     }
 
     /// A service the configuration no longer has: its job stopped, its routes withdrawn, the
@@ -196,14 +236,30 @@ impl Reactor {
         if let Some(job) = slot.job.take() {
             job.cancel();
         }
-        let (out, stop) = (&mut self.out, &self.stop);
-        let mut backend = self.backend.as_deref_mut();
-        logging::scoped(slot.tag.as_ref(), || {
+        if let Some(lane) = self.lane.as_mut() {
+            lane.cancel(slot.service.id);
+        }
+        let Reactor { out, held, lane, .. } = self;
+        let tag = slot.tag.clone();
+        logging::scoped(tag.as_ref(), || {
             log::info!("removed from the configuration: withdrawing");
-            slot.service.exit(out, backend.as_deref_mut(), stop);
-            slot.service.remove_addresses(backend);
+            drive(&mut slot, out, held, lane.as_mut(), |service, cx| {
+                service.exit(cx);
+                Next::Wait
+            });
+            drive(&mut slot, out, held, lane.as_mut(), |service, cx| service.leave(cx));
         });
-        safety::forget(slot.service.id);
+        self.leave(slot);
+    }
+
+    /// `slot` stays with the leaving services until its address work is over.
+    fn leave(&mut self, slot: Slot) {
+        if slot.service.gone() {
+            self.held.retain(|_, owner| *owner != slot.service.id);
+            crate::safety::forget(slot.service.id);
+        } else {
+            self.leaving.push(slot);
+        }
     }
 }
 
@@ -246,5 +302,48 @@ mod tests {
         reactor.reload();
         assert_eq!(reactor.slots[0].service.cfg().thresholds.rise, 2);
         assert!(reactor.slots[0].service.drain_requested(), "the drain request was lost by the reload");
+    }
+}
+
+#[cfg(test)]
+mod draft_tests {
+    use super::*;
+    use crate::cli::{parse, Parsed};
+
+    fn cfg(section: Option<&str>, rise: &str) -> ServiceConfig {
+        let argv = ["exabgp-healthcheck", "--no-ip-setup", "--ip", "192.0.2.1", "--rise", rise];
+        let Ok(Parsed::Run(args)) = parse(argv) else { panic!() };
+        let mut cfg = Settings::from_args(*args).unwrap().services.remove(0);
+        cfg.section = section.map(str::to_owned);
+        cfg
+    }
+
+    #[test]
+    fn services_are_matched_by_section_kept_changed_added_and_removed() {
+        let (a, b, c) = (cfg(Some("a"), "1"), cfg(Some("b"), "1"), cfg(Some("c"), "1"));
+        let running = [&a, &b, &c];
+        let b2 = cfg(Some("b"), "2");
+        let d = cfg(Some("d"), "1");
+        let planned = draft(&running, vec![d.clone(), b2.clone(), a.clone()]).unwrap();
+        assert_eq!(
+            planned,
+            Draft { changes: vec![Change::Added(d), Change::Changed(1, b2), Change::Kept(0)], removed: vec![2] }
+        );
+        // Nothing changed: every one kept, in the new order.
+        let same = draft(&running, vec![c.clone(), a.clone(), b.clone()]).unwrap();
+        assert_eq!(same, Draft { changes: vec![Change::Kept(2), Change::Kept(0), Change::Kept(1)], removed: vec![] });
+        // Everything removed.
+        assert_eq!(draft(&running, vec![]).unwrap().removed, [0, 1, 2]);
+        // A file without sections: its one service keeps its key (none).
+        let plain = cfg(None, "1");
+        assert_eq!(draft(&[&plain], vec![cfg(None, "3")]).unwrap().changes.len(), 1);
+        assert!(matches!(draft(&[&plain], vec![cfg(None, "3")]).unwrap().changes[0], Change::Changed(0, _)));
+    }
+
+    #[test]
+    fn two_services_that_are_one_running_service_are_refused() {
+        let plain = cfg(None, "1");
+        let refused = draft(&[&plain], vec![cfg(None, "1"), cfg(None, "2")]);
+        assert!(matches!(refused, Err(Refused::TwoAreOne)));
     }
 }

@@ -2,7 +2,8 @@
 //! its counters, and where it is in its iteration (waiting for its time, checking, running
 //! hooks). It does not wait and never calls the reactor: the reactor hands it what happened
 //! (its time came, a check's verdict, a hook's end) and it answers with what to do next
-//! ([`Next`]); writing lines and changing addresses go through what the reactor passes in.
+//! ([`Next`]): a check, a hook or an address operation to start, with the lines for ExaBGP in
+//! the [`Cx`] it was handed. It never writes a line or changes an address itself.
 //!
 //! A new per-service option: a field of [`crate::config::ServiceConfig`], used here.
 
@@ -10,21 +11,18 @@ pub mod fsm;
 pub mod hooks;
 pub mod stats;
 
-use crate::addr::ledger::{Addresses, Removal};
-use crate::addr::Backend;
+use crate::addr::ledger::{Addresses, Host, Removal, Work};
+use crate::addr::op::{Answer, Op};
 use crate::config::ServiceConfig;
 use crate::exabgp::answers::Tally;
 use crate::exabgp::lines::{self, Announcement};
-use crate::exabgp::pipe::Ticket;
-use crate::exabgp::Outbox;
 use crate::net::Net;
 use crate::probe::{self, shell::describe, Verdict};
 use crate::proc::{self, Outcome, Status};
 use fsm::{Machine, Observation, State};
 use stats::{Moment, Stats};
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// `duration` in whole milliseconds, for log fields.
 pub(crate) fn millis(duration: std::time::Duration) -> u64 {
@@ -41,11 +39,44 @@ pub enum Next {
     Check(probe::Spec),
     /// Start this hook, and hand its end to [`Service::on_hook`].
     Hook(proc::Spec),
-    /// The iteration's check and hooks are over: call [`Service::conclude`] (lines, addresses,
-    /// the next check's time).
-    Conclude,
+    /// Carry out this address operation, and hand its answer to [`Service::on_address`].
+    Address(Op),
     /// Nothing until [`Service::due`].
     Wait,
+}
+
+/// What a service is handed at each step: the time, what it needs to know of the world, and
+/// where its lines for ExaBGP go (the reactor writes them, in order, before it starts what
+/// [`Next`] asks for).
+pub struct Cx<'a> {
+    pub now: Instant,
+    /// ExaBGP has read this service's last line: a refresh of the same state is written only
+    /// then (a change of state always is).
+    pub caught_up: bool,
+    /// Whether another service of the process holds this address now (a marked address one of
+    /// them holds was not left by an earlier run).
+    pub held_elsewhere: &'a dyn Fn(&Host) -> bool,
+    /// The lines to write.
+    pub lines: Vec<String>,
+}
+
+impl Cx<'_> {
+    /// A context at `now` with ExaBGP caught up and no address held elsewhere (tests, and
+    /// services that change no address).
+    pub fn at(now: Instant) -> Cx<'static> {
+        Cx { now, caught_up: true, held_elsewhere: &|_| false, lines: Vec::new() }
+    }
+}
+
+/// The first retry of a failed address set-up waits this long, each next one twice as long as
+/// the one before, up to [`RETRY_MAX`]: a failing `sudo` is not run at every check.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// How long to wait before retrying after `failures` set-ups in a row have failed.
+pub fn retry_after(failures: u64) -> Duration {
+    let doublings = u32::try_from(failures.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
+    RETRY_FIRST.saturating_mul(1 << doublings).min(RETRY_MAX)
 }
 
 /// One iteration in flight: when it started (the schedule is start to start) and the state
@@ -63,6 +94,29 @@ enum DrainCause {
     Request,
 }
 
+/// Where the end of an iteration is (after its check and hooks).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// The lines for the state, if `announce` (with `--dynamic-ip-setup` in UP the addresses
+    /// have just been set up); then, down with `--dynamic-ip-setup`, the addresses removed.
+    Lines { announce: bool },
+    /// Addresses that could not be set up are tried again, when their time has come.
+    Retry,
+    /// The next iteration's time.
+    Schedule,
+}
+
+/// What comes after address work.
+#[derive(Debug, Clone, Copy)]
+enum After {
+    /// The first iteration's check (the start-up set-up is done).
+    Begin(Iteration),
+    /// The end of the iteration goes on at this step.
+    Conclude(Iteration, Step),
+    /// Nothing: the service is leaving.
+    Leave,
+}
+
 #[derive(Debug)]
 enum Phase {
     /// The next iteration starts at this instant.
@@ -71,10 +125,12 @@ enum Phase {
     Checking(Iteration),
     /// The hooks of the state entered run, one after the other: the one running, then these.
     Hooks(Iteration, State, VecDeque<proc::Spec>),
-    /// Check and hooks are over; [`Service::conclude`] comes next.
-    Concluding(Iteration),
+    /// Address work runs, then what `After` says.
+    Addresses(Box<Work>, After),
     /// `--interval 0`: announced once, nothing more to do.
     Ended,
+    /// Stopped (the exit, or a reload that removed or replaced it), its address work over.
+    Gone,
 }
 
 /// One service and everything it keeps between iterations.
@@ -91,8 +147,10 @@ pub struct Service {
     probe: Option<probe::Spec>,
     /// Checks started so far.
     checks: u64,
-    /// Where its last line stands in ExaBGP's pipe.
-    last_line: Ticket,
+    /// Its addresses are to be set up before its first check.
+    setup_first: bool,
+    /// A failed set-up is retried no sooner than this.
+    retry_at: Option<Instant>,
     phase: Phase,
     stats: Stats,
     /// The MED each of its routes is announced with now; `None`: withdrawn, or never announced.
@@ -143,6 +201,7 @@ impl Service {
     ) -> Service {
         let probe = probe::Spec::of(cfg.command.as_deref(), &cfg.checks, cfg.timeout);
         let meds = vec![None; routes.len()];
+        let setup_first = ledger.is_some() && cfg.ip_setup;
         Service {
             id,
             cfg,
@@ -152,7 +211,8 @@ impl Service {
             ledger,
             probe,
             checks: 0,
-            last_line: Ticket::DONE,
+            setup_first,
+            retry_at: None,
             phase: Phase::Waiting(first),
             stats: Stats::new(Moment::now()),
             meds,
@@ -176,11 +236,6 @@ impl Service {
     /// Its settings.
     pub fn cfg(&self) -> &ServiceConfig {
         &self.cfg
-    }
-
-    /// Its ledger, to hand over to the service that replaces it (a reload).
-    pub fn take_ledger(&mut self) -> Option<Addresses> {
-        self.ledger.take()
     }
 
     /// Its `--name`, if it has one.
@@ -242,8 +297,8 @@ impl Service {
         self.drain_requested = on;
         match &mut self.phase {
             Phase::Waiting(at) => *at = (*at).min(now),
-            Phase::Ended => {}
-            Phase::Checking(_) | Phase::Hooks(..) | Phase::Concluding(_) => self.hurry = true,
+            Phase::Ended | Phase::Gone => {}
+            Phase::Checking(_) | Phase::Hooks(..) | Phase::Addresses(..) => self.hurry = true,
         }
     }
 
@@ -283,10 +338,27 @@ impl Service {
         matches!(self.phase, Phase::Ended)
     }
 
-    /// Its time came (`now`): start an iteration. While the disable file exists, and while
-    /// the drain is on or ending, the check is not run.
-    pub fn begin(&mut self, now: Instant) -> Next {
-        let iteration = Iteration { started: now, before: self.machine.state };
+    /// Whether it has stopped and its address work is over.
+    pub fn gone(&self) -> bool {
+        matches!(self.phase, Phase::Gone)
+    }
+
+    /// Its time came (`cx.now`): start an iteration. Its addresses are set up first at its
+    /// first iteration. While the disable file exists, and while the drain is on or ending, the
+    /// check is not run.
+    pub fn begin(&mut self, cx: &mut Cx) -> Next {
+        let iteration = Iteration { started: cx.now, before: self.machine.state };
+        if std::mem::take(&mut self.setup_first) {
+            if let Some(work) = self.ledger.as_ref().map(Addresses::setup) {
+                return self.work(work, After::Begin(iteration), cx);
+            }
+        }
+        self.check(iteration, cx)
+    }
+
+    /// The iteration's check, or what stands for it.
+    fn check(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
+        let now = iteration.started;
         self.phase = Phase::Checking(iteration);
         let disabled = self.cfg.disable_file.as_ref().filter(|f| f.exists());
         let cause = self.drain_cause();
@@ -300,31 +372,31 @@ impl Service {
             let announced = self.meds.iter().any(Option::is_some);
             let observed =
                 Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over, announced };
-            return self.observe(iteration, observed, &seen);
+            return self.observe(iteration, observed, &seen, cx);
         }
         if let Some(file) = disabled {
             let seen = format!("disabled ({} exists)", file.display());
-            return self.observe(iteration, Observation::checked(true, true), &seen);
+            return self.observe(iteration, Observation::checked(true, true), &seen, cx);
         }
         let Some(probe) = &self.probe else {
-            return self.observe(iteration, Observation::checked(false, true), "no check command: healthy");
+            return self.observe(iteration, Observation::checked(false, true), "no check command: healthy", cx);
         };
         self.checks += 1;
         Next::Check(probe.clone())
     }
 
     /// The check's verdict.
-    pub fn on_verdict(&mut self, verdict: Verdict) -> Next {
+    pub fn on_verdict(&mut self, verdict: Verdict, cx: &mut Cx) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
         self.stats.checked(verdict.ok, verdict.timed_out, SystemTime::now(), iteration.started.elapsed());
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
-        self.observe(iteration, Observation::checked(false, verdict.ok), &seen)
+        self.observe(iteration, Observation::checked(false, verdict.ok), &seen, cx)
     }
 
     /// One step of the state machine on what the iteration saw; then the hooks of the state
     /// entered, if any.
-    fn observe(&mut self, iteration: Iteration, observed: Observation, seen: &str) -> Next {
+    fn observe(&mut self, iteration: Iteration, observed: Observation, seen: &str, cx: &mut Cx) -> Next {
         let before = self.machine.state;
         let step = self.machine.step(observed, self.cfg.thresholds);
         self.machine = step.next;
@@ -338,8 +410,7 @@ impl Service {
         };
         self.explain(&format!("{seen}: {change}"));
         let Some(entered) = step.entered else {
-            self.phase = Phase::Concluding(iteration);
-            return Next::Conclude;
+            return self.conclude(iteration, cx);
         };
         log::debug!("Transition to {entered}");
         if before != entered {
@@ -359,11 +430,11 @@ impl Service {
         }
         let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
         self.phase = Phase::Hooks(iteration, entered, specs);
-        self.next_hook()
+        self.next_hook(cx)
     }
 
     /// A hook ended.
-    pub fn on_hook(&mut self, outcome: Outcome) -> Next {
+    pub fn on_hook(&mut self, outcome: Outcome, cx: &mut Cx) -> Next {
         let Phase::Hooks(_, entered, _) = self.phase else { return Next::Wait };
         match outcome.status {
             Status::Exited(0) => {}
@@ -374,64 +445,135 @@ impl Service {
             other => log::warn!(state = entered.name(), duration_ms = millis(outcome.duration);
                 "hook for {entered} failed: {}", describe(&other)),
         }
-        self.next_hook()
+        self.next_hook(cx)
     }
 
-    fn next_hook(&mut self) -> Next {
+    fn next_hook(&mut self, cx: &mut Cx) -> Next {
         let Phase::Hooks(iteration, _, ref mut left) = self.phase else { return Next::Wait };
         match left.pop_front() {
             Some(spec) => Next::Hook(spec),
-            None => {
-                self.phase = Phase::Concluding(iteration);
-                Next::Conclude
+            None => self.conclude(iteration, cx),
+        }
+    }
+
+    /// Start `work` on its ledger, then `after`.
+    fn work(&mut self, work: Work, after: After, cx: &mut Cx) -> Next {
+        self.phase = Phase::Addresses(Box::new(work), after);
+        self.next_address(cx)
+    }
+
+    /// The next operation of the address work in flight; when it is over, what comes after it.
+    fn next_address(&mut self, cx: &mut Cx) -> Next {
+        let Phase::Addresses(ref mut work, after) = self.phase else { return Next::Wait };
+        let ledger = self.ledger.as_mut().expect("address work has a ledger");
+        if let Some(op) = work.next(ledger, cx.held_elsewhere) {
+            return Next::Address(op);
+        }
+        let was_setup = work.is_setup();
+        if was_setup {
+            self.retry_at = ledger.any_blocked().then(|| cx.now + retry_after(ledger.failures()));
+        }
+        match after {
+            After::Begin(iteration) => self.check(iteration, cx),
+            After::Conclude(iteration, step) => self.conclude_at(iteration, step, cx),
+            After::Leave => {
+                self.phase = Phase::Gone;
+                Next::Wait
             }
         }
     }
 
-    /// The end of an iteration: the lines for the state (unless `--debounce` and nothing
-    /// changed, or ExaBGP is not reading), the addresses that still wait for their set-up,
-    /// and the next iteration's time (`now` at the latest; start to start, so a long check
-    /// does not push the schedule back).
-    pub fn conclude(&mut self, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool, now: Instant) {
-        let Phase::Concluding(iteration) = self.phase else { return };
-        let changed = self.machine.state != iteration.before;
-        if changed || (!self.cfg.debounce && out.finished(self.last_line)) {
-            self.announce(self.machine.state.into(), out, backend.as_deref_mut(), stop);
-        } else if !self.cfg.debounce {
+    /// The answer to the address operation it asked for.
+    pub fn on_address(&mut self, answer: Answer, cx: &mut Cx) -> Next {
+        let Phase::Addresses(ref mut work, _) = self.phase else { return Next::Wait };
+        if let Some(ledger) = self.ledger.as_mut() {
+            work.answer(ledger, answer);
+        }
+        self.next_address(cx)
+    }
+
+    /// The end of an iteration (check and hooks are over).
+    fn conclude(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
+        let state = self.machine.state;
+        let changed = state != iteration.before;
+        let announce = changed || (!self.cfg.debounce && cx.caught_up);
+        if !announce && !self.cfg.debounce {
             // ExaBGP has not read our last lines (the pipe is full): queueing the same state
             // again would only grow memory. A change of state is always queued. (Our last
             // line, not the whole queue: another service's lines just queued do not count.)
-            log::debug!("ExaBGP is not reading: {} lines still queued, refresh skipped", out.backlog());
+            log::debug!("ExaBGP is not reading: refresh skipped");
         }
-        if self.machine.state == State::Draining && self.draining_since.is_none() {
-            self.draining_since = Some(now);
-        }
-        self.retry_addresses(backend, stop);
-        let pause = if self.machine.state.is_transient() {
-            self.cfg.fast_interval
-        } else if self.cfg.interval.is_zero() {
-            log::info!("interval set to zero, exiting after the announcement");
-            self.phase = Phase::Ended;
-            return;
-        } else {
-            self.cfg.interval
-        };
-        let at = if std::mem::take(&mut self.hurry) { now } else { (iteration.started + pause).max(now) };
-        self.phase = Phase::Waiting(at);
-    }
-
-    /// Write the lines for `what`, with the address work around them.
-    fn announce(&mut self, what: Announcement, out: &mut Outbox, mut backend: Option<&mut Backend>, stop: &AtomicBool) {
-        if !lines::announces(what) {
-            return;
-        }
-        let dynamic = self.cfg.dynamic_ip_setup;
-        if what == State::Up.into() && dynamic {
-            if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend.as_deref_mut()) {
+        let what: Announcement = state.into();
+        if announce && lines::announces(what) && what == State::Up.into() && self.cfg.dynamic_ip_setup {
+            if let Some(work) = self.ledger.as_ref().map(Addresses::setup) {
                 log::info!("service up, restoring loopback and ip-ifname ips");
-                ledger.setup(backend, stop);
+                return self.work(work, After::Conclude(iteration, Step::Lines { announce }), cx);
             }
         }
+        self.conclude_at(iteration, Step::Lines { announce }, cx)
+    }
+
+    /// The end of an iteration, from `step` on: the lines for the state, the address work
+    /// around them, the retry of addresses that could not be set up, and the next iteration's
+    /// time (`cx.now` at the latest; start to start, so a long check does not push the
+    /// schedule back).
+    fn conclude_at(&mut self, iteration: Iteration, step: Step, cx: &mut Cx) -> Next {
+        let mut step = step;
+        loop {
+            step = match step {
+                Step::Lines { announce } => {
+                    let what: Announcement = self.machine.state.into();
+                    if announce && lines::announces(what) {
+                        self.announce(what, cx);
+                        let down = matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained));
+                        if down && self.cfg.dynamic_ip_setup {
+                            if let Some(work) = self.ledger.as_ref().map(|l| l.remove(Removal::Dynamic)) {
+                                if what == State::Drained.into() {
+                                    log::info!("service drained, deleting setup ips");
+                                } else {
+                                    log::info!("service down, deleting setup ips");
+                                }
+                                return self.work(work, After::Conclude(iteration, Step::Retry), cx);
+                            }
+                        }
+                    }
+                    if self.machine.state == State::Draining && self.draining_since.is_none() {
+                        self.draining_since = Some(cx.now);
+                    }
+                    Step::Retry
+                }
+                Step::Retry => {
+                    // Except while the service is down with `--dynamic-ip-setup` (they are meant
+                    // to be gone then).
+                    let wanted = !self.cfg.dynamic_ip_setup || self.machine.state == State::Up;
+                    let due = self.retry_at.is_none_or(|at| cx.now >= at);
+                    let ledger = self.ledger.as_ref().filter(|a| a.any_blocked() && wanted && due);
+                    if let Some(work) = ledger.map(Addresses::setup) {
+                        return self.work(work, After::Conclude(iteration, Step::Schedule), cx);
+                    }
+                    Step::Schedule
+                }
+                Step::Schedule => {
+                    let pause = if self.machine.state.is_transient() {
+                        self.cfg.fast_interval
+                    } else if self.cfg.interval.is_zero() {
+                        log::info!("interval set to zero, exiting after the announcement");
+                        self.phase = Phase::Ended;
+                        return Next::Wait;
+                    } else {
+                        self.cfg.interval
+                    };
+                    let now = cx.now;
+                    let at = if std::mem::take(&mut self.hurry) { now } else { (iteration.started + pause).max(now) };
+                    self.phase = Phase::Waiting(at);
+                    return Next::Wait;
+                }
+            };
+        }
+    }
+
+    /// The lines for `what`, into `cx`.
+    fn announce(&mut self, what: Announcement, cx: &mut Cx) {
         log::info!(state:% = what; "send announces for {what} state to ExaBGP");
         let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
         let mut sent = 0;
@@ -442,7 +584,7 @@ impl Service {
                 log::debug!("not announcing {route}: its address is not set up");
                 continue;
             }
-            self.last_line = out.send(line);
+            cx.lines.push(line);
             self.meds[i] = med;
             sent += 1;
         }
@@ -451,35 +593,35 @@ impl Service {
         } else {
             self.stats.wrote(sent, 0);
         }
-        if matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained)) && dynamic {
-            if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
-                if what == State::Drained.into() {
-                    log::info!("service drained, deleting setup ips");
-                } else {
-                    log::info!("service down, deleting setup ips");
-                }
-                ledger.remove(backend, Removal::Dynamic);
-            }
-        }
     }
 
-    /// Addresses that could not be set up are tried again at each iteration, except while the
-    /// service is down with `--dynamic-ip-setup` (they are meant to be gone then).
-    fn retry_addresses(&mut self, backend: Option<&mut Backend>, stop: &AtomicBool) {
-        let wanted = !self.cfg.dynamic_ip_setup || self.machine.state == State::Up;
-        let ledger = self.ledger.as_mut().filter(|a| a.any_blocked() && wanted);
-        if let (Some(ledger), Some(backend)) = (ledger, backend) {
-            ledger.setup(backend, stop);
-        }
-    }
-
-    /// We are stopping: withdraw everything (nothing after `--interval 0`).
-    pub fn exit(&mut self, out: &mut Outbox, backend: Option<&mut Backend>, stop: &AtomicBool) {
-        if self.ended() {
+    /// We are stopping: withdraw everything (nothing after `--interval 0`). Any address work
+    /// in flight is given up (the reactor cancels its operation).
+    pub fn exit(&mut self, cx: &mut Cx) {
+        if self.ended() || self.gone() {
             return;
         }
         self.explain(&format!("stopping: {} -> EXIT", self.machine.state));
-        self.announce(Announcement::Exit, out, backend, stop);
+        self.phase = Phase::Gone;
+        self.announce(Announcement::Exit, cx);
+    }
+
+    /// After the exit's withdraws: remove the addresses we added (all of them with
+    /// `--dynamic-ip-setup`). Nothing after `--interval 0`.
+    pub fn leave(&mut self, cx: &mut Cx) -> Next {
+        if self.ended() {
+            return Next::Wait;
+        }
+        match self.ledger.as_ref().map(|ledger| ledger.remove(Removal::Exit)) {
+            Some(work) => {
+                log::info!("exiting, deleting setup ips");
+                self.work(work, After::Leave, cx)
+            }
+            None => {
+                self.phase = Phase::Gone;
+                Next::Wait
+            }
+        }
     }
 
     /// It is being replaced (a reload changed it) by a service with the routes `next`
@@ -488,7 +630,7 @@ impl Service {
     /// `--neighbor`s: its announcements would not replace these). Returns what stays
     /// announced, for the new one to know ([`Service::assume_announced`]). Nothing else
     /// changes here.
-    pub fn withdraw_all_but(&mut self, next: &[Net], announce: &lines::Announce, out: &mut Outbox) -> Vec<(Net, i64)> {
+    pub fn withdraw_all_but(&mut self, next: &[Net], announce: &lines::Announce, cx: &mut Cx) -> Vec<(Net, i64)> {
         let same_paths = lines::same_paths(&self.cfg.announce, announce);
         let stays = |route: &Net| same_paths && next.contains(route);
         let gone: Vec<Net> = self.routes.iter().filter(|route| !stays(route)).copied().collect();
@@ -498,13 +640,24 @@ impl Service {
             } else {
                 log::info!("withdrawing {} route(s): their path identifier or neighbors changed", gone.len());
             }
-            for line in lines::render(Announcement::Exit, &self.cfg.announce, &gone) {
-                self.last_line = out.send(line);
-            }
+            cx.lines.extend(lines::render(Announcement::Exit, &self.cfg.announce, &gone));
             self.stats.wrote(0, gone.len() as u64);
         }
         let kept = self.announced().filter(|(route, _)| stays(route));
         kept.filter_map(|(route, med)| Some((route, med?))).collect()
+    }
+
+    /// It is being replaced (a reload changed it) by a service whose ledger is `next`: `next`
+    /// takes over the addresses it added that `next` looks after too, and it removes the
+    /// others (the address work it asks for, after which it is gone).
+    pub fn hand_over(&mut self, next: Option<&mut Addresses>, cx: &mut Cx) -> Next {
+        self.phase = Phase::Gone;
+        let work = match (self.ledger.as_mut(), next) {
+            (Some(previous), Some(next)) => previous.hand_over(next),
+            (Some(previous), None) => previous.remove(Removal::Exit),
+            (None, _) => return Next::Wait,
+        };
+        self.work(work, After::Leave, cx)
     }
 
     /// It replaces a service whose routes `announced` (with their MED) are still announced:
@@ -517,16 +670,9 @@ impl Service {
         }
     }
 
-    /// After the exit's withdraws: remove the addresses we added (all of them with
-    /// `--dynamic-ip-setup`).
-    pub fn remove_addresses(&mut self, backend: Option<&mut Backend>) {
-        if self.ended() {
-            return;
-        }
-        if let (Some(ledger), Some(backend)) = (self.ledger.as_mut(), backend) {
-            log::info!("exiting, deleting setup ips");
-            ledger.remove(backend, Removal::Exit);
-        }
+    /// Its ledger, for the service that replaces it to take over from (a reload).
+    pub fn ledger_mut(&mut self) -> Option<&mut Addresses> {
+        self.ledger.as_mut()
     }
 
     /// Its state in one line (SIGUSR1), with the count of ExaBGP's answers when they are kept.
@@ -598,14 +744,10 @@ mod tests {
     }
 
     /// A service of `argv` (plus `--no-ip-setup --rise 1 --interval 5 --drain-time 3`, no
-    /// check: always healthy) and its outbox on a sink, driven by hand on a clock of our own.
+    /// check: always healthy), driven by hand on a clock of our own.
     struct Driven {
         service: Service,
-        out: Outbox,
-        sink: crate::exabgp::pipe::Sink,
-        stop: AtomicBool,
         t0: Instant,
-        _events: crate::runtime::events::Inbox,
     }
 
     impl Driven {
@@ -615,35 +757,35 @@ mod tests {
             let cfg = settings(&all);
             let routes = routes(&cfg.nets.iter().map(|n| n.net).collect::<Vec<_>>(), false, 0);
             let t0 = Instant::now();
-            let (tx, events) = crate::runtime::events::channel().unwrap();
-            let sink = crate::exabgp::pipe::Sink::default();
-            let out = Outbox { writer: crate::exabgp::pipe::Writer::start(sink.clone(), tx, None), acks: None };
             let service = Service::new(0, cfg, false, routes, None, t0);
-            Driven { service, out, sink, stop: AtomicBool::new(false), t0, _events: events }
+            Driven { service, t0 }
         }
 
         fn at(&self, seconds: f64) -> Instant {
             self.t0 + std::time::Duration::from_secs_f64(seconds)
         }
 
-        /// One iteration at `seconds` (hooks, if any, are skipped as if they passed): the
-        /// lines it wrote.
+        /// One iteration at `seconds` (hooks, if any, are skipped as if they passed, and so is a
+        /// check): the lines it wrote.
         fn iterate(&mut self, seconds: f64) -> Vec<String> {
-            let now = self.at(seconds);
-            let before = self.sink.lines().len();
-            let mut next = self.service.begin(now);
-            while let Next::Hook(_) = next {
-                next = self.service.on_hook(Outcome {
-                    status: Status::Exited(0),
-                    duration: std::time::Duration::ZERO,
-                    output: Vec::new(),
-                    dropped: 0,
-                });
+            let mut cx = Cx::at(self.at(seconds));
+            let mut next = self.service.begin(&mut cx);
+            loop {
+                next = match next {
+                    Next::Hook(_) => {
+                        let outcome = Outcome {
+                            status: Status::Exited(0),
+                            duration: Duration::ZERO,
+                            output: Vec::new(),
+                            dropped: 0,
+                        };
+                        self.service.on_hook(outcome, &mut cx)
+                    }
+                    Next::Check(_) => self.service.on_verdict(Verdict::pass("exit 0"), &mut cx),
+                    Next::Wait => return cx.lines,
+                    Next::Address(op) => panic!("no address work here: {op:?}"),
+                };
             }
-            assert!(matches!(next, Next::Conclude), "{next:?}");
-            self.service.conclude(&mut self.out, None, &self.stop, now);
-            assert!(self.out.flush(std::time::Duration::from_secs(5)));
-            self.sink.lines()[before..].to_vec()
         }
 
         fn due(&self) -> f64 {
@@ -723,15 +865,16 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         assert!(d.iterate(10.0).is_empty());
         assert_eq!(d.service.state(), State::Init);
-        // A request during an iteration: the next one starts as soon as it is over.
+        // A request during an iteration (its check runs): the next one starts as soon as it is
+        // over.
+        let mock = crate::probe::mock::Mock::new(Duration::from_millis(1), &[]);
+        d.service = std::mem::replace(&mut d.service, Driven::new(&[]).service).with_probe(probe::Spec::Mock(mock));
         let now = d.at(15.0);
-        assert!(matches!(d.service.begin(now), Next::Conclude));
+        assert!(matches!(d.service.begin(&mut Cx::at(now)), Next::Check(_)));
         d.service.request_drain(true, now);
-        let later = d.at(15.5);
-        d.service.conclude(&mut d.out, None, &d.stop, later);
-        // Its UP refresh reaches the sink before the next iteration counts the lines.
-        assert!(d.out.flush(std::time::Duration::from_secs(5)));
-        assert_eq!(d.sink.lines().last().map(String::as_str), Some(UP), "that iteration went on: INIT -> UP");
+        let mut later = Cx::at(d.at(15.5));
+        assert!(matches!(d.service.on_verdict(Verdict::pass("exit 0"), &mut later), Next::Wait));
+        assert_eq!(later.lines, [UP], "that iteration went on: INIT -> UP");
         assert_eq!(d.due(), 15.5);
         assert_eq!(d.iterate(15.5), [DRAINING]);
         d.service.request_drain(false, d.at(16.0));
@@ -748,9 +891,9 @@ mod tests {
         // The new one keeps 192.0.2.1 under the same paths: it stays announced, med 100.
         let mut new = Driven::new(&["--ip", "192.0.2.1", "--rise", "3", "--up-metric", "50"]);
         let (routes, announce) = (new.service.routes().to_vec(), new.service.cfg().announce.clone());
-        let kept = old.service.withdraw_all_but(&routes, &announce, &mut old.out);
-        assert!(old.out.flush(std::time::Duration::from_secs(5)));
-        assert_eq!(old.sink.lines()[2..], ["withdraw route 192.0.2.2/32 next-hop self"]);
+        let mut cx = Cx::at(old.at(1.0));
+        let kept = old.service.withdraw_all_but(&routes, &announce, &mut cx);
+        assert_eq!(cx.lines, ["withdraw route 192.0.2.2/32 next-hop self"]);
         assert_eq!(kept, [("192.0.2.1/32".parse().unwrap(), 100)]);
         assert_eq!(new.service.announced().next().unwrap().1, None, "before it is told");
         new.service.assume_announced(&kept);
@@ -763,10 +906,10 @@ mod tests {
         let mut old = Driven::new(&["--ip", "192.0.2.1", "--path-id", "7"]);
         old.iterate(0.0);
         let new = Driven::new(&["--ip", "192.0.2.1", "--path-id", "8"]);
-        let kept = old.service.withdraw_all_but(new.service.routes(), &new.service.cfg().announce, &mut old.out);
+        let mut cx = Cx::at(old.at(1.0));
+        let kept = old.service.withdraw_all_but(new.service.routes(), &new.service.cfg().announce, &mut cx);
         assert!(kept.is_empty());
-        assert!(old.out.flush(std::time::Duration::from_secs(5)));
-        assert_eq!(old.sink.lines()[1..], ["withdraw route 192.0.2.1/32 next-hop self path-information 7"]);
+        assert_eq!(cx.lines, ["withdraw route 192.0.2.1/32 next-hop self path-information 7"]);
     }
 
     #[test]
