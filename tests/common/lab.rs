@@ -175,9 +175,11 @@ impl Lab {
         router.ip(&["link", "set", "lan", "up"]);
         lab.namespaces.push(router);
         for n in 1..=lbs {
-            let lb = lab.attach(&lb_name(n));
-            lab.router_ns().ip(&["link", "set", &format!("to-{}", lb_name(n)), "master", "lan"]);
-            lab.router_ns().ip(&["link", "set", &format!("to-{}", lb_name(n)), "up"]);
+            let name = lb_name(n);
+            let lb = lab.attach(&name);
+            let to = format!("to-{name}");
+            lab.router_ns().ip(&["link", "set", &to, "master", "lan"]);
+            lab.router_ns().ip(&["link", "set", &to, "up"]);
             lb.ip(&["address", "add", &format!("{}/24", lb_address(n)), "dev", "uplink"]);
             lb.ip(&["link", "set", "uplink", "up"]);
             lb.ip(&["route", "add", "default", "via", ROUTER]);
