@@ -17,22 +17,21 @@
 //! unbound on 127.0.0.1:53: healthy, then unhealthy once unbound is stopped.
 //!
 //! Needs root, `ip`, BIRD 2, the ExaBGP virtualenvs, nginx, unbound and python3 (for the
-//! probe that tells when a server answers): `contrib/run-tests.sh` installs them. Traffic stays
-//! inside the namespaces (10.96.1.0/24 on a veth pair, the servers on the load balancer's
-//! 127.0.0.1). Every wait is bounded; the namespaces and every process started are removed (by
-//! PID) when a test ends, even when it fails.
+//! probe that tells when a server answers): `contrib/run-tests.sh` installs them. The lab
+//! (tests/common/lab.rs: the router, one load balancer) keeps traffic inside its namespaces, the
+//! servers on the load balancer's 127.0.0.1. Every wait is bounded; the namespaces and every
+//! process started are removed (by PID) when a test ends, even when it fails.
 
 mod common;
 
-use common::bird::{Bird, Paths};
-use common::netns::{Daemon, Netns};
+use common::lab::{self, Lab, RouterKind, Speaker};
+use common::netns::Netns;
 use common::servers::{Server, DNS_ADDRESS, DNS_NAME, HTTP_BODY};
-use common::{exabgp, in_path, wait_for, Scratch, BIN};
+use common::{exabgp, wait_for, Scratch, BIN};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const ASN: u32 = 64512;
 const SERVICE: &str = "37.72.160.80/32";
 const WAIT: Duration = Duration::from_secs(30);
 const HTTP_PORT: u16 = 8080;
@@ -40,6 +39,8 @@ const DNS_PORT: u16 = 5353;
 const HTTPS_PORT: u16 = 8443;
 /// The name the trusted certificate is for, sent in SNI.
 const HTTPS_NAME: &str = "health.example";
+/// What runs the servers and tells when they answer.
+const SERVERS: [&str; 3] = ["python3", "nginx", "unbound"];
 
 #[test]
 fn exabgp_5_0_nginx_stopped_and_started_moves_the_route() {
@@ -223,107 +224,30 @@ impl Kind {
     }
 }
 
-/// One router, one load balancer with ExaBGP (our plugin in it) and the server it checks.
-struct Lab {
-    server: Option<Server>,
-    exabgp: Option<Daemon>,
-    bird: Option<Bird>,
-    lb: Option<Netns>,
-    router: Option<Netns>,
-    dir: Scratch,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            for name in ["bird.log", "exabgp.log"] {
-                eprintln!("--- {name}\n{}", self.dir.read(name));
-            }
-            if let Some(server) = &self.server {
-                eprintln!("--- {}\n{}", server.name, server.logs());
-            }
-        }
-        drop(self.server.take());
-        drop(self.exabgp.take());
-        drop(self.bird.take());
-        drop(self.lb.take());
-        drop(self.router.take());
-    }
+/// What these tests need, with how to get it.
+fn preflight_servers() {
+    lab::needs(&SERVERS);
 }
 
 impl Lab {
-    fn lb(&self) -> &Netns {
-        self.lb.as_ref().expect("the load balancer's namespace")
-    }
-
-    fn bird(&self) -> &Bird {
-        self.bird.as_ref().expect("BIRD started")
-    }
-
-    fn server(&mut self) -> &mut Server {
-        self.server.as_mut().expect("the server")
-    }
-
-    /// The MED of the router's path for the service (None: no path).
-    fn med(&self) -> Option<u32> {
-        let text = self.bird().birdc(&["show", "route", SERVICE, "all"]).ok()?;
-        let paths = Paths::parse(&text);
-        paths.meds.get("lb1").copied().flatten()
-    }
-
-    /// Wait until the router has this MED for the service (None: no route).
+    /// Wait until the router has this MED for lb1's path to the service (None: no route).
     fn expect(&self, what: &str, want: Option<u32>) {
-        assert!(wait_for(WAIT, || self.med() == want), "{what}: wanted {want:?}, the router has {:?}", self.med());
-    }
-
-    fn start_server(&mut self) {
-        let mut server = self.server.take().expect("the server");
-        server.start(self.lb(), WAIT);
-        self.server = Some(server);
-    }
-}
-
-fn preflight(version: &str) {
-    preflight_servers();
-    let exabgp = exabgp::venv(version).join("bin/exabgp");
-    assert!(exabgp.is_file(), "ExaBGP {version} is not installed at {} (run contrib/run-tests.sh)", exabgp.display());
-}
-
-fn preflight_servers() {
-    assert!(nix::unistd::Uid::effective().is_root(), "needs root (network namespaces): contrib/run-tests.sh");
-    for tool in ["ip", "setpriv", "bird", "birdc", "python3", "nginx", "unbound"] {
-        assert!(in_path(tool).is_some(), "`{tool}` not found in PATH (contrib/run-tests.sh installs it)");
+        let med = || self.med(SERVICE, 1);
+        assert!(wait_for(WAIT, || med() == want), "{what}: wanted {want:?}, the router has {:?}", med());
     }
 }
 
 fn run(version: &str, kind: Kind) {
-    preflight(version);
+    lab::preflight(version, RouterKind::Bird, &SERVERS);
     let started = Instant::now();
-    let dir = Scratch::new("e2e-checks");
-    let id = dir.path.file_name().expect("a name").to_string_lossy().into_owned();
-    let mut lab = Lab { server: None, exabgp: None, bird: None, lb: None, router: None, dir };
-    let router = lab.router.insert(Netns::named(format!("{id}-r")));
-    let lb = Netns::named(format!("{id}-lb1"));
-    router.ip(&["link", "add", "to-lb1", "type", "veth", "peer", "name", "uplink", "netns", &lb.name]);
-    router.ip(&["address", "add", "10.96.1.1/24", "dev", "to-lb1"]);
-    router.ip(&["link", "set", "to-lb1", "up"]);
-    lb.ip(&["address", "add", "10.96.1.2/24", "dev", "uplink"]);
-    lb.ip(&["link", "set", "uplink", "up"]);
-    lab.lb = Some(lb);
+    let mut lab = Lab::new("e2e-checks", 1);
 
-    // The server first, so that the route is announced healthy from the start.
-    lab.server = Some(kind.server(&lab.dir.path));
-    lab.start_server();
+    // The server first, so that the route is announced healthy from the start. Dropped before
+    // the lab.
+    let mut server = kind.server(&lab.dir.path);
+    server.start(lab.lb(1), WAIT);
 
-    let bird_conf = format!(
-        "log stderr all;\nrouter id 10.96.1.1;\n\
-         protocol device {{ scan time 1; }}\n\
-         protocol bgp lb1 {{\n    local 10.96.1.1 as {ASN};\n    neighbor 10.96.1.2 as {ASN};\n    direct;\n    \
-         passive on;\n    ipv4 {{ import all; export none; }};\n}}\n"
-    );
-    let conf = lab.dir.write("bird.conf", &bird_conf);
-    lab.bird = Some(Bird::start(lab.router.as_ref().expect("router"), &conf, &lab.dir.path, WAIT));
-
+    lab.start_bird(&lab::bird_ibgp(1), WAIT);
     let check = kind.check();
     let run = format!(
         "{BIN} --no-syslog --name {name} --check \"{check}\" --ip {SERVICE} --interval 0.2 --fast-interval 0.1 \
@@ -331,30 +255,23 @@ fn run(version: &str, kind: Kind) {
         name = kind.name(),
         flags = kind.flags()
     );
-    let exabgp_conf = format!(
-        "process watch {{\n    run {run};\n    encoder text;\n}}\n\n\
-         neighbor 10.96.1.1 {{\n    router-id 10.96.1.2;\n    local-address 10.96.1.2;\n    local-as {ASN};\n    \
-         peer-as {ASN};\n    family {{ ipv4 unicast; }}\n    api {{ processes [ watch ]; }}\n}}\n"
-    );
-    let conf = lab.dir.write("exabgp.conf", &exabgp_conf);
-    let exabgp = exabgp::venv(version).join("bin/exabgp");
     let ca_file = kind.ca_file(&lab.dir.path).map(|f| f.display().to_string());
-    let mut env = vec![("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false")];
-    env.extend(ca_file.as_deref().map(|f| ("EXABGP_HEALTHCHECK_CA_FILE", f)));
-    let log = lab.dir.file("exabgp.log");
-    lab.exabgp = Some(Daemon::start(lab.lb(), &[exabgp.as_path(), &conf], &env, &log));
-    assert!(wait_for(WAIT, || lab.bird().established() == 1), "no BGP session with ExaBGP {version}");
+    lab.start_exabgp(version, |_| Speaker {
+        env: ca_file.iter().map(|f| ("EXABGP_HEALTHCHECK_CA_FILE", f.clone())).collect(),
+        ..Speaker::ibgp(run.clone())
+    });
+    assert!(wait_for(WAIT, || lab.router().established() == 1), "no BGP session with ExaBGP {version}");
 
     // 1. The server answers: the route, MED 100.
     lab.expect("1. the server answers", Some(100));
 
     // 2. The server stops (SIGTERM by PID, and it exits): the route moves.
     let stopped = Instant::now();
-    lab.server().stop(WAIT);
+    server.stop(WAIT);
     lab.expect("2. the server stopped", kind.down());
     let failover = stopped.elapsed();
-    assert!(!lab.server.as_ref().expect("the server").answers(lab.lb()), "the stopped server still answers");
-    let said = lab.dir.read("exabgp.log");
+    assert!(!server.answers(lab.lb(1)), "the stopped server still answers");
+    let said = lab.log(1);
     assert!(
         said.contains(&format!("{check}: connection refused")),
         "the check's reason is not in ExaBGP's log:\n{said}"
@@ -362,12 +279,13 @@ fn run(version: &str, kind: Kind) {
 
     // 3. The server runs again: the route comes back.
     let restarted = Instant::now();
-    lab.start_server();
+    server.start(lab.lb(1), WAIT);
     lab.expect("3. the server answers again", Some(100));
     let recovery = restarted.elapsed();
 
-    let said = lab.dir.read("exabgp.log");
+    let said = lab.log(1);
     assert!(!said.contains("ExaBGP answered error"), "{said}");
+    drop(server);
     drop(lab);
     eprintln!(
         "e2e_checks ExaBGP {version}, {kind:?}: failover (SIGTERM -> route moved) {:.2} s, recovery (start -> \

@@ -18,24 +18,23 @@
 //! by an echo in each load balancer's namespace: none is lost during the drain.
 //!
 //! Needs root, `ip`, `setpriv`, BIRD 2, FRR (`/usr/lib/frr/zebra`, `bgpd`, `vtysh`) and the
-//! ExaBGP virtualenvs (`contrib/run-tests.sh` makes them). Traffic stays inside the namespaces
+//! ExaBGP virtualenvs (`contrib/run-tests.sh` makes them). The lab (tests/common/lab.rs: the
+//! router, two load balancers and, with BIRD, the client) keeps traffic inside its namespaces
 //! (10.96.0.0/24 on a bridge, 10.96.3.0/24 to the client, and the service address on the load
-//! balancers' `lo`). Every wait
-//! is bounded; the namespaces and every process started are removed (by PID) when a test ends.
+//! balancers' `lo`). Every wait is bounded; the namespaces and every process started are removed
+//! (by PID) when a test ends.
 
 mod common;
 
-use common::bird::{attributes, Bird, Paths};
-use common::frr::{self, Frr};
-use common::netns::{Daemon, Netns};
+use common::bird::{attributes, Paths};
+use common::lab::{self, lb_name, Lab, Router, RouterKind, Speaker, ROUTER_AS};
 use common::udp::{Echo, Stream};
-use common::{exabgp, in_path, wait_every, wait_for, Scratch, BIN};
+use common::{exabgp, wait_every, wait_for, BIN};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const SERVICE: &str = "37.72.160.20/32";
-const ROUTER_AS: u32 = 64512;
 /// The drain time given to the plugins.
 const DRAIN: Duration = Duration::from_secs(3);
 const WAIT: Duration = Duration::from_secs(30);
@@ -77,17 +76,6 @@ fn contrib(name: &str) -> String {
         .replace("log syslog informational", "log stdout informational")
 }
 
-/// A load balancer: 1 or 2.
-fn lb_name(n: usize) -> String {
-    format!("lb{n}")
-}
-
-/// The router (BIRD or FRR).
-enum Router {
-    Bird(Bird),
-    Frr(Frr),
-}
-
 /// What the router has for the service address: each load balancer's path, with its local
 /// preference and whether it carries GRACEFUL_SHUTDOWN, and the best one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,16 +85,10 @@ struct Seen {
     best: Option<String>,
 }
 
-impl Router {
-    fn established(&self) -> usize {
-        match self {
-            Router::Bird(bird) => bird.established(),
-            Router::Frr(frr) => frr.established(),
-        }
-    }
-
-    fn seen(&self) -> Seen {
-        match self {
+impl Seen {
+    /// What `router` has now.
+    fn of(router: &Router) -> Seen {
+        match router {
             Router::Bird(bird) => {
                 let text = bird.birdc(&["show", "route", SERVICE, "all"]).unwrap_or_default();
                 let best = Paths::parse(&text).best;
@@ -140,114 +122,16 @@ impl Router {
             }
         }
     }
-
-    fn dump(&self) -> String {
-        match self {
-            Router::Bird(bird) => bird.birdc(&["show", "route", SERVICE, "all"]).unwrap_or_else(|e| e),
-            Router::Frr(frr) => frr.vtysh(&format!("show bgp ipv4 unicast {SERVICE} json")).unwrap_or_else(|e| e),
-        }
-    }
-}
-
-/// The namespaces, daemons and probes of one test. Dropped in this order: the probes, ExaBGP
-/// (its plugin withdraws), the router, the namespaces (and whatever still runs in them), the
-/// scratch directory.
-struct Lab {
-    stream: Option<Stream>,
-    echoes: Vec<Echo>,
-    exabgp: Vec<Daemon>,
-    router: Option<Router>,
-    namespaces: Vec<Netns>,
-    dir: Scratch,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        drop(self.stream.take());
-        self.echoes.clear();
-        for daemon in &self.exabgp {
-            daemon.signal(nix::sys::signal::Signal::SIGTERM);
-        }
-        if std::thread::panicking() {
-            if let Some(router) = &self.router {
-                eprintln!("--- the router's route\n{}", router.dump());
-            }
-            for name in ["bird.log", "frr/bgpd.log", "frr/zebra.log", "exabgp-lb1.log", "exabgp-lb2.log"] {
-                let text = self.dir.read(name);
-                let lines: Vec<&str> = text.lines().collect();
-                let tail = &lines[lines.len().saturating_sub(80)..];
-                eprintln!("--- {name} (last {} lines)\n{}", tail.len(), tail.join("\n"));
-            }
-        }
-        self.exabgp.clear();
-        drop(self.router.take());
-        self.namespaces.clear();
-    }
 }
 
 impl Lab {
-    /// The namespaces and links: the router's bridge `lan` 10.96.0.1 with its ports `to-lbN`
-    /// <-> lbN `uplink` 10.96.0.1N (N = 1, 2), as in `contrib/routers/graceful-shutdown` (but
-    /// for the prefix); router `to-client` 10.96.3.1 <-> client `uplink` 10.96.3.2; the router
-    /// forwards.
-    fn start(kind: &str) -> Lab {
-        let dir = Scratch::new(&format!("e2e-drain-{kind}"));
-        let id = dir.path.file_name().expect("a name").to_string_lossy().into_owned();
-        let mut lab =
-            Lab { stream: None, echoes: Vec::new(), exabgp: Vec::new(), router: None, namespaces: Vec::new(), dir };
-        let router = Netns::named(format!("{id}-r"));
-        router.ip(&["link", "add", "lan", "type", "bridge"]);
-        router.ip(&["address", "add", "10.96.0.1/24", "dev", "lan"]);
-        router.ip(&["link", "set", "lan", "up"]);
-        for (n, name) in [(1, "lb1"), (2, "lb2"), (3, "client")] {
-            let ns = Netns::named(format!("{id}-{name}"));
-            let to = format!("to-{name}");
-            router.ip(&["link", "add", &to, "type", "veth", "peer", "name", "uplink", "netns", &ns.name]);
-            let (mine, gateway) = if n == 3 {
-                router.ip(&["address", "add", "10.96.3.1/24", "dev", &to]);
-                ("10.96.3.2/24".to_owned(), "10.96.3.1")
-            } else {
-                router.ip(&["link", "set", &to, "master", "lan"]);
-                (format!("10.96.0.1{n}/24"), "10.96.0.1")
-            };
-            router.ip(&["link", "set", &to, "up"]);
-            ns.ip(&["address", "add", &mine, "dev", "uplink"]);
-            ns.ip(&["link", "set", "uplink", "up"]);
-            ns.ip(&["route", "add", "default", "via", gateway]);
-            lab.namespaces.push(ns);
-        }
-        let forward = router.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]).status().expect("run sysctl");
-        assert!(forward.success(), "sysctl net.ipv4.ip_forward=1 in {}: {forward}", router.name);
-        lab.namespaces.insert(0, router);
-        lab
-    }
-
-    fn router_ns(&self) -> &Netns {
-        &self.namespaces[0]
-    }
-
-    /// lbN's namespace.
-    fn lb(&self, n: usize) -> &Netns {
-        &self.namespaces[n]
-    }
-
-    fn client(&self) -> &Netns {
-        &self.namespaces[3]
-    }
-
-    fn router(&self) -> &Router {
-        self.router.as_ref().expect("the router started")
-    }
-
     fn drain_file(&self, n: usize) -> PathBuf {
         self.dir.file(&format!("{}.drain", lb_name(n)))
     }
 
     /// ExaBGP with our plugin on both load balancers (no check command: always healthy).
-    fn start_exabgp(&mut self, version: &str) {
-        let exabgp = exabgp::venv(version).join("bin/exabgp");
-        let env = [("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false")];
-        for n in [1, 2] {
+    fn start_exabgp_with_drain_files(&mut self, version: &str) {
+        let runs = [1, 2].map(|n| {
             let name = lb_name(n);
             let run = [
                 BIN.to_owned(),
@@ -259,27 +143,23 @@ impl Lab {
             ]
             .join(" ");
             assert!(!run.contains(['"', ';']), "{run}");
-            let conf = format!(
-                "process healthcheck {{\n    run {run};\n    encoder text;\n}}\n\n\
-                 neighbor 10.96.0.1 {{\n    router-id 10.96.0.1{n};\n    local-address 10.96.0.1{n};\n    \
-                 local-as 6460{n};\n    peer-as {ROUTER_AS};\n    family {{ ipv4 unicast; }}\n    \
-                 api {{ processes [ healthcheck ]; }}\n}}\n"
-            );
-            let conf = self.dir.write(&format!("exabgp-{name}.conf",), &conf);
-            let log = self.dir.file(&format!("exabgp-{name}.log"));
-            let daemon = Daemon::start(self.lb(n), &[exabgp.as_path(), &conf], &env, &log);
-            self.exabgp.push(daemon);
-        }
+            run
+        });
+        self.start_exabgp(version, |n| Speaker { asn: 64600 + n as u32, run: runs[n - 1].clone(), env: Vec::new() });
     }
 
     /// Wait until the router's view is `want`; when that was.
     fn expect(&self, what: &str, want: impl Fn(&Seen) -> bool) -> Instant {
         let mut last = Seen::default();
         let reached = wait_every(WAIT, POLL, || {
-            last = self.router().seen();
+            last = Seen::of(self.router());
             want(&last)
         });
-        assert!(reached, "{what}: not reached within {WAIT:?}; the router has {last:?}\n{}", self.router().dump());
+        assert!(
+            reached,
+            "{what}: not reached within {WAIT:?}; the router has {last:?}\n{}",
+            self.router().dump(SERVICE)
+        );
         Instant::now()
     }
 
@@ -314,10 +194,6 @@ impl Lab {
         );
     }
 
-    fn log(&self, n: usize) -> String {
-        self.dir.read(&format!("exabgp-{}.log", lb_name(n)))
-    }
-
     /// What the plugins logged: lb1 drained and came back, lb2 never drained, no `error` reply.
     fn check_logs(&self) {
         let lb1 = self.log(1);
@@ -338,25 +214,22 @@ impl Lab {
 }
 
 fn run_bird(version: &str) {
-    preflight(version, false);
-    let mut lab = Lab::start("bird");
-    let conf = lab.dir.write("bird.conf", &contrib("bird.conf"));
-    lab.router = Some(Router::Bird(Bird::start(lab.router_ns(), &conf, &lab.dir.path, WAIT)));
-    lab.start_exabgp(version);
+    lab::preflight(version, RouterKind::Bird, &[]);
+    let mut lab = Lab::new("e2e-drain-bird", 2);
+    lab.add_client();
+    lab.start_bird(&contrib("bird.conf"), WAIT);
+    lab.start_exabgp_with_drain_files(version);
     assert!(
         wait_for(WAIT, || lab.router().established() == 2),
         "the BGP sessions did not come up\n{}",
-        lab.router().dump()
+        lab.router().dump(SERVICE)
     );
     lab.expect_both_up("both up");
 
-    // The probes: an echo on each load balancer, a stream from the client through the router.
+    // The probes: an echo on each load balancer, a stream from the client through the router
+    // (dropped before the lab).
     let echo = SocketAddr::from(([0, 0, 0, 0], ECHO_PORT));
-    for n in [1, 2] {
-        let tag = lb_name(n);
-        let started = Echo::start(lab.lb(n), echo, &tag);
-        lab.echoes.push(started);
-    }
+    let _echoes = [1, 2].map(|n| Echo::start(lab.lb(n), echo, &lb_name(n)));
     let service = SocketAddr::from(([37, 72, 160, 20], ECHO_PORT));
     let stream = Stream::start(lab.client(), service, Duration::from_millis(5), Duration::from_secs(60));
     assert!(
@@ -364,11 +237,10 @@ fn run_bird(version: &str) {
         "the probes do not reach lb1: {:?}",
         stream.answered()
     );
-    lab.stream = Some(stream);
 
     lab.drain_lb1();
     std::thread::sleep(Duration::from_millis(500));
-    let tally = lab.stream.take().expect("the stream").finish(Duration::from_millis(500));
+    let tally = stream.finish(Duration::from_millis(500));
     assert!(tally.sent > 500, "{tally:?}");
     assert!(
         tally.lost.is_empty(),
@@ -391,15 +263,14 @@ fn run_bird(version: &str) {
 }
 
 fn run_frr(version: &str, conf: &str) {
-    preflight(version, true);
-    let mut lab = Lab::start("frr");
-    let router = Frr::start(lab.router_ns(), &lab.dir.file("frr"), conf, WAIT);
-    lab.router = Some(Router::Frr(router));
-    lab.start_exabgp(version);
+    lab::preflight(version, RouterKind::Frr, &[]);
+    let mut lab = Lab::new("e2e-drain-frr", 2);
+    lab.start_frr(conf, WAIT);
+    lab.start_exabgp_with_drain_files(version);
     assert!(
         wait_for(WAIT, || lab.router().established() == 2),
         "the BGP sessions did not come up\n{}",
-        lab.router().dump()
+        lab.router().dump(SERVICE)
     );
     lab.expect_both_up("both up");
     lab.drain_lb1();
@@ -430,36 +301,4 @@ fn frr_conf() -> String {
     }
     conf.push_str(" exit-address-family\nexit\n");
     conf
-}
-
-/// What these tests need, with how to get it.
-fn preflight(version: &str, frr: bool) {
-    assert!(
-        nix::unistd::Uid::effective().is_root(),
-        "the end-to-end tests create network namespaces: run them as root (contrib/run-tests.sh does)"
-    );
-    let mut tools = vec!["ip", "setpriv", "sysctl", "bird", "birdc"];
-    if frr {
-        tools.push("vtysh");
-    }
-    for tool in tools {
-        assert!(
-            in_path(tool).is_some(),
-            "`{tool}` not found in PATH: install iproute2, util-linux, procps, bird2 and frr (contrib/run-tests.sh \
-             does)"
-        );
-    }
-    if frr {
-        for daemon in ["zebra", "bgpd"] {
-            let path = Path::new(frr::DAEMONS).join(daemon);
-            assert!(path.is_file(), "{} is missing: install frr (contrib/run-tests.sh does)", path.display());
-        }
-    }
-    let exabgp = exabgp::venv(version).join("bin/exabgp");
-    assert!(
-        exabgp.is_file(),
-        "ExaBGP {version} is not installed: {} does not exist; set {} or run contrib/run-tests.sh",
-        exabgp.display(),
-        exabgp::venv_variable(version)
-    );
 }

@@ -10,20 +10,19 @@
 //! 4. ExaBGP gets SIGTERM: every route goes, and the plugin exits.
 //!
 //! Needs root, `ip`, BIRD 2 and the ExaBGP virtualenvs (`contrib/run-tests.sh` makes them).
-//! Traffic stays inside the namespaces (10.97.1.0/24 on a veth pair). Every wait is bounded;
-//! the namespaces and every process started are removed (by PID) when a test ends.
+//! The lab (tests/common/lab.rs: the router, one load balancer) keeps traffic inside its
+//! namespaces. Every wait is bounded; the namespaces and every process started are removed (by
+//! PID) when a test ends.
 
 mod common;
 
-use common::bird::{Bird, Paths};
-use common::netns::{Daemon, Netns};
+use common::lab::{self, Lab, RouterKind, Speaker};
 use common::procfs::alive;
 use common::{exabgp, read_pid, wait_for, Scratch, BIN};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::time::Duration;
 
-const ASN: u32 = 64512;
 const WEB: &str = "37.72.160.20/32";
 const DNS: &str = "37.72.160.53/32";
 const NTP: &str = "37.72.160.123/32";
@@ -39,48 +38,10 @@ fn exabgp_4_2_two_services_then_a_third_by_reload() {
     run(exabgp::V4);
 }
 
-/// One router, one load balancer, ExaBGP with our plugin.
-struct Lab {
-    exabgp: Option<Daemon>,
-    bird: Option<Bird>,
-    lb: Option<Netns>,
-    router: Option<Netns>,
-    dir: Scratch,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            for name in ["bird.log", "exabgp.log"] {
-                eprintln!("--- {name}\n{}", self.dir.read(name));
-            }
-        }
-        drop(self.exabgp.take());
-        drop(self.bird.take());
-        drop(self.lb.take());
-        drop(self.router.take());
-    }
-}
-
 impl Lab {
-    fn lb(&self) -> &Netns {
-        self.lb.as_ref().expect("the load balancer's namespace")
-    }
-
-    fn bird(&self) -> &Bird {
-        self.bird.as_ref().expect("BIRD started")
-    }
-
-    /// The MED of the router's path for `net` (None: no path).
-    fn med(&self, net: &str) -> Option<u32> {
-        let text = self.bird().birdc(&["show", "route", net, "all"]).ok()?;
-        let paths = Paths::parse(&text);
-        paths.meds.get("lb1").copied().flatten()
-    }
-
     /// Wait until the router has these MEDs for web, dns and ntp (None: no route).
     fn expect(&self, what: &str, want: [Option<u32>; 3]) {
-        let seen = || [WEB, DNS, NTP].map(|net| self.med(net));
+        let seen = || [WEB, DNS, NTP].map(|net| self.med(net, 1));
         assert!(wait_for(WAIT, || seen() == want), "{what}: wanted {want:?}, the router has {:?}", seen());
     }
 
@@ -97,27 +58,9 @@ fn section(name: &str, net: &str, dir: &Scratch) -> String {
 }
 
 fn run(version: &str) {
-    assert!(nix::unistd::Uid::effective().is_root(), "needs root (network namespaces)");
-    let dir = Scratch::new("e2e-services");
-    let id = dir.path.file_name().expect("a name").to_string_lossy().into_owned();
-    let mut lab = Lab { exabgp: None, bird: None, lb: None, router: None, dir };
-    let router = lab.router.insert(Netns::named(format!("{id}-r")));
-    let lb = Netns::named(format!("{id}-lb1"));
-    router.ip(&["link", "add", "to-lb1", "type", "veth", "peer", "name", "uplink", "netns", &lb.name]);
-    router.ip(&["address", "add", "10.97.1.1/24", "dev", "to-lb1"]);
-    router.ip(&["link", "set", "to-lb1", "up"]);
-    lb.ip(&["address", "add", "10.97.1.2/24", "dev", "uplink"]);
-    lb.ip(&["link", "set", "uplink", "up"]);
-    lab.lb = Some(lb);
-
-    let bird_conf = format!(
-        "log stderr all;\nrouter id 10.97.1.1;\ntimeformat protocol iso long;\n\
-         protocol device {{ scan time 1; }}\n\
-         protocol bgp lb1 {{\n    local 10.97.1.1 as {ASN};\n    neighbor 10.97.1.2 as {ASN};\n    direct;\n    \
-         passive on;\n    ipv4 {{ import all; export none; }};\n}}\n"
-    );
-    let conf = lab.dir.write("bird.conf", &bird_conf);
-    lab.bird = Some(Bird::start(lab.router.as_ref().expect("router"), &conf, &lab.dir.path, WAIT));
+    lab::preflight(version, RouterKind::Bird, &[]);
+    let mut lab = Lab::new("e2e-services", 1);
+    lab.start_bird(&lab::bird_ibgp(1), WAIT);
 
     for name in ["web", "dns", "ntp"] {
         fs::write(lab.dir.file(&format!("{name}.healthy")), "").expect("a check file");
@@ -127,18 +70,8 @@ fn run(version: &str) {
     let services = lab.dir.write("healthcheck.conf", &two);
     let pid = lab.dir.file("plugin.pid");
     let run = format!("{BIN} --config {} --pid {}", services.display(), pid.display());
-    let exabgp_conf = format!(
-        "process services {{\n    run {run};\n    encoder text;\n}}\n\n\
-         neighbor 10.97.1.1 {{\n    router-id 10.97.1.2;\n    local-address 10.97.1.2;\n    local-as {ASN};\n    \
-         peer-as {ASN};\n    family {{ ipv4 unicast; }}\n    api {{ processes [ services ]; }}\n}}\n"
-    );
-    let conf = lab.dir.write("exabgp.conf", &exabgp_conf);
-    let exabgp = exabgp::venv(version).join("bin/exabgp");
-    assert!(exabgp.is_file(), "ExaBGP {version} is not installed at {} (run contrib/run-tests.sh)", exabgp.display());
-    let env = [("exabgp_daemon_user", "root"), ("exabgp_api_cli", "false")];
-    let log = lab.dir.file("exabgp.log");
-    lab.exabgp = Some(Daemon::start(lab.lb(), &[exabgp.as_path(), &conf], &env, &log));
-    assert!(wait_for(WAIT, || lab.bird().established() == 1), "no session: {}", lab.session());
+    lab.start_exabgp(version, |_| Speaker::ibgp(run.clone()));
+    assert!(wait_for(WAIT, || lab.router().established() == 1), "no session: {}", lab.session());
 
     // 1. Both healthy.
     lab.expect("1. both healthy", [Some(100), Some(100), None]);
@@ -158,19 +91,19 @@ fn run(version: &str) {
     lab.expect("3. ntp added by the reload", [Some(100), Some(100), Some(100)]);
     assert_eq!(lab.session(), session, "the BGP session was reset by the reload");
     assert_eq!(read_pid(&pid, WAIT), plugin, "the plugin was restarted");
-    assert!(lab.lb().lo().iter().any(|a| a == NTP), "ntp's address is not on lo: {:?}", lab.lb().lo());
+    assert!(lab.lb(1).lo().iter().any(|a| a == NTP), "ntp's address is not on lo: {:?}", lab.lb(1).lo());
 
     // 4. ExaBGP stops: every route goes, the plugin exits.
-    let exabgp = lab.exabgp.as_mut().expect("ExaBGP");
+    let exabgp = lab.exabgp(1);
     exabgp.signal(Signal::SIGTERM);
     exabgp.wait_exit(WAIT);
     assert!(wait_for(WAIT, || !alive(plugin)), "the plugin (pid {plugin}) still runs after ExaBGP stopped");
-    let log = lab.dir.read("exabgp.log");
+    let log = lab.log(1);
     assert!(log.contains("[healthcheck-ntp] added by the new configuration"), "{log}");
     assert!(!log.contains("ExaBGP answered error"), "{log}");
     assert!(
-        wait_for(WAIT, || lab.lb().lo().iter().all(|a| ![WEB, DNS, NTP].contains(&a.as_str()))),
+        wait_for(WAIT, || lab.lb(1).lo().iter().all(|a| ![WEB, DNS, NTP].contains(&a.as_str()))),
         "{:?}",
-        lab.lb().lo()
+        lab.lb(1).lo()
     );
 }

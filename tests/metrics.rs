@@ -83,31 +83,21 @@ fn body(answer: &str) -> &str {
     answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default()
 }
 
+/// The plugin's arguments: `flags` (words split on spaces: no paths in them), then `more` as
+/// given (paths, a command with spaces).
+fn args<'a>(flags: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    flags.split_whitespace().chain(more.iter().copied()).collect()
+}
+
 #[test]
 fn the_file_follows_every_check_and_the_state_flips_when_the_check_fails() {
     let dir = Scratch::new("metrics-file");
     let path = dir.file("exabgp-healthcheck.prom");
     let check = dir.scripted_check(&[0, 0, 1]);
-    let mut plugin = Plugin::start(&[
-        "--dry-run",
-        "--no-syslog",
-        "--name",
-        "web",
-        "--ip",
-        "192.0.2.1",
-        "--rise",
-        "1",
-        "--fall",
-        "1",
-        "--interval",
-        "0.4",
-        "--timeout",
-        "2",
-        "--cmd",
-        &check,
-        "--metrics-file",
-        path.to_str().unwrap(),
-    ]);
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --name web --ip 192.0.2.1 --rise 1 --fall 1 --interval 0.4 --timeout 2",
+        &["--cmd", &check, "--metrics-file", path.to_str().unwrap()],
+    ));
     let passes = |n: f64| value(&read(&path), r#"checks_total{service="web",result="pass"}"#) == Some(n);
     assert!(wait_for(LIMIT, || passes(1.0)), "{}\n{}", read(&path), plugin.stderr());
     let first = read(&path);
@@ -148,20 +138,10 @@ fn the_file_follows_every_check_and_the_state_flips_when_the_check_fails() {
 fn a_reader_never_sees_a_part_of_the_file() {
     let dir = Scratch::new("metrics-atomic");
     let path = dir.file("m.prom");
-    let mut plugin = Plugin::start(&[
-        "--dry-run",
-        "--no-syslog",
-        "--ip",
-        "192.0.2.1",
-        "--interval",
-        "0.02",
-        "--fast-interval",
-        "0.02",
-        "--cmd",
-        "true",
-        "--metrics-file",
-        path.to_str().unwrap(),
-    ]);
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --ip 192.0.2.1 --interval 0.02 --fast-interval 0.02 --cmd true",
+        &["--metrics-file", path.to_str().unwrap()],
+    ));
     assert!(wait_for(LIMIT, || path.exists()), "{}", plugin.stderr());
     let reader = {
         let path = path.clone();
@@ -194,24 +174,11 @@ fn a_reader_never_sees_a_part_of_the_file() {
 fn metrics_are_served_beside_idle_connections_which_are_closed_in_time() {
     let dir = Scratch::new("metrics-listen");
     let file = dir.file("m.prom");
-    let mut plugin = Plugin::start(&[
-        "--no-syslog",
-        "--no-ip-setup",
-        "--name",
-        "web",
-        "--ip",
-        "192.0.2.1",
-        "--rise",
-        "1",
-        "--interval",
-        "0.2",
-        "--cmd",
-        "true",
-        "--metrics-listen",
-        "127.0.0.1:0",
-        "--metrics-file",
-        file.to_str().unwrap(),
-    ]);
+    let mut plugin = Plugin::start(&args(
+        "--no-syslog --no-ip-setup --name web --ip 192.0.2.1 --rise 1 --interval 0.2 --cmd true \
+         --metrics-listen 127.0.0.1:0",
+        &["--metrics-file", file.to_str().unwrap()],
+    ));
     let addr = served_at(&plugin);
     // ExaBGP's side: acknowledge a line; the answer is counted.
     assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
@@ -278,14 +245,13 @@ fn a_listen_address_in_use_is_refused_at_start() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let pid = dir.file("pid");
-    let args =
-        ["--dry-run", "--no-syslog", "--ip", "192.0.2.1", "--metrics-listen", &addr, "--pid", pid.to_str().unwrap()];
-    let (status, stdout, stderr) = run(&dir, &args);
+    let more = ["--metrics-listen", &addr, "--pid", pid.to_str().unwrap()];
+    let (status, stdout, stderr) = run(&dir, &args("--dry-run --no-syslog --ip 192.0.2.1", &more));
     assert_eq!(status, Some(2), "{stderr}");
     assert_eq!(stderr, format!("error: --metrics-listen {addr}: the address is already in use\n"));
     assert!(stdout.is_empty(), "{stdout}");
     assert!(!pid.exists(), "the pid file is removed");
-    let (status, _, stderr) = run(&dir, &["--dry-run", "--ip", "192.0.2.1", "--metrics-listen", "localhost:9876"]);
+    let (status, _, stderr) = run(&dir, &args("--dry-run --ip 192.0.2.1 --metrics-listen localhost:9876", &[]));
     assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.starts_with("error: --metrics-listen localhost:9876: not ADDR:PORT"), "{stderr}");
 }
@@ -295,17 +261,8 @@ fn a_metrics_file_in_a_missing_folder_is_refused_before_anything_changes() {
     let dir = Scratch::new("metrics-missing");
     let pid = dir.file("pid");
     let file = dir.file("nowhere/m.prom");
-    let args = [
-        "--dry-run",
-        "--no-syslog",
-        "--ip",
-        "192.0.2.1",
-        "--metrics-file",
-        file.to_str().unwrap(),
-        "--pid",
-        pid.to_str().unwrap(),
-    ];
-    let (status, stdout, stderr) = run(&dir, &args);
+    let more = ["--metrics-file", file.to_str().unwrap(), "--pid", pid.to_str().unwrap()];
+    let (status, stdout, stderr) = run(&dir, &args("--dry-run --no-syslog --ip 192.0.2.1", &more));
     assert_eq!(status, Some(2), "{stderr}");
     assert_eq!(stderr, "error: --metrics-file D/nowhere/m.prom: the folder D/nowhere does not exist\n");
     assert!(stdout.is_empty() && !pid.exists(), "{stdout}");
@@ -317,7 +274,7 @@ fn the_metrics_options_are_process_wide() {
     let file = dir.file("m.prom");
     for line in [format!("metrics-file = {}", file.display()), "metrics-listen = 127.0.0.1:0".to_owned()] {
         let conf = dir.write("hc.conf", &format!("no-syslog\n[web]\nip = 192.0.2.1\n{line}\n"));
-        let (status, _, stderr) = run(&dir, &["--dry-run", "--config", conf.to_str().unwrap()]);
+        let (status, _, stderr) = run(&dir, &args("--dry-run", &["--config", conf.to_str().unwrap()]));
         let option = line.split(' ').next().unwrap();
         assert_eq!(status, Some(2), "{stderr}");
         assert_eq!(
@@ -336,7 +293,7 @@ fn the_metrics_options_are_process_wide() {
             file.display()
         ),
     );
-    let mut plugin = Plugin::start(&["--dry-run", "--config", conf.to_str().unwrap()]);
+    let mut plugin = Plugin::start(&args("--dry-run", &["--config", conf.to_str().unwrap()]));
     let both = || {
         let text = read(&file);
         value(&text, r#"service_state{service="web",state="UP"}"#) == Some(1.0)
@@ -355,18 +312,10 @@ fn the_metrics_options_are_process_wide() {
 
 #[test]
 fn an_ipv6_listen_address_serves_the_same() {
-    let mut plugin = Plugin::start(&[
-        "--dry-run",
-        "--no-syslog",
-        "--ip",
-        "2001:db8::1",
-        "--rise",
-        "1",
-        "--cmd",
-        "true",
-        "--metrics-listen",
-        "[::1]:0",
-    ]);
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --ip 2001:db8::1 --rise 1 --cmd true --metrics-listen [::1]:0",
+        &[],
+    ));
     let addr = served_at(&plugin);
     assert!(addr.is_ipv6(), "{addr}");
     let up = || value(body(&get(addr, "/metrics")), r#"service_state{service="healthcheck",state="UP"}"#);
@@ -383,20 +332,10 @@ fn a_failed_write_is_logged_once_and_the_plugin_runs_on() {
     let folder = dir.file("textfile");
     std::fs::create_dir(&folder).unwrap();
     let path = folder.join("m.prom");
-    let mut plugin = Plugin::start(&[
-        "--dry-run",
-        "--no-syslog",
-        "--ip",
-        "192.0.2.1",
-        "--rise",
-        "1",
-        "--interval",
-        "0.1",
-        "--cmd",
-        "true",
-        "--metrics-file",
-        path.to_str().unwrap(),
-    ]);
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --ip 192.0.2.1 --rise 1 --interval 0.1 --cmd true",
+        &["--metrics-file", path.to_str().unwrap()],
+    ));
     assert!(wait_for(LIMIT, || path.exists()), "{}", plugin.stderr());
     std::fs::remove_dir_all(&folder).unwrap();
     let failed = format!("ERROR[healthcheck] --metrics-file {}: failed to write: failed to create ", path.display());
@@ -419,26 +358,10 @@ fn a_drain_shows_in_the_metrics_as_its_own_states() {
     // The drain starts once the route is announced (a drain with nothing announced is DRAINED
     // at once).
     let drain = dir.file("drain");
-    let mut plugin = Plugin::start(&[
-        "--dry-run",
-        "--no-syslog",
-        "--name",
-        "web",
-        "--ip",
-        "192.0.2.1",
-        "--rise",
-        "1",
-        "--interval",
-        "0.3",
-        "--cmd",
-        "true",
-        "--drain-file",
-        drain.to_str().unwrap(),
-        "--drain-time",
-        "0.6",
-        "--metrics-file",
-        path.to_str().unwrap(),
-    ]);
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --name web --ip 192.0.2.1 --rise 1 --interval 0.3 --cmd true",
+        &["--drain-file", drain.to_str().unwrap(), "--drain-time", "0.6", "--metrics-file", path.to_str().unwrap()],
+    ));
     let state = |name: &str| value(&read(&path), &format!(r#"service_state{{service="web",state="{name}"}}"#));
     assert!(wait_for(LIMIT, || state("UP") == Some(1.0)), "{}\n{}", read(&path), plugin.stderr());
     std::fs::write(&drain, "").unwrap();

@@ -9,7 +9,8 @@
 //! - [`exabgp`]: the pinned ExaBGP releases and their virtualenvs;
 //! - [`servers`]: real nginx and unbound, started in a namespace for the native checks;
 //! - [`frr`]: FRR (zebra and bgpd) as the router, its vty sockets and its routes;
-//! - [`udp`]: UDP echo servers and streams of probes between namespaces.
+//! - [`udp`]: UDP echo servers and streams of probes between namespaces;
+//! - [`lab`]: the end-to-end lab, a router and load balancers with ExaBGP in namespaces.
 //!
 //! Every wait is bounded; every process started is stopped by PID when its handle drops.
 
@@ -18,6 +19,7 @@
 pub mod bird;
 pub mod exabgp;
 pub mod frr;
+pub mod lab;
 pub mod netns;
 pub mod procfs;
 pub mod servers;
