@@ -5,9 +5,13 @@
 # installed (`cargo install cargo-deb`, a few minutes, done here when it is missing).
 # Usage: contrib/check-deb.sh [--no-build] [--install]
 #   --no-build: check the .deb already built;
-#   --install: then install it for real with dpkg (as root, on a machine where it is not
-#              installed yet: a fresh one, or CI), run the installed binary and its man page,
-#              and remove it again, checking that nothing of it is left.
+#   --install: then install it for real with dpkg (as root, on a machine where neither it nor
+#              Debian's exabgp is installed yet: a fresh one, or CI), run the installed binary
+#              and its man page, and remove it again, checking that nothing of it is left; then
+#              install it beside Debian's exabgp in both orders (apt-get fetches exabgp and
+#              python3-exabgp from the Debian archive) and check the diversion of
+#              python3-exabgp's /usr/bin/exabgp-healthcheck (docs/packaging.md, "Beside Debian's
+#              exabgp"); everything it installed is purged again at the end.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -76,11 +80,25 @@ for f in exabgp-examples/*/*; do
     has "$doc/examples/${f#exabgp-examples/}" "$mode" "$f"
 done
 
-# Nothing runs at install time, and nothing lands outside /usr.
+# The maintainer scripts are contrib/debian's preinst and postrm (the diversion of
+# python3-exabgp's /usr/bin/exabgp-healthcheck), as they are in the repository: mode 755, POSIX
+# sh with `set -e`; there are no others. Nothing lands outside /usr.
 control=$(mktemp -d)
 dpkg-deb -e "$deb" "$control"
-for script in preinst postinst prerm postrm; do
-    [ ! -e "$control/$script" ] || fail "the package has a $script script"
+for script in preinst postrm; do
+    path=$control/$script
+    if [ ! -f "$path" ]; then fail "the package has no $script script"; continue; fi
+    [ "$(stat -c %a "$path")" = 755 ] || fail "$script has mode $(stat -c %a "$path"), not 755"
+    cmp -s "contrib/debian/$script" "$path" || fail "$script differs from contrib/debian/$script"
+    [ "$(head -n 1 "$path")" = "#!/bin/sh" ] || fail "$script does not start with #!/bin/sh"
+    grep -qx 'set -e' "$path" || fail "$script has no 'set -e' line"
+    sh -n "$path" || fail "$script does not parse with sh -n"
+    # dash is Debian's /bin/sh; checkbashisms (devscripts) is used when it is there.
+    if command -v dash >/dev/null 2>&1; then dash -n "$path" || fail "$script does not parse with dash -n"; fi
+    if command -v checkbashisms >/dev/null 2>&1; then checkbashisms "$path" || fail "checkbashisms $script"; fi
+done
+for script in postinst prerm config templates triggers; do
+    [ ! -e "$control/$script" ] || fail "the package has a $script"
 done
 rm -rf "$control"
 outside=$(cd "$root" && find . -mindepth 1 -maxdepth 1 ! -name usr)
@@ -101,26 +119,194 @@ if [ "$failures" -gt 0 ]; then
 fi
 echo "ok: $deb ($count files) has everything in place"
 
-if [ "$install" = 1 ]; then
-    if dpkg -s exabgp-healthcheck >/dev/null 2>&1; then
-        echo "exabgp-healthcheck is already installed here: not touching it" >&2
+[ "$install" = 1 ] || exit 0
+
+# --install: for real, with dpkg, on this machine. Alone first, then beside Debian's exabgp,
+# whose python3-exabgp ships ExaBGP's own /usr/bin/exabgp-healthcheck: installed before ours
+# (a), with ours removed and purged again (b), installed after ours (c), and removed while ours
+# stays. At the end (d), and on any failure, everything this installed is purged again.
+[ "$(id -u)" = 0 ] || { echo "contrib/check-deb.sh --install: run it as root" >&2; exit 1; }
+bin=/usr/bin/exabgp-healthcheck
+diverted=/usr/bin/exabgp-healthcheck.python3-exabgp
+diversion="diversion of $bin to $diverted by exabgp-healthcheck"
+
+# What was here is not touched: refuse unless none of the three packages is known to dpkg (not
+# even as config-files) and nothing is at, or diverts, /usr/bin/exabgp-healthcheck.
+known() {
+    local status
+    status=$(dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null) || return 1
+    [ -n "$status" ] && [ "$status" != not-installed ]
+}
+for package in exabgp-healthcheck exabgp python3-exabgp; do
+    if known "$package"; then
+        echo "$package is already installed here: not touching it" >&2
         exit 1
     fi
-    echo "== dpkg -i $deb"
-    dpkg -i "$deb"
-    trap 'dpkg -r exabgp-healthcheck >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
-    /usr/bin/exabgp-healthcheck --version | grep -q "^exabgp-healthcheck $version$" ||
-        fail "the installed binary does not report version $version"
-    if command -v man >/dev/null 2>&1; then
-        man -w exabgp-healthcheck >/dev/null || fail "man does not find exabgp-healthcheck(1)"
-    fi
-    echo "== dpkg -r exabgp-healthcheck"
-    dpkg -r exabgp-healthcheck
-    [ ! -e /usr/bin/exabgp-healthcheck ] || fail "/usr/bin/exabgp-healthcheck is left after dpkg -r"
-    [ ! -e /$doc ] || fail "/$doc is left after dpkg -r"
-    if [ "$failures" -gt 0 ]; then
-        echo "$failures problem(s) installing $deb" >&2
-        exit 1
-    fi
-    echo "ok: $deb installs, runs and removes cleanly"
+done
+if [ -e "$bin" ] || [ -e "$diverted" ] || [ -n "$(dpkg-divert --list "$bin")" ]; then
+    echo "$bin, $diverted or a diversion of $bin is already here: not touching it" >&2
+    exit 1
 fi
+had_user=0
+getent passwd exabgp >/dev/null && had_user=1
+had_group=0
+getent group exabgp >/dev/null && had_group=1
+had_home=0
+[ -e /run/exabgp ] && had_home=1
+
+# Debian's exabgp starts its service when it is installed: a policy-rc.d that denies every start
+# (exit 101, as contrib/run-tests.sh does for nginx) keeps it from running; one already there is
+# put back afterwards, even on failure.
+policy=/usr/sbin/policy-rc.d
+policy_saved=
+policy_ours=
+apt_installed=()
+cleanup() {
+    set +e
+    if known exabgp-healthcheck; then dpkg -P exabgp-healthcheck >/dev/null 2>&1; fi
+    local installed=()
+    for package in "${apt_installed[@]}"; do
+        if known "$package"; then installed+=("$package"); fi
+    done
+    if [ "${#installed[@]}" -gt 0 ]; then
+        echo "== apt-get purge ${installed[*]} (installed by this check)"
+        apt-get purge -y -q "${installed[@]}" </dev/null >/dev/null
+    fi
+    apt_installed=()
+    # Debian's exabgp adds a system user (and group) exabgp that its purge leaves.
+    if [ "$had_user" = 0 ] && getent passwd exabgp >/dev/null; then userdel exabgp; fi
+    if [ "$had_group" = 0 ] && getent group exabgp >/dev/null; then groupdel exabgp; fi
+    if [ "$had_home" = 0 ] && [ -d /run/exabgp ]; then rmdir /run/exabgp 2>/dev/null; fi
+    if [ -n "$policy_ours" ]; then
+        rm -f "$policy"
+        if [ -n "$policy_saved" ]; then mv -f "$policy_saved" "$policy"; fi
+        policy_ours=
+    fi
+    rm -rf "$root"
+    set -e
+}
+trap cleanup EXIT
+if [ -e "$policy" ]; then
+    policy_saved="$policy.ehc-saved"
+    cp -p "$policy" "$policy_saved"
+fi
+policy_ours=1
+printf '#!/bin/sh\n# exabgp-healthcheck contrib/check-deb.sh: no service starts while it installs.\nexit 101\n' >"$policy"
+chmod 755 "$policy"
+export DEBIAN_FRONTEND=noninteractive
+
+ours() { "$bin" --version 2>/dev/null | grep -qx "exabgp-healthcheck $version"; }
+# theirs PATH: PATH is python3-exabgp's script, and it runs: its --help prints the reference's
+# usage, under the name it was run as, with the reference's flags.
+theirs() {
+    local help
+    [ -f "$1" ] && [ "$(head -n 1 "$1")" = "#!/usr/bin/python3" ] || return 1
+    help=$("$1" --help 2>/dev/null) || return 1
+    [[ "$help" == "usage: $(basename "$1") [-h]"* ]] && [[ "$help" == *--no-ack* ]]
+}
+diverted_by_us() { [ "$(dpkg-divert --list "$bin")" = "$diversion" ]; }
+no_diversion() { [ -z "$(dpkg-divert --list "$bin")" ]; }
+apt_install_exabgp() {
+    echo "== apt-get install --no-install-recommends exabgp"
+    local package
+    # Exactly what apt installs (exabgp, python3-exabgp, and what they need that is not here).
+    while read -r package; do
+        apt_installed+=("$package")
+    done < <(apt-get install -s -q --no-install-recommends exabgp </dev/null | sed -n 's/^Inst \([^ ]*\) .*/\1/p')
+    apt-get install -y -q --no-install-recommends exabgp </dev/null >/dev/null
+}
+purge_ours() {
+    echo "== dpkg -P exabgp-healthcheck"
+    dpkg -P exabgp-healthcheck
+    no_diversion || fail "a diversion of $bin is left after dpkg -P: $(dpkg-divert --list "$bin")"
+    ! known exabgp-healthcheck || fail "exabgp-healthcheck is still known to dpkg after dpkg -P"
+}
+finish() {
+    if [ "$failures" -gt 0 ]; then
+        echo "$failures problem(s) installing $deb ($1)" >&2
+        exit 1
+    fi
+    echo "ok: $1"
+}
+
+# Alone.
+echo "== dpkg -i $deb"
+dpkg -i "$deb"
+ours || fail "the installed binary does not report version $version"
+if command -v man >/dev/null 2>&1; then
+    man -w exabgp-healthcheck >/dev/null || fail "man does not find exabgp-healthcheck(1)"
+fi
+diverted_by_us || fail "dpkg-divert --list $bin does not show ours: $(dpkg-divert --list "$bin")"
+[ ! -e "$diverted" ] || fail "$diverted is there without python3-exabgp"
+echo "== dpkg -i $deb (again: preinst upgrade)"
+dpkg -i "$deb" >/dev/null
+ours || fail "the reinstalled binary does not report version $version"
+diverted_by_us || fail "the diversion is not there after a reinstall"
+echo "== dpkg -r exabgp-healthcheck"
+dpkg -r exabgp-healthcheck
+[ ! -e "$bin" ] || fail "$bin is left after dpkg -r"
+[ ! -e "/$doc" ] || fail "/$doc is left after dpkg -r"
+no_diversion || fail "a diversion of $bin is left after dpkg -r: $(dpkg-divert --list "$bin")"
+purge_ours
+finish "$deb installs, runs and removes cleanly"
+
+echo "== apt-get update"
+apt-get update -q </dev/null >/dev/null
+
+# (a) Debian's exabgp first, then ours.
+apt_install_exabgp
+theirs "$bin" || fail "apt-get install exabgp did not put python3-exabgp's exabgp-healthcheck at $bin"
+echo "== dpkg -i $deb (beside Debian's exabgp)"
+dpkg -i "$deb"
+ours || fail "$bin is not ours beside Debian's exabgp"
+theirs "$diverted" || fail "python3-exabgp's exabgp-healthcheck is not at $diverted, or does not run"
+diverted_by_us || fail "dpkg-divert --list $bin does not show ours: $(dpkg-divert --list "$bin")"
+# (b) Ours removed: theirs is back.
+echo "== dpkg -r exabgp-healthcheck (beside Debian's exabgp)"
+dpkg -r exabgp-healthcheck
+theirs "$bin" || fail "python3-exabgp's exabgp-healthcheck is not back at $bin after dpkg -r"
+[ ! -e "$diverted" ] || fail "$diverted is left after dpkg -r"
+no_diversion || fail "a diversion of $bin is left after dpkg -r: $(dpkg-divert --list "$bin")"
+purge_ours
+theirs "$bin" || fail "python3-exabgp's exabgp-healthcheck is not at $bin after dpkg -P"
+finish "$deb installs after Debian's exabgp, and gives its exabgp-healthcheck back"
+
+# (c) Ours first, then Debian's exabgp.
+echo "== apt-get purge exabgp python3-exabgp"
+apt-get purge -y -q exabgp python3-exabgp </dev/null >/dev/null
+[ ! -e "$bin" ] || fail "$bin is left after purging Debian's exabgp"
+echo "== dpkg -i $deb (before Debian's exabgp)"
+dpkg -i "$deb" >/dev/null
+apt_install_exabgp
+ours || fail "$bin is not ours after apt-get install exabgp"
+theirs "$diverted" || fail "apt-get install exabgp did not put python3-exabgp's exabgp-healthcheck at $diverted"
+diverted_by_us || fail "dpkg-divert --list $bin does not show ours: $(dpkg-divert --list "$bin")"
+echo "== dpkg -r exabgp-healthcheck (Debian's exabgp installed after it)"
+dpkg -r exabgp-healthcheck
+theirs "$bin" || fail "python3-exabgp's exabgp-healthcheck is not back at $bin after dpkg -r"
+[ ! -e "$diverted" ] || fail "$diverted is left after dpkg -r"
+purge_ours
+finish "$deb installs before Debian's exabgp, and gives its exabgp-healthcheck back"
+
+# Debian's exabgp removed while ours stays: their diverted file goes, ours stays.
+echo "== dpkg -i $deb, then apt-get purge exabgp python3-exabgp"
+dpkg -i "$deb" >/dev/null
+theirs "$diverted" || fail "python3-exabgp's exabgp-healthcheck is not at $diverted"
+apt-get purge -y -q exabgp python3-exabgp </dev/null >/dev/null
+ours || fail "$bin is not ours after purging Debian's exabgp"
+[ ! -e "$diverted" ] || fail "$diverted is left after purging Debian's exabgp"
+diverted_by_us || fail "the diversion is gone after purging Debian's exabgp"
+purge_ours
+[ ! -e "$bin" ] || fail "$bin is left after dpkg -P"
+finish "Debian's exabgp removes beside $deb, which stays"
+
+# (d) The machine as it was found: Debian's exabgp and what came with it purged.
+cleanup
+trap - EXIT
+[ ! -e "$bin" ] || fail "$bin is left after purging Debian's exabgp"
+[ ! -e "$diverted" ] || fail "$diverted is left after purging Debian's exabgp"
+no_diversion || fail "a diversion of $bin is left: $(dpkg-divert --list "$bin")"
+for package in exabgp python3-exabgp; do
+    ! known "$package" || fail "$package is still installed after the check"
+done
+finish "Debian's exabgp, and all this check installed, purged again"
