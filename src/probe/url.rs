@@ -10,7 +10,7 @@
 //! ever resolved, so a check never waits on a resolver. Options go in the fragment, which is
 //! never sent, separated by `&`; a value may be percent-encoded (`#body=all%20good`).
 
-use super::dns::{Query, RecordType};
+use super::dns::wire::{Query, RecordType};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// A native check, as its URL describes it.
