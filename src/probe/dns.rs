@@ -13,6 +13,7 @@
 
 pub mod wire;
 
+use super::os_error::{in_words, Words};
 use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
@@ -55,20 +56,6 @@ fn random_id() -> u16 {
     hash as u16
 }
 
-/// An I/O error in words, as the reason of a verdict: `connection refused`.
-fn describe(error: &io::Error) -> String {
-    let text = error.to_string();
-    let text = match text.find(" (os error") {
-        Some(at) => &text[..at],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => "unknown error".to_owned(),
-    }
-}
-
 /// The first resend over UDP, and the longest wait between two.
 const RESEND_FIRST: Duration = Duration::from_secs(1);
 const RESEND_MOST: Duration = Duration::from_secs(8);
@@ -89,12 +76,12 @@ impl Dns {
         };
         let query = Query::new(random_id(), &self.name, self.rtype).map_err(fail)?;
         log::debug!("Checking {}: {} {} to {}", self.url, query.name_shown(), self.rtype, self.server);
-        let socket = udp_socket(self.server).map_err(|e| fail(describe(&e)))?;
+        let socket = udp_socket(self.server).map_err(|e| fail(in_words(&e, Words::System)))?;
         match socket.send(query.bytes()) {
             // Not sent now (a full buffer): the resend will.
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(fail(describe(&e))),
+            Err(e) => return Err(fail(in_words(&e, Words::System))),
         }
         Ok(Check {
             url: self.url.clone(),
@@ -177,7 +164,7 @@ impl Udp {
                 },
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Step::Judged(Err(describe(&e))),
+                Err(e) => return Step::Judged(Err(in_words(&e, Words::System))),
             }
         }
         if now >= self.resend_at {
@@ -185,7 +172,7 @@ impl Udp {
             match self.socket.send(query.bytes()) {
                 Ok(_) => {}
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
-                Err(e) => return Step::Judged(Err(describe(&e))),
+                Err(e) => return Step::Judged(Err(in_words(&e, Words::System))),
             }
             self.resend_every = (self.resend_every * 2).min(RESEND_MOST);
             self.resend_at = now + self.resend_every;
@@ -224,7 +211,9 @@ impl Tcp {
             }
             match rustix::net::sockopt::socket_error(&self.socket) {
                 Ok(Ok(())) => self.connected = true,
-                Ok(Err(e)) | Err(e) => return Step::Judged(Err(format!("{} over TCP", describe(&e.into())))),
+                Ok(Err(e)) | Err(e) => {
+                    return Step::Judged(Err(format!("{} over TCP", in_words(&e.into(), Words::System))))
+                }
             }
         }
         while self.sent < self.out.len() {
@@ -232,7 +221,7 @@ impl Tcp {
                 Ok(n) => self.sent += n,
                 Err(rustix::io::Errno::AGAIN) => return Step::Wait,
                 Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Step::Judged(Err(format!("{} over TCP", describe(&e.into())))),
+                Err(e) => return Step::Judged(Err(format!("{} over TCP", in_words(&e.into(), Words::System)))),
             }
         }
         let mut chunk = [0u8; 4096];
@@ -259,7 +248,7 @@ impl Tcp {
                 }
                 Err(rustix::io::Errno::AGAIN) => return Step::Wait,
                 Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Step::Judged(Err(format!("{} over TCP", describe(&e.into())))),
+                Err(e) => return Step::Judged(Err(format!("{} over TCP", in_words(&e.into(), Words::System)))),
             }
         }
         Step::Wait
@@ -331,7 +320,7 @@ impl Probe for Check {
                         // What polled ready was the UDP socket; the TCP one is looked at anew.
                         ready = Ready::NONE;
                     }
-                    Err(e) => return Some(self.judged(Err(format!("{} over TCP", describe(&e))))),
+                    Err(e) => return Some(self.judged(Err(format!("{} over TCP", in_words(&e, Words::System))))),
                 },
             }
         }
@@ -369,13 +358,6 @@ mod tests {
     fn ids_differ_from_query_to_query() {
         let ids: std::collections::HashSet<u16> = (0..64).map(|_| random_id()).collect();
         assert!(ids.len() > 56, "{} distinct ids in 64", ids.len());
-    }
-
-    #[test]
-    fn io_errors_in_words() {
-        assert_eq!(describe(&io::Error::from(io::ErrorKind::ConnectionRefused)), "connection refused");
-        assert_eq!(describe(&io::Error::from_raw_os_error(111)), "connection refused");
-        assert_eq!(describe(&io::Error::from_raw_os_error(101)), "network is unreachable");
     }
 
     // The probe on sockets: servers on 127.0.0.1 and ::1 answering with messages built here.

@@ -2,6 +2,7 @@
 //! non-blocking connect on the reactor's poll (the socket polls writable when the handshake is
 //! over, either way); the connection is closed at once. No I/O beyond that one socket.
 
+use super::os_error::{in_words, Words};
 use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
@@ -56,7 +57,7 @@ impl Tcp {
                 check.done = Some(check.connected());
             }
             Err(Errno::INPROGRESS | Errno::INTR) => check.socket = Some(socket),
-            Err(err) => return Err(fail(&self.url, &reason(err))),
+            Err(err) => return Err(fail(&self.url, &in_words(&err.into(), Words::Connect))),
         }
         Ok(check)
     }
@@ -92,7 +93,7 @@ impl Probe for Check {
                     reset_on_close(socket);
                     self.connected()
                 }
-                Ok(Err(err)) | Err(err) => fail(&self.url, &reason(err)),
+                Ok(Err(err)) | Err(err) => fail(&self.url, &in_words(&err.into(), Words::Connect)),
             };
             self.socket = None;
             return Some(verdict);
@@ -126,17 +127,6 @@ pub(crate) fn reset_on_close(socket: impl AsFd) {
 pub(crate) fn fail(url: &str, why: &str) -> Verdict {
     log::warn!("{url}: {why}");
     Verdict::fail(why.to_owned())
-}
-
-/// A connect error in words.
-fn reason(err: Errno) -> String {
-    match err {
-        Errno::CONNREFUSED => "connection refused".to_owned(),
-        Errno::TIMEDOUT => "connection timed out".to_owned(),
-        Errno::HOSTUNREACH | Errno::NETUNREACH => "no route to the host".to_owned(),
-        Errno::ADDRNOTAVAIL => "the address is not available here".to_owned(),
-        other => format!("failed to connect: {other}"),
-    }
 }
 
 #[cfg(test)]
