@@ -18,7 +18,6 @@ use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
-use std::hash::BuildHasher;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};
@@ -42,18 +41,9 @@ pub struct Dns {
     pub timeout: Option<Duration>,
 }
 
-/// A fresh query id, not guessable from outside: the clock, the pid and a counter through
-/// std's randomly keyed SipHash (its keys come from the OS), without a `rand` crate.
+/// A fresh query id, not guessable from outside.
 fn random_id() -> u16 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let hash = std::collections::hash_map::RandomState::new().hash_one((
-        now.as_nanos(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-    ));
-    hash as u16
+    crate::sys::random() as u16
 }
 
 /// The first resend over UDP, and the longest wait between two.
