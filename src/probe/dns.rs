@@ -14,6 +14,7 @@
 pub mod wire;
 
 use super::os_error::{in_words, Words};
+use super::url::DnsTarget;
 use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
@@ -22,7 +23,6 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
-pub use wire::RecordType;
 use wire::{Judgement, Query};
 
 /// A DNS check to start.
@@ -30,13 +30,8 @@ use wire::{Judgement, Query};
 pub struct Dns {
     /// The URL as the user wrote it, for messages.
     pub url: String,
-    /// An IP literal; port 53 unless the URL says otherwise.
-    pub server: SocketAddr,
-    /// The name to ask for, with or without the final dot (`.` or empty: the root).
-    pub name: String,
-    pub rtype: RecordType,
-    /// `#expect=IP`: this address must be among the A and AAAA records of the answer.
-    pub expect: Option<IpAddr>,
+    /// The server, what to ask it, and what the answer must hold.
+    pub target: DnsTarget,
     /// The iteration's `--timeout`; `None`: no limit.
     pub timeout: Option<Duration>,
 }
@@ -64,9 +59,10 @@ impl Dns {
             log::warn!("{}: {reason}", self.url);
             Verdict::fail(reason)
         };
-        let query = Query::new(random_id(), &self.name, self.rtype).map_err(fail)?;
-        log::debug!("Checking {}: {} {} to {}", self.url, query.name_shown(), self.rtype, self.server);
-        let socket = udp_socket(self.server).map_err(|e| fail(in_words(&e, Words::System)))?;
+        let target = &self.target;
+        let query = Query::new(random_id(), &target.name, target.record).map_err(fail)?;
+        log::debug!("Checking {}: {} {} to {}", self.url, query.name_shown(), target.record, target.server);
+        let socket = udp_socket(target.server).map_err(|e| fail(in_words(&e, Words::System)))?;
         match socket.send(query.bytes()) {
             // Not sent now (a full buffer): the resend will.
             Ok(_) => {}
@@ -75,9 +71,9 @@ impl Dns {
         }
         Ok(Check {
             url: self.url.clone(),
-            server: self.server,
+            server: target.server,
             query,
-            expect: self.expect,
+            expect: target.expect,
             timeout: self.timeout,
             started,
             state: State::Udp(Udp { socket, resend_at: started + RESEND_FIRST, resend_every: RESEND_FIRST }),
@@ -332,7 +328,7 @@ impl Probe for Check {
 #[cfg(test)]
 mod tests {
     use super::wire::tests::{a, aaaa, cname, reply, with_flag, with_id, NAME};
-    use super::wire::HEADER;
+    use super::wire::{RecordType, HEADER};
     use super::*;
     use simple_dns::rdata::RData;
     use simple_dns::{Packet, PacketFlag, CLASS, OPCODE, QCLASS, QTYPE, RCODE, TYPE};
@@ -424,10 +420,12 @@ mod tests {
         };
         Dns {
             url: format!("dns://{ip}:{}/{NAME}?type={rtype}", server.port()),
-            server,
-            name: NAME.to_owned(),
-            rtype,
-            expect: expect.map(|ip| ip.parse().unwrap()),
+            target: DnsTarget {
+                server,
+                name: NAME.to_owned(),
+                record: rtype,
+                expect: expect.map(|ip| ip.parse().unwrap()),
+            },
             timeout: Some(Duration::from_millis(timeout_ms)),
         }
     }
@@ -695,7 +693,7 @@ mod tests {
     #[test]
     fn a_check_that_cannot_start_is_its_verdict_at_once() {
         let mut dns = spec("127.0.0.1:53".parse().unwrap(), RecordType::A, None, 2000);
-        dns.name = "a..b".to_owned();
+        dns.target.name = "a..b".to_owned();
         let verdict = dns.start().err().unwrap();
         assert_eq!(verdict, Verdict::fail("invalid name \"a..b\": an empty label".to_owned()));
     }

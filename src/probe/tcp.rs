@@ -3,12 +3,12 @@
 //! over, either way); the connection is closed at once. No I/O beyond that one socket.
 
 use super::os_error::{in_words, Words};
+use super::url::TcpTarget;
 use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
-use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 pub struct Tcp {
     /// The URL as the user wrote it, for messages.
     pub url: String,
-    pub addr: SocketAddr,
+    /// Where to connect.
+    pub target: TcpTarget,
     /// The iteration's `--timeout` (`None`: no limit).
     pub timeout: Option<Duration>,
 }
@@ -39,7 +40,7 @@ impl Tcp {
     /// the verdict at once.
     pub fn start(&self) -> Result<Check, Verdict> {
         let started = Instant::now();
-        let family = if self.addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+        let family = if self.target.addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
         let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
         let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)
             .map_err(|err| fail(&self.url, &format!("failed to make a socket: {err}")))?;
@@ -51,7 +52,7 @@ impl Tcp {
             socket: None,
             done: None,
         };
-        match rustix::net::connect(&socket, &self.addr) {
+        match rustix::net::connect(&socket, &self.target.addr) {
             Ok(()) => {
                 reset_on_close(&socket);
                 check.done = Some(check.connected());
@@ -132,7 +133,7 @@ pub(crate) fn fail(url: &str, why: &str) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{SocketAddr, TcpListener};
 
     /// Drive `tcp` to its verdict through a poll loop, as the reactor would.
     fn run(tcp: &Tcp) -> Verdict {
@@ -143,7 +144,11 @@ mod tests {
     }
 
     fn tcp(addr: SocketAddr, timeout_ms: u64) -> Tcp {
-        Tcp { url: format!("tcp://{addr}"), addr, timeout: Some(Duration::from_millis(timeout_ms)) }
+        Tcp {
+            url: format!("tcp://{addr}"),
+            target: TcpTarget { addr },
+            timeout: Some(Duration::from_millis(timeout_ms)),
+        }
     }
 
     #[test]
