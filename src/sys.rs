@@ -1,5 +1,6 @@
 //! Operating-system chores at the edges: the pid file, dropping privileges, what kind of file
-//! our stdin is. No `unsafe` here either (capabilities go through the `caps` crate).
+//! our stdin is, random numbers. No `unsafe` here either (capabilities go through the `caps`
+//! crate).
 
 use anyhow::{bail, Context};
 use std::io::Write;
@@ -134,9 +135,33 @@ pub fn raise_descriptor_limit() -> std::io::Result<Option<u64>> {
     Ok(limit.maximum)
 }
 
+/// A random number, not guessable from outside (the DNS check's query ids, `--splay`): the
+/// clock, the pid and a counter through std's randomly keyed SipHash (its keys come from the
+/// OS), without a `rand` crate.
+pub fn random() -> u64 {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    std::collections::hash_map::RandomState::new().hash_one((
+        now.as_nanos(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_numbers_differ_from_call_to_call() {
+        let numbers: std::collections::HashSet<u64> = (0..64).map(|_| random()).collect();
+        assert_eq!(numbers.len(), 64);
+        // Every bit varies, the low 16 a query id takes among them.
+        let (ones, zeros) = (0..64).map(|_| random()).fold((0u64, 0u64), |(o, z), n| (o | n, z | !n));
+        assert_eq!((ones, zeros), (u64::MAX, u64::MAX));
+    }
 
     #[test]
     fn pid_file_is_written_and_replaces_a_planted_link() {

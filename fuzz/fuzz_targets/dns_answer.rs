@@ -1,11 +1,11 @@
-//! The DNS check's judgement of an answer (`probe::dns::Query::judge`) on any bytes: it never
-//! panics, and it never calls healthy what is not a NOERROR response with our id. Each input
-//! is judged twice: as it is (the query's id taken from its first two bytes, so that it
+//! The DNS check's judgement of an answer (`probe::dns::wire::Query::judge`) on any bytes: it
+//! never panics, and it never calls healthy what is not a NOERROR response with our id. Each
+//! input is judged twice: as it is (the query's id taken from its first two bytes, so that it
 //! matches), and after our own question (the header's counts and everything after them taken
 //! from the input), so that the fuzzer reaches the answer records at once.
 #![no_main]
 
-use exabgp_healthcheck::probe::dns::{Judgement, Query, RecordType};
+use exabgp_healthcheck::probe::dns::wire::{Judgement, Query, RecordType};
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -99,6 +99,7 @@ mod tests {
     use super::*;
     use crate::probe::mock::Mock;
     use crate::probe::tcp::Tcp;
+    use crate::probe::url::TcpTarget;
     use std::net::TcpListener;
     use std::time::Duration;
 
@@ -111,7 +112,8 @@ mod tests {
     }
 
     fn tcp(addr: std::net::SocketAddr) -> Result<Box<dyn Probe>, Verdict> {
-        let tcp = Tcp { url: format!("tcp://{addr}"), addr, timeout: Some(Duration::from_secs(5)) };
+        let tcp =
+            Tcp { url: format!("tcp://{addr}"), target: TcpTarget { addr }, timeout: Some(Duration::from_secs(5)) };
         tcp.start().map(|check| Box::new(check) as Box<dyn Probe>)
     }
 

@@ -13,6 +13,8 @@
 pub mod response;
 pub mod tls;
 
+use super::os_error::{in_words, Words};
+use super::url::HttpTarget;
 use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
@@ -21,6 +23,7 @@ use rustix::net::{AddressFamily, SendFlags, SocketFlags, SocketType};
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// An HTTP check to start.
@@ -28,20 +31,12 @@ use std::time::{Duration, Instant};
 pub struct Http {
     /// The URL as the user wrote it, for messages.
     pub url: String,
-    /// An IP literal's address (`localhost` is 127.0.0.1): nothing is resolved.
-    pub addr: SocketAddr,
-    /// The `Host` header's value: as in the URL, with the port when it is not 80.
-    pub host: String,
-    /// `/PATH?QUERY`, `/` when empty.
-    pub target: String,
-    /// `#status=N`: healthy on exactly N; `None`: on any status below 400.
-    pub status: Option<u16>,
-    /// `#body=TEXT`: the first 64 KiB of the body must contain TEXT.
-    pub body: Option<String>,
+    /// Where to connect, what to ask, what the answer must be, over TLS or not.
+    pub target: HttpTarget,
     /// The iteration's `--timeout`; `None`: no limit.
     pub timeout: Option<Duration>,
-    /// `https`: over TLS, so.
-    pub tls: Option<tls::Tls>,
+    /// Over TLS, trust this PEM file's certificates instead of the system's (unit tests).
+    pub roots: Option<PathBuf>,
 }
 
 /// An HTTP check in flight.
@@ -73,10 +68,14 @@ impl Http {
         let started = Instant::now();
         let fail = |reason: String| self.judge(started, Err(reason));
         let request = self.request().map_err(fail)?;
-        let (socket, connected) = connect(self.addr).map_err(fail)?;
-        let transport = match &self.tls {
+        let addr = self.target.addr;
+        let (socket, connected) = connect(addr).map_err(fail)?;
+        let transport = match &self.target.tls {
             None => Transport::Plain(socket),
-            Some(tls) => Transport::Tls(Box::new(tls.stream(self.addr.ip(), socket).map_err(fail)?)),
+            Some(options) => {
+                let stream = tls::stream(options, self.roots.as_deref(), addr.ip(), socket).map_err(fail)?;
+                Transport::Tls(Box::new(stream))
+            }
         };
         Ok(Check {
             http: self.clone(),
@@ -94,16 +93,17 @@ impl Http {
     /// line end) is refused.
     fn request(&self) -> Result<Vec<u8>, String> {
         let clean = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() || b >= 0x80);
-        if !clean(&self.target) || !self.target.starts_with('/') {
-            return Err(format!("invalid request target {:?}", self.target));
+        let HttpTarget { path, host, .. } = &self.target;
+        if !clean(path) || !path.starts_with('/') {
+            return Err(format!("invalid request target {path:?}"));
         }
-        if !clean(&self.host) {
-            return Err(format!("invalid Host {:?}", self.host));
+        if !clean(host) {
+            return Err(format!("invalid Host {host:?}"));
         }
         Ok(format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: exabgp-healthcheck/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-            self.target,
-            self.host,
+            path,
+            host,
             env!("CARGO_PKG_VERSION")
         )
         .into_bytes())
@@ -132,12 +132,12 @@ impl Http {
 
     /// Why an answer with `status` and the body `parser` kept is not healthy, if it is not.
     fn failure(&self, status: u16, parser: &Parser) -> Option<String> {
-        match self.status {
+        match self.target.status {
             Some(expected) if status != expected => return Some(format!("status {status}, expected {expected}")),
             None if status >= 400 => return Some(format!("status {status}")),
             _ => {}
         }
-        let text = self.body.as_deref()?;
+        let text = self.target.body.as_deref()?;
         if contains(parser.body(), text.as_bytes()) {
             return None;
         }
@@ -160,23 +160,9 @@ fn connect(addr: SocketAddr) -> Result<(TcpStream, bool), String> {
     let connected = match rustix::net::connect(&socket, &addr) {
         Ok(()) => true,
         Err(rustix::io::Errno::INPROGRESS) => false,
-        Err(err) => return Err(reason(&err.into())),
+        Err(err) => return Err(in_words(&err.into(), Words::Http)),
     };
     Ok((TcpStream::from(socket), connected))
-}
-
-/// A socket's error in words.
-fn reason(err: &io::Error) -> String {
-    match err.kind() {
-        ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        ErrorKind::ConnectionReset => "reset by the server".to_owned(),
-        ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
-        ErrorKind::BrokenPipe => "closed by the server before the request was sent".to_owned(),
-        ErrorKind::NetworkUnreachable => "network unreachable".to_owned(),
-        ErrorKind::HostUnreachable => "host unreachable".to_owned(),
-        ErrorKind::TimedOut => "connection timed out".to_owned(),
-        _ => err.to_string(),
-    }
 }
 
 /// The byte stream HTTP runs over: plain TCP, or TLS (`https`: its handshake and records
@@ -241,8 +227,8 @@ impl Check {
             }
             // Writable after a non-blocking connect: the handshake is over, and SO_ERROR
             // tells how.
-            if let Some(err) = transport.socket().take_error().map_err(|err| reason(&err))? {
-                return Err(reason(&err));
+            if let Some(err) = transport.socket().take_error().map_err(|err| in_words(&err, Words::Http))? {
+                return Err(in_words(&err, Words::Http));
             }
             self.stage = Stage::Sending;
         }
@@ -252,7 +238,7 @@ impl Check {
                     Ok(sent) => self.sent += sent,
                     Err(err) if err.kind() == ErrorKind::WouldBlock => return Ok(false),
                     Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                    Err(err) => return Err(reason(&err)),
+                    Err(err) => return Err(in_words(&err, Words::Http)),
                 }
             }
             self.stage = Stage::Receiving;
@@ -273,7 +259,7 @@ impl Check {
                 }
                 Err(err) if err.kind() == ErrorKind::WouldBlock => return Ok(false),
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                Err(err) => return Err(reason(&err)),
+                Err(err) => return Err(in_words(&err, Words::Http)),
             }
         }
     }
@@ -385,13 +371,16 @@ mod tests {
     fn spec(addr: SocketAddr, target: &str) -> Http {
         Http {
             url: format!("http://{addr}{target}"),
-            addr,
-            host: addr.to_string(),
-            target: target.to_owned(),
-            status: None,
-            body: None,
+            target: HttpTarget {
+                addr,
+                host: addr.to_string(),
+                path: target.to_owned(),
+                status: None,
+                body: None,
+                tls: None,
+            },
             timeout: Some(Duration::from_secs(10)),
-            tls: None,
+            roots: None,
         }
     }
 
@@ -464,12 +453,12 @@ mod tests {
     #[test]
     fn an_exact_status_is_matched_exactly() {
         let moved = "HTTP/1.1 301 Moved\r\nContent-Length: 0\r\n\r\n";
-        let verdict = check("127.0.0.1", moved, |h| h.status = Some(200));
+        let verdict = check("127.0.0.1", moved, |h| h.target.status = Some(200));
         assert_eq!(verdict, Verdict::fail("status 301, expected 200"));
-        let verdict = check("127.0.0.1", moved, |h| h.status = Some(301));
+        let verdict = check("127.0.0.1", moved, |h| h.target.status = Some(301));
         assert!(verdict.ok, "{verdict:?}");
         let unavailable = "HTTP/1.1 503 Down\r\nContent-Length: 0\r\n\r\n";
-        let verdict = check("::1", unavailable, |h| h.status = Some(503));
+        let verdict = check("::1", unavailable, |h| h.target.status = Some(503));
         assert!(verdict.ok, "an expected 503 is healthy: {verdict:?}");
     }
 
@@ -481,13 +470,14 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstatus: ready\r\n",
         ];
         for answer in framings {
-            let verdict = check("127.0.0.1", answer, |h| h.body = Some("ready".to_owned()));
+            let verdict = check("127.0.0.1", answer, |h| h.target.body = Some("ready".to_owned()));
             assert!(verdict.ok, "{answer:?}: {verdict:?}");
-            let verdict = check("::1", answer, |h| h.body = Some("steady".to_owned()));
+            let verdict = check("::1", answer, |h| h.target.body = Some("steady".to_owned()));
             assert_eq!(verdict, Verdict::fail("body does not contain \"steady\"".to_owned()));
         }
         // The status is judged first.
-        let verdict = check("127.0.0.1", "HTTP/1.1 500 Oops\r\n\r\nready", |h| h.body = Some("ready".to_owned()));
+        let verdict =
+            check("127.0.0.1", "HTTP/1.1 500 Oops\r\n\r\nready", |h| h.target.body = Some("ready".to_owned()));
         assert_eq!(verdict.detail, "status 500");
     }
 
@@ -495,11 +485,11 @@ mod tests {
     fn text_past_the_first_64_kib_of_the_body_is_not_found() {
         let body = format!("{}ready", "x".repeat(BODY_LIMIT));
         let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-        let verdict = check("127.0.0.1", &answer, |h| h.body = Some("ready".to_owned()));
+        let verdict = check("127.0.0.1", &answer, |h| h.target.body = Some("ready".to_owned()));
         assert_eq!(verdict.detail, "body does not contain \"ready\" in its first 64 KiB");
         let body = format!("{}ready", "x".repeat(BODY_LIMIT - 5));
         let answer = format!("HTTP/1.1 200 OK\r\n\r\n{body}");
-        let verdict = check("127.0.0.1", &answer, |h| h.body = Some("ready".to_owned()));
+        let verdict = check("127.0.0.1", &answer, |h| h.target.body = Some("ready".to_owned()));
         assert!(verdict.ok, "the last bytes of the 64 KiB count: {verdict:?}");
     }
 
@@ -518,7 +508,7 @@ mod tests {
             written
         });
         let mut http = spec(addr, "/");
-        http.body = Some("ready".to_owned());
+        http.target.body = Some("ready".to_owned());
         let verdict = run(&http);
         assert_eq!(verdict.detail, "body does not contain \"ready\" in its first 64 KiB");
         let (_, written) = seen.join().unwrap();
@@ -595,12 +585,12 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
         let mut http = spec(addr, "/a b");
         assert_eq!(http.start().err().unwrap().detail, "invalid request target \"/a b\"");
-        http.target = "/\r\nX: y".to_owned();
+        http.target.path = "/\r\nX: y".to_owned();
         assert!(!http.start().err().unwrap().ok);
-        http.target = "health".to_owned();
+        http.target.path = "health".to_owned();
         assert!(http.start().is_err());
-        http.target = "/".to_owned();
-        http.host = "a\nb".to_owned();
+        http.target.path = "/".to_owned();
+        http.target.host = "a\nb".to_owned();
         assert_eq!(http.start().err().unwrap().detail, "invalid Host \"a\\nb\"");
     }
 
@@ -638,10 +628,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_in_words() {
-        assert_eq!(reason(&io::Error::from(ErrorKind::ConnectionRefused)), "connection refused");
-        assert_eq!(reason(&io::Error::from(ErrorKind::ConnectionReset)), "reset by the server");
-        assert_eq!(reason(&io::Error::from_raw_os_error(101)), "network unreachable");
+    fn the_body_text_is_looked_for_as_bytes() {
         assert!(contains(b"abc", b"") && contains(b"abc", b"bc") && !contains(b"ab", b"abc"));
     }
 }

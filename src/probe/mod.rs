@@ -13,6 +13,7 @@ pub mod all;
 pub mod dns;
 pub mod http;
 pub mod mock;
+mod os_error;
 pub mod shell;
 pub mod tcp;
 pub mod url;
@@ -95,29 +96,9 @@ impl Spec {
     fn native(url: &CheckUrl, timeout: Option<Duration>) -> Spec {
         let text = url.text.clone();
         match &url.target {
-            Target::Tcp { addr } => Spec::Tcp(tcp::Tcp { url: text, addr: *addr, timeout }),
-            Target::Http { addr, host, path, status, body, tls } => Spec::Http(http::Http {
-                url: text,
-                addr: *addr,
-                host: host.clone(),
-                target: path.clone(),
-                status: *status,
-                body: body.clone(),
-                timeout,
-                tls: tls.as_ref().map(|tls| http::tls::Tls {
-                    name: tls.sni.clone(),
-                    insecure: tls.insecure,
-                    roots: None,
-                }),
-            }),
-            Target::Dns { server, name, record, expect } => Spec::Dns(dns::Dns {
-                url: text,
-                server: *server,
-                name: name.clone(),
-                rtype: *record,
-                expect: *expect,
-                timeout,
-            }),
+            Target::Tcp(target) => Spec::Tcp(tcp::Tcp { url: text, target: target.clone(), timeout }),
+            Target::Http(target) => Spec::Http(http::Http { url: text, target: target.clone(), timeout, roots: None }),
+            Target::Dns(target) => Spec::Dns(dns::Dns { url: text, target: target.clone(), timeout }),
         }
     }
 }

@@ -2,12 +2,13 @@
 //! non-blocking connect on the reactor's poll (the socket polls writable when the handshake is
 //! over, either way); the connection is closed at once. No I/O beyond that one socket.
 
+use super::os_error::{in_words, Words};
+use super::url::TcpTarget;
 use super::{Probe, Verdict};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
-use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant};
 pub struct Tcp {
     /// The URL as the user wrote it, for messages.
     pub url: String,
-    pub addr: SocketAddr,
+    /// Where to connect.
+    pub target: TcpTarget,
     /// The iteration's `--timeout` (`None`: no limit).
     pub timeout: Option<Duration>,
 }
@@ -38,7 +40,7 @@ impl Tcp {
     /// the verdict at once.
     pub fn start(&self) -> Result<Check, Verdict> {
         let started = Instant::now();
-        let family = if self.addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+        let family = if self.target.addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
         let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
         let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)
             .map_err(|err| fail(&self.url, &format!("failed to make a socket: {err}")))?;
@@ -50,13 +52,13 @@ impl Tcp {
             socket: None,
             done: None,
         };
-        match rustix::net::connect(&socket, &self.addr) {
+        match rustix::net::connect(&socket, &self.target.addr) {
             Ok(()) => {
                 reset_on_close(&socket);
                 check.done = Some(check.connected());
             }
             Err(Errno::INPROGRESS | Errno::INTR) => check.socket = Some(socket),
-            Err(err) => return Err(fail(&self.url, &reason(err))),
+            Err(err) => return Err(fail(&self.url, &in_words(&err.into(), Words::Connect))),
         }
         Ok(check)
     }
@@ -92,7 +94,7 @@ impl Probe for Check {
                     reset_on_close(socket);
                     self.connected()
                 }
-                Ok(Err(err)) | Err(err) => fail(&self.url, &reason(err)),
+                Ok(Err(err)) | Err(err) => fail(&self.url, &in_words(&err.into(), Words::Connect)),
             };
             self.socket = None;
             return Some(verdict);
@@ -128,21 +130,10 @@ pub(crate) fn fail(url: &str, why: &str) -> Verdict {
     Verdict::fail(why.to_owned())
 }
 
-/// A connect error in words.
-fn reason(err: Errno) -> String {
-    match err {
-        Errno::CONNREFUSED => "connection refused".to_owned(),
-        Errno::TIMEDOUT => "connection timed out".to_owned(),
-        Errno::HOSTUNREACH | Errno::NETUNREACH => "no route to the host".to_owned(),
-        Errno::ADDRNOTAVAIL => "the address is not available here".to_owned(),
-        other => format!("failed to connect: {other}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{SocketAddr, TcpListener};
 
     /// Drive `tcp` to its verdict through a poll loop, as the reactor would.
     fn run(tcp: &Tcp) -> Verdict {
@@ -153,7 +144,11 @@ mod tests {
     }
 
     fn tcp(addr: SocketAddr, timeout_ms: u64) -> Tcp {
-        Tcp { url: format!("tcp://{addr}"), addr, timeout: Some(Duration::from_millis(timeout_ms)) }
+        Tcp {
+            url: format!("tcp://{addr}"),
+            target: TcpTarget { addr },
+            timeout: Some(Duration::from_millis(timeout_ms)),
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! ever resolved, so a check never waits on a resolver. Options go in the fragment, which is
 //! never sent, separated by `&`; a value may be percent-encoded (`#body=all%20good`).
 
-use super::dns::{Query, RecordType};
+use super::dns::wire::{Query, RecordType};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// A native check, as its URL describes it.
@@ -21,27 +21,51 @@ pub struct CheckUrl {
     pub target: Target,
 }
 
-/// What to check.
+/// What to check: what each kind's check holds ([`super::tcp::Tcp`], [`super::http::Http`],
+/// [`super::dns::Dns`]), beside the URL's text and the timeout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// Healthy when the connection is accepted.
-    Tcp { addr: SocketAddr },
-    /// Healthy when `GET` answers a status below 400 (or exactly `status`), with `body` in the
-    /// first 64 KiB when given.
-    Http {
-        addr: SocketAddr,
-        /// The `Host` header: the URL's host, and its port when not 80.
-        host: String,
-        /// `/PATH?QUERY` (`/` when empty).
-        path: String,
-        status: Option<u16>,
-        body: Option<String>,
-        /// `https`: over TLS, so.
-        tls: Option<Tls>,
-    },
-    /// Healthy when the query answers NOERROR with a record of the type (and `expect` among
-    /// the addresses when given).
-    Dns { server: SocketAddr, name: String, record: RecordType, expect: Option<IpAddr> },
+    Tcp(TcpTarget),
+    Http(HttpTarget),
+    Dns(DnsTarget),
+}
+
+/// A tcp check's: healthy when the connection is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpTarget {
+    /// An IP literal's address (`localhost` is 127.0.0.1): nothing is resolved.
+    pub addr: SocketAddr,
+}
+
+/// An http check's: healthy when `GET` answers a status below 400 (or exactly `status`), with
+/// `body` in the first 64 KiB when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTarget {
+    /// An IP literal's address (`localhost` is 127.0.0.1): nothing is resolved.
+    pub addr: SocketAddr,
+    /// The `Host` header: the URL's host, and its port when not the scheme's.
+    pub host: String,
+    /// The request target, `/PATH?QUERY` (`/` when empty).
+    pub path: String,
+    /// `#status=N`: healthy on exactly N; `None`: on any status below 400.
+    pub status: Option<u16>,
+    /// `#body=TEXT`: the first 64 KiB of the body must contain TEXT.
+    pub body: Option<String>,
+    /// `https`: over TLS, so.
+    pub tls: Option<Tls>,
+}
+
+/// A dns check's: healthy when the query answers NOERROR with a record of the type (and
+/// `expect` among the addresses when given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsTarget {
+    /// An IP literal; port 53 unless the URL says otherwise.
+    pub server: SocketAddr,
+    /// The name to ask for, with or without the final dot (`.` or empty: the root).
+    pub name: String,
+    pub record: RecordType,
+    /// `#expect=IP`: this address must be among the A and AAAA records of the answer.
+    pub expect: Option<IpAddr>,
 }
 
 /// An https check's TLS options.
@@ -75,7 +99,7 @@ impl std::str::FromStr for CheckUrl {
                     return Err("a tcp check has no path".to_owned());
                 }
                 allow(&options, &[], "tcp")?;
-                Target::Tcp { addr: socket(authority, None)? }
+                Target::Tcp(TcpTarget { addr: socket(authority, None)? })
             }
             "http" | "https" => {
                 let https = scheme == "https";
@@ -103,7 +127,7 @@ impl std::str::FromStr for CheckUrl {
                     return Err("the path holds a space or a control character (percent-encode it)".to_owned());
                 }
                 let tls = if https { Some(tls(&options, &host_text(authority))?) } else { None };
-                Target::Http { addr, host, path, status, body, tls }
+                Target::Http(HttpTarget { addr, host, path, status, body, tls })
             }
             "dns" => {
                 allow(&options, &["expect"], "dns")?;
@@ -127,7 +151,7 @@ impl std::str::FromStr for CheckUrl {
                     Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| format!("#expect={ip}: not an IP address"))?),
                     None => None,
                 };
-                Target::Dns { server, name: name.to_owned(), record, expect }
+                Target::Dns(DnsTarget { server, name: name.to_owned(), record, expect })
             }
             other => return Err(format!("unknown scheme '{other}' (tcp, http, https or dns)")),
         };
@@ -294,9 +318,9 @@ mod tests {
 
     #[test]
     fn tcp_urls() {
-        assert_eq!(parse("tcp://127.0.0.1:80"), Target::Tcp { addr: addr("127.0.0.1:80") });
-        assert_eq!(parse("tcp://[::1]:8080"), Target::Tcp { addr: addr("[::1]:8080") });
-        assert_eq!(parse("tcp://localhost:22"), Target::Tcp { addr: addr("127.0.0.1:22") });
+        assert_eq!(parse("tcp://127.0.0.1:80"), Target::Tcp(TcpTarget { addr: addr("127.0.0.1:80") }));
+        assert_eq!(parse("tcp://[::1]:8080"), Target::Tcp(TcpTarget { addr: addr("[::1]:8080") }));
+        assert_eq!(parse("tcp://localhost:22"), Target::Tcp(TcpTarget { addr: addr("127.0.0.1:22") }));
         assert!(refused("tcp://127.0.0.1").contains("needs a port"));
         assert!(refused("tcp://127.0.0.1:0").contains("port '0'"));
         assert!(refused("tcp://127.0.0.1:65536").contains("port '65536'"));
@@ -309,28 +333,28 @@ mod tests {
     fn http_urls() {
         assert_eq!(
             parse("http://127.0.0.1/health"),
-            Target::Http {
+            Target::Http(HttpTarget {
                 addr: addr("127.0.0.1:80"),
                 host: "127.0.0.1".into(),
                 path: "/health".into(),
                 status: None,
                 body: None,
                 tls: None
-            }
+            })
         );
         assert_eq!(
             parse("http://[::1]:8080?ready=1#status=204&body=all%20good"),
-            Target::Http {
+            Target::Http(HttpTarget {
                 addr: addr("[::1]:8080"),
                 host: "[::1]:8080".into(),
                 path: "/?ready=1".into(),
                 status: Some(204),
                 body: Some("all good".into()),
                 tls: None
-            }
+            })
         );
         assert!(
-            matches!(parse("http://localhost:80"), Target::Http { ref host, ref path, .. } if host == "localhost" && path == "/")
+            matches!(parse("http://localhost:80"), Target::Http(HttpTarget { ref host, ref path, .. }) if host == "localhost" && path == "/")
         );
         assert!(refused("http://127.0.0.1/#status=99").contains("100 to 599"));
         assert!(refused("http://127.0.0.1/#status").contains("needs a value"));
@@ -345,31 +369,33 @@ mod tests {
     fn https_urls() {
         assert_eq!(
             parse("https://127.0.0.1/health"),
-            Target::Http {
+            Target::Http(HttpTarget {
                 addr: addr("127.0.0.1:443"),
                 host: "127.0.0.1".into(),
                 path: "/health".into(),
                 status: None,
                 body: None,
                 tls: Some(Tls { insecure: false, sni: None })
-            }
+            })
         );
         assert_eq!(
             parse("https://[::1]:8443?ready=1#status=204&insecure&sni=www.example.com"),
-            Target::Http {
+            Target::Http(HttpTarget {
                 addr: addr("[::1]:8443"),
                 host: "[::1]:8443".into(),
                 path: "/?ready=1".into(),
                 status: Some(204),
                 body: None,
                 tls: Some(Tls { insecure: true, sni: Some("www.example.com".into()) })
-            }
+            })
         );
-        let Target::Http { host, tls, .. } = parse("https://localhost:443/") else { panic!() };
+        let Target::Http(HttpTarget { host, tls, .. }) = parse("https://localhost:443/") else { panic!() };
         assert_eq!((host.as_str(), tls), ("localhost", Some(Tls { insecure: false, sni: Some("localhost".into()) })));
-        let Target::Http { host, tls, .. } = parse("https://localhost:8443/#sni=api.example.") else { panic!() };
+        let Target::Http(HttpTarget { host, tls, .. }) = parse("https://localhost:8443/#sni=api.example.") else {
+            panic!()
+        };
         assert_eq!((host.as_str(), tls.unwrap().sni.unwrap()), ("localhost:8443", "api.example".to_owned()));
-        let Target::Http { addr: port80, .. } = parse("https://127.0.0.1:80/") else { panic!() };
+        let Target::Http(HttpTarget { addr: port80, .. }) = parse("https://127.0.0.1:80/") else { panic!() };
         assert_eq!(port80.port(), 80);
         assert!(refused("http://127.0.0.1/#insecure").contains("#insecure: not an option of a http check"));
         assert!(refused("http://127.0.0.1/#sni=a.example").contains("#sni: not an option of a http check"));
@@ -388,21 +414,21 @@ mod tests {
     fn dns_urls() {
         assert_eq!(
             parse("dns://127.0.0.1/example.com"),
-            Target::Dns {
+            Target::Dns(DnsTarget {
                 server: addr("127.0.0.1:53"),
                 name: "example.com".into(),
                 record: RecordType::A,
                 expect: None
-            }
+            })
         );
         assert_eq!(
             parse("dns://[::1]:5353/health.example.?type=aaaa#expect=2001:db8::7"),
-            Target::Dns {
+            Target::Dns(DnsTarget {
                 server: addr("[::1]:5353"),
                 name: "health.example.".into(),
                 record: RecordType::AAAA,
                 expect: Some("2001:db8::7".parse().unwrap())
-            }
+            })
         );
         assert!(refused("dns://127.0.0.1").contains("names what to ask for"));
         assert!(refused("dns://127.0.0.1/").contains("names what to ask for"));

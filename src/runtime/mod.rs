@@ -77,10 +77,9 @@ pub fn run(settings: Settings, reload: Option<Reload>) -> anyhow::Result<exit::C
     result
 }
 
-/// A random number (the standard library's random hash keys; no crate needed for `--splay`).
+/// A random number, for `--splay`.
 fn random() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new().build_hasher().finish()
+    sys::random()
 }
 
 /// Several services hold a pidfd and a pipe for each check in flight.

@@ -11,6 +11,7 @@
 //! sent and the certificate must hold the address (an IP SAN). No session is resumed: every
 //! check verifies the certificate afresh, so one that expires is seen the moment it does.
 
+use super::super::url::Tls;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::Resumption;
 use rustls::crypto::{self, CryptoProvider};
@@ -27,59 +28,47 @@ pub const CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// The variable that names another roots file instead (for tests).
 pub const CA_FILE_VAR: &str = "EXABGP_HEALTHCHECK_CA_FILE";
 
-/// How an https check talks TLS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tls {
-    /// The name sent in SNI and verified against the certificate; `None`: no SNI, and the
-    /// certificate must be valid for the address.
-    pub name: Option<String>,
-    /// `#insecure`: the certificate is not verified.
-    pub insecure: bool,
-    /// Trust this PEM file's certificates instead of the system's (unit tests).
-    pub roots: Option<PathBuf>,
-}
-
 /// The configuration of every verifying check on the system's roots, and of every
 /// `#insecure` one: made once, on the first check that needs it (a failure is not kept, so
 /// the roots are read again on the next check).
 static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
 static INSECURE: OnceLock<Arc<ClientConfig>> = OnceLock::new();
 
-impl Tls {
-    /// What the certificate must be valid for, in messages: the name, or the address.
-    fn expected(&self, ip: IpAddr) -> String {
-        self.name.clone().unwrap_or_else(|| ip.to_string())
-    }
+/// A TLS client for the server at `ip` (its ClientHello ready to send), over `socket`, with
+/// the URL's options `tls` (the name sent in SNI and verified against the certificate, or none
+/// and the certificate must be valid for the address; `#insecure`); `roots`: trust this PEM
+/// file's certificates instead of the system's (unit tests).
+pub(super) fn stream(tls: &Tls, roots: Option<&Path>, ip: IpAddr, socket: TcpStream) -> Result<Stream, String> {
+    let config = shared_config(tls.insecure, roots)?;
+    let name = match &tls.sni {
+        Some(name) => ServerName::try_from(name.clone()).map_err(|_| format!("'{name}' is not a DNS name"))?,
+        None => ServerName::IpAddress(ip.into()),
+    };
+    let conn = ClientConnection::new(config, name).map_err(|err| format!("TLS handshake failed: {err}"))?;
+    // What the certificate must be valid for, in messages: the name, or the address.
+    let expected = tls.sni.clone().unwrap_or_else(|| ip.to_string());
+    Ok(Stream { socket, conn, expected })
+}
 
-    /// A TLS client for the server at `ip` (its ClientHello ready to send), over `socket`.
-    pub(super) fn stream(&self, ip: IpAddr, socket: TcpStream) -> Result<Stream, String> {
-        let config = self.config()?;
-        let name = match &self.name {
-            Some(name) => ServerName::try_from(name.clone()).map_err(|_| format!("'{name}' is not a DNS name"))?,
-            None => ServerName::IpAddress(ip.into()),
-        };
-        let conn = ClientConnection::new(config, name).map_err(|err| format!("TLS handshake failed: {err}"))?;
-        Ok(Stream { socket, conn, expected: self.expected(ip) })
-    }
-
-    fn config(&self) -> Result<Arc<ClientConfig>, String> {
-        let (cache, roots) = match (&self.roots, self.insecure) {
-            (_, true) => (Some(&INSECURE), None),
-            (Some(file), false) => (None, Some(file.clone())),
-            (None, false) => {
-                let file = std::env::var_os(CA_FILE_VAR).map_or_else(|| PathBuf::from(CA_FILE), PathBuf::from);
-                (Some(&VERIFIED), Some(file))
-            }
-        };
-        if let Some(config) = cache.and_then(OnceLock::get) {
-            return Ok(Arc::clone(config));
+/// The client configuration for a check: one of the two kept (verifying on the system's
+/// roots, or `#insecure`), or one of its own for other `roots`.
+fn shared_config(insecure: bool, roots: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
+    let (cache, roots) = match (roots, insecure) {
+        (_, true) => (Some(&INSECURE), None),
+        (Some(file), false) => (None, Some(file.to_owned())),
+        (None, false) => {
+            let file = std::env::var_os(CA_FILE_VAR).map_or_else(|| PathBuf::from(CA_FILE), PathBuf::from);
+            (Some(&VERIFIED), Some(file))
         }
-        let config = Arc::new(config(roots.as_deref())?);
-        Ok(match cache {
-            Some(cache) => Arc::clone(cache.get_or_init(|| config)),
-            None => config,
-        })
+    };
+    if let Some(config) = cache.and_then(OnceLock::get) {
+        return Ok(Arc::clone(config));
     }
+    let config = Arc::new(config(roots.as_deref())?);
+    Ok(match cache {
+        Some(cache) => Arc::clone(cache.get_or_init(|| config)),
+        None => config,
+    })
 }
 
 /// A client configuration verifying against the certificates of `roots`, or not verifying
@@ -264,6 +253,7 @@ mod tests {
     use super::super::tests::run;
     use super::super::Http;
     use super::*;
+    use crate::probe::url::HttpTarget;
     use crate::probe::Verdict;
     use rcgen::{date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     use rustls::{ServerConfig, ServerConnection, StreamOwned};
@@ -362,21 +352,25 @@ mod tests {
         (addr, thread)
     }
 
-    fn spec(addr: SocketAddr, tls: Tls) -> Http {
+    fn spec(addr: SocketAddr, tls: Tls, roots: Option<PathBuf>) -> Http {
         Http {
             url: format!("https://{addr}/health"),
-            addr,
-            host: addr.to_string(),
-            target: "/health".to_owned(),
-            status: None,
-            body: None,
+            target: HttpTarget {
+                addr,
+                host: addr.to_string(),
+                path: "/health".to_owned(),
+                status: None,
+                body: None,
+                tls: Some(tls),
+            },
             timeout: Some(Duration::from_secs(10)),
-            tls: Some(tls),
+            roots,
         }
     }
 
-    fn trusting(ca: &Ca, name: Option<&str>) -> Tls {
-        Tls { name: name.map(str::to_owned), insecure: false, roots: Some(ca.file.clone()) }
+    /// The check of `addr` over TLS, trusting `ca`, with `name` in SNI.
+    fn trusting(addr: SocketAddr, ca: &Ca, name: Option<&str>) -> Http {
+        spec(addr, Tls { insecure: false, sni: name.map(str::to_owned) }, Some(ca.file.clone()))
     }
 
     const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nready";
@@ -387,7 +381,7 @@ mod tests {
         let ca = Ca::new();
         for ip in ["127.0.0.1", "::1"] {
             let (addr, seen) = tls_server(ip, ca.leaf(&NAMES, |_| {}), OK);
-            let verdict = run(&spec(addr, trusting(&ca, None)));
+            let verdict = run(&trusting(addr, &ca, None));
             assert!(verdict.ok && verdict.detail.starts_with("status 200, "), "{ip}: {verdict:?}");
             let (sni, request) = seen.join().unwrap().unwrap();
             assert_eq!(sni, None, "no SNI for an IP address");
@@ -400,12 +394,12 @@ mod tests {
         }
         // http's reasons, over TLS.
         let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), "HTTP/1.1 503 Busy\r\n\r\nbusy");
-        assert_eq!(run(&spec(addr, trusting(&ca, None))), Verdict::fail("status 503"));
+        assert_eq!(run(&trusting(addr, &ca, None)), Verdict::fail("status 503"));
         seen.join().unwrap().unwrap();
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nrea\r\n2\r\ndy\r\n0\r\n\r\n";
         let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), chunked);
-        let mut http = spec(addr, trusting(&ca, Some("localhost")));
-        http.body = Some("ready".to_owned());
+        let mut http = trusting(addr, &ca, Some("localhost"));
+        http.target.body = Some("ready".to_owned());
         let verdict = run(&http);
         assert!(verdict.ok, "{verdict:?}");
         assert_eq!(seen.join().unwrap().unwrap().0.as_deref(), Some("localhost"));
@@ -417,13 +411,13 @@ mod tests {
         let body = format!("{}ready", "x".repeat(300 * 1024));
         let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
         let (addr, seen) = tls_server("127.0.0.1", ca.leaf(&NAMES, |_| {}), answer);
-        let mut http = spec(addr, trusting(&ca, None));
-        http.body = Some("ready".to_owned());
+        let mut http = trusting(addr, &ca, None);
+        http.target.body = Some("ready".to_owned());
         assert_eq!(run(&http).detail, "body does not contain \"ready\" in its first 64 KiB");
         let _ = seen.join().unwrap();
         let answer = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort";
         let (addr, seen) = tls_server("::1", ca.leaf(&NAMES, |_| {}), answer);
-        assert_eq!(run(&spec(addr, trusting(&ca, None))).detail, "closed by the server after 5 of 10 body bytes");
+        assert_eq!(run(&trusting(addr, &ca, None)).detail, "closed by the server after 5 of 10 body bytes");
         seen.join().unwrap().unwrap();
     }
 
@@ -434,21 +428,21 @@ mod tests {
             let made = rcgen::generate_simple_self_signed(vec!["www.example.test".to_owned()]).unwrap();
             (vec![made.cert.der().clone()], PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into()))
         };
-        let insecure = Tls { name: None, insecure: true, roots: None };
+        let insecure = Tls { insecure: true, sni: None };
         for ip in ["127.0.0.1", "::1"] {
             let (addr, seen) = tls_server(ip, self_signed(), OK);
-            let verdict = run(&spec(addr, insecure.clone()));
+            let verdict = run(&spec(addr, insecure.clone(), None));
             assert!(verdict.ok, "{verdict:?}");
             seen.join().unwrap().unwrap();
         }
         let unknown = Verdict::fail("unknown issuer");
         let (addr, seen) = tls_server("127.0.0.1", self_signed(), OK);
-        assert_eq!(run(&spec(addr, trusting(&ca, Some("www.example.test")))), unknown);
+        assert_eq!(run(&trusting(addr, &ca, Some("www.example.test"))), unknown);
         assert!(seen.join().unwrap().is_err(), "the server saw the handshake fail");
         // Signed by another CA, even one of the same kind.
         let other = Ca::new();
         let (addr, seen) = tls_server("127.0.0.1", other.leaf(&NAMES, |_| {}), OK);
-        assert_eq!(run(&spec(addr, trusting(&ca, None))), unknown);
+        assert_eq!(run(&trusting(addr, &ca, None)), unknown);
         assert!(seen.join().unwrap().is_err());
     }
 
@@ -457,16 +451,16 @@ mod tests {
         let ca = Ca::new();
         let leaf = || ca.leaf(&["www.example.test"], |_| {});
         let (addr, seen) = tls_server("127.0.0.1", leaf(), OK);
-        let verdict = run(&spec(addr, trusting(&ca, None)));
+        let verdict = run(&trusting(addr, &ca, None));
         assert_eq!(verdict.detail, "certificate not valid for 127.0.0.1");
         assert!(seen.join().unwrap().is_err());
         let (addr, seen) = tls_server("::1", leaf(), OK);
-        let verdict = run(&spec(addr, trusting(&ca, Some("api.example.test"))));
+        let verdict = run(&trusting(addr, &ca, Some("api.example.test")));
         assert_eq!(verdict.detail, "certificate not valid for api.example.test");
         assert!(seen.join().unwrap().is_err());
         // #sni= selects the name: sent, and verified.
         let (addr, seen) = tls_server("::1", leaf(), OK);
-        let verdict = run(&spec(addr, trusting(&ca, Some("www.example.test"))));
+        let verdict = run(&trusting(addr, &ca, Some("www.example.test")));
         assert!(verdict.ok, "{verdict:?}");
         assert_eq!(seen.join().unwrap().unwrap().0.as_deref(), Some("www.example.test"));
     }
@@ -479,7 +473,7 @@ mod tests {
             params.not_after = date_time_ymd(2021, 1, 1);
         });
         let (addr, seen) = tls_server("127.0.0.1", expired, OK);
-        assert_eq!(run(&spec(addr, trusting(&ca, None))), Verdict::fail("certificate expired"));
+        assert_eq!(run(&trusting(addr, &ca, None)), Verdict::fail("certificate expired"));
         assert!(seen.join().unwrap().is_err());
     }
 
@@ -490,7 +484,7 @@ mod tests {
             // Read the ClientHello and what follows, answer nothing, until the check closes.
             let _ = stream.read_to_end(&mut Vec::new());
         });
-        let mut http = spec(addr, trusting(&ca, None));
+        let mut http = trusting(addr, &ca, None);
         http.timeout = Some(Duration::from_millis(200));
         let started = Instant::now();
         let verdict = run(&http);
@@ -508,14 +502,14 @@ mod tests {
                 let _ = stream.write_all(garbage.as_bytes());
                 let _ = stream.read_to_end(&mut Vec::new());
             });
-            let verdict = run(&spec(addr, trusting(&ca, None)));
+            let verdict = run(&trusting(addr, &ca, None));
             assert!(!verdict.ok && verdict.detail.starts_with("TLS handshake failed: "), "{garbage:?}: {verdict:?}");
             seen.join().unwrap();
         }
         let (addr, seen) = raw_server("::1", |mut stream| {
             let _ = stream.read(&mut [0u8; 4096]);
         });
-        let verdict = run(&spec(addr, trusting(&ca, None)));
+        let verdict = run(&trusting(addr, &ca, None));
         assert_eq!(verdict.detail, "TLS handshake failed: closed by the server");
         seen.join().unwrap();
     }
@@ -523,16 +517,16 @@ mod tests {
     #[test]
     fn roots_that_cannot_be_read_fail_the_check_at_start() {
         let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let missing = Tls { name: None, insecure: false, roots: Some("/nonexistent/roots.pem".into()) };
-        let verdict = spec(addr, missing).start().err().unwrap();
+        let verify = Tls { insecure: false, sni: None };
+        let missing = Some("/nonexistent/roots.pem".into());
+        let verdict = spec(addr, verify.clone(), missing).start().err().unwrap();
         assert!(
             verdict.detail.starts_with("cannot read the trusted certificates /nonexistent/roots.pem: "),
             "{verdict:?}"
         );
         let empty = std::env::temp_dir().join(format!("exabgp-healthcheck-tls-{}-empty.pem", std::process::id()));
         std::fs::write(&empty, "not a certificate\n").unwrap();
-        let verdict =
-            spec(addr, Tls { name: None, insecure: false, roots: Some(empty.clone()) }).start().err().unwrap();
+        let verdict = spec(addr, verify, Some(empty.clone())).start().err().unwrap();
         std::fs::remove_file(&empty).unwrap();
         assert!(verdict.detail.ends_with(": no certificate in it"), "{verdict:?}");
     }
