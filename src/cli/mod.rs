@@ -12,7 +12,7 @@
 
 pub mod ctl;
 pub mod file;
-use crate::error::{Origin, UsageError};
+use crate::error::{io_reason, Origin, UsageError};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -711,15 +711,6 @@ fn one_line(err: &clap::Error) -> String {
     let text = err.render().to_string();
     let first = text.lines().next().unwrap_or_default();
     first.strip_prefix("error: ").unwrap_or(first).trim().to_owned()
-}
-
-/// An I/O error's reason without the "(os error N)" tail.
-pub(crate) fn io_reason(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_lowercase(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

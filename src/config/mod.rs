@@ -8,15 +8,17 @@ pub(crate) mod values;
 use crate::cli::{Args, Origins, ServiceArgs};
 use crate::error::UsageError;
 use crate::exabgp::lines::{Announce, PerState};
+use crate::logging::Logging;
 use crate::net::Net;
 use crate::probe::url::CheckUrl;
-use crate::service::fsm::Thresholds;
+use crate::state::Thresholds;
+use crate::units::duration;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use values::{
-    attribute, communities, duration, facility, ip_ifname, listen_address, med, metric_range, no_control,
-    no_control_but_tab, selector,
+    attribute, communities, facility, ip_ifname, listen_address, med, metric_range, no_control, no_control_but_tab,
+    selector,
 };
 
 /// The most addresses one run may set up or announce (a /16 is 65,536).
@@ -31,19 +33,6 @@ pub enum Mode {
     DryRun,
     /// `--once`: one check, a verdict, the lines, exit.
     Once,
-}
-
-/// Where log lines go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logging {
-    pub debug: bool,
-    pub console: bool,
-    /// The syslog facility code, when syslog is on.
-    pub syslog: Option<u8>,
-    /// `healthcheck-NAME` or `healthcheck`.
-    pub tag: String,
-    /// `--log-format json`: the console gets one JSON object per line.
-    pub json: bool,
 }
 
 /// A service address network and the interface its addresses live on.
@@ -383,7 +372,7 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         pid_file: a.pid.clone(),
         user,
         group,
-        metrics_file: a.metrics_file.as_deref().map(crate::metrics::file::check).transpose()?,
+        metrics_file: a.metrics_file.as_deref().map(values::metrics_file).transpose()?,
         metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
         control_socket: control_socket(a.control_socket.as_ref())?,
     })
