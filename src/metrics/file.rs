@@ -35,8 +35,8 @@ pub struct MetricsFile {
 }
 
 impl MetricsFile {
-    /// Keep `path` (checked by [`check`]) up to date; nothing is written until the first
-    /// look at the services.
+    /// Keep `path` (its folder checked at start-up by [`crate::config`]) up to date; nothing is
+    /// written until the first look at the services.
     pub fn new(path: PathBuf) -> MetricsFile {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = folder_of(&path).join(format!(".{name}.tmp"));
