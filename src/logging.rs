@@ -4,7 +4,6 @@
 //! logged while the reactor handles one of them carries that service's tag instead
 //! (`healthcheck-NAME`, on the console and in syslog: [`scoped`]).
 
-use crate::config::Logging;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::cell::RefCell;
 use std::io::Write;
@@ -12,6 +11,19 @@ use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Mutex;
+
+/// Where log lines go (built by [`crate::config`] from the flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logging {
+    pub debug: bool,
+    pub console: bool,
+    /// The syslog facility code, when syslog is on.
+    pub syslog: Option<u8>,
+    /// `healthcheck-NAME` or `healthcheck`.
+    pub tag: String,
+    /// `--log-format json`: the console gets one JSON object per line.
+    pub json: bool,
+}
 
 /// Where syslog lives; `EXABGP_HEALTHCHECK_SYSLOG_SOCKET` overrides it (for tests).
 fn syslog_path() -> PathBuf {

@@ -5,7 +5,7 @@ use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::{Mode, Settings};
 use exabgp_healthcheck::error::UsageError;
 use exabgp_healthcheck::exit::Code;
-use exabgp_healthcheck::{addr, control, logging, once, runtime, safety};
+use exabgp_healthcheck::{addr, control, logging, once, runtime, safety, serve};
 use std::ffi::OsString;
 
 fn main() {
@@ -43,7 +43,7 @@ fn real_main() -> Code {
     safety::install_panic_hook();
     let result = match settings.process.mode {
         Mode::Once => once::once(&settings.services),
-        Mode::Plugin | Mode::DryRun => runtime::run(settings, reload),
+        Mode::Plugin | Mode::DryRun => runtime::run(settings, reload, serve::open),
     };
     match result {
         Ok(code) => code,

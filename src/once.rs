@@ -9,8 +9,8 @@ use crate::exit;
 use crate::probe;
 use crate::probe::shell::describe;
 use crate::proc::{self, Capture, Spec};
-use crate::service::fsm::State;
 use crate::service::routes;
+use crate::state::State;
 use std::io::Write;
 
 /// Run `--once` for every service; returns the exit status.

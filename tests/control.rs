@@ -413,7 +413,7 @@ fn the_systemd_drop_in_drains_before_exabgp_stops() {
     let words: Vec<&str> = command.split_whitespace().collect();
     assert_eq!(words[0], "/usr/bin/exabgp-healthcheck");
     let socket_at = words.iter().position(|w| *w == "--socket").expect("--socket");
-    let default = exabgp_healthcheck::control::DEFAULT_SOCKET;
+    let default = exabgp_healthcheck::cli::ctl::DEFAULT_SOCKET;
     assert_eq!(words[socket_at + 1], default, "the drop-in names the default socket");
     assert!(conf.contains("RuntimeDirectory=exabgp-healthcheck\n"));
     assert!(default.starts_with("/run/exabgp-healthcheck/"));

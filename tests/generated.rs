@@ -8,9 +8,8 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
-use exabgp_healthcheck::cli::ctl::Ctl;
+use exabgp_healthcheck::cli::ctl::{Ctl, DEFAULT_SOCKET};
 use exabgp_healthcheck::cli::Args;
-use exabgp_healthcheck::control::DEFAULT_SOCKET;
 use std::path::{Path, PathBuf};
 
 const NAME: &str = "exabgp-healthcheck";

@@ -2,10 +2,13 @@
 //! plugin's own (which stays flag for flag the reference's: `ctl` is recognised as the first
 //! argument before that parser runs). The doc comments are the `ctl --help` text.
 
-use crate::control::DEFAULT_SOCKET;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Where `ctl` looks for the socket unless told (`--socket`); the plugin makes none unless
+/// given `--control-socket`, and both must name the same path.
+pub const DEFAULT_SOCKET: &str = "/run/exabgp-healthcheck/control.sock";
 
 const ABOUT: &str = "Ask a running exabgp-healthcheck, through its --control-socket, for the state of \
 its services, have them checked now, drained or resumed.";
@@ -81,7 +84,7 @@ pub enum CtlCommand {
 
 /// `--timeout`: seconds (`40`, `0.5`) or with units (`90s`, `2m`).
 fn duration(text: &str) -> Result<Duration, String> {
-    crate::config::values::duration("--timeout", text).map_err(|err| err.why)
+    crate::units::duration("--timeout", text).map_err(|err| err.why)
 }
 
 impl CtlCommand {

@@ -1,23 +1,24 @@
 //! The typed, validated settings: [`Settings::from_args`] is the one place where raw flags
 //! become values, split into what holds for the process and what belongs to each service;
 //! every error names the flag it is about, and the `--config` line its value came from. No
-//! I/O but user and group look-ups. The value parsers are in [`values`].
+//! I/O but user and group look-ups and the metrics file's folder. A service's own settings are
+//! built in [`service`], the value parsers are in [`values`].
 
+mod service;
 pub(crate) mod values;
 
 use crate::cli::{Args, Origins, ServiceArgs};
 use crate::error::UsageError;
-use crate::exabgp::lines::{Announce, PerState};
+use crate::exabgp::lines::Announce;
+use crate::logging::Logging;
 use crate::net::Net;
 use crate::probe::url::CheckUrl;
-use crate::service::fsm::Thresholds;
+use crate::state::Thresholds;
+use service::{service_strings, service_values};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
-use values::{
-    attribute, communities, duration, facility, ip_ifname, listen_address, med, metric_range, no_control,
-    no_control_but_tab, selector,
-};
+use values::{facility, listen_address};
 
 /// The most addresses one run may set up or announce (a /16 is 65,536).
 const MAX_ADDRESSES: u128 = 1 << 20;
@@ -31,19 +32,6 @@ pub enum Mode {
     DryRun,
     /// `--once`: one check, a verdict, the lines, exit.
     Once,
-}
-
-/// Where log lines go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logging {
-    pub debug: bool,
-    pub console: bool,
-    /// The syslog facility code, when syslog is on.
-    pub syslog: Option<u8>,
-    /// `healthcheck-NAME` or `healthcheck`.
-    pub tag: String,
-    /// `--log-format json`: the console gets one JSON object per line.
-    pub json: bool,
 }
 
 /// A service address network and the interface its addresses live on.
@@ -171,170 +159,6 @@ impl Settings {
     }
 }
 
-/// A service's values, but for the checks of its strings ([`service_strings`]); `api_version`
-/// is the process's.
-fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfig, UsageError> {
-    let interval = duration("--interval", &a.interval)?;
-    for (flag, value) in [("--rise", a.rise), ("--fall", a.fall)] {
-        if value < 0 {
-            return Err(UsageError::value(flag, value, "must be 0 or more (0 and 1 both mean at once)"));
-        }
-    }
-    let fast_interval = duration("--fast-interval", &a.fast)?;
-    let timeout = Some(duration("--timeout", &a.timeout)?).filter(|t| !t.is_zero());
-
-    let mut nets = Vec::new();
-    for text in &a.ips {
-        let net: Net = text.parse().map_err(|e| UsageError::value("--ip", text, format!("{e}")))?;
-        if net.size() > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
-            return Err(UsageError::value(
-                "--ip",
-                text,
-                format!(
-                    "{} addresses are more than the {MAX_ADDRESSES} this program sets up or deaggregates; \
-                     use a longer prefix or --no-ip-setup",
-                    net.size()
-                ),
-            ));
-        }
-        // Repeats are kept, as the reference keeps them: each gets its own line and metric.
-        nets.push(ServiceNet { net, ifname: LOOPBACK.to_owned() });
-    }
-    for pair in &a.ip_ifnames {
-        let (ip, ifname) = ip_ifname(pair)?;
-        let mut named = nets.iter_mut().filter(|n| n.net == ip).peekable();
-        if named.peek().is_none() {
-            return Err(UsageError::value("--ip-ifname", pair, format!("{ip} is not given with --ip")));
-        }
-        named.for_each(|entry| entry.ifname = ifname.clone());
-    }
-    // Saturating: two networks as wide as ::/1 already hold more addresses than a u128 counts.
-    let total: u128 = nets.iter().map(|n| n.net.size()).fold(0, u128::saturating_add);
-    if total > MAX_ADDRESSES && (!a.no_ip_setup || a.dynamic_ip_setup || a.deaggregate_networks) {
-        return Err(UsageError::flag(
-            "--ip",
-            format!("{total} addresses in all are more than the {MAX_ADDRESSES} supported"),
-        ));
-    }
-
-    if let Some(label) = &a.label {
-        if label.is_empty() || label.contains(|c: char| c.is_control() || c.is_whitespace() || c == '/') {
-            return Err(UsageError::quoted("--label", label, "a label is a non-empty word"));
-        }
-        let mut ifnames: Vec<&str> = nets.iter().map(|n| n.ifname.as_str()).collect();
-        ifnames.push(LOOPBACK);
-        for ifname in ifnames {
-            if ifname.len() + 1 + label.len() > 15 {
-                return Err(UsageError::value(
-                    "--label",
-                    label,
-                    format!("'{ifname}:{label}' is longer than the 15 characters of an interface label"),
-                ));
-            }
-        }
-    }
-
-    let next_hop = match a.next_hop.as_deref() {
-        None | Some("self") => None,
-        Some(text) => Some(
-            text.parse::<IpAddr>()
-                .map_err(|_| UsageError::value("--next-hop", text, "not an IP address (or 'self')"))?,
-        ),
-    };
-    let selector = selector(&a.neighbors, api_version)?;
-    let metric = PerState {
-        up: med("--up-metric", a.up_metric)?,
-        down: med("--down-metric", a.down_metric)?,
-        disabled: med("--disabled-metric", a.disabled_metric)?,
-    };
-    let path_id = match a.path_id {
-        None | Some(0) => None,
-        Some(id) => Some(
-            u32::try_from(id)
-                .map_err(|_| UsageError::value("--path-id", id, format!("must be between 0 and {}", u32::MAX)))?,
-        ),
-    };
-    let local_preference =
-        if a.local_preference >= 0 { Some(med("--local-preference", a.local_preference)?) } else { None };
-    let announce = Announce {
-        selector,
-        next_hop,
-        metric,
-        increase: a.increase,
-        local_preference,
-        community: attribute("--community", a.community.clone())?,
-        disabled_community: attribute("--disabled-community", a.disabled_community.clone())?,
-        extended_community: attribute("--extended-community", a.extended_community.clone())?,
-        large_community: attribute("--large-community", a.large_community.clone())?,
-        as_path: attribute("--as-path", a.as_path.clone())?,
-        state_as_path: PerState {
-            up: attribute("--up-as-path", a.up_as_path.clone())?,
-            down: attribute("--down-as-path", a.down_as_path.clone())?,
-            disabled: attribute("--disabled-as-path", a.disabled_as_path.clone())?,
-        },
-        withdraw_on_down: a.withdraw_on_down,
-        path_id,
-        drain_community: communities("--drain-community", &a.drain_community)?,
-        drain_local_preference: med("--drain-local-preference", a.drain_local_preference)?,
-    };
-    let drain_time = duration("--drain-time", &a.drain_time)?;
-    let routes: u128 =
-        if a.deaggregate_networks { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
-    metric_range(&announce.metric, announce.increase, routes)?;
-
-    Ok(ServiceConfig {
-        section: None,
-        name: a.name.clone(),
-        interval,
-        fast_interval,
-        timeout,
-        thresholds: Thresholds { rise: a.rise, fall: a.fall },
-        splay: a.splay,
-        disable_file: a.disable.clone(),
-        command: a.command.clone(),
-        checks: checks(&a.checks)?,
-        nets,
-        label: a.label.clone(),
-        label_exact_match: a.label_exact_match,
-        deaggregate: a.deaggregate_networks,
-        ip_setup: !a.no_ip_setup,
-        dynamic_ip_setup: a.dynamic_ip_setup,
-        start_ip: a.start_ip,
-        debounce: a.debounce,
-        announce,
-        hooks: Hooks {
-            any: a.execute.clone(),
-            up: a.up_execute.clone(),
-            down: a.down_execute.clone(),
-            disabled: a.disabled_execute.clone(),
-        },
-        drain_file: a.drain_file.clone(),
-        drain_time,
-    })
-}
-
-/// `--check URL`s, each parsed.
-fn checks(texts: &[String]) -> Result<Vec<CheckUrl>, UsageError> {
-    texts
-        .iter()
-        .map(|text| {
-            no_control("--check", text)?;
-            text.parse::<CheckUrl>().map_err(|why| UsageError::value("--check", text, why))
-        })
-        .collect()
-}
-
-/// The service's strings that go into log lines and shells.
-fn service_strings(a: &Args) -> Result<(), UsageError> {
-    if let Some(name) = &a.name {
-        no_control("--name", name)?;
-    }
-    if let Some(command) = &a.command {
-        no_control_but_tab("--command", command)?;
-    }
-    Ok(())
-}
-
 /// The syslog facility code, when syslog is on.
 fn syslog(a: &Args) -> Result<Option<u8>, UsageError> {
     if a.no_syslog || a.debug {
@@ -383,7 +207,7 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         pid_file: a.pid.clone(),
         user,
         group,
-        metrics_file: a.metrics_file.as_deref().map(crate::metrics::file::check).transpose()?,
+        metrics_file: a.metrics_file.as_deref().map(values::metrics_file).transpose()?,
         metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
         control_socket: control_socket(a.control_socket.as_ref())?,
     })
@@ -516,18 +340,17 @@ impl ServiceConfig {
     }
 }
 
+/// The settings of one command line, as the tests of the settings and of a service's take them.
 #[cfg(test)]
-mod tests {
+mod testing {
     use super::*;
     use crate::cli::{parse, Parsed};
-    use crate::error::Origin;
-    use crate::exabgp::lines::Selector;
 
     /// The settings of a command line: the process's, and the one service's through `Deref`.
     #[derive(Debug)]
-    struct One {
-        process: ProcessConfig,
-        service: ServiceConfig,
+    pub(super) struct One {
+        pub(super) process: ProcessConfig,
+        pub(super) service: ServiceConfig,
     }
 
     impl std::ops::Deref for One {
@@ -537,7 +360,7 @@ mod tests {
         }
     }
 
-    fn config(list: &[&str]) -> Result<One, String> {
+    pub(super) fn config(list: &[&str]) -> Result<One, String> {
         let mut argv = vec!["exabgp-healthcheck"];
         argv.extend_from_slice(list);
         match parse(argv) {
@@ -550,9 +373,18 @@ mod tests {
         }
     }
 
-    fn error(list: &[&str]) -> String {
+    pub(super) fn error(list: &[&str]) -> String {
         config(list).expect_err("accepted")
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Parsed};
+    use crate::error::Origin;
+    use crate::exabgp::lines::Selector;
+    use testing::{config, error};
 
     #[test]
     fn the_control_socket_is_off_unless_given_and_must_fit_a_socket_address() {
@@ -702,14 +534,6 @@ interval = 5
     /// Found while writing the fuzz targets: summing the sizes of `--ip ::/0 --ip ::/0`
     /// overflowed (a panic in debug builds).
     #[test]
-    fn regression_the_whole_ipv6_space_twice_does_not_overflow() {
-        let cfg = config(&["--ip", "::/0", "--ip", "::/0", "--no-ip-setup"]).unwrap();
-        assert_eq!(cfg.nets.len(), 2);
-        let e = error(&["--ip", "::/1", "--ip", "8000::/1", "--no-ip-setup", "--dynamic-ip-setup"]);
-        assert!(e.starts_with("--ip ::/1"), "{e}");
-    }
-
-    #[test]
     fn defaults() {
         let c = config(&[]).unwrap();
         assert_eq!(c.interval, Duration::from_secs(5));
@@ -724,132 +548,11 @@ interval = 5
     }
 
     #[test]
-    fn drain_defaults_and_values() {
-        let c = config(&[]).unwrap();
-        assert_eq!((c.drain_file.as_deref(), c.drain_time), (None, Duration::from_secs(30)));
-        assert_eq!((c.announce.drain_community.as_str(), c.announce.drain_local_preference), ("65535:0", 0));
-        let c = config(&[
-            "--drain-file",
-            "/run/drain",
-            "--drain-time",
-            "2.5",
-            "--drain-community",
-            " 65535:0\t 65000:7 ",
-            "--drain-local-preference",
-            "4294967295",
-        ])
-        .unwrap();
-        assert_eq!(c.drain_file.as_deref(), Some(std::path::Path::new("/run/drain")));
-        assert_eq!(c.drain_time, Duration::from_millis(2500));
-        assert_eq!(c.announce.drain_community, "65535:0 65000:7");
-        assert_eq!(c.announce.drain_local_preference, 4_294_967_295);
-        for (text, want) in [("500ms", 500), ("1m", 60_000), ("0", 0), ("3s", 3000)] {
-            assert_eq!(config(&["--drain-time", text]).unwrap().drain_time, Duration::from_millis(want), "{text}");
-        }
-    }
-
-    #[test]
     fn a_bad_drain_value_from_a_section_names_its_line() {
         let e = error_with_file("no-syslog\n[web]\nip = 192.0.2.1\ndrain-time = -2\n", &[]);
         assert_eq!(e, "FILE:4: --drain-time -2: must be a non-negative number of seconds");
         let e = error_with_file("drain-community = 1:2:3\n[web]\nip = 192.0.2.1\n", &[]);
         assert_eq!(e, "FILE:1: --drain-community \"1:2:3\": \"1:2:3\" is not a community (ASN:VALUE, each 0 to 65535)");
-    }
-
-    #[test]
-    fn a_zero_timeout_is_no_limit() {
-        assert_eq!(config(&["--timeout", "0"]).unwrap().timeout, None);
-    }
-
-    #[test]
-    fn addresses_and_interfaces() {
-        let c =
-            config(&["--ip", "192.0.2.1", "--ip", "2001:db8::/126", "--ip-ifname", "2001:db8::/126%dummy0"]).unwrap();
-        let shown: Vec<String> = c.nets.iter().map(|n| format!("{} {}", n.net, n.ifname)).collect();
-        assert_eq!(shown, ["192.0.2.1/32 lo", "2001:db8::/126 dummy0"]);
-    }
-
-    #[test]
-    fn every_bad_value_names_its_flag() {
-        for (args, flag) in [
-            (&["--ip", "10.0.0.1/24"][..], "--ip 10.0.0.1/24"),
-            (&["--ip", "nonsense"], "--ip nonsense"),
-            (&["--ip", "10.0.0.0/8"], "--ip 10.0.0.0/8"),
-            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.2%eth0"], "--ip-ifname 192.0.2.2%eth0"),
-            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%"], "--ip-ifname"),
-            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%a%b"], "--ip-ifname"),
-            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%bad/name"], "--ip-ifname"),
-            (&["--ip", "192.0.2.1", "--ip-ifname", "192.0.2.1%waytoolonginterface"], "--ip-ifname"),
-            (&["--next-hop", "router1"], "--next-hop router1"),
-            (&["--neighbor", "peer1"], "--neighbor peer1"),
-            (&["--up-metric", "-1"], "--up-metric -1"),
-            (&["--down-metric", "4294967296"], "--down-metric"),
-            (&["--local-preference", "4294967296"], "--local-preference"),
-            (&["--path-id", "-3"], "--path-id -3"),
-            (&["--ip", "192.0.2.0/24", "--up-metric", "4294967295", "--deaggregate-networks"], "--increase"),
-            (&["--interval", "-2"], "--interval -2"),
-            (&["--rise", "-1"], "--rise -1: must be 0 or more"),
-            (&["--fall", "-3"], "--fall -3: must be 0 or more"),
-            (&["--fast-interval", "soon"], "--fast-interval soon"),
-            (&["--timeout", "x"], "--timeout x"),
-            (&["--syslog-facility", "local9"], "--syslog-facility local9"),
-            (&["--community", "65000:1\nannounce route 0.0.0.0/0 next-hop self"], "--community"),
-            (&["--as-path", "1\r2"], "--as-path"),
-            (&["--large-community", "1:1:1\u{0}"], "--large-community"),
-            (&["--name", "web\u{2028}announce route 0.0.0.0/0 next-hop self"], "--name"),
-            (&["--name", "web\u{85}x"], "--name"),
-            (&["--as-path", "1\u{2029}2"], "--as-path"),
-            (&["--label", "averyveryverylonglabel"], "--label"),
-            (&["--label", "has space"], "--label"),
-            (&["--user", "no-such-user-here"], "--user no-such-user-here"),
-            (&["--group", "no-such-group-here"], "--group no-such-group-here"),
-            (&["--command", "true\nfalse"], "--command"),
-            (&["--drain-time", "-3"], "--drain-time -3: must be a non-negative number of seconds"),
-            (&["--drain-time=-1s"], "--drain-time -1s: not a duration"),
-            (&["--drain-time", "soon"], "--drain-time soon: not a duration"),
-            (&["--drain-community", "65535"], "--drain-community \"65535\": \"65535\" is not a community"),
-            (&["--drain-community", "65536:0"], "--drain-community \"65536:0\""),
-            (&["--drain-community", "65535:-1"], "--drain-community"),
-            (&["--drain-community", "65535:0 no-export"], "--drain-community \"65535:0 no-export\""),
-            (&["--drain-community", "65535:0\nannounce route 0.0.0.0/0 next-hop self"], "--drain-community"),
-            (&["--drain-community", " "], "--drain-community \" \": no community"),
-            (&["--drain-community", "+1:2"], "--drain-community"),
-            (&["--drain-local-preference", "-1"], "--drain-local-preference -1: must be between 0 and"),
-            (&["--drain-local-preference", "4294967296"], "--drain-local-preference"),
-        ] {
-            let e = error(args);
-            assert!(e.starts_with(flag), "{args:?}: {e}");
-            assert!(!e.contains('\n'), "{args:?}: {e}");
-        }
-    }
-
-    #[test]
-    fn tabs_are_allowed_in_attributes() {
-        let c = config(&["--community", "65000:1\t65000:2"]).unwrap();
-        assert_eq!(c.announce.community.as_deref(), Some("65000:1\t65000:2"));
-    }
-
-    #[test]
-    fn big_networks_are_fine_without_setup_or_deaggregation() {
-        let c = config(&["--ip", "10.0.0.0/8", "--no-ip-setup"]).unwrap();
-        assert_eq!(c.nets.len(), 1);
-        assert!(config(&["--ip", "10.0.0.0/16"]).is_ok());
-    }
-
-    #[test]
-    fn selectors_from_neighbors_and_api_version() {
-        let sel = |list: &[&str]| config(list).unwrap().service.announce.selector;
-        assert_eq!(sel(&["--neighbor", "*"]), Selector::AllNeighbors);
-        assert_eq!(
-            sel(&["--neighbor", "192.0.2.1", "--neighbor", "192.0.2.2"]),
-            Selector::Neighbors(vec!["192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap()])
-        );
-        assert_eq!(sel(&["--neighbor", "192.0.2.1", "--neighbor", "*"]), Selector::AllNeighbors);
-        assert_eq!(sel(&["--api-version", "6"]), Selector::AllPeers);
-        assert_eq!(
-            sel(&["--api-version", "6", "--neighbor", "192.0.2.1"]),
-            Selector::Peers(vec!["192.0.2.1".parse().unwrap()])
-        );
     }
 
     #[test]
@@ -859,14 +562,6 @@ interval = 5
         assert_eq!(config(&["-sF", "LOCAL3"]).unwrap().process.logging.syslog, Some(19));
         assert!(!config(&["--silent"]).unwrap().process.logging.console);
         assert_eq!(config(&["--name", "web"]).unwrap().process.logging.tag, "healthcheck-web");
-    }
-
-    #[test]
-    fn negative_local_preference_means_not_sent_and_path_id_zero_means_none() {
-        let c = config(&["--local-preference", "-5", "--path-id", "0"]).unwrap();
-        assert_eq!((c.announce.local_preference, c.announce.path_id), (None, None));
-        let c = config(&["--local-preference", "0", "--path-id", "9"]).unwrap();
-        assert_eq!((c.announce.local_preference, c.announce.path_id), (Some(0), Some(9)));
     }
 
     #[test]

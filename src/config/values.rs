@@ -1,26 +1,13 @@
-//! The value parsers and checks of [`super::Settings::from_args`]: durations, MEDs, attributes
-//! spliced into API lines, `IP%IFNAME`, the neighbor selector, syslog facilities, the metric
-//! range. Pure: text or numbers in, a value or a [`UsageError`] naming the flag out.
+//! The value parsers and checks of [`super::Settings::from_args`]: MEDs, attributes spliced
+//! into API lines, `IP%IFNAME`, the neighbor selector, syslog facilities, the metric range
+//! (durations are [`crate::units::duration`]), the metrics file's folder. Pure but for that
+//! folder's look-up: text or numbers in, a value or a [`UsageError`] naming the flag out.
 
 use crate::error::UsageError;
 use crate::exabgp::lines::{PerState, Selector};
 use crate::net::Net;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
-
-/// A duration: plain seconds as the reference takes them (`5`, `0.5`), or with units
-/// (`500ms`, `2s`, `1m`).
-pub(crate) fn duration(flag: &'static str, text: &str) -> Result<Duration, UsageError> {
-    let bad = |why: &str| UsageError::value(flag, text, why);
-    let trimmed = text.trim();
-    if let Ok(seconds) = trimmed.parse::<f64>() {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(bad("must be a non-negative number of seconds"));
-        }
-        return Duration::try_from_secs_f64(seconds).map_err(|_| bad("too long"));
-    }
-    humantime::parse_duration(trimmed).map_err(|_| bad("not a duration (seconds like 5 or 0.5, or 500ms, 2s, 1m)"))
-}
+use std::path::{Path, PathBuf};
 
 /// An address to listen on: `IP:PORT`, IPv6 in brackets (`[::1]:9876`). No name is resolved.
 pub(crate) fn listen_address(flag: &'static str, text: &str) -> Result<SocketAddr, UsageError> {
@@ -174,24 +161,39 @@ pub(crate) fn facility(name: &str) -> Option<u8> {
     Some(code)
 }
 
+/// `--metrics-file PATH` checked at start-up: a file name in a folder that exists.
+pub(crate) fn metrics_file(path: &Path) -> Result<PathBuf, UsageError> {
+    let refuse = |why: String| UsageError::value("--metrics-file", path.display(), why);
+    if path.file_name().is_none() || path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(refuse("not a file name".to_owned()));
+    }
+    let folder = folder_of(path);
+    match std::fs::metadata(folder) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(refuse(format!("{} is not a folder", folder.display()))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(refuse(format!("the folder {} does not exist", folder.display())))
+        }
+        Err(err) => return Err(refuse(format!("cannot use the folder {}: {err}", folder.display()))),
+    }
+    if std::fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
+        return Err(refuse("is a folder".to_owned()));
+    }
+    Ok(path.to_path_buf())
+}
+
+/// The folder `path` is in (`.` for a bare name).
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Value;
-
-    #[test]
-    fn durations_in_seconds_or_with_units() {
-        for (text, ms) in [("5", 5000), ("0.5", 500), ("500ms", 500), ("2s", 2000), ("1m", 60_000), ("0", 0)] {
-            assert_eq!(duration("--interval", text).unwrap(), Duration::from_millis(ms), "{text}");
-        }
-        for bad in ["-1", "abc", "nan", "inf", "5 parsecs", ""] {
-            let e = duration("--interval", bad).unwrap_err().to_string();
-            assert!(e.starts_with("--interval "), "{e}");
-        }
-        assert_eq!(duration("--timeout", " 2 ").unwrap(), Duration::from_secs(2));
-        let e = duration("--timeout", "1e400").unwrap_err();
-        assert_eq!((e.flag, e.value), (Some("--timeout"), Some(Value::Plain("1e400".to_owned()))));
-    }
 
     #[test]
     fn listen_addresses_are_ip_and_port() {
@@ -270,5 +272,37 @@ mod tests {
             metric_range(&metric, 1, 256).unwrap_err().to_string(),
             "--increase 1: --up-metric 4294967295 reaches 4294967550 on the last of 256 routes, outside 0..4294967295"
         );
+    }
+
+    #[test]
+    fn a_metrics_file_in_a_missing_folder_or_a_folder_is_refused() {
+        let dir = std::env::temp_dir().join(format!("ehc-metrics-file-check-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("exabgp.prom");
+        assert_eq!(metrics_file(&good).unwrap(), good);
+        let missing = dir.join("nowhere/exabgp.prom");
+        assert_eq!(
+            metrics_file(&missing).unwrap_err().to_string(),
+            format!(
+                "--metrics-file {}: the folder {} does not exist",
+                missing.display(),
+                dir.join("nowhere").display()
+            )
+        );
+        assert_eq!(
+            metrics_file(&dir).unwrap_err().to_string(),
+            format!("--metrics-file {}: is a folder", dir.display())
+        );
+        let file = dir.join("plain");
+        std::fs::write(&file, "").unwrap();
+        let under = file.join("x.prom");
+        assert!(metrics_file(&under)
+            .unwrap_err()
+            .to_string()
+            .ends_with(&format!("{} is not a folder", file.display())));
+        assert!(metrics_file(Path::new("bare.prom")).is_ok(), "the current folder");
+        assert!(metrics_file(Path::new("/")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

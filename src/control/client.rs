@@ -5,7 +5,7 @@
 
 use super::protocol::{self, Answer, Command, Kind, Request};
 use crate::cli::ctl::{Ctl, CtlCommand};
-use crate::cli::io_reason;
+use crate::error::io_reason;
 use crate::exit::Code;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};

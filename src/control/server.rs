@@ -10,13 +10,13 @@
 //! never replaces anything but a socket nobody listens on (left by a killed run).
 
 use super::protocol::{self, Answer, Checks, Command, LastCheck, Route, ServiceStatus};
-use crate::cli::io_reason;
+use crate::endpoint::{Endpoint, Request, View, Which};
+use crate::error::io_reason;
 use crate::error::UsageError;
 use crate::poll::Ready;
-use crate::runtime::endpoint::{Endpoint, Request, View, Which};
-use crate::service::fsm::State;
 use crate::service::stats::Moment;
 use crate::service::Service;
+use crate::state::State;
 use nix::poll::{PollFd, PollFlags};
 use nix::unistd::{Group, User};
 use rustix::net::SendFlags;

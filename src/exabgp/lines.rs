@@ -2,7 +2,7 @@
 //! the bottom pin the exact bytes, because ExaBGP parses them.
 
 use crate::net::{DisplayIp, Net};
-use crate::service::fsm::State;
+use crate::state::State;
 use std::fmt::Write;
 use std::net::IpAddr;
 

@@ -1,8 +1,10 @@
 //! Our two pipes to ExaBGP: the writer flushes one line at a time and reports a closed stdout
-//! instead of panicking; the reader, on its own thread, turns stdin lines into events. The main
-//! thread never blocks on either, so a stalled ExaBGP cannot stall the checks: it writes a line
-//! itself only when nothing is queued and the pipe has room for it (so the write cannot block),
-//! and otherwise queues it for the writer's thread.
+//! instead of panicking; the reader, on its own thread, turns stdin lines into events. Both
+//! tell what they hear ([`PipeEvent`]) to the [`Notify`] they are handed (in a run, the
+//! reactor's event channel). The main thread never blocks on either, so a stalled ExaBGP
+//! cannot stall the checks: it writes a line itself only when nothing is queued and the pipe
+//! has room for it (so the write cannot block), and otherwise queues it for the writer's
+//! thread.
 //!
 //! When ExaBGP acknowledges our lines (its default), the writer keeps at most [`WINDOW`] of
 //! them unanswered: fed faster than it turns commands into updates, ExaBGP slows down more than
@@ -10,11 +12,8 @@
 //! that waits too long for an answer stops waiting (acknowledgements off, or ExaBGP busy) until
 //! the next answer comes; nothing waits for ever.
 
-use super::answers::Answers;
-use super::reply;
-#[cfg(test)]
-use super::reply::Reply;
-use crate::runtime::events::{self, Event};
+use super::answers::{Answers, Tally};
+use super::reply::{self, Reply};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{BufRead, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -91,6 +90,30 @@ impl Pacing {
     }
 }
 
+/// What the pipes' threads have to tell the main thread.
+#[derive(Debug)]
+pub enum PipeEvent {
+    /// A line from ExaBGP, parsed, its text, and the count of ExaBGP's answers up to it.
+    Reply(Reply, String, Tally),
+    /// ExaBGP closed our stdin: it is gone.
+    StdinClosed,
+    /// Writing to ExaBGP failed: it is gone.
+    StdoutClosed(String),
+}
+
+/// Where the pipes tell what they hear: in a run, the reactor's event channel (which wakes the
+/// main thread); any thread may call it.
+pub trait Notify: Send + Sync + 'static {
+    /// Pass `event` on. False once nobody listens any more.
+    fn notify(&self, event: PipeEvent) -> bool;
+}
+
+impl Notify for Sender<PipeEvent> {
+    fn notify(&self, event: PipeEvent) -> bool {
+        self.send(event).is_ok()
+    }
+}
+
 enum Message {
     Line(String),
     /// Answer on the sender once everything before has been written (or failed).
@@ -120,7 +143,7 @@ pub struct Writer {
     /// A copy of the output's descriptor, polled to tell whether a line can be written at once
     /// (`None`: every line goes through the thread).
     direct: Option<OwnedFd>,
-    events: events::Sender,
+    events: Arc<dyn Notify>,
 }
 
 /// The output and what goes with it, shared by the thread and the direct path.
@@ -132,7 +155,7 @@ struct Out {
 
 impl Out {
     /// Write one line and its newline in one piece.
-    fn write_line(&mut self, line: String, events: &events::Sender) {
+    fn write_line(&mut self, line: String, events: &dyn Notify) {
         let mut bytes = line.into_bytes();
         bytes.push(b'\n');
         let written = self.sink.write_all(&bytes).and_then(|()| self.sink.flush());
@@ -141,7 +164,7 @@ impl Out {
         }
         if let Err(err) = written {
             self.broken = true;
-            let _ = events.send(Event::StdoutClosed(err.to_string()));
+            events.notify(PipeEvent::StdoutClosed(err.to_string()));
         }
     }
 }
@@ -153,34 +176,34 @@ const ATOMIC_WRITE: usize = 4096;
 impl Writer {
     /// A writer whose every line goes through its thread (tests: `out` need not be a file).
     #[cfg(test)]
-    pub fn start(out: impl Write + Send + 'static, events: events::Sender, answers: Option<Arc<Answers>>) -> Writer {
-        Writer::start_with(Box::new(out), None, events, answers)
+    pub fn start(out: impl Write + Send + 'static, events: impl Notify, answers: Option<Arc<Answers>>) -> Writer {
+        Writer::start_with(Box::new(out), None, Arc::new(events), answers)
     }
 
     /// Start the writer thread over `out`; a write error is reported once as
-    /// [`Event::StdoutClosed`] and every later line is dropped. With `answers` (ExaBGP's
+    /// [`PipeEvent::StdoutClosed`] and every later line is dropped. With `answers` (ExaBGP's
     /// answers are read and may be on), lines are paced by them (see the module's doc). Lines
     /// are written on the caller's thread when nothing is queued and `out` polls writable (a
     /// pipe, a socket or a file: stdout).
     pub fn start_direct(
         out: impl Write + AsFd + Send + 'static,
-        events: events::Sender,
+        events: impl Notify,
         answers: Option<Arc<Answers>>,
     ) -> Writer {
         let direct = out.as_fd().try_clone_to_owned().ok();
-        Writer::start_with(Box::new(out), direct, events, answers)
+        Writer::start_with(Box::new(out), direct, Arc::new(events), answers)
     }
 
     fn start_with(
         sink: Box<dyn Write + Send>,
         direct: Option<OwnedFd>,
-        events: events::Sender,
+        events: Arc<dyn Notify>,
         answers: Option<Arc<Answers>>,
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Message>();
         let processed = Arc::new(AtomicU64::new(0));
         let out = Arc::new(Mutex::new(Out { sink, pacing: answers.map(Pacing::new), broken: false }));
-        let (done, shared, report) = (Arc::clone(&processed), Arc::clone(&out), events.clone());
+        let (done, shared, report) = (Arc::clone(&processed), Arc::clone(&out), Arc::clone(&events));
         let spawned = std::thread::Builder::new().name("stdout".into()).spawn(move || {
             for message in rx {
                 match message {
@@ -190,7 +213,7 @@ impl Writer {
                             if let Some(pacing) = out.pacing.as_mut() {
                                 pacing.before_line();
                             }
-                            out.write_line(line, &report);
+                            out.write_line(line, &*report);
                         }
                         drop(out);
                         done.fetch_add(1, Ordering::SeqCst);
@@ -244,7 +267,7 @@ impl Writer {
             // Full, or an error: the thread finds out which, in its own time.
             return Err(line);
         }
-        out.write_line(line, &self.events);
+        out.write_line(line, &*self.events);
         Ok(())
     }
 
@@ -265,10 +288,10 @@ impl Writer {
     }
 }
 
-/// Start the reader thread over `input`: each line becomes [`Event::Reply`], the end of the
-/// input [`Event::StdinClosed`]. Lines are bounded in length. `done` and `error` are counted
-/// in `answers`, the one count of them, and each reply carries the count up to it.
-pub fn start_reader(input: impl BufRead + Send + 'static, events: events::Sender, answers: Arc<Answers>) {
+/// Start the reader thread over `input`: each line becomes [`PipeEvent::Reply`], the end of
+/// the input [`PipeEvent::StdinClosed`]. Lines are bounded in length. `done` and `error` are
+/// counted in `answers`, the one count of them, and each reply carries the count up to it.
+pub fn start_reader(input: impl BufRead + Send + 'static, events: impl Notify, answers: Arc<Answers>) {
     let spawned = std::thread::Builder::new().name("stdin".into()).spawn(move || {
         let mut input = input.take(u64::MAX);
         loop {
@@ -281,13 +304,13 @@ pub fn start_reader(input: impl BufRead + Send + 'static, events: events::Sender
                     let text = String::from_utf8_lossy(&raw).trim_end_matches(['\n', '\r']).to_owned();
                     let parsed = reply::parse(&text);
                     let tally = answers.record(&parsed);
-                    if events.send(Event::Reply(parsed, text, tally)).is_err() {
+                    if !events.notify(PipeEvent::Reply(parsed, text, tally)) {
                         return;
                     }
                 }
             }
         }
-        let _ = events.send(Event::StdinClosed);
+        events.notify(PipeEvent::StdinClosed);
     });
     if let Err(err) = spawned {
         log::error!("failed to start the stdin thread: {err}");
@@ -346,7 +369,7 @@ mod tests {
     #[test]
     fn with_room_in_the_pipe_a_line_is_written_before_send_returns() {
         let (mut reader, pipe) = std::io::pipe().unwrap();
-        let (tx, _rx) = events::channel().unwrap();
+        let (tx, _rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start_direct(pipe, tx, None);
         writer.send("announce route 192.0.2.1/32 next-hop self med 100".into());
         let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
@@ -361,7 +384,7 @@ mod tests {
     #[test]
     fn lines_keep_their_order_when_a_full_pipe_sends_them_through_the_thread() {
         let (mut reader, pipe) = std::io::pipe().unwrap();
-        let (tx, _rx) = events::channel().unwrap();
+        let (tx, _rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start_direct(pipe, tx, None);
         let pad = "x".repeat(200);
         // 1,000 lines of 200 bytes: more than a pipe holds, and nobody reads yet.
@@ -378,7 +401,7 @@ mod tests {
     #[test]
     fn a_queued_line_is_finished_once_written_and_a_direct_one_at_once() {
         let (mut reader, pipe) = std::io::pipe().unwrap();
-        let (tx, _rx) = events::channel().unwrap();
+        let (tx, _rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start_direct(pipe, tx, None);
         assert_eq!(writer.send("first".into()), Ticket::DONE, "room in the pipe: written at once");
         let pad = "x".repeat(1000);
@@ -395,7 +418,7 @@ mod tests {
     #[test]
     fn the_direct_path_keeps_the_pacing_window_too() {
         let (mut reader, pipe) = std::io::pipe().unwrap();
-        let (tx, _rx) = events::channel().unwrap();
+        let (tx, _rx) = mpsc::channel::<PipeEvent>();
         let answers = Arc::new(Answers::default());
         let writer = Writer::start_direct(pipe, tx, Some(Arc::clone(&answers)));
         writer.send("first".into());
@@ -415,13 +438,13 @@ mod tests {
     fn a_closed_pipe_on_the_direct_path_is_reported_once() {
         let (reader, pipe) = std::io::pipe().unwrap();
         drop(reader);
-        let (tx, rx) = events::channel().unwrap();
+        let (tx, rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start_direct(pipe, tx, None);
         writer.send("a".into());
         writer.send("b".into());
         assert!(writer.flush(Duration::from_secs(5)));
-        let got = rx.take();
-        assert!(matches!(got[..], [Event::StdoutClosed(_)]), "{got:?}");
+        let got = rx.try_iter().collect::<Vec<_>>();
+        assert!(matches!(got[..], [PipeEvent::StdoutClosed(_)]), "{got:?}");
     }
 
     struct Closed;
@@ -438,7 +461,7 @@ mod tests {
     #[test]
     fn lines_are_written_in_order_with_newlines() {
         let sink = Sink::default();
-        let (tx, rx) = events::channel().unwrap();
+        let (tx, rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start(sink.clone(), tx, None);
         writer.send("announce route 192.0.2.1/32 next-hop self med 100".into());
         writer.send("withdraw route 192.0.2.1/32 next-hop self".into());
@@ -447,31 +470,31 @@ mod tests {
             String::from_utf8(sink.0.lock().unwrap().clone()).unwrap(),
             "announce route 192.0.2.1/32 next-hop self med 100\nwithdraw route 192.0.2.1/32 next-hop self\n"
         );
-        assert!(rx.take().is_empty());
+        assert!(rx.try_iter().collect::<Vec<_>>().is_empty());
     }
 
     #[test]
     fn a_closed_stdout_is_reported_once() {
-        let (tx, rx) = events::channel().unwrap();
+        let (tx, rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start(Closed, tx, None);
         writer.send("a".into());
         writer.send("b".into());
         assert!(writer.flush(Duration::from_secs(5)));
-        let got = rx.take();
-        assert!(matches!(got[..], [Event::StdoutClosed(_)]), "{got:?}");
+        let got = rx.try_iter().collect::<Vec<_>>();
+        assert!(matches!(got[..], [PipeEvent::StdoutClosed(_)]), "{got:?}");
     }
 
     #[test]
     fn the_reader_reports_replies_then_the_end() {
-        let (tx, rx) = events::channel().unwrap();
+        let (tx, rx) = mpsc::channel::<PipeEvent>();
         let answers = Arc::new(Answers::default());
         let input = b"done\r\nerror\n\nshutdown 12 1\nnot terminated".to_vec();
         start_reader(std::io::Cursor::new(input), tx, Arc::clone(&answers));
         let mut got = Vec::new();
-        while let Some(event) = rx.recv_timeout(Duration::from_secs(5)) {
-            let end = matches!(event, Event::StdinClosed);
+        while let Ok(event) = rx.recv_timeout(Duration::from_secs(5)) {
+            let end = matches!(event, PipeEvent::StdinClosed);
             got.push(match event {
-                Event::Reply(reply, text, _) => format!("{reply:?} {text}"),
+                PipeEvent::Reply(reply, text, _) => format!("{reply:?} {text}"),
                 _ => "EOF".to_owned(),
             });
             if end {
@@ -503,7 +526,7 @@ mod tests {
     #[test]
     fn while_exabgp_answers_at_most_a_window_of_lines_is_unanswered() {
         let sink = Sink::default();
-        let (tx, _rx) = events::channel().unwrap();
+        let (tx, _rx) = mpsc::channel::<PipeEvent>();
         let answers = Arc::new(Answers::default());
         let writer = Writer::start(sink.clone(), tx, Some(Arc::clone(&answers)));
         // One answer: ExaBGP's acknowledgements are on.
@@ -533,7 +556,7 @@ mod tests {
     #[test]
     fn without_any_answer_the_writer_stops_waiting_soon() {
         let sink = Sink::default();
-        let (tx, _rx) = events::channel().unwrap();
+        let (tx, _rx) = mpsc::channel::<PipeEvent>();
         let writer = Writer::start(sink.clone(), tx, Some(Arc::new(Answers::default())));
         let started = Instant::now();
         for i in 0..1000 {

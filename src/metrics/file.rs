@@ -5,13 +5,13 @@
 //! a part. Writes come at most every [`MIN_GAP`] (with a thousand services a write is
 //! megabytes); the last state is written at the exit.
 //!
-//! A folder that does not exist is refused at start-up ([`check`]); a write that fails later
+//! A folder that does not exist is refused at start-up ([`crate::config`] checks the flag); a write that fails later
 //! (a full disk, a folder removed) is logged and tried again at the next change, never fatal.
 
 use super::{render, Endpoint};
-use crate::error::UsageError;
+use crate::config::values::folder_of;
+use crate::endpoint::{Request, View};
 use crate::poll::Ready;
-use crate::runtime::endpoint::{Request, View};
 use nix::poll::PollFd;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,35 +19,6 @@ use std::time::{Duration, Instant};
 
 /// The shortest time between two writes.
 pub const MIN_GAP: Duration = Duration::from_millis(250);
-
-/// `--metrics-file PATH` checked at start-up: a file name in a folder that exists.
-pub fn check(path: &Path) -> Result<PathBuf, UsageError> {
-    let refuse = |why: String| UsageError::value("--metrics-file", path.display(), why);
-    if path.file_name().is_none() || path.as_os_str().to_string_lossy().ends_with('/') {
-        return Err(refuse("not a file name".to_owned()));
-    }
-    let folder = folder_of(path);
-    match std::fs::metadata(folder) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(refuse(format!("{} is not a folder", folder.display()))),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(refuse(format!("the folder {} does not exist", folder.display())))
-        }
-        Err(err) => return Err(refuse(format!("cannot use the folder {}: {err}", folder.display()))),
-    }
-    if std::fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
-        return Err(refuse("is a folder".to_owned()));
-    }
-    Ok(path.to_path_buf())
-}
-
-/// The folder `path` is in (`.` for a bare name).
-fn folder_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
 
 /// The file being kept up to date.
 pub struct MetricsFile {
@@ -64,8 +35,8 @@ pub struct MetricsFile {
 }
 
 impl MetricsFile {
-    /// Keep `path` (checked by [`check`]) up to date; nothing is written until the first
-    /// look at the services.
+    /// Keep `path` (its folder checked at start-up by [`crate::config`]) up to date; nothing is
+    /// written until the first look at the services.
     pub fn new(path: PathBuf) -> MetricsFile {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = folder_of(&path).join(format!(".{name}.tmp"));
@@ -146,30 +117,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
-    }
-
-    #[test]
-    fn a_file_in_a_missing_folder_or_a_folder_is_refused() {
-        let dir = scratch("check");
-        let good = dir.join("exabgp.prom");
-        assert_eq!(check(&good).unwrap(), good);
-        let missing = dir.join("nowhere/exabgp.prom");
-        assert_eq!(
-            check(&missing).unwrap_err().to_string(),
-            format!(
-                "--metrics-file {}: the folder {} does not exist",
-                missing.display(),
-                dir.join("nowhere").display()
-            )
-        );
-        assert_eq!(check(&dir).unwrap_err().to_string(), format!("--metrics-file {}: is a folder", dir.display()));
-        let file = dir.join("plain");
-        std::fs::write(&file, "").unwrap();
-        let under = file.join("x.prom");
-        assert!(check(&under).unwrap_err().to_string().ends_with(&format!("{} is not a folder", file.display())));
-        assert!(check(Path::new("bare.prom")).is_ok(), "the current folder");
-        assert!(check(Path::new("/")).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -9,9 +9,9 @@
 //! answer, then closed. Reading a request ([`parse`]) is pure and tested apart.
 
 use super::{render, Endpoint};
+use crate::endpoint::{Request as Ask, View};
 use crate::error::UsageError;
 use crate::poll::Ready;
-use crate::runtime::endpoint::{Request as Ask, View};
 use nix::poll::{PollFd, PollFlags};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,5 +1,5 @@
 //! Prometheus metrics of the services (`--metrics-file`, `--metrics-listen`): two endpoints of
-//! the reactor ([`crate::runtime::endpoint`]), the file ([`mod@file`]) and the HTTP listener
+//! the reactor ([`crate::endpoint`]), the file ([`mod@file`]) and the HTTP listener
 //! ([`listen`]), which both show the text that [`text`] renders (pure) from a snapshot of the
 //! services taken here. Nothing of this exists when neither flag is given.
 //!
@@ -11,11 +11,11 @@ pub mod listen;
 pub mod text;
 
 use crate::config::ProcessConfig;
+use crate::endpoint::{Endpoint, View};
 use crate::error::UsageError;
 use crate::net::DisplayIp;
-use crate::runtime::endpoint::{Endpoint, View};
-use crate::service::fsm::State;
 use crate::service::Service;
+use crate::state::State;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// The `service` label of a service with neither a section nor a `--name` (as its syslog tag

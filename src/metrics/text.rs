@@ -2,58 +2,15 @@
 //! the services: pure, no I/O, the same bytes for the same snapshot (golden-tested). Every
 //! family has its `# HELP` and `# TYPE` lines and then all its samples, service after service;
 //! label values are escaped as the format says (`\\`, `\"`, `\n`).
-//!
-//! The durations of the checks are kept here too ([`Histogram`]): a service counts each of its
-//! checks into one, with the buckets of [`BUCKETS`].
+//! The durations of the checks come from each service's [`Histogram`].
 
-use crate::service::fsm::State;
+use crate::histogram::{Histogram, BUCKETS};
+use crate::state::State;
 use std::fmt::Write;
 use std::time::Duration;
 
 /// Every name starts with this.
 pub const PREFIX: &str = "exabgp_healthcheck_";
-
-/// The upper bounds of the check duration buckets (`le`), from 1 ms to 10 s; slower checks
-/// land in `+Inf` only. Written as the label shows them, with the bound in nanoseconds.
-pub const BUCKETS: [(&str, u64); 13] = [
-    ("0.001", 1_000_000),
-    ("0.0025", 2_500_000),
-    ("0.005", 5_000_000),
-    ("0.01", 10_000_000),
-    ("0.025", 25_000_000),
-    ("0.05", 50_000_000),
-    ("0.1", 100_000_000),
-    ("0.25", 250_000_000),
-    ("0.5", 500_000_000),
-    ("1", 1_000_000_000),
-    ("2.5", 2_500_000_000),
-    ("5", 5_000_000_000),
-    ("10", 10_000_000_000),
-];
-
-/// How long checks took, by bucket: no allocation, a few hundred bytes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Histogram {
-    /// Checks in each bucket of [`BUCKETS`] (not cumulative), then those slower than the last.
-    counts: [u64; BUCKETS.len() + 1],
-    /// Every duration added up.
-    sum: Duration,
-}
-
-impl Histogram {
-    /// Count one check that took `took`.
-    pub fn observe(&mut self, took: Duration) {
-        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        let bucket = BUCKETS.iter().position(|&(_, bound)| nanos <= bound).unwrap_or(BUCKETS.len());
-        self.counts[bucket] = self.counts[bucket].saturating_add(1);
-        self.sum = self.sum.saturating_add(took);
-    }
-
-    /// How many checks were counted.
-    pub fn count(&self) -> u64 {
-        self.counts.iter().fold(0u64, |all, n| all.saturating_add(*n))
-    }
-}
 
 /// Checks run by a service, by result.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -127,13 +84,13 @@ pub fn render(snapshot: &Snapshot<'_>) -> String {
     out.family("check_duration_seconds", "histogram", "How long the checks took.");
     for s in services {
         let mut below = 0u64;
-        for ((le, _), n) in BUCKETS.iter().zip(s.durations.counts) {
+        for ((le, _), n) in BUCKETS.iter().zip(s.durations.counts()) {
             below = below.saturating_add(n);
             out.sample("check_duration_seconds_bucket", &[("service", s.name), ("le", le)], below);
         }
         let count = s.durations.count();
         out.sample("check_duration_seconds_bucket", &[("service", s.name), ("le", "+Inf")], count);
-        out.sample_text("check_duration_seconds_sum", &[("service", s.name)], &seconds(s.durations.sum));
+        out.sample_text("check_duration_seconds_sum", &[("service", s.name)], &seconds(s.durations.sum()));
         out.sample("check_duration_seconds_count", &[("service", s.name)], count);
     }
 
@@ -461,22 +418,6 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
         );
         // Every line is one sample or comment: no line end got through unescaped.
         assert!(text.lines().all(|l| l.starts_with('#') || l.starts_with(PREFIX)), "{text}");
-    }
-
-    #[test]
-    fn histogram_buckets_include_their_bound() {
-        let mut h = Histogram::default();
-        h.observe(ms(1));
-        h.observe(Duration::from_nanos(1_000_001));
-        h.observe(ms(10_000));
-        h.observe(Duration::from_nanos(10_000_000_001));
-        h.observe(Duration::MAX);
-        assert_eq!(h.counts[0], 1);
-        assert_eq!(h.counts[1], 1);
-        assert_eq!(h.counts[12], 1);
-        assert_eq!(h.counts[13], 2);
-        assert_eq!(h.count(), 5);
-        assert_eq!(h.sum, Duration::MAX, "saturates");
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl Shell {
     /// The verdict on `outcome`, logged as the reference logs it.
     fn judge(&self, outcome: &Outcome) -> Verdict {
         let output = String::from_utf8_lossy(&outcome.output).trim().to_owned();
-        let duration_ms = crate::service::millis(outcome.duration);
+        let duration_ms = crate::units::millis(outcome.duration);
         match &outcome.status {
             Status::Exited(0) => log::debug!(rc = 0, duration_ms; "Command was executed successfully 0 {output}"),
             Status::TimedOut => {

@@ -1,101 +1,12 @@
-//! What the reactor serves beside the services: process-wide endpoints (the metrics file and
-//! listener, the control socket). Each is polled in the reactor's one `ppoll()` with the
-//! services' jobs, and advanced after every wake-up with a read-only [`View`] of the services;
-//! what it wants of them it asks with a [`Request`], which the reactor carries out. An
-//! endpoint never blocks and never reaches into a service.
-//!
-//! A new endpoint: a type implementing [`Endpoint`], opened in [`open`] from its
-//! [`ProcessConfig`] options (a bad one refused there, before any service starts).
+//! The reactor's side of the endpoint seam ([`crate::endpoint`]): its services, as a
+//! [`View`](crate::endpoint::View) reads them.
 
 use super::Slot;
-use crate::config::ProcessConfig;
-use crate::error::UsageError;
-use crate::exabgp::answers::Tally;
-use crate::poll::Ready;
+use crate::endpoint::Services;
 use crate::service::Service;
-use nix::poll::PollFd;
-use std::time::Instant;
 
-/// A process-wide endpoint in the reactor's loop.
-pub trait Endpoint {
-    /// Add what to wait for to `fds` (the reactor's poll set).
-    fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>);
-    /// When [`Endpoint::advance`] must be called even if nothing polls ready.
-    fn deadline(&self) -> Option<Instant>;
-    /// After every wake-up; `ready` is what the poll found among what [`Endpoint::poll_fds`]
-    /// added. What it asks of the services goes into `asks`.
-    fn advance(&mut self, ready: Ready, view: &View<'_>, asks: &mut Vec<Request>);
-    /// The reactor stops: the services as they are after the exit's withdraws (or after
-    /// `--interval 0`), once, just before [`Endpoint::close`]. Nothing by default.
-    fn finish(&mut self, view: &View<'_>) {
-        let _ = view;
+impl Services for Vec<Slot> {
+    fn at(&self, index: usize) -> Option<&Service> {
+        self.get(index).map(|slot| &slot.service)
     }
-    /// The reactor stops (after the withdraws): close and clean up.
-    fn close(&mut self);
-}
-
-/// Which services a request is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Which {
-    All,
-    /// The one whose [`Service::label`] this is.
-    Named(String),
-}
-
-impl Which {
-    /// Whether `service` is one of them.
-    pub fn matches(&self, service: &Service) -> bool {
-        match self {
-            Which::All => true,
-            Which::Named(name) => service.label() == Some(name.as_str()),
-        }
-    }
-}
-
-/// What an endpoint asks of the services.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Check now rather than at their time (as SIGUSR1 does for all).
-    CheckNow(Which),
-    /// Drain (`true`: `ctl drain`) or take the drain request back (`false`: `ctl resume`);
-    /// see [`Service::request_drain`].
-    Drain(Which, bool),
-}
-
-/// The services as they are, for an endpoint to read.
-pub struct View<'a> {
-    pub(super) slots: &'a [Slot],
-    pub(super) tally: Option<Tally>,
-    pub(super) generation: u64,
-}
-
-impl<'a> View<'a> {
-    /// The running services, in their order in the configuration.
-    pub fn services(&self) -> impl Iterator<Item = &'a Service> + 'a {
-        self.slots.iter().map(|slot| &slot.service)
-    }
-
-    /// ExaBGP's answers so far (`done` and `error`), when they are counted (not `--no-ack`,
-    /// not `--dry-run`).
-    pub fn tally(&self) -> Option<Tally> {
-        self.tally
-    }
-
-    /// Grows whenever a service may have changed (a check, a transition, lines written, a
-    /// reload): an endpoint that reports compares it with the one it last saw.
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-}
-
-/// The endpoints that `process` asks for, opened (sockets bound) now. A bad option is refused
-/// here, naming its flag, before any service starts.
-pub fn open(process: &ProcessConfig) -> Result<Vec<Box<dyn Endpoint>>, UsageError> {
-    let mut endpoints: Vec<Box<dyn Endpoint>> = Vec::new();
-    crate::metrics::open(process, &mut endpoints)?;
-    if let Some(path) = &process.control_socket {
-        let owner = (process.user.as_ref(), process.group.as_ref());
-        endpoints.push(Box::new(crate::control::server::Server::open(path, owner)?));
-    }
-    Ok(endpoints)
 }

@@ -5,6 +5,7 @@
 
 use super::signals::Signal;
 use crate::exabgp::answers::Tally;
+use crate::exabgp::pipe::{Notify, PipeEvent};
 use crate::exabgp::reply::Reply;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -23,6 +24,16 @@ pub enum Event {
     StdinClosed,
     /// Writing to ExaBGP failed: it is gone.
     StdoutClosed(String),
+}
+
+impl From<PipeEvent> for Event {
+    fn from(event: PipeEvent) -> Event {
+        match event {
+            PipeEvent::Reply(reply, text, tally) => Event::Reply(reply, text, tally),
+            PipeEvent::StdinClosed => Event::StdinClosed,
+            PipeEvent::StdoutClosed(why) => Event::StdoutClosed(why),
+        }
+    }
 }
 
 /// The sending side, for any number of threads.
@@ -55,6 +66,13 @@ impl Sender {
         self.tx.send(event).map_err(|mpsc::SendError(event)| event)?;
         let _ = (&*self.wake).write(&[1]);
         Ok(())
+    }
+}
+
+/// ExaBGP's pipes tell the main thread here.
+impl Notify for Sender {
+    fn notify(&self, event: PipeEvent) -> bool {
+        self.send(event.into()).is_ok()
     }
 }
 

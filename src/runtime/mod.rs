@@ -10,7 +10,7 @@
 //!
 //! A new process-wide option: a field of [`crate::config::ProcessConfig`], used here.
 
-pub mod endpoint;
+mod endpoint;
 pub mod events;
 mod reload;
 pub mod signals;
@@ -20,6 +20,7 @@ use crate::addr::ledger::{Addresses, Host};
 use crate::addr::op::Answer;
 use crate::addr::{self, Sudo};
 use crate::config::{Mode, ProcessConfig, ServiceConfig, ServiceNet, Settings, LOOPBACK};
+use crate::endpoint::{Endpoint, Request, View};
 use crate::error::UsageError;
 use crate::exabgp::answers::{Acks, Answers, Tally};
 use crate::exabgp::lines::{self, Announcement};
@@ -34,7 +35,6 @@ use crate::proc::{Outcome, Running};
 use crate::service::{self, Cx, Next, Service, ServiceId};
 use crate::{exit, logging, safety, sys};
 use anyhow::Context;
-use endpoint::{Endpoint, Request, View};
 use events::{Event, Inbox};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
@@ -61,8 +61,9 @@ const EXIT_FLUSH: Duration = Duration::from_millis(1000);
 /// microseconds; a `sudo` still running then is killed).
 const EXIT_ADDRESSES: Duration = Duration::from_millis(700);
 
-/// Run as ExaBGP's process (or `--dry-run`) until told to stop. Returns the exit status.
-pub fn run(settings: Settings, reload: Option<Reload>) -> anyhow::Result<exit::Code> {
+/// Run as ExaBGP's process (or `--dry-run`) until told to stop, serving the endpoints that
+/// `open` opens. Returns the exit status.
+pub fn run(settings: Settings, reload: Option<Reload>, open: OpenEndpoints) -> anyhow::Result<exit::Code> {
     let (tx, inbox) = events::channel().context("failed to create the event channel")?;
     let stop = Arc::new(AtomicBool::new(false));
     signals::listen(tx.clone(), Arc::clone(&stop))?;
@@ -70,7 +71,7 @@ pub fn run(settings: Settings, reload: Option<Reload>) -> anyhow::Result<exit::C
     if let Some(pid) = &process.pid_file {
         sys::write_pid_file(pid).with_context(|| format!("--pid {}", pid.display()))?;
     }
-    let result = Reactor::start(settings, reload, tx, inbox, stop).map(|mut reactor| reactor.main_loop());
+    let result = Reactor::start(settings, reload, open, tx, inbox, stop).map(|mut reactor| reactor.main_loop());
     if let Some(pid) = &process.pid_file {
         sys::remove_pid_file(pid);
     }
@@ -254,10 +255,15 @@ fn refuse_shared_discoveries(services: &[(&ServiceConfig, &[Net])]) -> Result<()
 /// Reads the configuration again (SIGHUP): what `main` read at start-up, read the same way.
 pub type Reload = Box<dyn FnMut() -> Result<Settings, UsageError>>;
 
+/// Opens the endpoints the settings ask for (sockets bound), at start-up before any service
+/// starts: [`crate::serve::open`].
+pub type OpenEndpoints = fn(&ProcessConfig) -> Result<Vec<Box<dyn Endpoint>>, UsageError>;
+
 impl Reactor {
     fn start(
         settings: Settings,
         reload: Option<Reload>,
+        open: OpenEndpoints,
         tx: events::Sender,
         inbox: Inbox,
         stop: Arc<AtomicBool>,
@@ -283,7 +289,7 @@ impl Reactor {
         if plans.len() > 1 {
             raise_descriptor_limit();
         }
-        let endpoints = endpoint::open(&process)?;
+        let endpoints = open(&process)?;
         let manages = plans.iter().any(|plan| plan.cfg.manages_addresses(process.mode));
         let lane = if manages { Some(open_lane(process.sudo)?) } else { None };
         let mut reactor = Reactor::new(process, inbox, stop, out, lane, Vec::new());
@@ -490,7 +496,7 @@ impl Reactor {
         let mut ready = std::mem::take(&mut self.endpoint_ready);
         ready.resize(self.endpoints.len(), Ready::NONE);
         let mut asks = Vec::new();
-        let view = View { slots: &self.slots, tally: self.out.tally(), generation: self.generation };
+        let view = View::new(&self.slots, self.out.tally(), self.generation);
         for (endpoint, ready) in self.endpoints.iter_mut().zip(ready) {
             endpoint.advance(ready, &view, &mut asks);
         }
@@ -618,7 +624,7 @@ impl Reactor {
     /// addresses. After `--interval 0`, only the flush.
     fn shutdown(&mut self, stop: Stop) {
         self.withdraw_and_clean_up(stop);
-        let view = View { slots: &self.slots, tally: self.out.tally(), generation: self.generation + 1 };
+        let view = View::new(&self.slots, self.out.tally(), self.generation + 1);
         for endpoint in &mut self.endpoints {
             endpoint.finish(&view);
             endpoint.close();
@@ -778,7 +784,7 @@ mod tests {
     use crate::config::ServiceConfig;
     use crate::exabgp::pipe::Sink;
     use crate::probe::mock::Mock;
-    use crate::service::fsm::State;
+    use crate::state::State;
 
     fn settings(argv: &[&str]) -> (ProcessConfig, ServiceConfig) {
         let mut all = vec!["exabgp-healthcheck", "--no-ip-setup", "--no-ack"];
@@ -928,7 +934,7 @@ mod tests {
         let (read, write) = nix::unistd::pipe().unwrap();
         let seen = std::rc::Rc::default();
         let closed = std::rc::Rc::new(std::cell::Cell::new(false));
-        let ask = Request::CheckNow(endpoint::Which::Named("b".into()));
+        let ask = Request::CheckNow(crate::endpoint::Which::Named("b".into()));
         let asker = Asker { pipe: read, ask, seen: std::rc::Rc::clone(&seen), closed: std::rc::Rc::clone(&closed) };
 
         let (process, _) = settings(&[]);
@@ -974,7 +980,7 @@ mod tests {
         let args = |ip, name| ["--ip", ip, "--name", name, "--rise", "1", "--interval", "30", "--drain-time", "0.1"];
         let services = vec![service(0, &args("192.0.2.1", "a"), &a), service(1, &args("192.0.2.2", "b"), &b)];
         let (read, write) = nix::unistd::pipe().unwrap();
-        let ask = Request::Drain(endpoint::Which::Named("a".into()), true);
+        let ask = Request::Drain(crate::endpoint::Which::Named("a".into()), true);
         let seen: Seen = std::rc::Rc::default();
         let closed = std::rc::Rc::new(std::cell::Cell::new(false));
         let asker = Asker { pipe: read, ask, seen: std::rc::Rc::clone(&seen), closed };

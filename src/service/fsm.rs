@@ -7,75 +7,10 @@
 //! every state of the reference (DISABLED included) while the drain is on, and lead back to
 //! INIT when it ends. Without a drain these states are never entered, and the transitions are
 //! exactly the reference's.
+//!
+//! The states and thresholds themselves are [`crate::state`]'s, shared with what reports them.
 
-use std::fmt;
-
-/// The states of the reference, with the same names (they reach hooks as `STATE=...`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    /// Start, or just re-enabled: the next check decides.
-    Init,
-    /// The disable file exists.
-    Disabled,
-    /// Checks pass, not yet `rise` of them in a row.
-    Rising,
-    /// Checks fail, not yet `fall` of them in a row.
-    Falling,
-    /// Healthy: announced with the up metric.
-    Up,
-    /// Unhealthy: announced with the down metric, or withdrawn.
-    Down,
-    /// Not the reference's: the drain is on and its `--drain-time` is not over; announced with
-    /// the GRACEFUL_SHUTDOWN community, the drain local preference and the down metric.
-    Draining,
-    /// Not the reference's: the drain is on and its `--drain-time` is over; withdrawn.
-    Drained,
-}
-
-impl State {
-    /// The name the reference uses, in logs and in the hooks' `STATE`.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Init => "INIT",
-            State::Disabled => "DISABLED",
-            State::Rising => "RISING",
-            State::Falling => "FALLING",
-            State::Up => "UP",
-            State::Down => "DOWN",
-            State::Draining => "DRAINING",
-            State::Drained => "DRAINED",
-        }
-    }
-
-    /// Whether it is one of the drain's states (DRAINING, DRAINED).
-    pub fn is_drain(self) -> bool {
-        matches!(self, State::Draining | State::Drained)
-    }
-
-    /// Whether the next check comes after the fast interval.
-    pub fn is_transient(self) -> bool {
-        matches!(self, State::Rising | State::Falling)
-    }
-
-    /// Every state a service can be in, in their order above (the metrics list each one).
-    /// `every_state_is_in_all` fails to compile when a state is added and not listed here.
-    pub const ALL: [State; 8] = [
-        State::Init,
-        State::Disabled,
-        State::Rising,
-        State::Falling,
-        State::Up,
-        State::Down,
-        State::Draining,
-        State::Drained,
-    ];
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::state::{State, Thresholds};
 
 /// What one iteration saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,13 +34,6 @@ impl Observation {
     pub fn checked(disabled: bool, ok: bool) -> Observation {
         Observation { disabled, ok, drain: false, drain_over: false, announced: false }
     }
-}
-
-/// The hysteresis thresholds. Values of 1 or less mean "at once".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Thresholds {
-    pub rise: i64,
-    pub fall: i64,
 }
 
 /// Where the machine is between iterations.
@@ -176,25 +104,6 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_state_is_in_all() {
-        // Exhaustive: a new state does not compile here until it is given its place, which
-        // is its index in State::ALL (add it there too).
-        let place = |state: State| match state {
-            State::Init => 0,
-            State::Disabled => 1,
-            State::Rising => 2,
-            State::Falling => 3,
-            State::Up => 4,
-            State::Down => 5,
-            State::Draining => 6,
-            State::Drained => 7,
-        };
-        for (i, state) in State::ALL.into_iter().enumerate() {
-            assert_eq!(place(state), i, "{state}");
-        }
-    }
 
     /// The reference's states.
     const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];

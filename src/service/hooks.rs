@@ -4,7 +4,7 @@
 
 use crate::config::Hooks;
 use crate::proc::Spec;
-use crate::service::fsm::State;
+use crate::state::State;
 use std::time::Duration;
 
 /// The hook commands for entering `state`, in the order they run.

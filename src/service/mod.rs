@@ -19,15 +19,12 @@ use crate::exabgp::lines::{self, Announcement};
 use crate::net::Net;
 use crate::probe::{self, shell::describe, Verdict};
 use crate::proc::{self, Outcome, Status};
-use fsm::{Machine, Observation, State};
+use crate::state::State;
+use crate::units::millis;
+use fsm::{Machine, Observation};
 use stats::{Moment, Stats};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
-
-/// `duration` in whole milliseconds, for log fields.
-pub(crate) fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
 
 /// A service's place in the reactor's table (and in the panic hook's registry).
 pub type ServiceId = usize;

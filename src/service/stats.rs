@@ -2,8 +2,8 @@
 //! SIGUSR1): since when it is in its state, its last check, and counts of checks, transitions
 //! and lines. Plain counters, no I/O; the service updates them as it goes.
 
-use super::fsm::State;
-use crate::metrics::text::Histogram;
+use crate::histogram::Histogram;
+use crate::state::State;
 use std::time::{Duration, Instant, SystemTime};
 
 /// When something happened, on both clocks: the wall clock for people and exporters, the
