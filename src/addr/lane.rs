@@ -82,7 +82,9 @@ impl Lane {
 
     fn start(&mut self, owner: Owner, op: Op) {
         let started = match (&self.sudo, &op) {
-            (Some(sudo), Op::Add { .. } | Op::Remove { .. }) => SudoOp::start(sudo, op).map(|running| InFlight::Sudo(Box::new(running))),
+            (Some(sudo), Op::Add { .. } | Op::Remove { .. }) => {
+                SudoOp::start(sudo, op).map(|running| InFlight::Sudo(Box::new(running)))
+            }
             _ => NetlinkOp::start(&mut self.rtnl, op).map(InFlight::Netlink),
         };
         match started {
