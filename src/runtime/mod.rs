@@ -12,8 +12,14 @@
 
 mod endpoint;
 pub mod events;
+mod plan;
 mod reload;
 pub mod signals;
+mod slot;
+mod stopping;
+
+use plan::{raise_descriptor_limit, random, refuse_shared_discoveries, tag_for, Plan};
+use slot::{drive, track, Ended, Slot};
 
 use crate::addr::lane::Lane;
 use crate::addr::ledger::{Addresses, Host};
@@ -54,13 +60,6 @@ enum Stop {
     End,
 }
 
-/// How long the exit path waits for the withdraws to reach ExaBGP (ExaBGP 5 kills us 2 s
-/// after its SIGTERM).
-const EXIT_FLUSH: Duration = Duration::from_millis(1000);
-/// How long the exit path then gives the removal of our addresses (over rtnetlink it takes
-/// microseconds; a `sudo` still running then is killed).
-const EXIT_ADDRESSES: Duration = Duration::from_millis(700);
-
 /// Run as ExaBGP's process (or `--dry-run`) until told to stop, serving the endpoints that
 /// `open` opens. Returns the exit status.
 pub fn run(settings: Settings, reload: Option<Reload>, open: OpenEndpoints) -> anyhow::Result<exit::Code> {
@@ -76,94 +75,6 @@ pub fn run(settings: Settings, reload: Option<Reload>, open: OpenEndpoints) -> a
         sys::remove_pid_file(pid);
     }
     result
-}
-
-/// A random number, for `--splay`.
-fn random() -> u64 {
-    sys::random()
-}
-
-/// Several services hold a pidfd and a pipe for each check in flight.
-fn raise_descriptor_limit() {
-    match sys::raise_descriptor_limit() {
-        Ok(limit) => log::debug!("open descriptors: up to {}", limit.map_or("unlimited".to_owned(), |n| n.to_string())),
-        Err(err) => log::warn!("failed to raise the limit on open descriptors: {err}"),
-    }
-}
-
-/// The log tag of service `id` with settings `cfg`: its own (`healthcheck-NAME`) when it is
-/// one of several or comes from a section; else the process's.
-fn tag_for(several: bool, cfg: &ServiceConfig, id: ServiceId) -> Option<Rc<str>> {
-    let name = cfg.label();
-    (several || cfg.section.is_some()).then(|| match name {
-        Some(name) => Rc::from(format!("healthcheck-{name}")),
-        None => Rc::from(format!("healthcheck-{id}")),
-    })
-}
-
-/// A job in flight for a service.
-enum Job {
-    Check(Box<dyn Probe>),
-    Hook(Box<Running>),
-}
-
-/// What a job ended in.
-enum Ended {
-    Verdict(probe::Verdict),
-    Hook(Outcome),
-}
-
-impl Job {
-    fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
-        match self {
-            Job::Check(probe) => probe.poll_fds(fds),
-            Job::Hook(running) => running.poll_fds(fds),
-        }
-    }
-
-    fn deadline(&self) -> Option<Instant> {
-        match self {
-            Job::Check(probe) => probe.deadline(),
-            Job::Hook(running) => running.deadline(),
-        }
-    }
-
-    fn advance(&mut self, ready: Ready) -> Option<Ended> {
-        match self {
-            Job::Check(probe) => probe.advance(ready).map(Ended::Verdict),
-            Job::Hook(running) => running.advance(ready).map(Ended::Hook),
-        }
-    }
-
-    /// We are stopping: the job must not outlive us.
-    fn cancel(self) {
-        match self {
-            Job::Check(mut probe) => probe.cancel(),
-            Job::Hook(running) => {
-                running.cancel();
-            }
-        }
-    }
-}
-
-/// A service and its job in flight.
-struct Slot {
-    service: Service,
-    /// What its log lines are tagged with, when it is one of several (`healthcheck-NAME`).
-    tag: Option<Rc<str>>,
-    job: Option<Job>,
-    /// What the last poll found ready among the job's descriptors.
-    ready: Ready,
-    /// The networks it advertises, as found when it started (on `lo`, without `--ip`).
-    nets: Vec<Net>,
-    /// Where its last line stands in ExaBGP's pipe.
-    last_line: Ticket,
-}
-
-impl Slot {
-    fn new(service: Service, tag: Option<Rc<str>>, nets: Vec<Net>) -> Slot {
-        Slot { service, tag, job: None, ready: Ready::NONE, nets, last_line: Ticket::DONE }
-    }
 }
 
 struct Reactor {
@@ -194,62 +105,6 @@ struct Reactor {
     endpoint_ready: Vec<Ready>,
     /// What the last poll found ready among the address lane's descriptors.
     lane_ready: Ready,
-}
-
-/// A service's settings with what start-up found for it: its networks, and the routes they
-/// make.
-struct Plan {
-    cfg: ServiceConfig,
-    nets: Vec<Net>,
-    routes: Vec<Net>,
-}
-
-impl Plan {
-    /// Find the networks of `cfg` (on `lo`, without `--ip`): the only step that may fail.
-    fn new(cfg: ServiceConfig) -> anyhow::Result<Plan> {
-        let nets = addr::networks(&cfg)?;
-        let routes = service::routes(&nets, cfg.deaggregate, cfg.start_ip);
-        Ok(Plan { cfg, nets, routes })
-    }
-
-    /// Its ledger (none when it changes no address in `mode`), empty: what it owns comes with
-    /// its first set-up ([`Addresses::setup`]) or from the service it replaces.
-    fn ledger(&self, mode: Mode) -> Option<Addresses> {
-        let cfg = &self.cfg;
-        cfg.manages_addresses(mode)
-            .then(|| Addresses::new(&self.hosts(), cfg.label.clone(), cfg.label_exact_match, cfg.dynamic_ip_setup))
-    }
-
-    /// The host addresses it keeps, on their interfaces.
-    fn hosts(&self) -> Vec<ServiceNet> {
-        if self.cfg.nets.is_empty() {
-            self.nets.iter().map(|&net| ServiceNet { net, ifname: LOOPBACK.to_owned() }).collect()
-        } else {
-            self.cfg.nets.clone()
-        }
-    }
-}
-
-/// Services without `--ip` find their networks on `lo` when they start: two that found the same
-/// one would both own it (the configuration already refuses that for `--ip`s). `services`: each
-/// service's settings and the networks it found (at start-up, or at a reload for those it
-/// starts).
-fn refuse_shared_discoveries(services: &[(&ServiceConfig, &[Net])]) -> Result<(), UsageError> {
-    let name = |cfg: &ServiceConfig| cfg.label().unwrap_or_default().to_owned();
-    for (i, (first, first_nets)) in services.iter().enumerate() {
-        for (second, second_nets) in &services[i + 1..] {
-            if let Some(net) = first_nets.iter().find(|net| second_nets.contains(net)) {
-                return Err(UsageError::message(format!(
-                    "services [{}] and [{}] both advertise {net}{}; an address belongs to one service \
-                     (give each its --ip, or its --label)",
-                    name(first),
-                    name(second),
-                    if first.nets.is_empty() || second.nets.is_empty() { " found on lo" } else { "" },
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Reads the configuration again (SIGHUP): what `main` read at start-up, read the same way.
@@ -619,155 +474,6 @@ impl Reactor {
         }
         Ok(())
     }
-
-    /// The exit path: withdraw every service's routes, let ExaBGP take them, remove our
-    /// addresses. After `--interval 0`, only the flush.
-    fn shutdown(&mut self, stop: Stop) {
-        self.withdraw_and_clean_up(stop);
-        let view = View::new(&self.slots, self.out.tally(), self.generation + 1);
-        for endpoint in &mut self.endpoints {
-            endpoint.finish(&view);
-            endpoint.close();
-        }
-    }
-
-    fn withdraw_and_clean_up(&mut self, stop: Stop) {
-        if stop == Stop::End {
-            self.out.flush(EXIT_FLUSH);
-            return;
-        }
-        let Reactor { slots, out, held, lane, .. } = self;
-        for slot in slots.iter_mut() {
-            if let Some(lane) = lane.as_mut() {
-                // Address work in flight is given up: its `sudo` is killed.
-                lane.cancel(slot.service.id);
-            }
-            let tag = slot.tag.clone();
-            logging::scoped(tag.as_ref(), || {
-                drive(slot, out, held, lane.as_mut(), |service, cx| {
-                    service.exit(cx);
-                    Next::Wait
-                })
-            });
-        }
-        if !out.flush(EXIT_FLUSH) {
-            log::warn!("ExaBGP did not take the withdraws within {} ms", EXIT_FLUSH.as_millis());
-        }
-        for slot in slots.iter_mut() {
-            let tag = slot.tag.clone();
-            logging::scoped(tag.as_ref(), || drive(slot, out, held, lane.as_mut(), Service::leave));
-        }
-        self.finish_addresses(Instant::now() + EXIT_ADDRESSES);
-        if let Some(tally) = self.out.tally() {
-            log::debug!("ExaBGP answered done {} times, error {} times", tally.done, tally.errors);
-        }
-    }
-
-    /// Run the address lane alone until its work is over or `deadline`: the end of the exit
-    /// path (our addresses removed). What is still running then is cancelled.
-    fn finish_addresses(&mut self, deadline: Instant) {
-        while self.lane.as_ref().is_some_and(Lane::busy) && Instant::now() < deadline {
-            let mut fds = Vec::new();
-            if let Some(lane) = &self.lane {
-                lane.poll_fds(&mut fds);
-            }
-            let until = self.lane.as_ref().and_then(Lane::deadline).map_or(deadline, |at| at.min(deadline));
-            let ready = match poll_until(&mut fds, Some(until)) {
-                Ok(_) => Ready::of(&fds),
-                Err(_) => Ready::NONE,
-            };
-            drop(fds);
-            self.lane_ready = ready;
-            self.answer_addresses();
-        }
-        for slot in self.slots.iter().chain(std::mem::take(&mut self.leaving).iter()) {
-            if let Some(lane) = self.lane.as_mut() {
-                lane.cancel(slot.service.id);
-            }
-            if !slot.service.gone() {
-                logging::scoped(slot.tag.as_ref(), || {
-                    log::warn!("the removal of our addresses did not finish in time: some may be left");
-                });
-            }
-        }
-    }
-}
-
-/// Move one service on: `first` is handed the service and a [`Cx`], and what it answers is
-/// done, until the service waits for a job, an address operation or its time. Its lines are
-/// written as it gives them; a job is looked at once at its start (one that is over by then
-/// needs no poll). The address lane is let go of when the service no longer asks for it.
-fn drive(
-    slot: &mut Slot,
-    out: &mut Outbox,
-    held: &BTreeMap<Host, ServiceId>,
-    mut lane: Option<&mut Lane>,
-    first: impl FnOnce(&mut Service, &mut Cx) -> Next,
-) {
-    let id = slot.service.id;
-    let held_elsewhere = |host: &Host| held.get(host).is_some_and(|owner| *owner != id);
-    let mut cx = Cx {
-        now: Instant::now(),
-        caught_up: out.finished(slot.last_line),
-        held_elsewhere: &held_elsewhere,
-        lines: Vec::new(),
-    };
-    let mut next = first(&mut slot.service, &mut cx);
-    loop {
-        for line in cx.lines.drain(..) {
-            slot.last_line = out.send(line);
-        }
-        cx.caught_up = out.finished(slot.last_line);
-        if !matches!(next, Next::Address(_)) {
-            if let Some(lane) = lane.as_deref_mut() {
-                lane.release(id);
-            }
-        }
-        let service = &mut slot.service;
-        next = match next {
-            Next::Check(spec) => match probe::start(&spec) {
-                Ok(mut probe) => match probe.advance(Ready::NONE) {
-                    Some(verdict) => service.on_verdict(verdict, &mut cx),
-                    None => {
-                        slot.job = Some(Job::Check(probe));
-                        return;
-                    }
-                },
-                Err(verdict) => service.on_verdict(verdict, &mut cx),
-            },
-            Next::Hook(spec) => match Running::start(&spec) {
-                Ok(mut running) => match running.advance(Ready::NONE) {
-                    Some(outcome) => service.on_hook(outcome, &mut cx),
-                    None => {
-                        slot.job = Some(Job::Hook(Box::new(running)));
-                        return;
-                    }
-                },
-                Err(outcome) => service.on_hook(outcome, &mut cx),
-            },
-            Next::Address(op) => match lane.as_deref_mut() {
-                Some(lane) => {
-                    lane.submit(id, op);
-                    return;
-                }
-                None => service
-                    .on_address(op.failed(addr::AddrError::Other(anyhow::anyhow!("no address backend"))), &mut cx),
-            },
-            Next::Wait => return,
-        };
-    }
-}
-
-/// Keep `held` and the panic hook's registry up to date with the addresses `service` holds.
-fn track(held: &mut BTreeMap<Host, ServiceId>, service: &Service) {
-    let id = service.id;
-    held.retain(|_, owner| *owner != id);
-    let owned: Vec<Host> = service.addresses().map(|ledger| ledger.owned().cloned().collect()).unwrap_or_default();
-    held.extend(owned.iter().map(|host| (host.clone(), id)));
-    if service.gone() {
-        held.retain(|_, owner| *owner != id);
-    }
-    safety::set_owned(id, owned);
 }
 
 /// The lane of address work (with `--sudo`, additions and removals through `sudo`), and the

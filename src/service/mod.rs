@@ -7,9 +7,14 @@
 //!
 //! A new per-service option: a field of [`crate::config::ServiceConfig`], used here.
 
+mod conclude;
 pub mod fsm;
 pub mod hooks;
+mod leaving;
 pub mod stats;
+
+pub use conclude::retry_after;
+use conclude::After;
 
 use crate::addr::ledger::{Addresses, Host, Removal, Work};
 use crate::addr::op::{Answer, Op};
@@ -65,17 +70,6 @@ impl Cx<'_> {
     }
 }
 
-/// The first retry of a failed address set-up waits this long, each next one twice as long as
-/// the one before, up to [`RETRY_MAX`]: a failing `sudo` is not run at every check.
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(60);
-
-/// How long to wait before retrying after `failures` set-ups in a row have failed.
-pub fn retry_after(failures: u64) -> Duration {
-    let doublings = u32::try_from(failures.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
-    RETRY_FIRST.saturating_mul(1 << doublings).min(RETRY_MAX)
-}
-
 /// One iteration in flight: when it started (the schedule is start to start) and the state
 /// before it.
 #[derive(Debug, Clone, Copy)]
@@ -89,29 +83,6 @@ struct Iteration {
 enum DrainCause {
     File,
     Request,
-}
-
-/// Where the end of an iteration is (after its check and hooks).
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    /// The lines for the state, if `announce` (with `--dynamic-ip-setup` in UP the addresses
-    /// have just been set up); then, down with `--dynamic-ip-setup`, the addresses removed.
-    Lines { announce: bool },
-    /// Addresses that could not be set up are tried again, when their time has come.
-    Retry,
-    /// The next iteration's time.
-    Schedule,
-}
-
-/// What comes after address work.
-#[derive(Debug, Clone, Copy)]
-enum After {
-    /// The first iteration's check (the start-up set-up is done).
-    Begin(Iteration),
-    /// The end of the iteration goes on at this step.
-    Conclude(Iteration, Step),
-    /// Nothing: the service is leaving.
-    Leave,
 }
 
 #[derive(Debug)]
@@ -451,225 +422,6 @@ impl Service {
             Some(spec) => Next::Hook(spec),
             None => self.conclude(iteration, cx),
         }
-    }
-
-    /// Start `work` on its ledger, then `after`.
-    fn work(&mut self, work: Work, after: After, cx: &mut Cx) -> Next {
-        self.phase = Phase::Addresses(Box::new(work), after);
-        self.next_address(cx)
-    }
-
-    /// The next operation of the address work in flight; when it is over, what comes after it.
-    fn next_address(&mut self, cx: &mut Cx) -> Next {
-        let Phase::Addresses(ref mut work, after) = self.phase else { return Next::Wait };
-        let ledger = self.ledger.as_mut().expect("address work has a ledger");
-        if let Some(op) = work.next(ledger, cx.held_elsewhere) {
-            return Next::Address(op);
-        }
-        let was_setup = work.is_setup();
-        if was_setup {
-            self.retry_at = ledger.any_blocked().then(|| cx.now + retry_after(ledger.failures()));
-        }
-        match after {
-            After::Begin(iteration) => self.check(iteration, cx),
-            After::Conclude(iteration, step) => self.conclude_at(iteration, step, cx),
-            After::Leave => {
-                self.phase = Phase::Gone;
-                Next::Wait
-            }
-        }
-    }
-
-    /// The answer to the address operation it asked for.
-    pub fn on_address(&mut self, answer: Answer, cx: &mut Cx) -> Next {
-        let Phase::Addresses(ref mut work, _) = self.phase else { return Next::Wait };
-        if let Some(ledger) = self.ledger.as_mut() {
-            work.answer(ledger, answer);
-        }
-        self.next_address(cx)
-    }
-
-    /// The end of an iteration (check and hooks are over).
-    fn conclude(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
-        let state = self.machine.state;
-        let changed = state != iteration.before;
-        let announce = changed || (!self.cfg.debounce && cx.caught_up);
-        if !announce && !self.cfg.debounce {
-            // ExaBGP has not read our last lines (the pipe is full): queueing the same state
-            // again would only grow memory. A change of state is always queued. (Our last
-            // line, not the whole queue: another service's lines just queued do not count.)
-            log::debug!("ExaBGP is not reading: refresh skipped");
-        }
-        let what: Announcement = state.into();
-        if announce && lines::announces(what) && what == State::Up.into() && self.cfg.dynamic_ip_setup {
-            if let Some(work) = self.ledger.as_ref().map(Addresses::setup) {
-                log::info!("service up, restoring loopback and ip-ifname ips");
-                return self.work(work, After::Conclude(iteration, Step::Lines { announce }), cx);
-            }
-        }
-        self.conclude_at(iteration, Step::Lines { announce }, cx)
-    }
-
-    /// The end of an iteration, from `step` on: the lines for the state, the address work
-    /// around them, the retry of addresses that could not be set up, and the next iteration's
-    /// time (`cx.now` at the latest; start to start, so a long check does not push the
-    /// schedule back).
-    fn conclude_at(&mut self, iteration: Iteration, step: Step, cx: &mut Cx) -> Next {
-        let mut step = step;
-        loop {
-            step = match step {
-                Step::Lines { announce } => {
-                    let what: Announcement = self.machine.state.into();
-                    if announce && lines::announces(what) {
-                        self.announce(what, cx);
-                        let down = matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained));
-                        if down && self.cfg.dynamic_ip_setup {
-                            if let Some(work) = self.ledger.as_ref().map(|l| l.remove(Removal::Dynamic)) {
-                                if what == State::Drained.into() {
-                                    log::info!("service drained, deleting setup ips");
-                                } else {
-                                    log::info!("service down, deleting setup ips");
-                                }
-                                return self.work(work, After::Conclude(iteration, Step::Retry), cx);
-                            }
-                        }
-                    }
-                    if self.machine.state == State::Draining && self.draining_since.is_none() {
-                        self.draining_since = Some(cx.now);
-                    }
-                    Step::Retry
-                }
-                Step::Retry => {
-                    // Except while the service is down with `--dynamic-ip-setup` (they are meant
-                    // to be gone then).
-                    let wanted = !self.cfg.dynamic_ip_setup || self.machine.state == State::Up;
-                    let due = self.retry_at.is_none_or(|at| cx.now >= at);
-                    let ledger = self.ledger.as_ref().filter(|a| a.any_blocked() && wanted && due);
-                    if let Some(work) = ledger.map(Addresses::setup) {
-                        return self.work(work, After::Conclude(iteration, Step::Schedule), cx);
-                    }
-                    Step::Schedule
-                }
-                Step::Schedule => {
-                    let pause = if self.machine.state.is_transient() {
-                        self.cfg.fast_interval
-                    } else if self.cfg.interval.is_zero() {
-                        log::info!("interval set to zero, exiting after the announcement");
-                        self.phase = Phase::Ended;
-                        return Next::Wait;
-                    } else {
-                        self.cfg.interval
-                    };
-                    let now = cx.now;
-                    let at = if std::mem::take(&mut self.hurry) { now } else { (iteration.started + pause).max(now) };
-                    self.phase = Phase::Waiting(at);
-                    return Next::Wait;
-                }
-            };
-        }
-    }
-
-    /// The lines for `what`, into `cx`.
-    fn announce(&mut self, what: Announcement, cx: &mut Cx) {
-        log::info!(state:% = what; "send announces for {what} state to ExaBGP");
-        let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
-        let mut sent = 0;
-        for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
-            let route = &self.routes[i];
-            let blocked = what != Announcement::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
-            if blocked {
-                log::debug!("not announcing {route}: its address is not set up");
-                continue;
-            }
-            cx.lines.push(line);
-            self.meds[i] = med;
-            sent += 1;
-        }
-        if lines::withdraws(what, &self.cfg.announce) {
-            self.stats.wrote(0, sent);
-        } else {
-            self.stats.wrote(sent, 0);
-        }
-    }
-
-    /// We are stopping: withdraw everything (nothing after `--interval 0`). Any address work
-    /// in flight is given up (the reactor cancels its operation).
-    pub fn exit(&mut self, cx: &mut Cx) {
-        if self.ended() || self.gone() {
-            return;
-        }
-        self.explain(&format!("stopping: {} -> EXIT", self.machine.state));
-        self.phase = Phase::Gone;
-        self.announce(Announcement::Exit, cx);
-    }
-
-    /// After the exit's withdraws: remove the addresses we added (all of them with
-    /// `--dynamic-ip-setup`). Nothing after `--interval 0`.
-    pub fn leave(&mut self, cx: &mut Cx) -> Next {
-        if self.ended() {
-            return Next::Wait;
-        }
-        match self.ledger.as_ref().map(|ledger| ledger.remove(Removal::Exit)) {
-            Some(work) => {
-                log::info!("exiting, deleting setup ips");
-                self.work(work, After::Leave, cx)
-            }
-            None => {
-                self.phase = Phase::Gone;
-                Next::Wait
-            }
-        }
-    }
-
-    /// It is being replaced (a reload changed it) by a service with the routes `next`
-    /// announced as `announce`: withdraw its routes that the new one does not have, and all of
-    /// them when the new one's lines are about other paths (another `--path-id`, other
-    /// `--neighbor`s: its announcements would not replace these). Returns what stays
-    /// announced, for the new one to know ([`Service::assume_announced`]). Nothing else
-    /// changes here.
-    pub fn withdraw_all_but(&mut self, next: &[Net], announce: &lines::Announce, cx: &mut Cx) -> Vec<(Net, i64)> {
-        let same_paths = lines::same_paths(&self.cfg.announce, announce);
-        let stays = |route: &Net| same_paths && next.contains(route);
-        let gone: Vec<Net> = self.routes.iter().filter(|route| !stays(route)).copied().collect();
-        if !gone.is_empty() {
-            if same_paths {
-                log::info!("withdrawing {} route(s) no longer configured", gone.len());
-            } else {
-                log::info!("withdrawing {} route(s): their path identifier or neighbors changed", gone.len());
-            }
-            cx.lines.extend(lines::render(Announcement::Exit, &self.cfg.announce, &gone));
-            self.stats.wrote(0, gone.len() as u64);
-        }
-        let kept = self.announced().filter(|(route, _)| stays(route));
-        kept.filter_map(|(route, med)| Some((route, med?))).collect()
-    }
-
-    /// It is being replaced (a reload changed it) by a service whose ledger is `next`: `next`
-    /// takes over the addresses it added that `next` looks after too, and it removes the
-    /// others (the address work it asks for, after which it is gone).
-    pub fn hand_over(&mut self, next: Option<&mut Addresses>, cx: &mut Cx) -> Next {
-        self.phase = Phase::Gone;
-        let work = match (self.ledger.as_mut(), next) {
-            (Some(previous), Some(next)) => previous.hand_over(next),
-            (Some(previous), None) => previous.remove(Removal::Exit),
-            (None, _) => return Next::Wait,
-        };
-        self.work(work, After::Leave, cx)
-    }
-
-    /// It replaces a service whose routes `announced` (with their MED) are still announced:
-    /// its own of those routes count as announced until its first lines.
-    pub fn assume_announced(&mut self, announced: &[(Net, i64)]) {
-        for (route, med) in self.routes.iter().zip(self.meds.iter_mut()) {
-            if let Some(&(_, was)) = announced.iter().find(|(r, _)| r == route) {
-                *med = Some(was);
-            }
-        }
-    }
-
-    /// Its ledger, for the service that replaces it to take over from (a reload).
-    pub fn ledger_mut(&mut self) -> Option<&mut Addresses> {
-        self.ledger.as_mut()
     }
 
     /// Its state in one line (SIGUSR1), with the count of ExaBGP's answers when they are kept.
