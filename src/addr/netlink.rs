@@ -676,6 +676,40 @@ mod tests {
         });
     }
 
+    /// An answer that never comes (here read away before the operation sees it) holds nothing
+    /// up: the operation says it is not over without waiting, and fails at its deadline.
+    #[test]
+    fn a_request_the_kernel_never_answers_fails_at_its_deadline_without_waiting() {
+        let mut rtnl = Rtnl::new().unwrap();
+        let mut op = match NetlinkOp::start(&mut rtnl, Op::List { ifname: "lo".to_owned() }) {
+            Ok(op) => op,
+            Err(answer) => panic!("failed at once: {answer:?}"),
+        };
+        // The link lookup's answer, taken away.
+        wait_readable(rtnl.fd(), Instant::now() + Duration::from_secs(1));
+        while let Ok(Some(_)) = rtnl.receive() {}
+        op.pending.deadline = Instant::now() + Duration::from_millis(200);
+        let asked = Instant::now();
+        assert!(op.advance(&mut rtnl).is_none());
+        assert!(asked.elapsed() < Duration::from_millis(50), "advance waited {:?}", asked.elapsed());
+        while Instant::now() < op.deadline() {
+            wait_readable(rtnl.fd(), op.deadline());
+        }
+        match op.advance(&mut rtnl) {
+            Some(Answer::Listed(Err(err))) => assert!(err.to_string().contains("no answer from the kernel"), "{err}"),
+            other => panic!("{other:?}"),
+        }
+        // A late answer to it is told apart by its sequence number: the next operation works.
+        let mut next = NetlinkOp::start(&mut rtnl, Op::List { ifname: "lo".to_owned() }).ok().unwrap();
+        let listed = loop {
+            if let Some(answer) = next.advance(&mut rtnl) {
+                break answer;
+            }
+            wait_readable(rtnl.fd(), next.deadline());
+        };
+        assert!(matches!(listed, Answer::Listed(Ok(_))), "{listed:?}");
+    }
+
     #[test]
     fn a_kernel_that_refuses_the_mark_gets_addresses_without_it_for_the_run() {
         let einval = || Err::<(), _>(Failure::Kernel(Errno::EINVAL));
