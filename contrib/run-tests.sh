@@ -104,3 +104,9 @@ fi
 # against the library.
 cargo check --manifest-path fuzz/Cargo.toml --bins --locked --quiet
 cargo test --all-targets --locked --no-fail-fast
+
+say "the Debian package: its files, then installed beside Debian's exabgp in both orders (contrib/check-deb.sh --install)"
+# Builds the static release binary and the .deb (cargo-deb is installed when missing), installs
+# it with dpkg alone, after and before Debian's exabgp (python3-exabgp ships a file of the same
+# name, which our package diverts), removes and purges it, and leaves the machine as it was.
+bash contrib/check-deb.sh --install
