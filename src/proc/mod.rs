@@ -11,6 +11,7 @@
 //! responsive to signals and ExaBGP while a check runs. [`run_alone`] is the simple form, for
 //! callers that wait for nothing else.
 
+mod simple;
 mod watch;
 
 use crate::poll::poll_until;
@@ -178,41 +179,27 @@ impl Running {
     /// otherwise.
     fn start_with(spec: &Spec, reaper: Option<Reaper>) -> Result<Running, Outcome> {
         let started = Instant::now();
-        let mut command = match &spec.program {
-            Program::Shell(line) => {
-                let mut command = Command::new("/bin/sh");
-                command.arg("-c").arg(line);
-                command
-            }
-            Program::Exec { path, args } => {
-                let mut command = Command::new(path);
-                command.args(args);
-                command
-            }
-        };
-        command.stdin(null()).process_group(0);
-        command.envs(spec.env.iter().map(|(k, v)| (k, v)));
         let no_pipe = |err: std::io::Error| Outcome::failed(format!("failed to create a pipe: {err}"), started);
         // The read end, and our own copy of the write end (the command gets others).
         let reader = match spec.capture {
-            Capture::Discard => {
-                command.stdout(null()).stderr(null());
-                None
-            }
-            Capture::Merged => {
-                let (reader, held) = std::io::pipe().map_err(no_pipe)?;
-                command.stdout(held.try_clone().map_err(no_pipe)?).stderr(held.try_clone().map_err(no_pipe)?);
-                Some((reader, held))
-            }
-            Capture::Stderr => {
-                let (reader, held) = std::io::pipe().map_err(no_pipe)?;
-                command.stdout(null()).stderr(held.try_clone().map_err(no_pipe)?);
-                Some((reader, held))
-            }
+            Capture::Discard => None,
+            Capture::Merged | Capture::Stderr => Some(std::io::pipe().map_err(no_pipe)?),
         };
-        let spawned = command.spawn();
-        // The Command holds copies of the write end: close them (we keep our own until the exit).
-        drop(command);
+        let held = reader.as_ref().map(|(_, held)| held);
+        // A shell command of plain words naming a program on PATH runs without the shell; should
+        // that fail to start (a script without a #! line, say), the shell runs it as always.
+        let direct = match &spec.program {
+            Program::Shell(line) => {
+                direct(line).map(|command| wire(command, spec, held)).transpose().map_err(no_pipe)?
+            }
+            Program::Exec { .. } => None,
+        };
+        let spawned = match direct.map(|mut command| command.spawn()) {
+            Some(Ok(child)) => Ok(child),
+            _ => wire(program(&spec.program), spec, held).map_err(no_pipe)?.spawn(),
+        };
+
+        // The Commands held copies of the write end and are gone: we keep our own until the exit.
         let child = spawned.map_err(|err| {
             let why = match &spec.program {
                 Program::Shell(_) => format!("failed to run /bin/sh: {err}"),
@@ -401,6 +388,47 @@ impl Running {
     }
 }
 
+/// The command for `program`, as it always runs: a shell command line through `/bin/sh -c`.
+fn program(program: &Program) -> Command {
+    match program {
+        Program::Shell(line) => {
+            let mut command = Command::new("/bin/sh");
+            command.arg("-c").arg(line);
+            command
+        }
+        Program::Exec { path, args } => {
+            let mut command = Command::new(path);
+            command.args(args);
+            command
+        }
+    }
+}
+
+/// `line` run without the shell, when it is one simple command naming a program found on the
+/// `PATH` ([`simple`]): the program with the words as the shell would pass them (its name as
+/// typed in `argv[0]`).
+fn direct(line: &str) -> Option<Command> {
+    let words = simple::words(line)?;
+    let path = std::env::var_os("PATH");
+    let found = simple::find(words[0], path.as_deref())?;
+    let mut command = Command::new(found);
+    command.arg0(words[0]).args(&words[1..]);
+    Some(command)
+}
+
+/// Give `command` what every command gets: stdin from /dev/null, its own process group, the
+/// spec's environment, and its output into `held` (the write end we keep) or /dev/null.
+fn wire(mut command: Command, spec: &Spec, held: Option<&std::io::PipeWriter>) -> std::io::Result<Command> {
+    command.stdin(null()).process_group(0);
+    command.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    match (spec.capture, held) {
+        (Capture::Merged, Some(held)) => command.stdout(held.try_clone()?).stderr(held.try_clone()?),
+        (Capture::Stderr, Some(held)) => command.stdout(null()).stderr(held.try_clone()?),
+        _ => command.stdout(null()).stderr(null()),
+    };
+    Ok(command)
+}
+
 /// Run `spec` to its end, waiting for nothing else meanwhile.
 pub fn run_alone(spec: &Spec) -> Outcome {
     match Running::start(spec) {
@@ -470,6 +498,57 @@ mod tests {
         let running = Running::start_with(&spec, Some(Reaper::new().unwrap())).unwrap();
         assert!(matches!(running.watch, Some(ExitWatch::Signal(_))));
         finish(running)
+    }
+
+    /// What program `running` runs (its `comm`), once it has exec'd one of `names`: 2 s at most.
+    fn comm(running: &Running, names: &[&str]) -> String {
+        let read = || std::fs::read_to_string(format!("/proc/{}/comm", running.child.id())).unwrap_or_default();
+        let mut seen = read();
+        for _ in 0..200 {
+            if names.contains(&seen.trim()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            seen = read();
+        }
+        seen.trim().to_owned()
+    }
+
+    #[test]
+    fn a_simple_command_runs_without_the_shell_and_anything_else_with_it() {
+        let direct = Running::start(&spec("sleep 5", Some(5000))).unwrap();
+        assert_eq!(comm(&direct, &["sleep", "sh"]), "sleep", "no /bin/sh in between");
+        let _ = direct.cancel();
+        let shell = Running::start(&spec("sleep 5; true", Some(5000))).unwrap();
+        assert_eq!(comm(&shell, &["sleep", "sh"]), "sh");
+        let _ = shell.cancel();
+        // The same statuses, output and environment either way.
+        let out = one(spec("sh -c 'exit 7'", Some(5000)));
+        assert_eq!(out.status, Status::Exited(7));
+        let out = one(spec("printenv STATE", Some(5000)));
+        assert_eq!((out.status, String::from_utf8_lossy(&out.output).into_owned()), (Status::Exited(0), "UP\n".into()));
+        let out = one(spec("ls /no/such/file", Some(5000)));
+        assert_eq!(out.status, Status::Exited(2));
+        assert!(String::from_utf8_lossy(&out.output).contains("No such file"), "{out:?}");
+        // Not found, not executable: the shell's own words and statuses.
+        let out = one(spec("no-such-program-anywhere --x", Some(5000)));
+        assert_eq!(out.status, Status::Exited(127));
+        assert!(String::from_utf8_lossy(&out.output).contains("not found"), "{out:?}");
+        let out = one(spec("/etc/passwd", Some(5000)));
+        assert_eq!(out.status, Status::Exited(126));
+    }
+
+    #[test]
+    fn a_script_without_a_shebang_still_runs_as_the_shell_runs_it() {
+        let dir = std::env::temp_dir().join(format!("ehc-proc-noshebang-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("check");
+        std::fs::write(&script, "echo from the script; exit 4\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let out = one(spec(&script.display().to_string(), Some(5000)));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(out.status, Status::Exited(4));
+        assert_eq!(String::from_utf8_lossy(&out.output), "from the script\n");
     }
 
     #[test]
