@@ -72,6 +72,7 @@ for f in docs/*.md docs/perf/*.svg; do has "$doc/$f" 644 "$f"; done
 has $doc/contrib/systemd/exabgp.service.d/healthcheck.conf 644 contrib/systemd/exabgp.service.d/healthcheck.conf
 has $doc/contrib/systemd/exabgp.service.d/drain.conf 644 contrib/systemd/exabgp.service.d/drain.conf
 has $doc/contrib/routers/VENDORS.md 644 contrib/routers/VENDORS.md
+has $doc/contrib/prometheus/alerts.yml 644 contrib/prometheus/alerts.yml
 for f in contrib/routers/*/*.conf; do has "$doc/$f" 644 "$f"; done
 has $doc/examples/README.md 644 exabgp-examples/README.md
 for f in exabgp-examples/*/*; do
