@@ -3,14 +3,18 @@
 //! run's kind (the running one may be mid-operation in the panicking thread). The hook writes
 //! every service's withdraws straight to stdout, so that ExaBGP does not keep announcing a
 //! service nobody checks any more, removes what we added, reports, and exits
-//! [`crate::exit::Code::Bug`].
+//! [`crate::exit::Code::Bug`]. The `--watchdog` thread says the same last words when the main
+//! loop hangs ([`start_watchdog`]).
 
 use crate::addr::ledger::Host;
 use crate::addr::{AddrError, AddressBackend};
 use crate::net::Net;
+use crate::units::millis;
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Opens a fresh backend of the kind the run uses.
 pub type OpenBackend = fn() -> Result<Box<dyn AddressBackend + Send>, AddrError>;
@@ -71,23 +75,79 @@ pub fn forget(service: usize) {
 pub fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let registry = REGISTRY.try_lock().ok();
-        if let Some(registry) = &registry {
-            let stdout = std::io::stdout();
-            for entry in registry.services.values() {
-                let _ = nix::unistd::write(stdout.as_fd(), &entry.last_words);
+        last_words(|| default(info), "internal error", "please report this bug");
+    }));
+}
+
+/// The last words of a process that cannot go on: every service's withdraws straight to stdout
+/// (so that ExaBGP does not keep announcing a service nobody checks any more), `between`, the
+/// addresses we added removed, the report on stderr, exit status 70.
+fn last_words(between: impl FnOnce(), what: &str, advice: &str) -> ! {
+    let registry = REGISTRY.try_lock().ok();
+    if let Some(registry) = &registry {
+        let stdout = std::io::stdout();
+        for entry in registry.services.values() {
+            let _ = nix::unistd::write(stdout.as_fd(), &entry.last_words);
+        }
+    }
+    between();
+    if let Some(registry) = &registry {
+        remove_owned(registry);
+    }
+    eprintln!("CRITICAL[healthcheck] {what}: routes withdrawn, addresses we added removed, exiting; {advice}");
+    std::process::exit(crate::exit::Code::Bug.status());
+}
+
+/// What the main loop touches each time it comes round, for the watchdog to look at.
+#[derive(Debug)]
+pub struct Heartbeat {
+    epoch: Instant,
+    /// Milliseconds since `epoch` at the last beat.
+    last: AtomicU64,
+}
+
+impl Heartbeat {
+    /// The main loop came round.
+    pub fn beat(&self) {
+        self.last.store(millis(self.epoch.elapsed()), Ordering::Relaxed);
+    }
+
+    fn since(&self, now: Instant) -> Duration {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        now.saturating_duration_since(self.epoch + last)
+    }
+}
+
+/// `--watchdog LIMIT`: a thread that looks at the heartbeat every quarter of `limit`; when the
+/// main loop has not come round for `limit`, the last words (withdraws, addresses removed,
+/// exit 70) as after a panic, so that ExaBGP withdraws and restarts the plugin. The loop must
+/// beat at least every half `limit` ([`Heartbeat::beat`]). A process that was stopped as a whole
+/// (SIGSTOP, a frozen VM) stopped the watchdog too: when it finds that it slept far longer than
+/// it asked, it gives the loop a new `limit` rather than judge it (BFD tells the routers about
+/// such a pause, not the watchdog).
+pub fn start_watchdog(limit: Duration) -> std::io::Result<Arc<Heartbeat>> {
+    let heartbeat = Arc::new(Heartbeat { epoch: Instant::now(), last: AtomicU64::new(0) });
+    let watched = Arc::clone(&heartbeat);
+    let step = limit / 4;
+    std::thread::Builder::new().name("watchdog".into()).spawn(move || {
+        let mut woke = Instant::now();
+        loop {
+            std::thread::sleep(step);
+            let now = Instant::now();
+            let stopped = now.saturating_duration_since(woke) > step + limit / 2;
+            woke = now;
+            if stopped {
+                watched.beat();
+                continue;
+            }
+            let since = watched.since(now);
+            if since > limit {
+                let what = format!("the main loop has not come round for {} ms (--watchdog)", millis(since));
+                last_words(|| {}, &what, "ExaBGP restarts the plugin");
             }
         }
-        default(info);
-        if let Some(registry) = &registry {
-            remove_owned(registry);
-        }
-        eprintln!(
-            "CRITICAL[healthcheck] internal error: routes withdrawn, addresses we added removed, exiting; \
-             please report this bug"
-        );
-        std::process::exit(crate::exit::Code::Bug.status());
-    }));
+    })?;
+    Ok(heartbeat)
 }
 
 /// Remove the addresses every service added, over a new backend.

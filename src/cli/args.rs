@@ -68,7 +68,7 @@ pub struct Args {
 
     /// Read configuration from a file
     // Hidden aliases: prefixes that are the reference's for one option only, and that options
-    // of ours (--control-socket, --log-format, --api-version) would make ambiguous
+    // of ours (--control-socket, --log-format, --api-version, --watchdog) would make ambiguous
     // (`every_prefix_the_reference_takes_still_means_the_same_option`).
     #[arg(long, short = 'F', value_name = "FILE", action = ArgAction::Append, alias = "con")]
     pub config: Vec<PathBuf>,
@@ -100,6 +100,12 @@ pub struct Args {
     /// status, check, drain, resume. None by default
     #[arg(long, value_name = "PATH", conflicts_with = "once")]
     pub control_socket: Option<PathBuf>,
+
+    /// When the main loop has not come round for D (at least 1s): write every service's
+    /// withdraws and exit 70, so that ExaBGP withdraws and restarts the plugin. Off by default;
+    /// recommended with BFD
+    #[arg(long, value_name = "D", conflicts_with = "once")]
+    pub watchdog: Option<String>,
 
     /// Time between checks; 0 exits after the first announcement
     #[arg(long, short = 'i', value_name = "N", default_value = "5", allow_negative_numbers = true,
@@ -247,7 +253,7 @@ pub struct Args {
     pub disabled_as_path: Option<String>,
 
     /// Withdraw the routes when the service is down or disabled, instead of raising the MED
-    #[arg(long, help_heading = ADVERTISING)]
+    #[arg(long, help_heading = ADVERTISING, alias = "w")]
     pub withdraw_on_down: bool,
 
     /// Path ID (ADD-PATH) to advertise for the routes

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 17] = [
+const PROCESS_WIDE: [(&str, &str); 18] = [
     ("silent", "--silent"),
     ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
@@ -29,6 +29,7 @@ const PROCESS_WIDE: [(&str, &str); 17] = [
     ("metrics_file", "--metrics-file"),
     ("metrics_listen", "--metrics-listen"),
     ("control_socket", "--control-socket"),
+    ("watchdog", "--watchdog"),
 ];
 
 /// A `--config` file, read and checked line by line.

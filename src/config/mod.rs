@@ -76,6 +76,8 @@ pub struct ProcessConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// `--control-socket`: where `ctl` reaches the running plugin; `None`: nowhere.
     pub control_socket: Option<PathBuf>,
+    /// `--watchdog`: how long the main loop may take to come round; `None`: not watched.
+    pub watchdog: Option<Duration>,
 }
 
 /// One service: what it checks, how it decides, what it announces and which addresses it keeps.
@@ -210,7 +212,17 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         metrics_file: a.metrics_file.as_deref().map(values::metrics_file).transpose()?,
         metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
         control_socket: control_socket(a.control_socket.as_ref())?,
+        watchdog: a.watchdog.as_deref().map(watchdog).transpose()?,
     })
+}
+
+/// `--watchdog`: a duration of a second or more (shorter, a busy machine would trip it).
+fn watchdog(text: &str) -> Result<Duration, UsageError> {
+    let limit = crate::units::duration("--watchdog", text)?;
+    if limit < Duration::from_secs(1) {
+        return Err(UsageError::value("--watchdog", text, "must be at least 1s"));
+    }
+    Ok(limit)
 }
 
 /// `--control-socket`: a path that fits in a unix socket address.

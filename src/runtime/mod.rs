@@ -60,6 +60,15 @@ enum Stop {
     End,
 }
 
+/// Debug builds only, for the watchdog's test: with `EXABGP_HEALTHCHECK_TEST_STALL=SECONDS`,
+/// SIGUSR1 makes the main loop hang that long, as a blocking call would.
+fn test_stall() {
+    #[cfg(debug_assertions)]
+    if let Some(seconds) = std::env::var("EXABGP_HEALTHCHECK_TEST_STALL").ok().and_then(|s| s.parse().ok()) {
+        std::thread::sleep(Duration::from_secs_f64(seconds));
+    }
+}
+
 /// Run as ExaBGP's process (or `--dry-run`) until told to stop, serving the endpoints that
 /// `open` opens. Returns the exit status.
 pub fn run(settings: Settings, reload: Option<Reload>, open: OpenEndpoints) -> anyhow::Result<exit::Code> {
@@ -70,7 +79,14 @@ pub fn run(settings: Settings, reload: Option<Reload>, open: OpenEndpoints) -> a
     if let Some(pid) = &process.pid_file {
         sys::write_pid_file(pid).with_context(|| format!("--pid {}", pid.display()))?;
     }
-    let result = Reactor::start(settings, reload, open, tx, inbox, stop).map(|mut reactor| reactor.main_loop());
+    let watchdog = process.watchdog;
+    let result = Reactor::start(settings, reload, open, tx, inbox, stop).and_then(|mut reactor| {
+        if let Some(limit) = watchdog {
+            let heartbeat = safety::start_watchdog(limit).context("failed to start the --watchdog thread")?;
+            reactor.heartbeat = Some((heartbeat, limit));
+        }
+        Ok(reactor.main_loop())
+    });
     if let Some(pid) = &process.pid_file {
         sys::remove_pid_file(pid);
     }
@@ -105,6 +121,9 @@ struct Reactor {
     endpoint_ready: Vec<Ready>,
     /// What the last poll found ready among the address lane's descriptors.
     lane_ready: Ready,
+    /// `--watchdog`: what the loop beats each time it comes round, and the limit (the poll
+    /// never waits longer than half of it).
+    heartbeat: Option<(Arc<safety::Heartbeat>, Duration)>,
 }
 
 /// Reads the configuration again (SIGHUP): what `main` read at start-up, read the same way.
@@ -216,6 +235,7 @@ impl Reactor {
             generation: 0,
             endpoint_ready: Vec::new(),
             lane_ready: Ready::NONE,
+            heartbeat: None,
         }
     }
 
@@ -255,7 +275,12 @@ impl Reactor {
                 return Stop::End;
             }
             self.serve();
-            let until = self.next_deadline();
+            let mut until = self.next_deadline();
+            if let Some((heartbeat, limit)) = &self.heartbeat {
+                heartbeat.beat();
+                let soon = Instant::now() + *limit / 2;
+                until = Some(until.map_or(soon, |at| at.min(soon)));
+            }
             let mut fds = vec![PollFd::new(self.inbox.fd(), PollFlags::POLLIN)];
             let mut ranges = Vec::with_capacity(self.slots.len() + self.endpoints.len() + 1);
             for slot in &self.slots {
@@ -429,6 +454,7 @@ impl Reactor {
                 Err(Stop::Exit)
             }
             Signal::User1 => {
+                test_stall();
                 self.generation += 1;
                 let now = Instant::now();
                 for slot in &mut self.slots {
