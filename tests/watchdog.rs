@@ -43,7 +43,8 @@ fn a_hung_main_loop_withdraws_and_exits_70_within_the_limit() {
     let took = stalled.elapsed();
     assert_eq!(plugin.wait_exit(Duration::from_secs(5)), Some(70), "{}", plugin.stderr());
     assert!(took >= Duration::from_secs(1), "before the limit: {took:?}");
-    assert!(took < Duration::from_millis(1800), "the withdraw came {took:?} after the hang began");
+    // D and a little: the watchdog looks every D/4 (a loaded machine adds its own delay).
+    assert!(took < Duration::from_millis(2500), "the withdraw came {took:?} after the hang began");
     let err = plugin.stderr();
     assert!(err.contains("CRITICAL[healthcheck] the main loop has not come round for"), "{err}");
     assert!(plugin.lines().contains(&UP.to_owned()));
