@@ -36,6 +36,36 @@ impl Op {
     }
 }
 
+impl Answer {
+    /// A listing's result (any other answer is a bug of the caller's, told as an error).
+    pub fn listed(self) -> Result<Vec<IfAddr>, AddrError> {
+        match self {
+            Answer::Listed(result) => result,
+            other => Err(other.unexpected()),
+        }
+    }
+
+    /// An addition's result.
+    pub fn added(self) -> Result<Added, AddrError> {
+        match self {
+            Answer::Added(result) => result,
+            other => Err(other.unexpected()),
+        }
+    }
+
+    /// A removal's result.
+    pub fn removed(self) -> Result<(), AddrError> {
+        match self {
+            Answer::Removed(result) => result,
+            other => Err(other.unexpected()),
+        }
+    }
+
+    fn unexpected(&self) -> AddrError {
+        AddrError::Other(anyhow::anyhow!("unexpected answer {self:?}"))
+    }
+}
+
 /// Carry out `op` on a synchronous backend (tests, and the panic hook's last clean-up).
 pub fn run(backend: &mut dyn AddressBackend, op: &Op) -> Answer {
     match op {

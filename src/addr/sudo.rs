@@ -224,17 +224,11 @@ impl AddressBackend for SudoBackend {
     }
 
     fn add(&mut self, ip: IpAddr, ifname: &str, label: Option<&str>) -> Result<Added, AddrError> {
-        match self.run(Op::Add { ip, ifname: ifname.to_owned(), label: label.map(str::to_owned) }) {
-            Answer::Added(result) => result,
-            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
-        }
+        self.run(Op::Add { ip, ifname: ifname.to_owned(), label: label.map(str::to_owned) }).added()
     }
 
     fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError> {
-        match self.run(Op::Remove { ip, ifname: ifname.to_owned() }) {
-            Answer::Removed(result) => result,
-            other => Err(AddrError::Other(anyhow!("unexpected answer {other:?}"))),
-        }
+        self.run(Op::Remove { ip, ifname: ifname.to_owned() }).removed()
     }
 }
 

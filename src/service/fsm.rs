@@ -108,16 +108,7 @@ mod tests {
     /// The reference's states.
     const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];
     /// Every state, the drain's too.
-    const EVERY: [State; 8] = [
-        State::Init,
-        State::Disabled,
-        State::Rising,
-        State::Falling,
-        State::Up,
-        State::Down,
-        State::Draining,
-        State::Drained,
-    ];
+    const EVERY: [State; 8] = State::ALL;
 
     fn obs(disabled: bool, ok: bool) -> Observation {
         Observation::checked(disabled, ok)
