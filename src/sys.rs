@@ -1,5 +1,5 @@
 //! Operating-system chores at the edges: the pid file, dropping privileges, what kind of file
-//! our stdin is, random numbers. No `unsafe` here either (capabilities go through the `caps`
+//! our stdin is, reading a file with bounds, random numbers. No `unsafe` here either (capabilities go through the `caps`
 //! crate).
 
 use anyhow::{bail, Context};
@@ -123,6 +123,67 @@ pub fn stdin_is_a_pipe() -> bool {
     }
 }
 
+/// The most a configuration file may hold.
+pub const CONFIG_LIMIT: u64 = 16 << 20;
+
+/// Why [`read_regular_file`] read nothing.
+#[derive(Debug)]
+pub enum ReadRefused {
+    /// Opening or reading failed.
+    Io(std::io::Error),
+    /// Not a regular file; what it is instead ("a FIFO", "a character device", ...).
+    NotRegular(&'static str),
+    /// More bytes than the limit.
+    TooLarge,
+}
+
+/// The text of the regular file at `path` (links followed), at most `limit` bytes. Anything
+/// else is refused without blocking or filling memory: the open does not wait (`O_NONBLOCK`:
+/// a FIFO without a writer), the opened descriptor's type is checked (no race between a look
+/// at the path and the open), and no more than `limit` + 1 bytes are read. Text that is not
+/// UTF-8 is an I/O error, as `read_to_string`'s.
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<String, ReadRefused> {
+    use nix::fcntl::OFlag;
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let flags = OFlag::O_NONBLOCK | OFlag::O_NOCTTY;
+    let file = match std::fs::OpenOptions::new().read(true).custom_flags(flags.bits()).open(path) {
+        Ok(file) => file,
+        // A socket cannot be opened (ENXIO): say what it is rather than why the open failed.
+        Err(err) if err.raw_os_error() == Some(nix::errno::Errno::ENXIO as i32) => {
+            return Err(match std::fs::metadata(path) {
+                Ok(meta) if meta.file_type().is_socket() => ReadRefused::NotRegular("a socket"),
+                _ => ReadRefused::Io(err),
+            });
+        }
+        Err(err) => return Err(ReadRefused::Io(err)),
+    };
+    let meta = file.metadata().map_err(ReadRefused::Io)?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        return Err(ReadRefused::NotRegular(match () {
+            () if kind.is_fifo() => "a FIFO",
+            () if kind.is_char_device() => "a character device",
+            () if kind.is_block_device() => "a block device",
+            () if kind.is_socket() => "a socket",
+            () if kind.is_dir() => "a directory",
+            () => "not a file",
+        }));
+    }
+    if meta.len() > limit {
+        return Err(ReadRefused::TooLarge);
+    }
+    // The size may change under us: read one byte past the limit to see it.
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadRefused::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadRefused::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        ReadRefused::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+    })
+}
+
 /// Raise the soft limit on open descriptors to the hard one (several services hold a pidfd
 /// and a pipe for each check in flight); the new soft limit. Children inherit it.
 pub fn raise_descriptor_limit() -> std::io::Result<Option<u64>> {
@@ -192,6 +253,35 @@ mod tests {
         let hard = getrlimit(Resource::Nofile).maximum;
         assert_eq!(raise_descriptor_limit().unwrap(), hard);
         assert_eq!(getrlimit(Resource::Nofile).current, hard);
+    }
+
+    #[test]
+    fn a_file_is_read_with_bounds_and_only_when_regular() {
+        let dir = std::env::temp_dir().join(format!("ehc-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.conf");
+        std::fs::write(&path, "12345").unwrap();
+        assert_eq!(read_regular_file(&path, 5).unwrap(), "12345");
+        assert!(matches!(read_regular_file(&path, 4), Err(ReadRefused::TooLarge)));
+        std::fs::write(&path, b"\xff").unwrap();
+        let Err(ReadRefused::Io(err)) = read_regular_file(&path, 5) else { panic!() };
+        assert_eq!(err.to_string(), "stream did not contain valid UTF-8");
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            matches!(read_regular_file(&path, 5), Err(ReadRefused::Io(e)) if e.kind() == std::io::ErrorKind::NotFound)
+        );
+        // A FIFO without a writer: refused at once, not waited on.
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert!(matches!(read_regular_file(&path, 5), Err(ReadRefused::NotRegular("a FIFO"))));
+        std::fs::remove_file(&path).unwrap();
+        let socket = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        assert!(matches!(read_regular_file(&path, 5), Err(ReadRefused::NotRegular("a socket"))));
+        drop(socket);
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        assert!(matches!(read_regular_file(&path, 5), Err(ReadRefused::NotRegular("a character device"))));
+        assert!(matches!(read_regular_file(&dir, 5), Err(ReadRefused::NotRegular("a directory"))));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

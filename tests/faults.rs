@@ -467,6 +467,73 @@ fn a_flood_of_garbage_and_endless_lines_on_stdin_is_bounded() {
     assert!(!plugin.stderr().contains("panicked"), "{}", plugin.stderr());
 }
 
+#[test]
+fn a_flood_of_error_replies_and_an_endless_line_keep_memory_and_the_log_bounded() {
+    let _machine = shared();
+    // Acks on (the default): each error is matched to the line it answers.
+    let mut plugin = Plugin::start(&no_ip(&["--rise", "1", "--interval", "0.05", "--ip", "192.0.2.1"]));
+    assert!(plugin.wait_lines(1, LIMIT));
+    const ERRORS: usize = 500_000;
+    let mut stdin = plugin.stdin.take().unwrap();
+    let (sent, written) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let errors = "error\n".repeat(10_000);
+        let endless = vec![b'x'; 1 << 20];
+        let fed = (0..ERRORS / 10_000).all(|_| stdin.write_all(errors.as_bytes()).is_ok())
+            && (0..64).all(|_| stdin.write_all(&endless).is_ok());
+        let _ = sent.send(fed.then_some(stdin));
+    });
+    // While it is fed, the announcements keep coming.
+    let mut samples = vec![(Instant::now(), plugin.lines().len())];
+    let stdin = loop {
+        match written.recv_timeout(Duration::from_millis(50)) {
+            Ok(stdin) => break stdin.expect("the plugin stopped reading its stdin"),
+            Err(_) => {
+                samples.push((Instant::now(), plugin.lines().len()));
+                assert!(samples[0].0.elapsed() < LIMIT, "the plugin reads its stdin too slowly");
+            }
+        }
+    };
+    let lines = plugin.lines().len();
+    assert!(plugin.wait_lines(lines + 3, LIMIT), "it stopped announcing");
+    let stalls = samples.windows(2).filter(|w| w[1].1 == w[0].1).count();
+    let longest = samples
+        .iter()
+        .scan(None, |since: &mut Option<(Instant, usize)>, &(at, n)| {
+            if since.is_none_or(|(_, m)| m != n) {
+                *since = Some((at, n));
+            }
+            since.map(|(from, _)| at - from)
+        })
+        .max()
+        .unwrap_or_default();
+    assert!(longest < Duration::from_millis(1500), "no announcement for {longest:?} ({stalls} quiet samples)");
+    let peak = kb(plugin.child.id(), "VmHWM");
+    assert!(peak < 20 * 1024, "peak resident memory {peak} kB");
+    // The first error in full, as a single one is; then how many more came, once a second.
+    let counted = |err: &str| -> usize {
+        err.lines()
+            .filter_map(|line| {
+                line.strip_prefix("ERROR[healthcheck] ExaBGP answered error ")?
+                    .strip_suffix(" more times in the last second")
+            })
+            .map(|n| n.parse::<usize>().unwrap())
+            .sum()
+    };
+    assert!(wait_for(LIMIT, || counted(&plugin.stderr()) == ERRORS - 1), "{}", plugin.stderr());
+    let err = plugin.stderr();
+    let first =
+        "ERROR[healthcheck] ExaBGP answered error to: announce route 192.0.2.1/32 next-hop self med 100; ExaBGP \
+                 ignores every command of a process that is not listed in its neighbors' api { processes [ ... ]; }";
+    assert_eq!(err.lines().filter(|line| line.contains("ExaBGP answered error to:")).count(), 1, "{err}");
+    assert!(err.contains(first), "{err}");
+    assert!(err.lines().count() < 100, "{} lines of log", err.lines().count());
+    assert_eq!(plugin.child.try_wait().unwrap(), None);
+    drop(stdin);
+    assert_eq!(plugin.wait_exit(LIMIT), Some(0));
+    assert!(!plugin.stderr().contains("panicked"), "{}", plugin.stderr());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signals.
 

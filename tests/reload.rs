@@ -117,3 +117,36 @@ fn a_changed_process_wide_option_waits_for_a_restart() {
     assert_eq!(plugin.lines(), ["announce route 192.0.2.1/32 next-hop self med 100"]);
     assert_eq!(plugin.stop(), Some(0));
 }
+
+#[test]
+fn a_file_replaced_by_a_device_or_a_fifo_is_refused_and_the_plugin_runs_on() {
+    let dir = Scratch::new("reload-special");
+    // No --debounce: every check writes its line, so the lines show the schedule.
+    let mut plugin = start(&dir, "no-syslog\nno-ip-setup\nrise = 1\ninterval = 0.05\nname = web\nip = 192.0.2.1\n");
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    let path = dir.file("hc.conf");
+    for (done, kind) in ["a character device", "a FIFO"].into_iter().enumerate() {
+        std::fs::remove_file(&path).unwrap();
+        if kind == "a FIFO" {
+            nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        }
+        plugin.signal(1);
+        // Refused at once (not read without end, not waiting for a writer).
+        let want = format!(
+            "ERROR[healthcheck] the configuration was not reloaded, nothing changed: --config {}: not a regular file \
+             ({kind})",
+            path.display()
+        );
+        let refused = || plugin.stderr().matches(&want).count() == 1;
+        assert!(wait_for(Duration::from_secs(3), refused), "{kind}: {}", plugin.stderr());
+        assert_eq!(plugin.stderr().matches("received SIGHUP").count(), done + 1);
+        // The old configuration runs on, on its schedule.
+        let before = plugin.lines().len();
+        assert!(plugin.wait_lines(before + 3, Duration::from_secs(3)), "{kind}: {}", plugin.stderr());
+    }
+    assert!(plugin.lines().iter().all(|line| line == "announce route 192.0.2.1/32 next-hop self med 100"));
+    plugin.signal(15);
+    assert_eq!(plugin.wait_exit(Duration::from_secs(3)), Some(0), "{}", plugin.stderr());
+}

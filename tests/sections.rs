@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{Scratch, BIN};
-use std::process::Command;
+use common::{exited_within, Collected, Scratch, BIN};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// Run with `args` (and `--dry-run`, so that nothing would touch an address): the exit status
 /// and stderr, the scratch directory's path written `D`.
@@ -115,4 +116,55 @@ fn a_bad_value_in_a_section_names_its_line() {
     assert_eq!(code, Some(2));
     assert!(stderr.starts_with("error: D/a.conf:5: --ip 192.0.2.300: "), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// Run with `args` as [`run`] does, but for at most `limit`: a plugin still running then
+/// (blocked on a file, or reading one without end) is killed and the test fails.
+fn run_within(dir: &Scratch, args: &[&str], limit: Duration) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--dry-run")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the binary");
+    let stderr = Collected::start(child.stderr.take().unwrap());
+    let Some(status) = exited_within(&mut child, limit, Duration::from_millis(10)) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{args:?}: still running after {limit:?}");
+    };
+    assert!(stderr.ended_within(Duration::from_secs(5)));
+    (status.code(), stderr.text().replace(&dir.path.display().to_string(), "D"))
+}
+
+#[test]
+fn a_config_that_is_not_a_regular_file_or_is_too_large_is_refused_at_once() {
+    let dir = Scratch::new("sections-special");
+    let fifo = dir.file("fifo.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let limit = Duration::from_secs(3);
+    let refused_within = |args: &[&str], message: &str| {
+        assert_eq!(run_within(&dir, args, limit), (Some(2), format!("error: {message}\n")), "{args:?}");
+    };
+    refused_within(&["--config", fifo.to_str().unwrap()], "--config D/fifo.conf: not a regular file (a FIFO)");
+    refused_within(&["--config", "/dev/zero"], "--config /dev/zero: not a regular file (a character device)");
+    // Through a link, as a reload would find it.
+    let link = dir.file("zero.conf");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    refused_within(
+        &["--config", link.to_str().unwrap()],
+        "--config D/zero.conf: not a regular file (a character device)",
+    );
+    // A sparse file of 16 MiB and one byte: read no further than that.
+    let big = dir.file("big.conf");
+    std::fs::File::create(&big).unwrap().set_len((16 << 20) + 1).unwrap();
+    refused_within(&["--config", big.to_str().unwrap()], "--config D/big.conf: larger than 16 MiB");
+    // In a directory: each `*.conf` is read as a file given alone would be.
+    let d = dir.file("d");
+    std::fs::create_dir(&d).unwrap();
+    dir.write("d/web.conf", "ip = 192.0.2.1\n");
+    nix::unistd::mkfifo(&dir.file("d/x.conf"), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    refused_within(&["--config", d.to_str().unwrap()], "--config D/d: D/d/x.conf: not a regular file (a FIFO)");
 }

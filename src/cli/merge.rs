@@ -5,6 +5,7 @@
 
 use super::{file, one_line, try_parse, Args, Origins, Parsed, ServiceArgs};
 use crate::error::{io_reason, Origin, UsageError};
+use crate::sys::{self, ReadRefused};
 use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -49,18 +50,12 @@ pub(super) fn merge(argv: &[OsString], first: &Args) -> Result<Parsed, UsageErro
     // Every file read before any is checked.
     let mut texts = Vec::new();
     for (path, dir) in paths {
-        match std::fs::read_to_string(&path) {
+        match sys::read_regular_file(&path, sys::CONFIG_LIMIT) {
             Ok(text) => texts.push((path, text)),
-            Err(err) => {
-                let reason = io_reason(&err);
-                return Err(match dir {
-                    None => UsageError::value("--config", path.display(), format!("failed to read: {reason}")),
-                    Some(dir) => UsageError::value(
-                        "--config",
-                        dir.display(),
-                        format!("failed to read {}: {reason}", path.display()),
-                    ),
-                });
+            Err(refused) => {
+                let reason = refusal(&path, dir.is_some(), refused);
+                let given = dir.unwrap_or(&path);
+                return Err(UsageError::value("--config", given.display(), reason));
             }
         }
     }
@@ -130,6 +125,23 @@ pub(super) fn merge(argv: &[OsString], first: &Args) -> Result<Parsed, UsageErro
     Ok(Parsed::Run(Box::new(top)))
 }
 
+/// Why a `--config` file was not read: `failed to read: why` for a failure, the refusal
+/// alone otherwise; the file named first when it is one of a `--config` directory's.
+fn refusal(path: &std::path::Path, in_dir: bool, refused: ReadRefused) -> String {
+    let failed = matches!(refused, ReadRefused::Io(_));
+    let why = match refused {
+        ReadRefused::Io(err) => io_reason(&err),
+        ReadRefused::NotRegular(kind) => format!("not a regular file ({kind})"),
+        ReadRefused::TooLarge => format!("larger than {} MiB", sys::CONFIG_LIMIT >> 20),
+    };
+    match (in_dir, failed) {
+        (false, true) => format!("failed to read: {why}"),
+        (true, true) => format!("failed to read {}: {why}", path.display()),
+        (false, false) => why,
+        (true, false) => format!("{}: {why}", path.display()),
+    }
+}
+
 /// A file to read, and the `--config` directory it is in, if any.
 type InDir<'a> = (PathBuf, Option<&'a PathBuf>);
 
@@ -152,7 +164,10 @@ fn config_paths(given: &[PathBuf]) -> Result<(Vec<InDir<'_>>, bool), UsageError>
         for entry in std::fs::read_dir(path).map_err(failed)? {
             let entry = entry.map_err(failed)?;
             let file = entry.path();
-            if file.extension().is_some_and(|ext| ext == "conf") && file.is_file() {
+            // A subdirectory (or a dangling link) is passed over; anything else is read, and
+            // what is not a regular file refused then.
+            if file.extension().is_some_and(|ext| ext == "conf") && std::fs::metadata(&file).is_ok_and(|m| !m.is_dir())
+            {
                 found.push(file);
             }
         }

@@ -83,6 +83,14 @@ impl Acks {
             Reply::Shutdown | Reply::Other => None,
         }
     }
+
+    /// Account for `answers` answers at once, with the count up to the last (their lines are
+    /// not told).
+    pub fn answered_many(&mut self, answers: u64, tally: Tally) {
+        self.tally = tally;
+        let gone = usize::try_from(answers).unwrap_or(usize::MAX).min(self.pending.len());
+        self.pending.drain(..gone);
+    }
 }
 
 #[cfg(test)]
@@ -130,5 +138,9 @@ mod tests {
             acks.sent(&i.to_string());
         }
         assert_eq!(acks.answered(&Reply::Done, tally(3, 1)).as_deref(), Some("10"));
+        acks.answered_many(5, tally(8, 1));
+        assert_eq!(acks.answered(&Reply::Done, tally(9, 1)).as_deref(), Some("16"));
+        acks.answered_many(u64::MAX, tally(9, 9));
+        assert_eq!((acks.answered(&Reply::Done, tally(9, 10)), acks.tally), (None, tally(9, 10)));
     }
 }

@@ -1,8 +1,9 @@
 //! The ExaBGP process API, all of it: the lines we write ([`lines`]), the replies we read
-//! ([`reply`]), the one count of its answers ([`answers`]) and the paced pipes that carry them
-//! ([`pipe`]).
+//! ([`reply`]), the one count of its answers ([`answers`]), the paced pipes that carry them
+//! ([`pipe`]) and what was read and not handled yet, within bounds ([`inbound`]).
 
 pub mod answers;
+pub mod inbound;
 pub mod lines;
 pub mod pipe;
 pub mod reply;

@@ -12,15 +12,16 @@
 //! that waits too long for an answer stops waiting (acknowledgements off, or ExaBGP busy) until
 //! the next answer comes; nothing waits for ever.
 
-use super::answers::{Answers, Tally};
+use super::answers::Answers;
+use super::inbound::{ErrorPace, Inbound};
 use super::reply::{self, Reply};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Lines written and not answered yet, at most, while ExaBGP answers.
 pub const WINDOW: u64 = 16;
@@ -93,8 +94,9 @@ impl Pacing {
 /// What the pipes' threads have to tell the main thread.
 #[derive(Debug)]
 pub enum PipeEvent {
-    /// A line from ExaBGP, parsed, its text, and the count of ExaBGP's answers up to it.
-    Reply(Reply, String, Tally),
+    /// Lines from ExaBGP, parsed, held for the main thread to take: told once each time
+    /// the first comes after the main thread took the last ones.
+    Heard(Arc<Inbound>),
     /// ExaBGP closed our stdin: it is gone.
     StdinClosed,
     /// Writing to ExaBGP failed: it is gone.
@@ -288,33 +290,109 @@ impl Writer {
     }
 }
 
-/// Start the reader thread over `input`: each line becomes [`PipeEvent::Reply`], the end of
-/// the input [`PipeEvent::StdinClosed`]. Lines are bounded in length. `done` and `error` are
-/// counted in `answers`, the one count of them, and each reply carries the count up to it.
-pub fn start_reader(input: impl BufRead + Send + 'static, events: impl Notify, answers: Arc<Answers>) {
-    let spawned = std::thread::Builder::new().name("stdin".into()).spawn(move || {
-        let mut input = input.take(u64::MAX);
-        loop {
-            let mut raw = Vec::new();
-            // A line longer than this is cut; the rest is read as the next "line".
-            input.set_limit(64 * 1024);
-            match input.read_until(b'\n', &mut raw) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let text = String::from_utf8_lossy(&raw).trim_end_matches(['\n', '\r']).to_owned();
-                    let parsed = reply::parse(&text);
-                    let tally = answers.record(&parsed);
-                    if !events.notify(PipeEvent::Reply(parsed, text, tally)) {
-                        return;
-                    }
-                }
-            }
+/// Longest line kept from ExaBGP: the rest of a longer one is read and dropped.
+const LINE_LIMIT: usize = 64 * 1024;
+
+/// Start the reader thread over `input` (a copy of its descriptor, read without a buffer of
+/// its own in between): each line is parsed and kept in an [`Inbound`], and the first one
+/// after the main thread took the last ones is told as [`PipeEvent::Heard`]; the end of the
+/// input is [`PipeEvent::StdinClosed`]. `done` and `error` are counted in `answers`, the one
+/// count of them, and each reply carries the count up to it. Memory stays bounded whatever
+/// comes: lines are cut at [`LINE_LIMIT`], repeats and floods are counted (see
+/// [`super::inbound`]), and a flood's count is told when its second is over even if nothing
+/// more comes.
+pub fn start_reader(input: impl AsFd, events: impl Notify, answers: Arc<Answers>) {
+    let input = match input.as_fd().try_clone_to_owned() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(err) => {
+            log::error!("failed to read ExaBGP's replies: {err}");
+            return;
         }
-        events.notify(PipeEvent::StdinClosed);
+    };
+    let spawned = std::thread::Builder::new().name("stdin".into()).spawn(move || {
+        if read_replies(input, &events, &answers) {
+            events.notify(PipeEvent::StdinClosed);
+        }
     });
     if let Err(err) = spawned {
         log::error!("failed to start the stdin thread: {err}");
     }
+}
+
+/// The reader's loop: true at the end of the input, false once nobody listens.
+fn read_replies(mut input: std::fs::File, events: &dyn Notify, answers: &Answers) -> bool {
+    use std::io::Read;
+    let inbound = Arc::new(Inbound::default());
+    let mut pace = ErrorPace::default();
+    let tell = |woke: bool| !woke || events.notify(PipeEvent::Heard(Arc::clone(&inbound)));
+    let one = |line: &[u8], pace: &mut ErrorPace| {
+        let text = String::from_utf8_lossy(line).trim_end_matches(['\n', '\r']).to_owned();
+        let parsed = reply::parse(&text);
+        let tally = answers.record(&parsed);
+        let mut told = false;
+        if matches!(parsed, Reply::Error(_)) {
+            let (ended, full) = pace.error(Instant::now());
+            if let Some(count) = ended {
+                if !tell(inbound.push_flood(count)) {
+                    return false;
+                }
+            }
+            told = full;
+        }
+        tell(inbound.push_line(parsed, text, tally, told))
+    };
+    let mut buffer = vec![0u8; LINE_LIMIT];
+    let mut filled = 0;
+    // Inside a line longer than the limit, whose start was kept: the rest is dropped.
+    let mut cutting = false;
+    loop {
+        if let Some(count) = pace.tick(Instant::now()) {
+            if !tell(inbound.push_flood(count)) {
+                return false;
+            }
+        }
+        if let Some(due) = pace.due() {
+            // Nothing may come for a while: wait no longer than until the count is due.
+            let left = due.saturating_duration_since(Instant::now()) + Duration::from_millis(1);
+            let mut fds = [PollFd::new(input.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)) {
+                Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+                _ => {}
+            }
+        }
+        let read = match input.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let mut start = 0;
+        let end = filled + read;
+        let mut from = filled;
+        while let Some(at) = buffer[from..end].iter().position(|&b| b == b'\n') {
+            let stop = from + at + 1;
+            if !cutting && !one(&buffer[start..stop], &mut pace) {
+                return false;
+            }
+            cutting = false;
+            start = stop;
+            from = stop;
+        }
+        buffer.copy_within(start..end, 0);
+        filled = end - start;
+        if filled == buffer.len() {
+            // A line as long as the buffer: keep its start, drop the rest up to its newline.
+            if !cutting && !one(&buffer, &mut pace) {
+                return false;
+            }
+            cutting = true;
+            filled = 0;
+        }
+    }
+    if filled > 0 && !cutting && !one(&buffer[..filled], &mut pace) {
+        return false;
+    }
+    pace.rest().is_none_or(|count| tell(inbound.push_flood(count)))
 }
 
 /// What a [`Writer`] wrote, kept in memory (tests); clones share it.
@@ -345,6 +423,7 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exabgp::inbound::Heard;
     use std::io::Read;
     use std::sync::Arc;
     use std::time::Instant;
@@ -484,28 +563,64 @@ mod tests {
         assert!(matches!(got[..], [PipeEvent::StdoutClosed(_)]), "{got:?}");
     }
 
-    #[test]
-    fn the_reader_reports_replies_then_the_end() {
+    /// What the reader makes of `input` (written from a thread, then closed): every entry
+    /// heard, then `EOF`.
+    fn heard(input: Vec<u8>) -> (Vec<String>, Arc<Answers>) {
         let (tx, rx) = mpsc::channel::<PipeEvent>();
         let answers = Arc::new(Answers::default());
-        let input = b"done\r\nerror\n\nshutdown 12 1\nnot terminated".to_vec();
-        start_reader(std::io::Cursor::new(input), tx, Arc::clone(&answers));
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        start_reader(&reader, tx, Arc::clone(&answers));
+        drop(reader);
+        let feeder = std::thread::spawn(move || writer.write_all(&input).unwrap());
         let mut got = Vec::new();
-        while let Ok(event) = rx.recv_timeout(Duration::from_secs(5)) {
-            let end = matches!(event, PipeEvent::StdinClosed);
-            got.push(match event {
-                PipeEvent::Reply(reply, text, _) => format!("{reply:?} {text}"),
-                _ => "EOF".to_owned(),
-            });
-            if end {
-                break;
+        while let Ok(event) = rx.recv_timeout(Duration::from_secs(20)) {
+            match event {
+                PipeEvent::Heard(inbound) => got.extend(inbound.take().into_iter().map(|heard| match heard {
+                    Heard::Line { reply, text, times: 1, .. } => format!("{reply:?} {text}"),
+                    Heard::Line { reply, text, times, .. } => format!("{reply:?} {text} x{times}"),
+                    other => format!("{other:?}"),
+                })),
+                PipeEvent::StdinClosed => {
+                    got.push("EOF".into());
+                    break;
+                }
+                PipeEvent::StdoutClosed(_) => unreachable!(),
             }
         }
+        feeder.join().unwrap();
+        (got, answers)
+    }
+
+    #[test]
+    fn the_reader_reports_replies_then_the_end() {
+        let (got, answers) = heard(b"done\r\nerror\n\nshutdown 12 1\nnot terminated".to_vec());
         assert_eq!(
             got,
             ["Done done", "Error(None) error", "Other ", "Shutdown shutdown 12 1", "Other not terminated", "EOF"]
         );
         assert_eq!(answers.total(), 2, "done and error are answers; the rest is not");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_and_a_flood_of_errors_is_counted() {
+        let mut input = "x".repeat(3 * LINE_LIMIT + 10).into_bytes();
+        input.extend_from_slice(b"\nerror\n");
+        input.extend_from_slice("error\n".repeat(10_000).as_bytes());
+        let (got, answers) = heard(input);
+        assert_eq!(got[0], format!("Other {}", "x".repeat(LINE_LIMIT)));
+        assert_eq!(got[1], "Error(None) error");
+        let counted: u64 = got[2..got.len() - 1]
+            .iter()
+            .map(|entry| {
+                let entry = entry.strip_prefix("Counted { done: 0, errors: ").unwrap_or(entry);
+                let number = entry.split(',').next().unwrap().trim_start_matches("ErrorFlood(").trim_end_matches(')');
+                number.parse::<u64>().unwrap_or(0)
+            })
+            .sum();
+        // Each error after the first is counted once as an answer, and once in the flood's count.
+        assert_eq!(counted, 2 * 10_000);
+        assert_eq!(got[got.len() - 2..], ["ErrorFlood(10000)", "EOF"]);
+        assert_eq!(answers.total(), 10_001);
     }
 
     fn lines(sink: &Sink) -> usize {

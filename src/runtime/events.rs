@@ -4,9 +4,8 @@
 //! `poll()`.
 
 use super::signals::Signal;
-use crate::exabgp::answers::Tally;
+use crate::exabgp::inbound::Inbound;
 use crate::exabgp::pipe::{Notify, PipeEvent};
-use crate::exabgp::reply::Reply;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
@@ -18,8 +17,9 @@ use std::sync::Arc;
 pub enum Event {
     /// A signal.
     Signal(Signal),
-    /// A line from ExaBGP, parsed, its text, and the count of ExaBGP's answers up to it.
-    Reply(Reply, String, Tally),
+    /// Lines from ExaBGP, parsed, to take from the [`Inbound`] (once for all that came
+    /// since the last time they were taken).
+    Heard(Arc<Inbound>),
     /// ExaBGP closed our stdin: it is gone.
     StdinClosed,
     /// Writing to ExaBGP failed: it is gone.
@@ -29,7 +29,7 @@ pub enum Event {
 impl From<PipeEvent> for Event {
     fn from(event: PipeEvent) -> Event {
         match event {
-            PipeEvent::Reply(reply, text, tally) => Event::Reply(reply, text, tally),
+            PipeEvent::Heard(inbound) => Event::Heard(inbound),
             PipeEvent::StdinClosed => Event::StdinClosed,
             PipeEvent::StdoutClosed(why) => Event::StdoutClosed(why),
         }

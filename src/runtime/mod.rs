@@ -28,7 +28,8 @@ use crate::addr::{self, Sudo};
 use crate::config::{Mode, ProcessConfig, ServiceConfig, ServiceNet, Settings, LOOPBACK};
 use crate::endpoint::{Endpoint, Request, View};
 use crate::error::UsageError;
-use crate::exabgp::answers::{Acks, Answers, Tally};
+use crate::exabgp::answers::{Acks, Answers};
+use crate::exabgp::inbound::Heard;
 use crate::exabgp::lines::{self, Announcement};
 use crate::exabgp::pipe::{self, Ticket, Writer};
 use crate::exabgp::reply::Reply;
@@ -155,7 +156,7 @@ impl Reactor {
         let pacing = (reading && process.ack).then(|| Arc::clone(&answers));
         let writer = Writer::start_direct(std::io::stdout(), tx.clone(), pacing);
         if reading {
-            pipe::start_reader(std::io::BufReader::new(std::io::stdin()), tx, answers);
+            pipe::start_reader(std::io::stdin(), tx, answers);
         }
         let acks = (process.ack && !dry_run).then(Acks::default);
         let out = Outbox { writer, acks };
@@ -435,7 +436,7 @@ impl Reactor {
     fn on_event(&mut self, event: Event) -> Result<(), Stop> {
         match event {
             Event::Signal(signal) => self.on_signal(signal),
-            Event::Reply(reply, text, tally) => self.on_reply(reply, &text, tally),
+            Event::Heard(inbound) => inbound.take().into_iter().try_for_each(|heard| self.on_reply(heard)),
             Event::StdinClosed => {
                 log::info!("ExaBGP closed our stdin: it is gone");
                 Err(Stop::Exit)
@@ -472,8 +473,33 @@ impl Reactor {
         }
     }
 
-    fn on_reply(&mut self, reply: Reply, text: &str, tally: Tally) -> Result<(), Stop> {
-        log::debug!("exabgp replied: {text}");
+    fn on_reply(&mut self, heard: Heard) -> Result<(), Stop> {
+        let (reply, text, times, tally) = match heard {
+            Heard::Line { reply, text, times, tally } => (reply, text, times, tally),
+            Heard::Counted { done, errors, others, shutdown, tally } => {
+                log::debug!("exabgp replied: {done} done, {errors} error and {others} other line(s), not one by one");
+                if let Some(acks) = self.out.acks.as_mut() {
+                    acks.answered_many(done + errors, tally);
+                }
+                if shutdown {
+                    log::info!("ExaBGP is shutting down");
+                    return Err(Stop::Exit);
+                }
+                return Ok(());
+            }
+            Heard::ErrorFlood(count) => {
+                if self.out.acks.is_some() {
+                    log::error!("ExaBGP answered error {count} more times in the last second");
+                }
+                return Ok(());
+            }
+        };
+        for _ in 0..times.min(REPLIES_LOGGED) {
+            log::debug!("exabgp replied: {text}");
+        }
+        if times > REPLIES_LOGGED {
+            log::debug!("exabgp replied: {text} ({} more times)", times - REPLIES_LOGGED);
+        }
         match reply {
             Reply::Shutdown => {
                 log::info!("ExaBGP is shutting down");
@@ -493,7 +519,7 @@ impl Reactor {
             }
             Reply::Done => {
                 if let Some(acks) = self.out.acks.as_mut() {
-                    acks.answered(&reply, tally);
+                    acks.answered_many(times, tally);
                 }
             }
             Reply::Other => {}
@@ -501,6 +527,9 @@ impl Reactor {
         Ok(())
     }
 }
+
+/// The same reply logged this many times in a row at most (at debug level); then their count.
+const REPLIES_LOGGED: u64 = 8;
 
 /// The lane of address work (with `--sudo`, additions and removals through `sudo`), and the
 /// panic hook told how to open a backend of the same kind.
