@@ -4,3 +4,4 @@
 //! an argument) and the sockets ([`socket`], the I/O edge the reactor polls).
 
 pub mod packet;
+pub mod session;

@@ -308,7 +308,7 @@ pub fn micros(duration: Duration) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// An Up packet with every field distinct, and its bytes.
