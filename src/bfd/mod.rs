@@ -5,3 +5,4 @@
 
 pub mod packet;
 pub mod session;
+pub mod socket;
