@@ -19,12 +19,13 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install --locked cargo-fuzz
 fi
 
-targets=(config_file reply arguments http_response dns_answer metrics_request)
+targets=(config_file reply arguments http_response dns_answer metrics_request bfd_packet)
 # The words each target's input is made of (fuzz/dict/): libFuzzer splices them in.
 dictionary() {
     case "$1" in
         reply) echo reply.dict ;;
         metrics_request) echo http_request.dict ;;
+        bfd_packet) echo bfd_packet.dict ;;
         *) echo options.dict ;;
     esac
 }

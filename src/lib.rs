@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod addr;
+pub mod bfd;
 pub mod cli;
 pub mod config;
 pub mod control;
