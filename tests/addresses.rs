@@ -105,6 +105,10 @@ fn without_permission_it_stays_up_says_why_and_announces_nothing_for_that_addres
     assert_eq!(err.matches("ERROR[healthcheck] failed to add").count(), 1, "{err}");
     assert_eq!(plugin.stop(), Some(0));
     assert!(has(&ns, "lo", "192.0.2.99/32"));
+    // At exit, the withdraw of what was announced, none for the route never announced.
+    let lines = plugin.lines();
+    assert_eq!(lines.last().map(String::as_str), Some("withdraw route 192.0.2.99/32 next-hop self"), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("192.0.2.10")), "{lines:?}");
 }
 
 #[test]

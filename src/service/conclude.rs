@@ -169,6 +169,14 @@ impl Service {
                 log::debug!("not announcing {route}: its address is not set up");
                 continue;
             }
+            // Nothing to withdraw at exit for a route never announced: its address never was.
+            let never = what == Announcement::Exit
+                && self.meds[i].is_none()
+                && self.ledger.as_ref().is_some_and(|a| a.route_never_up(route));
+            if never {
+                log::debug!("not withdrawing {route}: never announced, its address was never set up");
+                continue;
+            }
             cx.lines.push(line);
             self.meds[i] = med;
             sent += 1;
