@@ -216,6 +216,23 @@ fn no_address_at_all_is_the_references_no_ip_found() {
 }
 
 #[test]
+fn once_without_an_address_still_runs_the_check_and_says_nothing_would_be_sent() {
+    let ns = Netns::new("addr");
+    for (cmd, code, verdict) in [("echo fine", 0, "healthy: echo fine"), ("exit 3", 1, "unhealthy: exit 3")] {
+        let out = ns.command(&["--no-syslog", "--once", "--cmd", cmd]).output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert_eq!(stdout, "", "no lines without an address");
+        assert!(stderr.contains(verdict), "{stderr}");
+        assert!(
+            stderr.contains("would send nothing: no service address: give --ip, or put the addresses on lo"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("No IP found"), "{stderr}");
+    }
+}
+
+#[test]
 fn dynamic_ip_setup_follows_the_service_state() {
     let ns = Netns::new("addr");
     let dir = Scratch::new("dynamic");
