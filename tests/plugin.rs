@@ -431,6 +431,8 @@ fn help_and_version_go_to_stdout_with_status_0() {
     let (status, out, _) = run(&["--help"]);
     assert_eq!(status, Some(0));
     assert!(out.contains("Checking healthiness:") && out.contains("--withdraw-on-down"));
+    // The subcommand is found from the help.
+    assert!(out.contains("Control a running plugin (--control-socket): exabgp-healthcheck ctl --help"), "{out}");
     let (status, out, _) = run(&["--version"]);
     assert_eq!(status, Some(0));
     assert!(out.starts_with("exabgp-healthcheck "));
