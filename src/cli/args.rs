@@ -324,8 +324,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH", conflicts_with = "once", help_heading = METRICS)]
     pub metrics_file: Option<PathBuf>,
 
-    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on
-    /// GET /metrics
+    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876,
+    /// localhost:9876) on GET /metrics
     #[arg(long, value_name = "ADDR:PORT", conflicts_with = "once", help_heading = METRICS)]
     pub metrics_listen: Option<String>,
 }
