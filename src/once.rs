@@ -8,7 +8,7 @@ use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
 use crate::probe;
-use crate::probe::shell::describe;
+use crate::probe::shell::ended;
 use crate::proc::{self, Capture, Spec};
 use crate::service::routes;
 use crate::state::State;
@@ -87,7 +87,7 @@ fn shell(command: &str, timeout: Option<std::time::Duration>) -> bool {
     eprintln!(
         "{}: {command} ({}, {} ms)",
         if healthy { "healthy" } else { "unhealthy" },
-        describe(&outcome.status),
+        ended(&outcome.status),
         outcome.duration.as_millis()
     );
     let output = String::from_utf8_lossy(&outcome.output);
