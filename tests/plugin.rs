@@ -427,6 +427,12 @@ fn dry_run_explains_each_check_on_stderr() {
     assert!(err.contains("RISING -> UP"), "{err}");
     assert!(err.contains("check #3 failed (exit 1"), "{err}");
     assert!(err.contains("UP -> DOWN"), "{err}");
+    // Each transition said once (the explanation), and nothing said to be sent.
+    assert_eq!(err.matches("RISING -> UP").count(), 1, "{err}");
+    assert!(!err.contains("INFO[healthcheck] INIT -> RISING"), "{err}");
+    assert!(!err.contains("] send announces"), "{err}");
+    assert!(err.contains("INFO[healthcheck] would send announces for UP state to ExaBGP"), "{err}");
+    assert!(err.contains("INFO[healthcheck] would send announces for EXIT state to ExaBGP"), "{err}");
     assert_eq!(plugin.lines().len(), 3);
 }
 

@@ -159,7 +159,11 @@ impl Service {
 
     /// The lines for `what`, into `cx`.
     pub(super) fn announce(&mut self, what: Announcement, cx: &mut Cx) {
-        log::info!(state:% = what; "send announces for {what} state to ExaBGP");
+        if self.dry_run {
+            log::info!(state:% = what; "would send announces for {what} state to ExaBGP");
+        } else {
+            log::info!(state:% = what; "send announces for {what} state to ExaBGP");
+        }
         let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
         let mut sent = 0;
         for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
