@@ -26,6 +26,8 @@ pub mod probe;
 pub mod proc;
 pub mod runtime;
 pub mod safety;
+#[cfg(test)]
+mod scratch;
 pub mod serve;
 pub mod service;
 pub mod state;

@@ -1,13 +1,14 @@
 //! `--once`: run the check one time, as the plugin would, and show the verdict, the check's
 //! output and the lines the plugin would send for it. For testing a health script by hand.
-//! Nothing is changed on the system. Exit status 0 healthy, 1 unhealthy, disabled or draining. With
+//! Nothing is changed on the system. Without a service address (no `--ip`, none on `lo`) the
+//! check runs all the same and no line would be sent. Exit status 0 healthy, 1 unhealthy, disabled or draining. With
 //! several services, each is checked in turn under its name; 0 only if every one is healthy.
 
 use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
 use crate::probe;
-use crate::probe::shell::describe;
+use crate::probe::shell::ended;
 use crate::proc::{self, Capture, Spec};
 use crate::service::routes;
 use crate::state::State;
@@ -29,7 +30,9 @@ pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
 
 /// Check one service once and show it; whether it is healthy.
 fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
-    let nets = crate::addr::networks(cfg)?;
+    // No address: the check runs all the same (it is what is being tried), and nothing would
+    // be sent (the plugin itself would stop at `No IP found`).
+    let nets = crate::addr::find_networks(cfg)?;
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
     let draining = cfg.drain_file.as_ref().filter(|f| f.exists());
@@ -56,6 +59,10 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         }
         (if healthy { State::Up } else { State::Down }, healthy)
     };
+    if routes.is_empty() {
+        eprintln!("would send nothing: {}", crate::addr::NoIpFound);
+        return Ok(healthy);
+    }
     eprintln!(
         "would send, once {state} (after {} such checks in a row):",
         match state {
@@ -80,7 +87,7 @@ fn shell(command: &str, timeout: Option<std::time::Duration>) -> bool {
     eprintln!(
         "{}: {command} ({}, {} ms)",
         if healthy { "healthy" } else { "unhealthy" },
-        describe(&outcome.status),
+        ended(&outcome.status),
         outcome.duration.as_millis()
     );
     let output = String::from_utf8_lossy(&outcome.output);

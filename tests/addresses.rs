@@ -105,6 +105,10 @@ fn without_permission_it_stays_up_says_why_and_announces_nothing_for_that_addres
     assert_eq!(err.matches("ERROR[healthcheck] failed to add").count(), 1, "{err}");
     assert_eq!(plugin.stop(), Some(0));
     assert!(has(&ns, "lo", "192.0.2.99/32"));
+    // At exit, the withdraw of what was announced, none for the route never announced.
+    let lines = plugin.lines();
+    assert_eq!(lines.last().map(String::as_str), Some("withdraw route 192.0.2.99/32 next-hop self"), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("192.0.2.10")), "{lines:?}");
 }
 
 #[test]
@@ -209,6 +213,23 @@ fn no_address_at_all_is_the_references_no_ip_found() {
     assert_eq!(plugin.wait_exit(LIMIT), Some(1));
     assert!(plugin.stderr().contains("ERROR[healthcheck] No IP found"), "{}", plugin.stderr());
     assert!(plugin.lines().is_empty());
+}
+
+#[test]
+fn once_without_an_address_still_runs_the_check_and_says_nothing_would_be_sent() {
+    let ns = Netns::new("addr");
+    for (cmd, code, verdict) in [("echo fine", 0, "healthy: echo fine"), ("exit 3", 1, "unhealthy: exit 3")] {
+        let out = ns.command(&["--no-syslog", "--once", "--cmd", cmd]).output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert_eq!(stdout, "", "no lines without an address");
+        assert!(stderr.contains(verdict), "{stderr}");
+        assert!(
+            stderr.contains("would send nothing: no service address: give --ip, or put the addresses on lo"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("No IP found"), "{stderr}");
+    }
 }
 
 #[test]

@@ -404,7 +404,10 @@ fn https_insecure_takes_a_self_signed_certificate_that_verification_refuses() {
         assert!(stderr.contains("body does not contain \"gone\""), "{stderr}");
         let (code, stderr) = once_trusting(&other_ca, &["--check", &url]);
         assert_eq!(code, Some(1), "{stderr}");
-        assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: unknown issuer")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("WARNING[healthcheck] {url}: self-signed (not signed by a trusted CA)\n")),
+            "{stderr}"
+        );
     }
 }
 
@@ -424,17 +427,39 @@ fn https_verified_against_a_ca_named_by_the_environment() {
     let url = format!("https://127.0.0.1:{port}/#sni=www.example.test");
     let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("{url}: certificate not valid for www.example.test")), "{stderr}");
+    let words = "certificate is for another name (127.0.0.1, ::1, localhost), not www.example.test";
+    assert!(stderr.contains(&format!("{url}: {words}\n")), "{stderr}");
     let other = Scratch::new("https-other-ca");
     let (other_ca, other_leaf) = test_ca(&other);
     let server = Https::start("[::1]:0", other_leaf, UNAVAILABLE);
     let url = format!("https://{}/", server.addr);
     let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("{url}: unknown issuer")), "another CA's leaf: {stderr}");
+    let words = "unknown issuer (not signed by a trusted CA)";
+    assert!(stderr.contains(&format!("{url}: {words}\n")), "another CA's leaf: {stderr}");
     let (code, stderr) = once_trusting(&other_ca, &["--check", &url]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains(&format!("{url}: status 503")), "its own CA: {stderr}");
+}
+
+#[test]
+fn https_refusals_of_the_certificate_are_said_in_words() {
+    let scratch = Scratch::new("https-words");
+    // A CA's own certificate served as the server's (valid for the address, and trusted).
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = ca.self_signed(&key).unwrap();
+    let ca_file = scratch.write("ca-as-server.pem", &cert.pem());
+    let leaf = (vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()));
+    let server = Https::start("127.0.0.1:0", leaf, OK);
+    let url = format!("https://{}/", server.addr);
+    let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("WARNING[healthcheck] {url}: certificate is a CA, not a server certificate\n")),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -63,6 +63,14 @@ fn man_page() -> String {
     let page = String::from_utf8(page).expect("the man page is UTF-8");
     // clap_mangen calls the after-help text EXTRA.
     let page = page.replacen(".SH EXTRA\n", ".SH \"DURATIONS AND CONFIGURATION FILE\"\n", 1);
+    // The help's last line points at `ctl`: here a second synopsis line does (and CONTROL
+    // below says the rest).
+    let pointer = "Control a running plugin (\\-\\-control\\-socket): exabgp\\-healthcheck ctl \\-\\-help\n";
+    assert!(page.contains(pointer), "the help's pointer to ctl");
+    let page = page.replacen(pointer, "", 1);
+    let ctl = "\\fBexabgp\\-healthcheck ctl\\fR [\\fB\\-\\-socket\\fR \\fIPATH\\fR] [\\fB\\-\\-json\\fR] \
+               \\fBstatus\\fR|\\fBcheck\\fR|\\fBdrain\\fR|\\fBresume\\fR [\\fISERVICE\\fR] [\\fB\\-\\-wait\\fR]";
+    let page = page.replacen(".SH DESCRIPTION\n", &format!(".br\n{ctl}\n.SH DESCRIPTION\n"), 1);
     let extra = extra_sections().render();
     let preamble = Roff::new().render();
     let extra = extra.strip_prefix(&preamble).expect("roff preamble");

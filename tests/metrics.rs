@@ -251,9 +251,10 @@ fn a_listen_address_in_use_is_refused_at_start() {
     assert_eq!(stderr, format!("error: --metrics-listen {addr}: the address is already in use\n"));
     assert!(stdout.is_empty(), "{stdout}");
     assert!(!pid.exists(), "the pid file is removed");
-    let (status, _, stderr) = run(&dir, &args("--dry-run --ip 192.0.2.1 --metrics-listen localhost:9876", &[]));
+    // A name is not resolved (but localhost).
+    let (status, _, stderr) = run(&dir, &args("--dry-run --ip 192.0.2.1 --metrics-listen example.test:9876", &[]));
     assert_eq!(status, Some(2), "{stderr}");
-    assert!(stderr.starts_with("error: --metrics-listen localhost:9876: not ADDR:PORT"), "{stderr}");
+    assert!(stderr.starts_with("error: --metrics-listen example.test:9876: not ADDR:PORT"), "{stderr}");
 }
 
 #[test]
@@ -308,6 +309,19 @@ fn the_metrics_options_are_process_wide() {
     assert!(wait_for(LIMIT, || plugin.stderr().contains(want)), "{}", plugin.stderr());
     assert_eq!(plugin.stop(), Some(0));
     assert!(!dir.file("other.prom").exists());
+}
+
+#[test]
+fn localhost_listens_on_127_0_0_1() {
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --ip 192.0.2.1 --rise 1 --cmd true --metrics-listen localhost:0",
+        &[],
+    ));
+    let addr = served_at(&plugin);
+    assert_eq!(addr.ip(), std::net::Ipv4Addr::LOCALHOST, "{addr}");
+    let up = || value(body(&get(addr, "/metrics")), r#"service_state{service="healthcheck",state="UP"}"#);
+    assert!(wait_for(LIMIT, || up() == Some(1.0)), "{:?}", up());
+    assert_eq!(plugin.stop(), Some(0));
 }
 
 #[test]

@@ -386,13 +386,17 @@ fn once_gives_a_verdict_the_output_and_the_lines() {
     let (status, out, err) = run(&["--once", "--ip", "192.0.2.1", "--cmd", "echo all good"]);
     assert_eq!(status, Some(0), "{err}");
     assert_eq!(out, "announce route 192.0.2.1/32 next-hop self med 100\n");
-    assert!(err.contains("healthy: echo all good") && err.contains("all good"), "{err}");
+    assert!(err.contains("healthy: echo all good (exit 0, ") && err.contains("all good"), "{err}");
 
     let (status, out, err) =
         run(&["--once", "--withdraw-on-down", "--ip", "192.0.2.1", "--cmd", "echo broken; exit 3"]);
     assert_eq!(status, Some(1), "{err}");
     assert_eq!(out, "withdraw route 192.0.2.1/32 next-hop self\n");
-    assert!(err.contains("unhealthy") && err.contains("broken") && err.contains("exit"), "{err}");
+    assert!(err.contains("unhealthy: echo broken; exit 3 (exit 3, ") && err.contains("broken"), "{err}");
+    // Said as --dry-run says it: exit N, or what ended it.
+    let (status, _, err) = run(&["--once", "--ip", "192.0.2.1", "--cmd", "kill -9 $$"]);
+    assert_eq!(status, Some(1), "{err}");
+    assert!(err.contains("unhealthy: kill -9 $$ (killed by signal 9, "), "{err}");
 }
 
 #[test]
@@ -423,6 +427,12 @@ fn dry_run_explains_each_check_on_stderr() {
     assert!(err.contains("RISING -> UP"), "{err}");
     assert!(err.contains("check #3 failed (exit 1"), "{err}");
     assert!(err.contains("UP -> DOWN"), "{err}");
+    // Each transition said once (the explanation), and nothing said to be sent.
+    assert_eq!(err.matches("RISING -> UP").count(), 1, "{err}");
+    assert!(!err.contains("INFO[healthcheck] INIT -> RISING"), "{err}");
+    assert!(!err.contains("] send announces"), "{err}");
+    assert!(err.contains("INFO[healthcheck] would send announces for UP state to ExaBGP"), "{err}");
+    assert!(err.contains("INFO[healthcheck] would send announces for EXIT state to ExaBGP"), "{err}");
     assert_eq!(plugin.lines().len(), 3);
 }
 
@@ -431,6 +441,8 @@ fn help_and_version_go_to_stdout_with_status_0() {
     let (status, out, _) = run(&["--help"]);
     assert_eq!(status, Some(0));
     assert!(out.contains("Checking healthiness:") && out.contains("--withdraw-on-down"));
+    // The subcommand is found from the help.
+    assert!(out.contains("Control a running plugin (--control-socket): exabgp-healthcheck ctl --help"), "{out}");
     let (status, out, _) = run(&["--version"]);
     assert_eq!(status, Some(0));
     assert!(out.starts_with("exabgp-healthcheck "));

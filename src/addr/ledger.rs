@@ -77,6 +77,8 @@ pub struct Addresses {
     set_up: bool,
     /// Removed since (and not set up again).
     removed: BTreeSet<IpAddr>,
+    /// On their interface at some time (found or added).
+    ever_up: BTreeSet<IpAddr>,
 }
 
 impl Addresses {
@@ -103,12 +105,26 @@ impl Addresses {
             failures: 0,
             set_up: false,
             removed: BTreeSet::new(),
+            ever_up: BTreeSet::new(),
         }
     }
 
     /// Whether any host address of `route` could not be set up (then it is not announced).
     pub fn route_blocked(&self, route: &Net) -> bool {
         !self.blocked.is_empty() && self.blocked.iter().any(|ip| route.contains(*ip))
+    }
+
+    /// Whether some host address of `route` could not be set up and never was: then the
+    /// route was never announced.
+    pub fn route_never_up(&self, route: &Net) -> bool {
+        self.blocked.iter().any(|ip| route.contains(*ip) && !self.ever_up.contains(ip))
+    }
+
+    /// `host` is on its interface.
+    fn up(&mut self, host: &Host) {
+        self.blocked.remove(&host.ip);
+        self.removed.remove(&host.ip);
+        self.ever_up.insert(host.ip);
     }
 
     /// Whether some address still waits for a successful setup.
@@ -331,15 +347,11 @@ impl Work {
             (Answer::Added(result), Some(host)) => match result {
                 Ok(Added::Added) => {
                     log::debug!("Setup {} IP address {}", host.ifname, DisplayIp(host.ip));
-                    ledger.blocked.remove(&host.ip);
-                    ledger.removed.remove(&host.ip);
+                    ledger.up(&host);
                     ledger.owned.insert(host);
                     self.added += 1;
                 }
-                Ok(Added::AlreadyPresent) => {
-                    ledger.blocked.remove(&host.ip);
-                    ledger.removed.remove(&host.ip);
-                }
+                Ok(Added::AlreadyPresent) => ledger.up(&host),
                 Err(err) => self.failed.push((host, err)),
             },
             (Answer::Removed(result), Some(host)) => match result {
@@ -402,8 +414,7 @@ impl Work {
                     );
                     ledger.owned.insert(host.clone());
                 }
-                ledger.blocked.remove(&host.ip);
-                ledger.removed.remove(&host.ip);
+                ledger.up(&host);
                 continue;
             }
             let label = ledger.label_for(&host.ifname);
@@ -597,11 +608,19 @@ mod tests {
         assert!(a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
         assert!(a.route_blocked(&"192.0.2.8/31".parse().unwrap()));
         assert!(!a.route_blocked(&"192.0.2.2/32".parse().unwrap()));
+        assert!(a.route_never_up(&"192.0.2.1/32".parse().unwrap()));
+        assert!(!a.route_never_up(&"192.0.2.2/32".parse().unwrap()));
         *fake.deny.lock().unwrap() = false;
         setup(&mut a, &fake);
         assert!(!a.any_blocked());
         assert_eq!(fake.ips("lo").len(), 5);
         assert!(a.presence().all(|(_, present)| present));
+        // Removed, then refused: blocked, but it was up once (its route may have been announced).
+        remove(&mut a, &fake, Removal::Dynamic);
+        *fake.deny.lock().unwrap() = true;
+        setup(&mut a, &fake);
+        assert!(a.route_blocked(&"192.0.2.1/32".parse().unwrap()));
+        assert!(!a.route_never_up(&"192.0.2.1/32".parse().unwrap()));
     }
 
     #[test]

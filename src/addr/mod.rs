@@ -94,8 +94,20 @@ pub trait AddressBackend {
     fn remove(&mut self, ip: IpAddr, ifname: &str) -> Result<(), AddrError>;
 }
 
-/// The networks a service advertises: its `--ip`s, or, with none, those found on `lo`.
+/// The networks a service advertises: its `--ip`s, or, with none, those found on `lo`; none
+/// found is [`NoIpFound`] (logged as the reference does).
 pub fn networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate::net::Net>> {
+    let found = find_networks(cfg)?;
+    if found.is_empty() {
+        log::error!("No IP found");
+        return Err(anyhow::Error::new(NoIpFound));
+    }
+    Ok(found)
+}
+
+/// The networks a service advertises: its `--ip`s, or, with none, those found on `lo`
+/// (perhaps none).
+pub fn find_networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate::net::Net>> {
     use crate::config::LOOPBACK;
     use anyhow::Context;
     if !cfg.nets.is_empty() {
@@ -108,10 +120,6 @@ pub fn networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate:
         "System addresses ({LOOPBACK}) detected: {}",
         found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     );
-    if found.is_empty() {
-        log::error!("No IP found");
-        return Err(anyhow::Error::new(NoIpFound));
-    }
     Ok(found)
 }
 

@@ -15,7 +15,8 @@ A configuration file (--config) holds one long option per line, without its dash
 (`debug`) or as `name = value`; lines starting with # are comments. Command-line flags come after \
 the file's: they win for single-valued options and add to repeatable ones. A `[NAME]` line starts \
 a service of its own (the lines before the first are defaults), whose options win over the \
-command line's; --config may be repeated or name a directory of *.conf files.";
+command line's; --config may be repeated or name a directory of *.conf files.
+Control a running plugin (--control-socket): exabgp-healthcheck ctl --help";
 
 /// Every flag, as parsed. Field names follow the reference's option names.
 #[derive(Debug, Clone, Parser)]
@@ -329,8 +330,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH", conflicts_with = "once", help_heading = METRICS)]
     pub metrics_file: Option<PathBuf>,
 
-    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on
-    /// GET /metrics
+    /// Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876,
+    /// localhost:9876) on GET /metrics
     #[arg(long, value_name = "ADDR:PORT", conflicts_with = "once", help_heading = METRICS)]
     pub metrics_listen: Option<String>,
 }

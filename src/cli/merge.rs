@@ -318,17 +318,15 @@ mod tests {
     use super::*;
     use crate::cli::parse;
     use crate::cli::testing::error;
+    use crate::scratch::Scratch;
 
     fn with_file(text: &str, extra: &[&str]) -> Result<Parsed, String> {
-        let dir = std::env::temp_dir().join(format!("ehc-cli-{}-{}", std::process::id(), text.len()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::new("ehc-cli");
         let path = dir.join(format!("{:x}.conf", text.bytes().map(u64::from).sum::<u64>()));
         std::fs::write(&path, text).unwrap();
         let mut argv = vec!["exabgp-healthcheck".to_owned(), "--config".to_owned(), path.display().to_string()];
         argv.extend(extra.iter().map(|s| s.to_string()));
         let result = parse(argv);
-        std::fs::remove_file(&path).unwrap();
-        let _ = std::fs::remove_dir(&dir);
         result.map_err(|e| e.to_string().replace(&path.display().to_string(), "FILE"))
     }
 
@@ -371,8 +369,7 @@ mod tests {
 
     #[test]
     fn a_file_error_carries_its_line_as_data() {
-        let dir = std::env::temp_dir().join(format!("ehc-cli-origin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::new("ehc-cli-origin");
         let path = dir.join("bad.conf");
         for (text, line, why) in [
             ("debug\n= 3\n", 2, "'= 3' has no option name before '='"),

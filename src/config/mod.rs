@@ -396,6 +396,7 @@ mod tests {
     use crate::cli::{parse, Parsed};
     use crate::error::Origin;
     use crate::exabgp::lines::Selector;
+    use crate::scratch::Scratch;
     use testing::{config, error};
 
     #[test]
@@ -415,14 +416,12 @@ mod tests {
     /// `--config FILE` holding `text`, then `extra` on the command line: the error, with the
     /// file's path written FILE.
     fn error_with_file(text: &str, extra: &[&str]) -> String {
-        let dir = std::env::temp_dir().join(format!("ehc-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::new("ehc-config");
         let path = dir.join(format!("{:x}-{}.conf", text.bytes().map(u64::from).sum::<u64>(), text.len()));
         std::fs::write(&path, text).unwrap();
         let mut argv = vec!["--config", path.to_str().unwrap()];
         argv.extend_from_slice(extra);
         let e = error(&argv);
-        std::fs::remove_file(&path).unwrap();
         e.replace(path.to_str().unwrap(), "FILE")
     }
 
@@ -481,12 +480,10 @@ interval = 5
     /// The flags of `--config FILE` holding `text`: what the file's lines gave, with their
     /// origins.
     fn origins_of(text: &str) -> Origins {
-        let dir = std::env::temp_dir().join(format!("ehc-origins-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Scratch::new("ehc-origins");
         let path = dir.join(format!("{:x}-{}.conf", text.bytes().map(u64::from).sum::<u64>(), text.len()));
         std::fs::write(&path, text).unwrap();
         let parsed = parse(["exabgp-healthcheck", "--config", path.to_str().unwrap()]);
-        std::fs::remove_file(&path).unwrap();
         match parsed {
             Ok(Parsed::Run(args)) => args.origins.expect("read from a file"),
             other => panic!("{other:?}"),

@@ -9,10 +9,20 @@ use crate::net::Net;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-/// An address to listen on: `IP:PORT`, IPv6 in brackets (`[::1]:9876`). No name is resolved.
+/// An address to listen on: `IP:PORT`, IPv6 in brackets (`[::1]:9876`), or `localhost:PORT`
+/// (127.0.0.1, as in `--check`). No name is resolved.
 pub(crate) fn listen_address(flag: &'static str, text: &str) -> Result<SocketAddr, UsageError> {
-    text.trim().parse::<SocketAddr>().map_err(|_| {
-        UsageError::value(flag, text, "not ADDR:PORT (an IP address and a port: 127.0.0.1:9876, [::1]:9876)")
+    let trimmed = text.trim();
+    let parsed = match trimmed.strip_prefix("localhost:") {
+        Some(port) => port.parse::<u16>().map(|port| SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port))).ok(),
+        None => trimmed.parse::<SocketAddr>().ok(),
+    };
+    parsed.ok_or_else(|| {
+        UsageError::value(
+            flag,
+            text,
+            "not ADDR:PORT (an IP address or localhost, and a port: 127.0.0.1:9876, [::1]:9876)",
+        )
     })
 }
 
@@ -199,7 +209,11 @@ mod tests {
     fn listen_addresses_are_ip_and_port() {
         assert_eq!(listen_address("--metrics-listen", "127.0.0.1:9876").unwrap(), "127.0.0.1:9876".parse().unwrap());
         assert_eq!(listen_address("--metrics-listen", "[::1]:9876").unwrap(), "[::1]:9876".parse().unwrap());
-        for bad in ["localhost:9876", "127.0.0.1", "::1:9876", "127.0.0.1:99999", ":9876", ""] {
+        // localhost is 127.0.0.1, as in --check; no other name is resolved.
+        assert_eq!(listen_address("--metrics-listen", "localhost:9876").unwrap(), "127.0.0.1:9876".parse().unwrap());
+        let bad_ones = ["localhost", "localhost:", "localhost:x", "localhost:99999", "[localhost]:9876"];
+        for bad in ["example.com:9876", "127.0.0.1", "::1:9876", "127.0.0.1:99999", ":9876", ""].iter().chain(&bad_ones)
+        {
             let e = listen_address("--metrics-listen", bad).unwrap_err().to_string();
             assert!(e.starts_with(&format!("--metrics-listen {bad}: not ADDR:PORT")), "{e}");
         }

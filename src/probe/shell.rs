@@ -66,7 +66,7 @@ impl Shell {
         Verdict {
             ok: outcome.success(),
             timed_out: outcome.status == Status::TimedOut,
-            detail: format!("exit {}, {} ms", describe(&outcome.status), outcome.duration.as_millis()),
+            detail: format!("{}, {} ms", ended(&outcome.status), outcome.duration.as_millis()),
         }
     }
 }
@@ -113,6 +113,15 @@ pub fn describe(status: &Status) -> String {
     }
 }
 
+/// How a check ended, for `--dry-run` and `--once`: `exit N`, or what ended it otherwise
+/// (`killed by signal 9`, `timed out`).
+pub fn ended(status: &Status) -> String {
+    match status {
+        Status::Exited(code) => format!("exit {code}"),
+        other => describe(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,7 +148,7 @@ mod tests {
     fn a_timed_out_command_is_unhealthy() {
         let verdict = run("sleep 30", 200);
         assert!(!verdict.ok && verdict.timed_out, "{verdict:?}");
-        assert!(verdict.detail.starts_with("exit timed out, "), "{}", verdict.detail);
+        assert!(verdict.detail.starts_with("timed out, "), "{}", verdict.detail);
     }
 
     #[test]
@@ -153,5 +162,8 @@ mod tests {
     fn statuses_in_words() {
         assert_eq!(describe(&Status::Exited(2)), "2");
         assert_eq!(describe(&Status::Signaled(9)), "killed by signal 9");
+        assert_eq!(ended(&Status::Exited(2)), "exit 2");
+        assert_eq!(ended(&Status::Signaled(9)), "killed by signal 9");
+        assert_eq!(ended(&Status::TimedOut), "timed out");
     }
 }

@@ -159,7 +159,11 @@ impl Service {
 
     /// The lines for `what`, into `cx`.
     pub(super) fn announce(&mut self, what: Announcement, cx: &mut Cx) {
-        log::info!(state:% = what; "send announces for {what} state to ExaBGP");
+        if self.dry_run {
+            log::info!(state:% = what; "would send announces for {what} state to ExaBGP");
+        } else {
+            log::info!(state:% = what; "send announces for {what} state to ExaBGP");
+        }
         let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
         let mut sent = 0;
         for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
@@ -167,6 +171,14 @@ impl Service {
             let blocked = what != Announcement::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
             if blocked {
                 log::debug!("not announcing {route}: its address is not set up");
+                continue;
+            }
+            // Nothing to withdraw at exit for a route never announced: its address never was.
+            let never = what == Announcement::Exit
+                && self.meds[i].is_none()
+                && self.ledger.as_ref().is_some_and(|a| a.route_never_up(route));
+            if never {
+                log::debug!("not withdrawing {route}: never announced, its address was never set up");
                 continue;
             }
             cx.lines.push(line);

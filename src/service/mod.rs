@@ -382,7 +382,11 @@ impl Service {
         };
         log::debug!("Transition to {entered}");
         if before != entered {
-            log::info!(from = before.name(), to = entered.name(); "{before} -> {entered}");
+            // In --dry-run on the console the explanation above has said it (in json, this
+            // object carries the transition's fields, the explanation is text).
+            if !self.dry_run || crate::logging::is_json() {
+                log::info!(from = before.name(), to = entered.name(); "{before} -> {entered}");
+            }
             self.stats.entered(entered, Moment::now());
         }
         let drain_ms = millis(self.cfg.drain_time);

@@ -73,7 +73,7 @@ complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l d
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l drain-community -d 'Community added to the announcements while DRAINING (GRACEFUL_SHUTDOWN); one or more ASN:VALUE, separated by spaces' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l drain-local-preference -d 'Local preference of the announcements while DRAINING (for iBGP receivers)' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l metrics-file -d 'Write the metrics (Prometheus text format) to PATH after every check and transition, replaced atomically, for node_exporter\'s textfile collector; its folder must exist' -r -F
-complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l metrics-listen -d 'Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876) on GET /metrics' -r
+complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l metrics-listen -d 'Serve the metrics over HTTP at ADDR:PORT (127.0.0.1:9876, [::1]:9876, localhost:9876) on GET /metrics' -r
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s s -l silent -d 'Don\'t log to the console (stderr)'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -l no-syslog -d 'Disable syslog logging'
 complete -c exabgp-healthcheck -n "__fish_exabgp_healthcheck_needs_command" -s d -l debug -d 'Enable debugging (debug messages on the console; turns syslog off)'

@@ -13,9 +13,12 @@
 
 use super::super::url::Tls;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::Resumption;
+use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::{self, CryptoProvider};
-use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, DistinguishedName, OtherError,
+    RootCertStore, SignatureScheme,
+};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use std::io::{self, ErrorKind, Read, Write};
@@ -79,7 +82,12 @@ fn config(roots: Option<&Path>) -> Result<ClientConfig, String> {
         .with_safe_default_protocol_versions()
         .map_err(|err| format!("TLS: {err}"))?;
     let mut config = match roots {
-        Some(file) => builder.with_root_certificates(load(file)?).with_no_client_auth(),
+        Some(file) => {
+            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(load(file)?), Arc::clone(&provider))
+                .build()
+                .map_err(|err| format!("TLS: {err}"))?;
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(Verified(verifier))).with_no_client_auth()
+        }
         None => {
             builder.dangerous().with_custom_certificate_verifier(Arc::new(Unverified(provider))).with_no_client_auth()
         }
@@ -100,6 +108,74 @@ fn load(file: &Path) -> Result<RootCertStore, String> {
     }
     log::debug!("Trusting {added} certificates of {}", file.display());
     Ok(roots)
+}
+
+/// The verification on the roots (rustls's own), telling a self-signed certificate from one
+/// of an unknown issuer.
+#[derive(Debug)]
+struct Verified(Arc<WebPkiServerVerifier>);
+
+/// A self-signed server certificate (not among the roots), as [`Verified`] refuses it.
+#[derive(Debug)]
+struct SelfSigned;
+
+impl std::fmt::Display for SelfSigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("self-signed")
+    }
+}
+
+impl std::error::Error for SelfSigned {}
+
+/// Whether `cert` names itself as its issuer (unparsable: no).
+fn self_issued(cert: &CertificateDer<'_>) -> bool {
+    webpki::EndEntityCert::try_from(cert).is_ok_and(|cert| cert.issuer() == cert.subject())
+}
+
+impl ServerCertVerifier for Verified {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end_entity, intermediates, name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+                if intermediates.is_empty() && self_issued(end_entity) =>
+            {
+                Err(rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(SelfSigned)))))
+            }
+            verified => verified,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[DistinguishedName]> {
+        self.0.root_hint_subjects()
+    }
 }
 
 /// `#insecure`: any certificate is taken (the handshake's signatures are still verified with
@@ -217,22 +293,117 @@ impl Stream {
 
     /// A TLS failure in words.
     fn words(&self, err: &rustls::Error) -> String {
-        use CertificateError as C;
-        match err {
-            rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-                format!("certificate not valid for {}", self.expected)
-            }
-            rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-                "certificate expired".to_owned()
-            }
-            rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
-                "certificate not valid yet".to_owned()
-            }
-            rustls::Error::InvalidCertificate(C::UnknownIssuer) => "unknown issuer".to_owned(),
-            other if self.conn.is_handshaking() => format!("TLS handshake failed: {other}"),
-            other => format!("TLS failed: {other}"),
+        match refusal(err, &self.expected) {
+            Some(words) => words,
+            None if self.conn.is_handshaking() => format!("TLS handshake failed: {err}"),
+            None => format!("TLS failed: {err}"),
         }
     }
+}
+
+/// Why the server's certificate was refused, in words (`expected`: what it must be valid
+/// for, the SNI name or the address); `None` for a failure that is not the certificate's.
+fn refusal(err: &rustls::Error, expected: &str) -> Option<String> {
+    use CertificateError as C;
+    let rustls::Error::InvalidCertificate(err) = err else { return None };
+    Some(match err {
+        C::NotValidForName => format!("certificate is for another name, not {expected}"),
+        C::NotValidForNameContext { presented, .. } => match names(presented) {
+            Some(names) => format!("certificate is for another name ({names}), not {expected}"),
+            None => format!("certificate is for another name, not {expected}"),
+        },
+        C::Expired | C::ExpiredContext { .. } => "certificate expired".to_owned(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".to_owned(),
+        C::UnknownIssuer => "unknown issuer (not signed by a trusted CA)".to_owned(),
+        C::BadEncoding => "certificate is malformed".to_owned(),
+        C::BadSignature => "certificate's signature is not its issuer's".to_owned(),
+        C::Revoked => "certificate revoked".to_owned(),
+        C::UnknownRevocationStatus | C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+            "certificate's revocation status unknown".to_owned()
+        }
+        C::UnhandledCriticalExtension => "certificate has a critical extension not understood".to_owned(),
+        C::UnsupportedSignatureAlgorithmContext { .. } | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "certificate signed with an unsupported algorithm".to_owned()
+        }
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "certificate is not for a TLS server (its extended key usage)".to_owned()
+        }
+        C::InvalidOcspResponse => "certificate's OCSP response is invalid".to_owned(),
+        C::Other(OtherError(other)) => {
+            if other.downcast_ref::<SelfSigned>().is_some() {
+                "self-signed (not signed by a trusted CA)".to_owned()
+            } else if let Some(webpki) = other.downcast_ref::<webpki::Error>() {
+                pki_refusal(webpki)
+            } else {
+                format!("certificate refused: {other}")
+            }
+        }
+        // The deprecated variant and any later one.
+        other => format!("certificate refused: {}", spaced(other)),
+    })
+}
+
+/// A refusal of rustls's verifier that rustls passes on as `Other`, in words.
+fn pki_refusal(err: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match err {
+        E::CaUsedAsEndEntity => "certificate is a CA, not a server certificate".to_owned(),
+        E::EndEntityUsedAsCa => "certificate's issuer is not a CA".to_owned(),
+        E::CertDistrusted => "certificate's key is distrusted".to_owned(),
+        E::PathLenConstraintViolated => "certificate chain longer than its CA allows".to_owned(),
+        E::NameConstraintViolation => "certificate's names are outside its CA's name constraints".to_owned(),
+        E::MaximumPathDepthExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded
+        | E::MaximumNameConstraintComparisonsExceeded => "certificate chain too long or too complex".to_owned(),
+        E::UnsupportedCertVersion => "certificate is not an X.509 v3 certificate".to_owned(),
+        E::UnsupportedCriticalExtension => "certificate has a critical extension not understood".to_owned(),
+        E::EmptyEkuExtension => "certificate's extended key usage is empty".to_owned(),
+        E::MalformedExtensions
+        | E::ExtensionValueInvalid
+        | E::MalformedDnsIdentifier
+        | E::MalformedNameConstraint
+        | E::InvalidSerialNumber
+        | E::InvalidNetworkMaskConstraint
+        | E::SignatureAlgorithmMismatch => format!("certificate is malformed ({})", spaced(err)),
+        other => format!("certificate refused: {}", spaced(other)),
+    }
+}
+
+/// The names a certificate holds, as rustls's verifier lists them (`DnsName("a.example")`,
+/// `IpAddress(192.0.2.1)`): the DNS names and addresses, the first 4, `None` if none.
+fn names(presented: &[String]) -> Option<String> {
+    let mut names: Vec<String> = presented
+        .iter()
+        .filter_map(|name| {
+            if let Some(dns) = name.strip_prefix("DnsName(\"") {
+                return Some(dns.strip_suffix("\")")?.to_owned());
+            }
+            // Its own spelling of an IPv6 address (`0::1`) said the usual way.
+            let ip: IpAddr = name.strip_prefix("IpAddress(")?.strip_suffix(')')?.parse().ok()?;
+            Some(ip.to_string())
+        })
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let more = names.len() > 4;
+    names.truncate(4);
+    Some(names.join(", ") + if more { ", ..." } else { "" })
+}
+
+/// An error's variant name in words: `CaUsedAsEndEntity` becomes `ca used as end entity`.
+fn spaced(err: &impl std::fmt::Debug) -> String {
+    let debug = format!("{err:?}");
+    let name = debug.split(['(', ' ', '{']).next().unwrap_or_default();
+    let mut words = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
 }
 
 /// The socket as rustls writes to it: `send` with `MSG_NOSIGNAL`, never raising SIGPIPE.
@@ -435,11 +606,12 @@ mod tests {
             assert!(verdict.ok, "{verdict:?}");
             seen.join().unwrap().unwrap();
         }
-        let unknown = Verdict::fail("unknown issuer");
         let (addr, seen) = tls_server("127.0.0.1", self_signed(), OK);
-        assert_eq!(run(&trusting(addr, &ca, Some("www.example.test"))), unknown);
+        let verdict = run(&trusting(addr, &ca, Some("www.example.test")));
+        assert_eq!(verdict, Verdict::fail("self-signed (not signed by a trusted CA)"));
         assert!(seen.join().unwrap().is_err(), "the server saw the handshake fail");
         // Signed by another CA, even one of the same kind.
+        let unknown = Verdict::fail("unknown issuer (not signed by a trusted CA)");
         let other = Ca::new();
         let (addr, seen) = tls_server("127.0.0.1", other.leaf(&NAMES, |_| {}), OK);
         assert_eq!(run(&trusting(addr, &ca, None)), unknown);
@@ -452,11 +624,11 @@ mod tests {
         let leaf = || ca.leaf(&["www.example.test"], |_| {});
         let (addr, seen) = tls_server("127.0.0.1", leaf(), OK);
         let verdict = run(&trusting(addr, &ca, None));
-        assert_eq!(verdict.detail, "certificate not valid for 127.0.0.1");
+        assert_eq!(verdict.detail, "certificate is for another name (www.example.test), not 127.0.0.1");
         assert!(seen.join().unwrap().is_err());
         let (addr, seen) = tls_server("::1", leaf(), OK);
         let verdict = run(&trusting(addr, &ca, Some("api.example.test")));
-        assert_eq!(verdict.detail, "certificate not valid for api.example.test");
+        assert_eq!(verdict.detail, "certificate is for another name (www.example.test), not api.example.test");
         assert!(seen.join().unwrap().is_err());
         // #sni= selects the name: sent, and verified.
         let (addr, seen) = tls_server("::1", leaf(), OK);
@@ -475,6 +647,88 @@ mod tests {
         let (addr, seen) = tls_server("127.0.0.1", expired, OK);
         assert_eq!(run(&trusting(addr, &ca, None)), Verdict::fail("certificate expired"));
         assert!(seen.join().unwrap().is_err());
+    }
+
+    #[test]
+    fn a_not_yet_valid_certificate_or_a_ca_served_as_the_server_s_is_refused_in_words() {
+        let ca = Ca::new();
+        let early = ca.leaf(&NAMES, |params| {
+            params.not_before = date_time_ymd(2999, 1, 1);
+            params.not_after = date_time_ymd(3000, 1, 1);
+        });
+        let (addr, seen) = tls_server("127.0.0.1", early, OK);
+        assert_eq!(run(&trusting(addr, &ca, None)), Verdict::fail("certificate not valid yet"));
+        assert!(seen.join().unwrap().is_err());
+        // The CA's own certificate, trusted, valid for the name, but a CA's.
+        let mut params = ca.params.clone();
+        params.subject_alt_names = vec![rcgen::SanType::DnsName("www.example.test".try_into().unwrap())];
+        let cert = params.self_signed(&ca.key).unwrap();
+        std::fs::write(&ca.file, cert.pem()).unwrap();
+        let chain = (vec![cert.der().clone()], PrivateKeyDer::Pkcs8(ca.key.serialize_der().into()));
+        let (addr, seen) = tls_server("::1", chain, OK);
+        let verdict = run(&trusting(addr, &ca, Some("www.example.test")));
+        assert_eq!(verdict, Verdict::fail("certificate is a CA, not a server certificate"));
+        assert!(seen.join().unwrap().is_err());
+    }
+
+    #[test]
+    fn every_refusal_of_the_certificate_is_said_in_words() {
+        use rustls::Error as R;
+        use CertificateError as C;
+        let said = |err: C| refusal(&R::InvalidCertificate(err), "www.example.test").unwrap();
+        let other = |err: webpki::Error| said(C::Other(OtherError(Arc::new(err))));
+        let time = UnixTime::since_unix_epoch(Duration::from_secs(1_700_000_000));
+        let name = ServerName::try_from("www.example.test").unwrap();
+        for (err, words) in [
+            (C::Expired, "certificate expired"),
+            (C::ExpiredContext { time, not_after: time }, "certificate expired"),
+            (C::NotValidYet, "certificate not valid yet"),
+            (C::NotValidYetContext { time, not_before: time }, "certificate not valid yet"),
+            (C::UnknownIssuer, "unknown issuer (not signed by a trusted CA)"),
+            (C::NotValidForName, "certificate is for another name, not www.example.test"),
+            (
+                C::NotValidForNameContext {
+                    expected: name.clone(),
+                    presented: vec!["DnsName(\"a.example\")".to_owned(), "IpAddress(0::1)".to_owned()],
+                },
+                "certificate is for another name (a.example, ::1), not www.example.test",
+            ),
+            (
+                C::NotValidForNameContext { expected: name.clone(), presented: vec!["DirectoryName".to_owned()] },
+                "certificate is for another name, not www.example.test",
+            ),
+            (
+                C::NotValidForNameContext {
+                    expected: name,
+                    presented: (1..=6).map(|n| format!("DnsName(\"{n}.example\")")).collect(),
+                },
+                "certificate is for another name (1.example, 2.example, 3.example, 4.example, ...), \
+                 not www.example.test",
+            ),
+            (C::BadEncoding, "certificate is malformed"),
+            (C::BadSignature, "certificate's signature is not its issuer's"),
+            (C::Revoked, "certificate revoked"),
+            (C::InvalidPurpose, "certificate is not for a TLS server (its extended key usage)"),
+            (C::Other(OtherError(Arc::new(SelfSigned))), "self-signed (not signed by a trusted CA)"),
+            (C::ApplicationVerificationFailure, "certificate refused: application verification failure"),
+        ] {
+            assert_eq!(said(err), words);
+        }
+        for (err, words) in [
+            (webpki::Error::CaUsedAsEndEntity, "certificate is a CA, not a server certificate"),
+            (webpki::Error::EndEntityUsedAsCa, "certificate's issuer is not a CA"),
+            (webpki::Error::UnsupportedCertVersion, "certificate is not an X.509 v3 certificate"),
+            (webpki::Error::MalformedExtensions, "certificate is malformed (malformed extensions)"),
+            (webpki::Error::MaximumPathDepthExceeded, "certificate chain too long or too complex"),
+            // The fallback: the variant's name, in words.
+            (webpki::Error::UnsupportedDeltaCrl, "certificate refused: unsupported delta crl"),
+        ] {
+            assert_eq!(other(err), words);
+        }
+        let io = std::io::Error::other("the verifier's own words");
+        assert_eq!(said(C::Other(OtherError(Arc::new(io)))), "certificate refused: the verifier's own words");
+        // Not the certificate's: the caller says it.
+        assert_eq!(refusal(&R::DecryptError, "www.example.test"), None);
     }
 
     #[test]
