@@ -7,9 +7,12 @@ use super::*;
 /// after its SIGTERM).
 pub(super) const EXIT_FLUSH: Duration = Duration::from_millis(1000);
 
-/// How long the exit path then gives the removal of our addresses (over rtnetlink it takes
-/// microseconds; a `sudo` still running then is killed).
-pub(super) const EXIT_ADDRESSES: Duration = Duration::from_millis(700);
+/// How long the exit path gives the removal of our addresses, counted from its start (the
+/// withdraws' flush included), and at least [`EXIT_ADDRESSES_LEAST`] after the flush: within
+/// ExaBGP 5's 2 s. Over rtnetlink an address takes tens of microseconds (thousands fit on an
+/// idle machine); a `sudo` still running then is killed.
+pub(super) const EXIT_ADDRESSES: Duration = Duration::from_millis(1800);
+pub(super) const EXIT_ADDRESSES_LEAST: Duration = Duration::from_millis(500);
 
 impl Reactor {
     /// The exit path: withdraw every service's routes, let ExaBGP take them, remove our
@@ -28,6 +31,7 @@ impl Reactor {
             self.out.flush(EXIT_FLUSH);
             return;
         }
+        let started = Instant::now();
         let Reactor { slots, out, held, lane, .. } = self;
         for slot in slots.iter_mut() {
             if let Some(lane) = lane.as_mut() {
@@ -49,7 +53,7 @@ impl Reactor {
             let tag = slot.tag.clone();
             logging::scoped(tag.as_ref(), || drive(slot, out, held, lane.as_mut(), Service::leave));
         }
-        self.finish_addresses(Instant::now() + EXIT_ADDRESSES);
+        self.finish_addresses((started + EXIT_ADDRESSES).max(Instant::now() + EXIT_ADDRESSES_LEAST));
         if let Some(tally) = self.out.tally() {
             log::debug!("ExaBGP answered done {} times, error {} times", tally.done, tally.errors);
         }
