@@ -480,3 +480,58 @@ fn absolute_form_targets_and_a_leading_empty_line_are_understood() {
     promtool_accepts(body(&leading));
     assert_eq!(plugin.stop(), Some(0));
 }
+
+#[test]
+fn a_transition_is_in_the_file_at_once_with_its_routes() {
+    let dir = Scratch::new("metrics-transition");
+    let path = dir.file("m.prom");
+    // A hook on UP runs between the verdict and the lines: a snapshot taken then would show UP
+    // without its route.
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --name web --ip 192.0.2.1 --rise 1 --interval 5 --cmd true",
+        &["--up-execute", "sleep 0.1", "--metrics-file", path.to_str().unwrap()],
+    ));
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::thread::sleep(Duration::from_millis(100));
+    let text = read(&path);
+    assert_eq!(value(&text, r#"service_state{service="web",state="UP"}"#), Some(1.0), "{text}");
+    assert_eq!(value(&text, r#"route_metric{service="web",route="192.0.2.1/32"}"#), Some(100.0), "{text}");
+    assert_eq!(plugin.stop(), Some(0));
+}
+
+#[test]
+fn every_snapshot_of_the_file_has_the_state_and_the_routes_agree_while_flapping() {
+    let dir = Scratch::new("metrics-flapping");
+    let path = dir.file("m.prom");
+    let flag = dir.file("flag");
+    // Passes and fails in turn; a hook on every state entered holds the lines back a moment.
+    let check = format!("if [ -e {0} ]; then rm {0}; exit 1; else touch {0}; fi", flag.display());
+    let mut plugin = Plugin::start(&args(
+        "--dry-run --no-syslog --name web --ip 192.0.2.1 --rise 1 --fall 1 --interval 0.05 --fast-interval 0.05",
+        &["--cmd", &check, "--execute", "sleep 0.03", "--metrics-file", path.to_str().unwrap()],
+    ));
+    assert!(wait_for(LIMIT, || path.exists()), "{}", plugin.stderr());
+    let started = Instant::now();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut reads = 0u32;
+    while started.elapsed() < Duration::from_secs(3) && reads < 1_000_000 {
+        let text = read(&path);
+        reads += 1;
+        let state = ["INIT", "UP", "DOWN"]
+            .into_iter()
+            .find(|state| value(&text, &format!(r#"service_state{{service="web",state="{state}"}}"#)) == Some(1.0));
+        let med = value(&text, r#"route_metric{service="web",route="192.0.2.1/32"}"#);
+        let agree = match state {
+            Some("INIT") => med.is_none(),
+            Some("UP") => med == Some(100.0),
+            Some("DOWN") => med == Some(1000.0),
+            _ => false,
+        };
+        assert!(agree, "read #{reads}: the state and the route disagree: {state:?} with {med:?}\n{text}");
+        *seen.entry(state.unwrap()).or_insert(0u32) += 1;
+    }
+    assert_eq!(plugin.stop(), Some(0));
+    let transitions = plugin.stderr().matches("UP -> DOWN").count();
+    assert!(seen.contains_key("UP") && seen.contains_key("DOWN"), "{seen:?} in {reads} reads");
+    assert!(transitions >= 5, "{transitions} transitions\n{}", plugin.stderr());
+}
