@@ -535,3 +535,30 @@ fn every_snapshot_of_the_file_has_the_state_and_the_routes_agree_while_flapping(
     assert!(seen.contains_key("UP") && seen.contains_key("DOWN"), "{seen:?} in {reads} reads");
     assert!(transitions >= 5, "{transitions} transitions\n{}", plugin.stderr());
 }
+
+#[test]
+fn a_metrics_file_folder_the_user_cannot_write_is_refused_at_start() {
+    assert!(nix::unistd::geteuid().is_root(), "switching user needs root (contrib/run-tests.sh runs as root)");
+    let dir = Scratch::new("metrics-user");
+    let folder = dir.file("textfile");
+    std::fs::create_dir(&folder).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = folder.join("m.prom");
+    let more = ["--metrics-file", file.to_str().unwrap()];
+    // (--interval 0: were it not refused, it would exit after its first check.)
+    let (status, stdout, stderr) =
+        run(&dir, &args("--dry-run --no-syslog --ip 192.0.2.1 --interval 0 --user nobody", &more));
+    assert_eq!(status, Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: --metrics-file D/textfile/m.prom: the folder D/textfile is not writable by user nobody\n"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+    // Writable by it: the plugin starts and writes it as nobody.
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut plugin =
+        Plugin::start(&args("--dry-run --no-syslog --ip 192.0.2.1 --rise 1 --cmd true --user nobody", &more));
+    assert!(wait_for(LIMIT, || read(&file).contains("exabgp_healthcheck_build_info{")), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+}
