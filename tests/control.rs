@@ -400,6 +400,41 @@ fn drain_wait_returns_once_drained_and_gives_up_after_its_timeout() {
 }
 
 #[test]
+fn a_client_that_half_closes_after_drain_wait_gets_its_answer() {
+    let dir = Scratch::new("control-half-close");
+    let (mut plugin, socket) = start(&dir, &["--cmd", "true", "--debounce", "--drain-time", "500ms"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    // The end of its writing ends the request; it still reads the answer, once drained.
+    let started = std::time::Instant::now();
+    let answer = raw(&socket, b"{\"cmd\":\"drain\",\"wait\":true}\n");
+    assert!(
+        answer.starts_with("{\"ok\":true,\"cmd\":\"drain\",\"services\":[{\"service\":\"web\",\"state\":\"DRAINED\""),
+        "{answer:?}\n{}",
+        plugin.stderr()
+    );
+    assert!(started.elapsed() >= Duration::from_millis(400), "answered after {:?}", started.elapsed());
+    assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
+    assert!(!plugin.stderr().contains("the client waiting for the drain"), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+
+    // Without a newline (the end of writing is the request's end), and told when its time is up.
+    let (mut plugin, socket) = start(&dir, &["--cmd", "true", "--drain-time", "30s"]);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    let answer = raw(&socket, b"{\"cmd\":\"drain\",\"wait\":true,\"timeout_ms\":300}");
+    assert_eq!(answer, "{\"ok\":false,\"error\":\"not drained within 300ms: web DRAINING\",\"kind\":\"failed\"}\n");
+    // Half-closed, then gone altogether: that is its leaving.
+    let mut stream = UnixStream::connect(&socket).unwrap();
+    stream.write_all(b"{\"cmd\":\"drain\",\"wait\":true}\n").unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!plugin.stderr().contains("the client waiting for the drain"), "{}", plugin.stderr());
+    drop(stream);
+    assert!(wait_for(LIMIT, || plugin.stderr().contains("the client waiting for the drain of every service left")));
+    assert!(ctl(&socket, &["status"]).status.success());
+    assert_eq!(plugin.stop(), Some(0));
+}
+
+#[test]
 fn the_systemd_drop_in_drains_before_exabgp_stops() {
     let dir = Scratch::new("control-drop-in");
     let conf =

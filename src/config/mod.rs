@@ -190,6 +190,8 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
             Some(crate::accounts::group(name).ok_or_else(|| UsageError::value("--group", name, "no such group"))?)
         }
     };
+    let metrics_file =
+        a.metrics_file.as_deref().map(|p| values::metrics_file(p, user.as_ref(), group.as_ref())).transpose()?;
     let mode = match (a.dry_run, a.once) {
         (true, _) => Mode::DryRun,
         (_, true) => Mode::Once,
@@ -209,7 +211,7 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         pid_file: a.pid.clone(),
         user,
         group,
-        metrics_file: a.metrics_file.as_deref().map(values::metrics_file).transpose()?,
+        metrics_file,
         metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
         control_socket: control_socket(a.control_socket.as_ref())?,
         watchdog: a.watchdog.as_deref().map(watchdog).transpose()?,

@@ -171,8 +171,14 @@ pub(crate) fn facility(name: &str) -> Option<u8> {
     Some(code)
 }
 
-/// `--metrics-file PATH` checked at start-up: a file name in a folder that exists.
-pub(crate) fn metrics_file(path: &Path) -> Result<PathBuf, UsageError> {
+/// `--metrics-file PATH` checked at start-up: a file name in a folder that exists and that
+/// the plugin can write to as the user it runs as (`user`, `group`: `--user` and `--group`,
+/// to which it switches after start-up; else the user it is).
+pub(crate) fn metrics_file(
+    path: &Path,
+    user: Option<&nix::unistd::User>,
+    group: Option<&nix::unistd::Group>,
+) -> Result<PathBuf, UsageError> {
     let refuse = |why: String| UsageError::value("--metrics-file", path.display(), why);
     if path.file_name().is_none() || path.as_os_str().to_string_lossy().ends_with('/') {
         return Err(refuse("not a file name".to_owned()));
@@ -188,6 +194,28 @@ pub(crate) fn metrics_file(path: &Path) -> Result<PathBuf, UsageError> {
     }
     if std::fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
         return Err(refuse("is a folder".to_owned()));
+    }
+    // A new file goes in the folder (then renamed over PATH): it takes writing and searching.
+    let writable = nix::unistd::access(folder, nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK);
+    if writable.is_err() {
+        return Err(refuse(format!("the folder {} is not writable", folder.display())));
+    }
+    if let Some(user) = user.filter(|user| !user.uid.is_root()) {
+        let gid = group.map_or(user.gid, |group| group.gid);
+        let meta = std::fs::metadata(folder)
+            .map_err(|err| refuse(format!("cannot use the folder {}: {err}", folder.display())))?;
+        use std::os::unix::fs::MetadataExt;
+        // After the switch its only group is `gid` (the supplementary groups are dropped).
+        let bits = if meta.uid() == user.uid.as_raw() {
+            meta.mode() >> 6
+        } else if meta.gid() == gid.as_raw() {
+            meta.mode() >> 3
+        } else {
+            meta.mode()
+        };
+        if bits & 0o3 != 0o3 {
+            return Err(refuse(format!("the folder {} is not writable by user {}", folder.display(), user.name)));
+        }
     }
     Ok(path.to_path_buf())
 }
@@ -294,10 +322,10 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("exabgp.prom");
-        assert_eq!(metrics_file(&good).unwrap(), good);
+        assert_eq!(metrics_file(&good, None, None).unwrap(), good);
         let missing = dir.join("nowhere/exabgp.prom");
         assert_eq!(
-            metrics_file(&missing).unwrap_err().to_string(),
+            metrics_file(&missing, None, None).unwrap_err().to_string(),
             format!(
                 "--metrics-file {}: the folder {} does not exist",
                 missing.display(),
@@ -305,18 +333,18 @@ mod tests {
             )
         );
         assert_eq!(
-            metrics_file(&dir).unwrap_err().to_string(),
+            metrics_file(&dir, None, None).unwrap_err().to_string(),
             format!("--metrics-file {}: is a folder", dir.display())
         );
         let file = dir.join("plain");
         std::fs::write(&file, "").unwrap();
         let under = file.join("x.prom");
-        assert!(metrics_file(&under)
+        assert!(metrics_file(&under, None, None)
             .unwrap_err()
             .to_string()
             .ends_with(&format!("{} is not a folder", file.display())));
-        assert!(metrics_file(Path::new("bare.prom")).is_ok(), "the current folder");
-        assert!(metrics_file(Path::new("/")).is_err());
+        assert!(metrics_file(Path::new("bare.prom"), None, None).is_ok(), "the current folder");
+        assert!(metrics_file(Path::new("/"), None, None).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,9 +2,11 @@
 //! [`Endpoint`]), non-blocking, no thread. One request a connection ([`protocol`]), answered
 //! from a read-only view of the services; a check, a drain or a resume asked for goes to the
 //! reactor as a [`Request`], and `drain --wait` holds its connection until the view shows the
-//! services DRAINED. Bounded: [`MAX_CONNECTIONS`] at a time (more are told the plugin is busy),
-//! each with [`CONNECTION_TIME`] to send its request and take its answer (a drain's wait aside,
-//! bounded by its own timeout), a request of [`protocol::MAX_REQUEST`] bytes at most.
+//! services DRAINED; a client that ends its writing after its request (a half-close) still
+//! gets its answer, only its hang-up ends the wait. Bounded: [`MAX_CONNECTIONS`] at a time
+//! (more are told the plugin is busy), each with [`CONNECTION_TIME`] to send its request and
+//! take its answer (a drain's wait aside, bounded by its own timeout), a request of
+//! [`protocol::MAX_REQUEST`] bytes at most.
 //!
 //! The socket file is made with mode 0600 and removed at exit if it is still ours. At start it
 //! never replaces anything but a socket nobody listens on (left by a killed run).
@@ -60,8 +62,9 @@ enum Phase {
     /// The request so far.
     Reading(Vec<u8>),
     /// `drain --wait`: the answer waits until these services are DRAINED (or the
-    /// connection's time is up).
-    Waiting(Which, Duration),
+    /// connection's time is up). `Ended`: whether the client has ended its writing (a
+    /// half-close): it may still read its answer, and only its hang-up is waited for.
+    Waiting(Which, Duration, Ended),
     /// The answer, and how much of it is sent.
     Writing(Vec<u8>, usize),
     /// Over: to be dropped.
@@ -167,7 +170,7 @@ impl Connection {
                     Reply::Wait(which, limit) => {
                         let now = Instant::now();
                         self.until = now + limit;
-                        self.phase = Phase::Waiting(which, limit);
+                        self.phase = Phase::Waiting(which, limit, Ended::No);
                         // Drained already: nothing else would wake the poll for it.
                         self.wait(false, view, now);
                         return;
@@ -196,23 +199,37 @@ impl Connection {
 }
 
 impl Connection {
-    /// A connection waiting for a drain, after a wake-up (`ready`: the client sent something
-    /// or hung up): answered once the services are DRAINED, or when its time is up.
+    /// A connection waiting for a drain, after a wake-up (`ready`: the client sent something,
+    /// ended its writing or hung up): answered once the services are DRAINED, or when its time
+    /// is up.
     fn wait(&mut self, ready: bool, view: &View<'_>, now: Instant) {
-        let Phase::Waiting(which, limit) = &self.phase else { return };
+        let Phase::Waiting(which, limit, ended) = &mut self.phase else { return };
         if ready {
             let mut chunk = [0u8; 256];
-            match (&self.stream).read(&mut chunk) {
-                Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-                // Anything more it sends is ignored; gone, it waits for nothing.
-                Ok(n) if n > 0 => {}
-                _ => {
-                    log::info!("control socket: the client waiting for the drain of {} left", shown(which));
-                    self.phase = Phase::Done;
-                    return;
-                }
+            let gone = match *ended {
+                // Only a hang-up (or an error) wakes it now.
+                Ended::Writing => true,
+                Ended::No => match (&self.stream).read(&mut chunk) {
+                    Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => false,
+                    // Anything more it sends is ignored.
+                    Ok(n) if n > 0 => false,
+                    // The end of its writing ended its request (the protocol says so): while it
+                    // can still read, it waits for its answer.
+                    Ok(_) if !hung_up(&self.stream) => {
+                        *ended = Ended::Writing;
+                        false
+                    }
+                    _ => true,
+                },
+            };
+            if gone {
+                // Gone, it waits for nothing.
+                log::info!("control socket: the client waiting for the drain of {} left", shown(which));
+                self.phase = Phase::Done;
+                return;
             }
         }
+        let (which, limit) = (&*which, *limit);
         let chosen: Vec<&Service> = view.services().filter(|service| which.matches(service)).collect();
         let answer = if chosen.is_empty() {
             Answer::failed(format!("{} is gone (the configuration was reloaded)", shown(which)))
@@ -234,6 +251,24 @@ impl Connection {
         self.until = now + CONNECTION_TIME;
         self.phase = Phase::Writing(answer.to_line().into_bytes(), 0);
         self.advance(view, &mut Vec::new());
+    }
+}
+
+/// Whether a client waiting for its answer has ended its writing (shut down its side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    No,
+    /// Half-closed: the end of its writing is not its leaving.
+    Writing,
+}
+
+/// Whether the other end of `stream` hung up altogether (or the connection broke), rather than
+/// only ended its writing: a look that does not wait.
+fn hung_up(stream: &UnixStream) -> bool {
+    let mut fds = [PollFd::new(stream.as_fd(), PollFlags::empty())];
+    match nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO) {
+        Ok(_) => fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR)),
+        Err(_) => true,
     }
 }
 
@@ -360,7 +395,9 @@ impl Endpoint for Server {
         fds.push(PollFd::new(self.listener.as_fd(), PollFlags::POLLIN));
         for connection in &self.connections {
             let events = match connection.phase {
-                Phase::Reading(_) | Phase::Waiting(..) => PollFlags::POLLIN,
+                Phase::Reading(_) | Phase::Waiting(_, _, Ended::No) => PollFlags::POLLIN,
+                // A hang-up (always polled for) is all there is to wait for.
+                Phase::Waiting(_, _, Ended::Writing) => PollFlags::empty(),
                 Phase::Writing(..) | Phase::Done => PollFlags::POLLOUT,
             };
             fds.push(PollFd::new(connection.stream.as_fd(), events));

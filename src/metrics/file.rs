@@ -1,9 +1,16 @@
 //! `--metrics-file PATH`: the metrics written to a file for node_exporter's textfile collector,
 //! replaced atomically after every check and transition: written to `.NAME.tmp` in the same
-//! folder (a name the collector does not read, as it does not end in `.prom`), flushed to disk
-//! (`fsync`), then renamed over PATH, so that a reader sees the old file or the new one, never
-//! a part. Writes come at most every [`MIN_GAP`] (with a thousand services a write is
-//! megabytes); the last state is written at the exit.
+//! folder (a name the collector does not read, as it does not end in `.prom`), then renamed
+//! over PATH, so that a reader sees the old file or the new one, never a part. No `fsync`:
+//! the rename is what makes the replacement atomic for a reader, and the file is rewritten
+//! from the live state after a crash anyway; flushing to disk would stall the main loop (and
+//! every check with it) for as long as a slow disk takes.
+//!
+//! Every snapshot is consistent: none is taken while a service is between a state entered and
+//! that state's lines ([`Service::settling`]), so the state and the routes' MEDs agree. Plain
+//! checks are coalesced, at most one write every [`MIN_GAP`] (with a thousand services a write
+//! is megabytes); a change of any service's state or routes is written at once, as soon as
+//! its lines are out. The last state is written at the exit.
 //!
 //! A folder that does not exist is refused at start-up ([`crate::config`] checks the flag); a write that fails later
 //! (a full disk, a folder removed) is logged and tried again at the next change, never fatal.
@@ -11,7 +18,10 @@
 use super::{render, Endpoint};
 use crate::config::values::folder_of;
 use crate::endpoint::{Request, View};
+use crate::net::Net;
 use crate::poll::Ready;
+use crate::service::Service;
+use crate::state::State;
 use nix::poll::PollFd;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,6 +42,37 @@ pub struct MetricsFile {
     written_at: Option<Instant>,
     /// The last write failed (the next failure is logged quietly, a success loudly).
     failing: bool,
+    /// Each service's state and routes as last written: a change of them is written at once.
+    shown: Vec<Shown>,
+    /// A service was settling at the last look: no deadline, its lines' wake-up brings us back.
+    settling: bool,
+}
+
+/// What a service showed in the last write, as far as a transition changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shown {
+    state: State,
+    routes: Vec<(Net, Option<i64>)>,
+}
+
+impl Shown {
+    fn of(service: &Service) -> Shown {
+        Shown { state: service.state(), routes: service.announced().collect() }
+    }
+}
+
+/// Whether `view` shows another state or other routes than `shown`.
+fn transition(shown: &[Shown], view: &View<'_>) -> bool {
+    let mut services = view.services();
+    let mut last = shown.iter();
+    loop {
+        match (services.next(), last.next()) {
+            (None, None) => return false,
+            (Some(service), Some(was))
+                if service.state() == was.state && service.announced().eq(was.routes.iter().copied()) => {}
+            _ => return true,
+        }
+    }
 }
 
 impl MetricsFile {
@@ -40,12 +81,22 @@ impl MetricsFile {
     pub fn new(path: PathBuf) -> MetricsFile {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = folder_of(&path).join(format!(".{name}.tmp"));
-        MetricsFile { path, temp, seen: None, pending: false, written_at: None, failing: false }
+        MetricsFile {
+            path,
+            temp,
+            seen: None,
+            pending: false,
+            written_at: None,
+            failing: false,
+            shown: Vec::new(),
+            settling: false,
+        }
     }
 
     /// Write the metrics of `view` now.
     fn write(&mut self, view: &View<'_>) {
         self.pending = false;
+        self.shown = view.services().map(Shown::of).collect();
         let text = render(view);
         self.written_at = Some(Instant::now());
         match replace(&self.path, &self.temp, text.as_bytes()) {
@@ -69,12 +120,12 @@ impl MetricsFile {
     }
 }
 
-/// Replace `path` with `bytes` atomically: through `temp`, flushed to disk, then renamed.
+/// Replace `path` with `bytes` atomically for a reader: through `temp`, then renamed (not
+/// flushed to disk: see the module's documentation).
 fn replace(path: &Path, temp: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use anyhow::Context;
     let mut file = std::fs::File::create(temp).with_context(|| format!("failed to create {}", temp.display()))?;
     file.write_all(bytes).with_context(|| format!("failed to write {}", temp.display()))?;
-    file.sync_all().with_context(|| format!("failed to flush {} to disk", temp.display()))?;
     drop(file);
     std::fs::rename(temp, path).with_context(|| format!("failed to rename {} to {}", temp.display(), path.display()))
 }
@@ -83,7 +134,7 @@ impl Endpoint for MetricsFile {
     fn poll_fds<'a>(&'a self, _fds: &mut Vec<PollFd<'a>>) {}
 
     fn deadline(&self) -> Option<Instant> {
-        self.written_at.map(|at| at + MIN_GAP).filter(|_| self.pending)
+        self.written_at.map(|at| at + MIN_GAP).filter(|_| self.pending && !self.settling)
     }
 
     fn advance(&mut self, _ready: Ready, view: &View<'_>, _asks: &mut Vec<Request>) {
@@ -94,7 +145,14 @@ impl Endpoint for MetricsFile {
         if !self.pending {
             return;
         }
-        if self.written_at.is_some_and(|at| at.elapsed() < MIN_GAP) {
+        self.settling = view.services().any(Service::settling);
+        if self.settling {
+            // Its lines are not out yet: the wake-up that writes them (a generation later)
+            // brings us back.
+            return;
+        }
+        let coalesced = self.written_at.is_some_and(|at| at.elapsed() < MIN_GAP);
+        if coalesced && !transition(&self.shown, view) {
             // The deadline brings us back.
             return;
         }

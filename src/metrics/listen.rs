@@ -1,12 +1,18 @@
 //! `--metrics-listen ADDR:PORT`: the metrics over HTTP, served from the reactor's loop with
-//! non-blocking sockets (no thread, no fork). `GET /metrics` (or `HEAD`) answers the metrics
-//! as they are at that moment; any other path is 404, any other method 405, a request that is
-//! not HTTP/1.x 400, one whose head is longer than [`HEAD_LIMIT`] 431. One request per
-//! connection, answered with `Connection: close`.
+//! non-blocking sockets (no thread, no fork). `GET /metrics` (or `HEAD`; the target may be in
+//! absolute form, `http://HOST/metrics`, and empty lines before the request line are ignored,
+//! RFC 9112 sections 3.2.2 and 2.2) answers the metrics as they are at that moment; any other
+//! path is 404, any other method 405, a request that is not HTTP/1.x 400, one whose head is
+//! longer than [`HEAD_LIMIT`] 431. One request per connection, answered with `Connection:
+//! close`.
 //!
-//! Bounded: at most [`CONNECTIONS`] connections at a time (more wait in the listen queue until
-//! one is over), each given [`REQUEST_TIME`] to send its request and as long again to read the
-//! answer, then closed. Reading a request ([`parse`]) is pure and tested apart.
+//! Bounded, and not to be starved by slow or idle clients: at most [`CONNECTIONS`] connections
+//! at a time, each given [`REQUEST_TIME`] from its accept to send its whole request (however
+//! it dribbles in) and [`ANSWER_TIME`] to read the answer, then closed. A new connection is
+//! always taken: when every place is held, the oldest connection still sending its request
+//! is closed for it (a connection being answered is never). An honest scraper sends its
+//! request at once and is answered in the wake-up that accepts it. Reading a request
+//! ([`parse`]) is pure and tested apart.
 
 use super::{render, Endpoint};
 use crate::endpoint::{Request as Ask, View};
@@ -20,8 +26,13 @@ use std::time::{Duration, Instant};
 
 /// Connections served at a time.
 pub const CONNECTIONS: usize = 8;
-/// How long a client has to send its request's head (and then to read the answer).
-pub const REQUEST_TIME: Duration = Duration::from_secs(5);
+/// How long a client has to send its request's head, from its accept (not renewed by each
+/// byte that comes).
+pub const REQUEST_TIME: Duration = Duration::from_secs(2);
+/// How long a client has to read the answer.
+pub const ANSWER_TIME: Duration = Duration::from_secs(5);
+/// The most connections taken from the listen queue in one wake-up (the rest at the next).
+const ACCEPTS: usize = 64;
 /// The longest request head (request line and headers).
 pub const HEAD_LIMIT: usize = 4096;
 /// The most reads of what a client sent after its request's head, before its connection is
@@ -44,13 +55,15 @@ pub enum Request {
 }
 
 /// What the bytes of a request so far say: `None` while its head is not over (no empty line
-/// yet) and within [`HEAD_LIMIT`].
+/// yet) and within [`HEAD_LIMIT`]. Empty lines before the request line are skipped (they
+/// count in the limit).
 pub fn parse(bytes: &[u8]) -> Option<Request> {
-    let end = head_end(bytes);
+    let start = leading_empty_lines(bytes);
+    let end = head_end(&bytes[start..]).map(|end| start + end);
     let Some(end) = end.filter(|&end| end <= HEAD_LIMIT) else {
         return (bytes.len() > HEAD_LIMIT).then_some(Request::TooLong);
     };
-    let head = &bytes[..end];
+    let head = &bytes[start..end];
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut words = line.split(|&b| b == b' ');
@@ -61,7 +74,8 @@ pub fn parse(bytes: &[u8]) -> Option<Request> {
     let token = |word: &[u8]| {
         !word.is_empty() && word.iter().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b))
     };
-    if !token(method) || !target.starts_with(b"/") || !matches!(version, b"HTTP/1.0" | b"HTTP/1.1") {
+    let Some(target) = origin_form(target) else { return Some(Request::Bad) };
+    if !token(method) || !matches!(version, b"HTTP/1.0" | b"HTTP/1.1") {
         return Some(Request::Bad);
     }
     let head_only = match method {
@@ -71,6 +85,44 @@ pub fn parse(bytes: &[u8]) -> Option<Request> {
     };
     let path = target.split(|&b| b == b'?').next().unwrap_or_default();
     Some(if path == b"/metrics" { Request::Metrics { head: head_only } } else { Request::NotFound })
+}
+
+/// How many bytes of empty lines (`\r\n` or bare `\n`) come before the request line.
+fn leading_empty_lines(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        if bytes[at..].starts_with(b"\r\n") {
+            at += 2;
+        } else if bytes[at..].starts_with(b"\n") {
+            at += 1;
+        } else {
+            return at;
+        }
+    }
+}
+
+/// The path and query of a request target: the target itself in origin form (`/metrics`),
+/// the part after the authority in absolute form (`http://host:port/metrics`, the scheme in
+/// any case; `/` when there is no path). `None`: neither.
+fn origin_form(target: &[u8]) -> Option<&[u8]> {
+    if target.starts_with(b"/") {
+        return Some(target);
+    }
+    let colon = target.iter().position(|&b| b == b':')?;
+    let scheme = &target[..colon];
+    let rest = target[colon..].strip_prefix(b"://")?;
+    if !(scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https")) {
+        return None;
+    }
+    let authority_end = rest.iter().position(|&b| matches!(b, b'/' | b'?')).unwrap_or(rest.len());
+    if authority_end == 0 {
+        return None;
+    }
+    Some(match &rest[authority_end..] {
+        [] => b"/",
+        path if path.starts_with(b"?") => b"/",
+        path => path,
+    })
 }
 
 /// Where the head ends (after its empty line: `\r\n\r\n`, or bare `\n\n`), if it does.
@@ -152,7 +204,7 @@ impl Connection {
                             self.request = Vec::new();
                             let bytes = answer(request, || render(view));
                             self.answer = Some((bytes, 0));
-                            self.deadline = Instant::now() + REQUEST_TIME;
+                            self.deadline = Instant::now() + ANSWER_TIME;
                             break;
                         }
                     }
@@ -221,16 +273,38 @@ impl Listener {
         Ok(Listener { socket, connections: Vec::new() })
     }
 
-    /// Take connections from the listen queue while there is room.
-    fn accept(&mut self) {
-        while self.connections.len() < CONNECTIONS {
+    /// Whether a new connection can be taken: there is a free place, or one held by a
+    /// connection still sending its request.
+    fn room(&self) -> bool {
+        self.connections.len() < CONNECTIONS || self.connections.iter().any(|c| c.answer.is_none())
+    }
+
+    /// Take connections from the listen queue, [`ACCEPTS`] at most; each new one looked at
+    /// at once (its request may be there already). With every place held, the oldest
+    /// connection still sending its request is closed to make room.
+    fn accept(&mut self, view: &View<'_>) {
+        for _ in 0..ACCEPTS {
+            if !self.room() {
+                return;
+            }
             match self.socket.accept() {
                 Ok((stream, _)) => {
                     if stream.set_nonblocking(true).is_err() {
                         continue;
                     }
                     let deadline = Instant::now() + REQUEST_TIME;
-                    self.connections.push(Connection { stream, deadline, request: Vec::new(), answer: None });
+                    let mut connection = Connection { stream, deadline, request: Vec::new(), answer: None };
+                    if let After::Over = connection.advance(view) {
+                        // Answered (or gone) at once: it needed no place.
+                        continue;
+                    }
+                    if self.connections.len() >= CONNECTIONS {
+                        // Not logged: a flood of connections would make a flood of lines.
+                        if let Some(oldest) = self.connections.iter().position(|c| c.answer.is_none()) {
+                            self.connections.remove(oldest);
+                        }
+                    }
+                    self.connections.push(connection);
                 }
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == ErrorKind::WouldBlock => return,
@@ -246,8 +320,8 @@ impl Listener {
 
 impl Endpoint for Listener {
     fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
-        // Full: the others wait in the listen queue.
-        let events = if self.connections.len() < CONNECTIONS { PollFlags::POLLIN } else { PollFlags::empty() };
+        // Every place held by an answer being sent: the others wait in the listen queue.
+        let events = if self.room() { PollFlags::POLLIN } else { PollFlags::empty() };
         fds.push(PollFd::new(self.socket.as_fd(), events));
         for connection in &self.connections {
             fds.push(PollFd::new(connection.stream.as_fd(), connection.events()));
@@ -273,15 +347,7 @@ impl Endpoint for Listener {
             now < connection.deadline
         });
         if ready.is(0) {
-            let first = self.connections.len();
-            self.accept();
-            // A new connection's request may be there already: look at once.
-            let mut i = 0;
-            self.connections.retain_mut(|connection| {
-                let new = i >= first;
-                i += 1;
-                !new || matches!(connection.advance(view), After::Open)
-            });
+            self.accept(view);
         }
     }
 
@@ -300,6 +366,21 @@ mod tests {
         assert_eq!(parse(b"GET /metrics?x=1 HTTP/1.0\r\n\r\n"), Some(Request::Metrics { head: false }));
         assert_eq!(parse(b"GET /metrics HTTP/1.1\n\n"), Some(Request::Metrics { head: false }));
         assert_eq!(parse(b"HEAD /metrics HTTP/1.1\r\n\r\n"), Some(Request::Metrics { head: true }));
+    }
+
+    #[test]
+    fn absolute_form_and_leading_empty_lines_rfc_9112() {
+        let metrics = Some(Request::Metrics { head: false });
+        assert_eq!(parse(b"GET http://127.0.0.1:9876/metrics HTTP/1.1\r\nHost: x\r\n\r\n"), metrics);
+        assert_eq!(parse(b"GET HTTPS://[::1]:9876/metrics?x=1 HTTP/1.1\r\n\r\n"), metrics);
+        assert_eq!(parse(b"GET http://host HTTP/1.1\r\n\r\n"), Some(Request::NotFound));
+        assert_eq!(parse(b"GET http://host?/metrics HTTP/1.1\r\n\r\n"), Some(Request::NotFound));
+        assert_eq!(parse(b"GET http://host/other HTTP/1.1\r\n\r\n"), Some(Request::NotFound));
+        assert_eq!(parse(b"\r\nGET /metrics HTTP/1.1\r\n\r\n"), metrics);
+        assert_eq!(parse(b"\n\r\n\nHEAD /metrics HTTP/1.1\n\n"), Some(Request::Metrics { head: true }));
+        // Empty lines alone: the request line is still to come, within the limit.
+        assert_eq!(parse(b"\r\n\r\n"), None);
+        assert_eq!(parse(&b"\r\n".repeat(HEAD_LIMIT)), Some(Request::TooLong));
     }
 
     #[test]
@@ -323,7 +404,11 @@ mod tests {
             b"GET  /metrics HTTP/1.1\r\n\r\n",
             b"GET /metrics HTTP/1.1 x\r\n\r\n",
             b"G(T /metrics HTTP/1.1\r\n\r\n",
-            b"\r\n\r\n",
+            b"\r\n\r\nGET\r\n\r\n",
+            b"GET ftp://host/metrics HTTP/1.1\r\n\r\n",
+            b"GET http:/metrics HTTP/1.1\r\n\r\n",
+            b"GET http:///metrics HTTP/1.1\r\n\r\n",
+            b"GET metrics://x/metrics HTTP/1.1\r\n\r\n",
             b"\xff\xfe /metrics HTTP/1.1\r\n\r\n",
         ] {
             assert_eq!(parse(bad), Some(Request::Bad), "{:?}", String::from_utf8_lossy(bad));

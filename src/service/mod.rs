@@ -306,6 +306,12 @@ impl Service {
         matches!(self.phase, Phase::Ended)
     }
 
+    /// Whether it is between a state entered and that state's lines (its hooks run, or the
+    /// address set-up before UP's lines): its state and its routes' MEDs disagree meanwhile.
+    pub fn settling(&self) -> bool {
+        matches!(self.phase, Phase::Hooks(..) | Phase::Addresses(_, After::Conclude(_, conclude::Step::Lines { .. })))
+    }
+
     /// Whether it has stopped and its address work is over.
     pub fn gone(&self) -> bool {
         matches!(self.phase, Phase::Gone)
