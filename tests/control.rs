@@ -413,6 +413,8 @@ fn a_client_that_half_closes_after_drain_wait_gets_its_answer() {
         plugin.stderr()
     );
     assert!(started.elapsed() >= Duration::from_millis(400), "answered after {:?}", started.elapsed());
+    // Written before the answer; read by the test's own thread, which may come a moment later.
+    assert!(plugin.wait_lines(3, LIMIT), "{:?}", plugin.lines());
     assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
     assert!(!plugin.stderr().contains("the client waiting for the drain"), "{}", plugin.stderr());
     assert_eq!(plugin.stop(), Some(0));
