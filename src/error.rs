@@ -1,6 +1,6 @@
 //! The usage error (exit status 2): what was refused as data (the flag, its value, why, and
-//! the `--config` line it came from), worded only when shown, on one line. And [`io_reason`],
-//! how messages show an I/O error.
+//! the `--config` line it came from), worded only when shown, on one line. An I/O error in
+//! words is [`crate::os_error`]'s.
 
 use std::fmt::{self, Write as _};
 use std::path::PathBuf;
@@ -109,15 +109,6 @@ impl fmt::Write for OneLine<'_, '_> {
             }
         }
         Ok(())
-    }
-}
-
-/// An I/O error's reason without the "(os error N)" tail.
-pub fn io_reason(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_lowercase(),
-        None => text,
     }
 }
 

@@ -21,6 +21,7 @@ pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod once;
+pub mod os_error;
 pub mod poll;
 pub mod probe;
 pub mod proc;

@@ -4,7 +4,8 @@
 //! options must agree over every file.
 
 use super::{file, one_line, try_parse, Args, Origins, Parsed, ServiceArgs};
-use crate::error::{io_reason, Origin, UsageError};
+use crate::error::{Origin, UsageError};
+use crate::os_error::{in_words, Words};
 use crate::sys::{self, ReadRefused};
 use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
@@ -130,7 +131,7 @@ pub(super) fn merge(argv: &[OsString], first: &Args) -> Result<Parsed, UsageErro
 fn refusal(path: &std::path::Path, in_dir: bool, refused: ReadRefused) -> String {
     let failed = matches!(refused, ReadRefused::Io(_));
     let why = match refused {
-        ReadRefused::Io(err) => io_reason(&err),
+        ReadRefused::Io(err) => in_words(&err, Words::System),
         ReadRefused::NotRegular(kind) => format!("not a regular file ({kind})"),
         ReadRefused::TooLarge => format!("larger than {} MiB", sys::CONFIG_LIMIT >> 20),
     };
@@ -158,7 +159,7 @@ fn config_paths(given: &[PathBuf]) -> Result<(Vec<InDir<'_>>, bool), UsageError>
         }
         several = true;
         let failed = |err: std::io::Error| {
-            UsageError::value("--config", path.display(), format!("failed to read: {}", io_reason(&err)))
+            UsageError::value("--config", path.display(), format!("failed to read: {}", in_words(&err, Words::System)))
         };
         let mut found = Vec::new();
         for entry in std::fs::read_dir(path).map_err(failed)? {

@@ -5,8 +5,8 @@
 
 use super::protocol::{self, Answer, Command, Kind, Request};
 use crate::cli::ctl::{Ctl, CtlCommand};
-use crate::error::io_reason;
 use crate::exit::Code;
+use crate::os_error::{in_words, Words};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -85,8 +85,9 @@ fn request_of(command: &CtlCommand) -> Request {
 pub fn ask(socket: &Path, request: &Request, limit: Duration) -> Result<Answer, String> {
     let shown = socket.display();
     let mut stream = UnixStream::connect(socket)
-        .map_err(|err| format!("no exabgp-healthcheck listens on {shown}: {}", io_reason(&err)))?;
-    let failed = |what: &str, err: std::io::Error| format!("failed to {what} {shown}: {}", io_reason(&err));
+        .map_err(|err| format!("no exabgp-healthcheck listens on {shown}: {}", in_words(&err, Words::System)))?;
+    let failed =
+        |what: &str, err: std::io::Error| format!("failed to {what} {shown}: {}", in_words(&err, Words::System));
     stream.set_read_timeout(Some(limit)).map_err(|err| failed("set a timeout on", err))?;
     stream.set_write_timeout(Some(limit)).map_err(|err| failed("set a timeout on", err))?;
     // A plugin that refuses at once (busy) answers and closes before the request is all

@@ -13,8 +13,8 @@
 
 use super::protocol::{self, Answer, Checks, Command, LastCheck, Route, ServiceStatus};
 use crate::endpoint::{Endpoint, Request, View, Which};
-use crate::error::io_reason;
 use crate::error::UsageError;
+use crate::os_error::{in_words, Words};
 use crate::poll::Ready;
 use crate::service::stats::Moment;
 use crate::service::Service;
@@ -87,22 +87,28 @@ impl Server {
                     ))
                 }
                 Err(err) if err.kind() == ErrorKind::ConnectionRefused => {
-                    std::fs::remove_file(path)
-                        .map_err(|err| refuse(format!("failed to remove the stale socket: {}", io_reason(&err))))?;
+                    std::fs::remove_file(path).map_err(|err| {
+                        refuse(format!("failed to remove the stale socket: {}", in_words(&err, Words::System)))
+                    })?;
                     log::info!("{FLAG} {}: replaced a socket nobody listened on", path.display());
                 }
-                Err(err) => return Err(refuse(format!("failed to connect to the socket there: {}", io_reason(&err)))),
+                Err(err) => {
+                    return Err(refuse(format!(
+                        "failed to connect to the socket there: {}",
+                        in_words(&err, Words::System)
+                    )))
+                }
             },
             Ok(_) => return Err(refuse("exists and is not a socket; it is left as it is".to_owned())),
             Err(err) if err.kind() == ErrorKind::NotFound => {}
-            Err(err) => return Err(refuse(format!("failed to look at it: {}", io_reason(&err)))),
+            Err(err) => return Err(refuse(format!("failed to look at it: {}", in_words(&err, Words::System)))),
         }
         // Mode 0600 from the start: the umask is the process's, and nothing else creates files
         // while the reactor starts.
         let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
         let bound = UnixListener::bind(path);
         nix::sys::stat::umask(old);
-        let listener = bound.map_err(|err| refuse(format!("failed to listen: {}", io_reason(&err))))?;
+        let listener = bound.map_err(|err| refuse(format!("failed to listen: {}", in_words(&err, Words::System))))?;
         let uid = owner.0.map(|user| user.uid);
         let gid = owner.1.map(|group| group.gid).or(owner.0.map(|user| user.gid));
         // Only root gives files away; without root, switching user fails later anyway.
@@ -118,7 +124,7 @@ impl Server {
         let file = std::fs::symlink_metadata(path).map(|meta| (meta.dev(), meta.ino()));
         let set_up = file
             .and_then(|file| listener.set_nonblocking(true).map(|()| file))
-            .map_err(|err| refuse(format!("failed to set up the socket: {}", io_reason(&err))));
+            .map_err(|err| refuse(format!("failed to set up the socket: {}", in_words(&err, Words::System))));
         let file = match set_up {
             Ok(file) => file,
             Err(err) => {
@@ -138,7 +144,11 @@ impl Server {
                 Err(err) if err.kind() == ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == ErrorKind::Interrupted => continue,
                 Err(err) => {
-                    log::warn!("{FLAG} {}: failed to accept a connection: {}", self.path.display(), io_reason(&err));
+                    log::warn!(
+                        "{FLAG} {}: failed to accept a connection: {}",
+                        self.path.display(),
+                        in_words(&err, Words::System)
+                    );
                     return;
                 }
             };
@@ -436,7 +446,11 @@ impl Endpoint for Server {
             return;
         }
         if let Err(err) = std::fs::remove_file(&self.path) {
-            log::warn!("{FLAG} {}: failed to remove the socket: {}", self.path.display(), io_reason(&err));
+            log::warn!(
+                "{FLAG} {}: failed to remove the socket: {}",
+                self.path.display(),
+                in_words(&err, Words::System)
+            );
         }
     }
 }

@@ -13,9 +13,9 @@
 
 pub mod wire;
 
-use super::os_error::{in_words, Words};
 use super::url::DnsTarget;
 use super::{Probe, Verdict};
+use crate::os_error::{in_words, Words};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};

@@ -13,9 +13,9 @@
 pub mod response;
 pub mod tls;
 
-use super::os_error::{in_words, Words};
 use super::url::HttpTarget;
 use super::{Probe, Verdict};
+use crate::os_error::{in_words, Words};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
 use response::{Parser, BODY_LIMIT};

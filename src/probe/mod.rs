@@ -13,7 +13,6 @@ pub mod all;
 pub mod dns;
 pub mod http;
 pub mod mock;
-mod os_error;
 pub mod shell;
 pub mod tcp;
 pub mod url;

@@ -2,9 +2,9 @@
 //! non-blocking connect on the reactor's poll (the socket polls writable when the handshake is
 //! over, either way); the connection is closed at once. No I/O beyond that one socket.
 
-use super::os_error::{in_words, Words};
 use super::url::TcpTarget;
 use super::{Probe, Verdict};
+use crate::os_error::{in_words, Words};
 use crate::poll::Ready;
 use nix::poll::{PollFd, PollFlags};
 use rustix::io::Errno;

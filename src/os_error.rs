@@ -1,6 +1,6 @@
 //! An error of the operating system (an [`io::Error`], or rustix's `Errno` made one) in the
-//! short words a check's reason shows: `connection refused`. The one place for those words;
-//! pure, no I/O.
+//! short words a check's reason or an error message shows: `connection refused`. The one place
+//! for those words; pure, no I/O.
 //!
 //! The native checks came with words of their own for a few errors, and operators alert on
 //! their lines, so each kind keeps its own ([`Words`]): the same unreachable network reads `no
@@ -17,7 +17,8 @@ pub enum Words {
     /// The http check (its connection, the request, the answer): a few errors named after
     /// what the server did, any other as the error says (TLS's own words included).
     Http,
-    /// The dns check: the system's words, in lower case, without `(os error N)`.
+    /// The dns check, and every other message (the control socket, `--config` files): the
+    /// system's words, in lower case, without `(os error N)`.
     System,
 }
 
