@@ -1196,7 +1196,9 @@ fn after_user_nobody_no_root_privilege_is_left_but_cap_net_admin_for_the_address
         ],
         "the plugin holds more than CAP_NET_ADMIN"
     );
-    assert!(wait_for(LIMIT, || child_status.exists()));
+    // Whole: the check writes it with `cat >`, which creates it first.
+    let whole = || std::fs::read_to_string(&child_status).is_ok_and(|t| t.contains("CapAmb:"));
+    assert!(wait_for(LIMIT, whole));
     let child = credentials(&std::fs::read_to_string(&child_status).unwrap());
     assert_eq!(child[0], format!("Uid: {uid} {uid} {uid} {uid}"));
     assert_eq!(
