@@ -211,6 +211,7 @@ impl Reactor {
         }
         let mut next = plan.ledger(self.process.mode);
         let drain = previous.service.drain_requested();
+        let draining_since = previous.service.draining_since();
         let Reactor { out, held, lane, .. } = self;
         let mut announced = Vec::new();
         let tag = previous.tag.clone();
@@ -227,6 +228,7 @@ impl Reactor {
         track(&mut self.held, &slot.service);
         slot.service.assume_announced(&announced);
         slot.service.request_drain(drain, Instant::now());
+        slot.service.carry_drain(draining_since);
         slot
     }
 

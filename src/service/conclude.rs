@@ -123,7 +123,8 @@ impl Service {
                         }
                     }
                     if self.machine.state == State::Draining && self.draining_since.is_none() {
-                        self.draining_since = Some(cx.now);
+                        // A drain that began in the service this one replaces goes on from there.
+                        self.draining_since = Some(self.drain_carried.take().unwrap_or(cx.now).min(cx.now));
                     }
                     Step::Retry
                 }
@@ -141,6 +142,11 @@ impl Service {
                 Step::Schedule => {
                     let pause = if self.machine.state.is_transient() {
                         self.cfg.fast_interval
+                    } else if self.cfg.interval.is_zero() && self.machine.state == State::Draining {
+                        // `--interval 0` announces once, but a drain has DRAINED still to come.
+                        let end = self.drain_end().unwrap_or(cx.now);
+                        self.phase = Phase::Waiting(end.max(cx.now));
+                        return Next::Wait;
                     } else if self.cfg.interval.is_zero() {
                         log::info!("interval set to zero, exiting after the announcement");
                         self.phase = Phase::Ended;

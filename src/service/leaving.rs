@@ -70,6 +70,18 @@ impl Service {
         self.work(work, After::Leave, cx)
     }
 
+    /// Since when it has been DRAINING with its lines written, if it is (for the service that
+    /// replaces it at a reload).
+    pub fn draining_since(&self) -> Option<Instant> {
+        self.draining_since.filter(|_| self.machine.state == State::Draining)
+    }
+
+    /// It replaces a service that has been DRAINING since `since`: its own drain, if the drain
+    /// goes on, counts from there rather than for a whole drain time again.
+    pub fn carry_drain(&mut self, since: Option<Instant>) {
+        self.drain_carried = since;
+    }
+
     /// It replaces a service whose routes `announced` (with their MED) are still announced:
     /// its own of those routes count as announced until its first lines.
     pub fn assume_announced(&mut self, announced: &[(Net, i64)]) {

@@ -128,6 +128,8 @@ pub struct Service {
     /// When DRAINING's lines went out (its drain time counts from there); `None` outside
     /// DRAINING, and in DRAINING until its lines are written.
     draining_since: Option<Instant>,
+    /// When the drain of the service it replaces began (a reload), for its own DRAINING.
+    drain_carried: Option<Instant>,
     /// A drain request came during an iteration: the next one starts as soon as it is over.
     hurry: bool,
 }
@@ -186,6 +188,7 @@ impl Service {
             meds,
             drain_requested: false,
             draining_since: None,
+            drain_carried: None,
             hurry: false,
         }
     }
@@ -641,6 +644,42 @@ mod tests {
         assert_eq!(d.service.state(), State::Init);
         assert_eq!(d.iterate(21.0), [UP]);
         let _ = std::fs::remove_dir(&dir);
+    }
+
+    #[test]
+    fn with_interval_zero_a_drain_still_reaches_drained_on_time_then_ends() {
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--interval", "0"]);
+        assert_eq!(d.iterate(0.0), [UP]);
+        assert!(d.service.ended());
+        let mut d = Driven::new(&["--ip", "192.0.2.1", "--interval", "0"]);
+        let mut cx = Cx::at(d.at(0.0));
+        d.service.assume_announced(&[("192.0.2.1/32".parse().unwrap(), 100)]);
+        d.service.request_drain(true, d.at(0.0));
+        assert!(matches!(d.service.begin(&mut cx), Next::Wait));
+        assert_eq!(cx.lines, [DRAINING]);
+        assert!(!d.service.ended(), "DRAINED is still to come");
+        assert_eq!(d.due(), 3.0);
+        assert_eq!(d.iterate(3.0), [DRAINED]);
+        assert!(d.service.ended());
+    }
+
+    #[test]
+    fn a_drain_carried_over_a_reload_ends_when_the_first_one_would_have() {
+        let mut old = Driven::new(&["--ip", "192.0.2.1"]);
+        assert_eq!(old.iterate(0.0), [UP]);
+        old.service.request_drain(true, old.at(1.0));
+        assert_eq!(old.iterate(1.0), [DRAINING]);
+        let since = old.service.draining_since();
+        assert_eq!(since, Some(old.at(1.0)));
+        // Replaced at 2.5 s, its routes still announced, the drain asked for still on.
+        let mut new = Driven::new(&["--ip", "192.0.2.1", "--up-metric", "50"]);
+        new.t0 = old.t0;
+        new.service.assume_announced(&[("192.0.2.1/32".parse().unwrap(), 1000)]);
+        new.service.request_drain(true, new.at(2.5));
+        new.service.carry_drain(since);
+        assert_eq!(new.iterate(2.5), [DRAINING]);
+        assert_eq!(new.due(), 4.0, "the drain time counts from the first DRAINING, not again");
+        assert_eq!(new.iterate(4.0), [DRAINED]);
     }
 
     #[test]
