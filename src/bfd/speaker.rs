@@ -287,7 +287,7 @@ fn note(entry: &mut Entry, transition: Transition, generation: &mut u64) {
         entry.entered[at] += 1;
     }
     let line = format!("BFD {}: {}", entry.peer.name, shown(transition));
-    if transition.from == State::Up {
+    if transition.from == State::Up && transition.to == State::Down {
         log::warn!("{line}");
     } else {
         log::info!("{line}");
