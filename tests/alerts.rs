@@ -37,8 +37,12 @@ fn the_alerting_rules_fire_when_they_should_and_only_then() {
 fn the_rules_use_metrics_the_plugin_writes() {
     let dir = common::Scratch::new("alerts");
     let file = dir.file("metrics.prom");
-    let out = Command::new(common::BIN)
-        .args(["--dry-run", "--no-syslog", "--interval", "0", "--rise", "1", "--ip", "192.0.2.1", "--metrics-file"])
+    // In a network namespace of its own (root: the tests run as root), with a BFD session to
+    // its own loopback, so that the BFD metrics are written too.
+    let out = Command::new("unshare")
+        .args(["--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", common::BIN])
+        .args(["--dry-run", "--no-syslog", "--interval", "0", "--rise", "1", "--ip", "192.0.2.1", "--bfd", "127.0.0.1"])
+        .arg("--metrics-file")
         .arg(&file)
         .stdin(std::process::Stdio::null())
         .output()

@@ -576,3 +576,26 @@ fn a_metrics_file_folder_the_user_cannot_write_is_refused_at_start() {
     assert!(wait_for(LIMIT, || read(&file).contains("exabgp_healthcheck_build_info{")), "{}", plugin.stderr());
     assert_eq!(plugin.stop(), Some(0));
 }
+
+/// With `--bfd` (a session with its own loopback, in a network namespace of its own): the BFD
+/// families are written after the services' and promtool takes them.
+#[test]
+fn bfd_metrics_pass_promtool() {
+    let dir = Scratch::new("metrics-bfd");
+    let file = dir.file("m.prom");
+    let out = Command::new("unshare")
+        .args(["--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", BIN])
+        .args(["--dry-run", "--no-syslog", "--interval", "0", "--ip", "192.0.2.1", "--bfd", "127.0.0.1"])
+        .arg("--metrics-file")
+        .arg(&file)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the plugin");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).expect("the metrics file");
+    for family in ["bfd_session_state", "bfd_transitions_total", "bfd_packets_total", "bfd_detect_time_seconds"] {
+        assert!(text.contains(&format!("\nexabgp_healthcheck_{family}{{peer=\"127.0.0.1\"")), "{family}:\n{text}");
+    }
+    assert!(text.contains("exabgp_healthcheck_bfd_session_state{peer=\"127.0.0.1\",state=\"admin-down\"} 1"), "{text}");
+    promtool_accepts(&text);
+}

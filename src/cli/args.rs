@@ -108,6 +108,25 @@ pub struct Args {
     #[arg(long, value_name = "D", conflicts_with = "once")]
     pub watchdog: Option<String>,
 
+    /// Speak BFD with this router (repeatable; an IP address, IPv6 link-local as
+    /// fe80::1%IFNAME): it drops this node within the detection time when the node or the
+    /// plugin stops answering. Normally ExaBGP's neighbors. None by default
+    #[arg(long, value_name = "PEER", action = ArgAction::Append, conflicts_with = "once")]
+    pub bfd: Vec<String>,
+
+    /// The source address of the BFD sessions of its address family (repeatable, one per
+    /// family): ExaBGP's local-address. Default: the one the kernel picks to reach the peer
+    #[arg(long, value_name = "ADDR", action = ArgAction::Append)]
+    pub bfd_local: Vec<String>,
+
+    /// BFD: our transmit and receive interval once a session is Up (10ms..10s)
+    #[arg(long, value_name = "D", default_value = "300ms")]
+    pub bfd_interval: String,
+
+    /// BFD: packets missed in a row before the peer is declared down (1..255)
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub bfd_multiplier: i64,
+
     /// Time between checks; 0 exits after the first announcement
     #[arg(long, short = 'i', value_name = "N", default_value = "5", allow_negative_numbers = true,
           help_heading = CHECKING)]

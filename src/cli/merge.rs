@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// The options that hold for the whole process (by clap id), with their flags: refused inside
 /// a section, and equal in every file that gives them.
-const PROCESS_WIDE: [(&str, &str); 18] = [
+const PROCESS_WIDE: [(&str, &str); 22] = [
     ("silent", "--silent"),
     ("log_format", "--log-format"),
     ("syslog_facility", "--syslog-facility"),
@@ -32,6 +32,10 @@ const PROCESS_WIDE: [(&str, &str); 18] = [
     ("metrics_listen", "--metrics-listen"),
     ("control_socket", "--control-socket"),
     ("watchdog", "--watchdog"),
+    ("bfd", "--bfd"),
+    ("bfd_local", "--bfd-local"),
+    ("bfd_interval", "--bfd-interval"),
+    ("bfd_multiplier", "--bfd-multiplier"),
 ];
 
 /// A `--config` file, read and checked line by line.

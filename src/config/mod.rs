@@ -4,6 +4,7 @@
 //! I/O but user and group look-ups and the metrics file's folder. A service's own settings are
 //! built in [`service`], the value parsers are in [`values`].
 
+pub mod bfd;
 mod service;
 pub(crate) mod values;
 
@@ -78,6 +79,8 @@ pub struct ProcessConfig {
     pub control_socket: Option<PathBuf>,
     /// `--watchdog`: how long the main loop may take to come round; `None`: not watched.
     pub watchdog: Option<Duration>,
+    /// `--bfd` and its companions; `None`: no BFD.
+    pub bfd: Option<bfd::BfdConfig>,
 }
 
 /// One service: what it checks, how it decides, what it announces and which addresses it keeps.
@@ -215,6 +218,7 @@ fn process_config(a: &Args, syslog: Option<u8>) -> Result<ProcessConfig, UsageEr
         metrics_listen: a.metrics_listen.as_deref().map(|text| listen_address("--metrics-listen", text)).transpose()?,
         control_socket: control_socket(a.control_socket.as_ref())?,
         watchdog: a.watchdog.as_deref().map(watchdog).transpose()?,
+        bfd: bfd::bfd(&a.bfd, &a.bfd_local, &a.bfd_interval, a.bfd_multiplier)?,
     })
 }
 

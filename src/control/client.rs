@@ -116,7 +116,8 @@ fn text(request: &Request, answer: &Answer) -> String {
     let names: Vec<&str> = answer.services.iter().map(|s| s.service.as_deref().unwrap_or("-")).collect();
     let names = names.join(", ");
     match request.cmd {
-        Command::Status => protocol::table(&answer.services),
+        Command::Status if answer.bfd.is_empty() => protocol::table(&answer.services),
+        Command::Status => format!("{}\n{}", protocol::table(&answer.services), protocol::bfd_table(&answer.bfd)),
         Command::Check => format!("checking now: {names}\n"),
         Command::Drain if request.wait => format!("drained: {names}\n"),
         Command::Drain => format!("draining: {names}\n"),

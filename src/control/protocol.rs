@@ -146,6 +146,9 @@ pub struct Answer {
     /// The status of each service the request concerns, when accepted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceStatus>,
+    /// `status` of every service (no SERVICE named), with `--bfd`: each BFD session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bfd: Vec<BfdStatus>,
     /// Why it was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -156,12 +159,19 @@ pub struct Answer {
 impl Answer {
     /// `cmd` done, concerning `services`.
     pub fn done(cmd: Command, services: Vec<ServiceStatus>) -> Answer {
-        Answer { ok: true, cmd: Some(cmd), services, error: None, kind: None }
+        Answer { ok: true, cmd: Some(cmd), services, bfd: Vec::new(), error: None, kind: None }
     }
 
     /// Refused: the request is wrong.
     pub fn usage(why: impl Into<String>) -> Answer {
-        Answer { ok: false, cmd: None, services: Vec::new(), error: Some(why.into()), kind: Some(Kind::Usage) }
+        Answer {
+            ok: false,
+            cmd: None,
+            services: Vec::new(),
+            bfd: Vec::new(),
+            error: Some(why.into()),
+            kind: Some(Kind::Usage),
+        }
     }
 
     /// Refused: it could not be done.
@@ -231,6 +241,72 @@ pub struct Checks {
 pub struct Route {
     pub route: String,
     pub med: Option<i64>,
+}
+
+/// One BFD session as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BfdStatus {
+    /// The router, as `--bfd` gives it.
+    pub peer: String,
+    /// The address and source port we send from.
+    pub local: String,
+    /// `up`, `down`, `init`, `admin-down`: ours, and the peer's as it last said.
+    pub state: String,
+    pub remote_state: String,
+    /// Why our state last changed (RFC 5880's words).
+    pub diag: String,
+    /// The negotiated intervals in milliseconds: we send every `tx_ms`, the peer every `rx_ms`.
+    pub tx_ms: u64,
+    pub rx_ms: u64,
+    /// `None` before the peer's first packet.
+    pub detection_time_ms: Option<u64>,
+    /// How long it has been in its state, in seconds.
+    pub since_seconds: f64,
+}
+
+/// The `ctl status` table of the BFD sessions, as [`table`] draws the services'.
+pub fn bfd_table(sessions: &[BfdStatus]) -> String {
+    let header = ["BFD PEER", "LOCAL", "STATE", "REMOTE", "DIAG", "TX/RX", "DETECT", "SINCE"];
+    let mut rows: Vec<Vec<String>> = vec![header.map(str::to_owned).to_vec()];
+    for s in sessions {
+        rows.push(vec![
+            s.peer.clone(),
+            s.local.clone(),
+            s.state.clone(),
+            s.remote_state.clone(),
+            s.diag.clone(),
+            format!("{}/{} ms", s.tx_ms, s.rx_ms),
+            s.detection_time_ms.map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+            age(from_seconds(s.since_seconds)),
+        ]);
+    }
+    columns(&rows)
+}
+
+/// `rows` in columns as wide as their widest cell, two blanks apart; no trailing blanks.
+fn columns<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let count = rows.iter().map(|row| row.as_ref().len()).max().unwrap_or(0);
+    let mut widths = vec![0usize; count];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row.as_ref()) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let row = row.as_ref();
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < row.len() {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// A duration in seconds, to the millisecond, for the answers.
@@ -311,26 +387,7 @@ pub fn table(services: &[ServiceStatus]) -> String {
         ]);
         rows.extend(routes.map(|route| [String::new(), String::new(), String::new(), String::new(), route]));
     }
-    let mut widths = [0usize; 5];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 < row.len() {
-                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
-            } else {
-                line.push_str(cell);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    columns(&rows)
 }
 
 #[cfg(test)]
@@ -462,6 +519,32 @@ mod tests {
         assert_eq!(seconds(Duration::from_micros(1_234_567)), 1.234);
         assert_eq!(from_seconds(-1.0), Duration::ZERO);
         assert_eq!(from_seconds(f64::NAN), Duration::ZERO);
+    }
+
+    #[test]
+    fn bfd_sessions_travel_only_when_there_are_some_and_have_their_table() {
+        let plain = Answer::done(Command::Status, Vec::new()).to_line();
+        assert!(!plain.contains("bfd"), "{plain}");
+        let session = BfdStatus {
+            peer: "10.0.0.1".to_owned(),
+            local: "10.0.0.2:49152".to_owned(),
+            state: "up".to_owned(),
+            remote_state: "up".to_owned(),
+            diag: "no diagnostic".to_owned(),
+            tx_ms: 300,
+            rx_ms: 300,
+            detection_time_ms: Some(900),
+            since_seconds: 75.0,
+        };
+        let mut answer = Answer::done(Command::Status, Vec::new());
+        answer.bfd = vec![session.clone(), BfdStatus { detection_time_ms: None, state: "down".into(), ..session }];
+        assert_eq!(Answer::parse(&answer.to_line()).unwrap(), answer);
+        assert_eq!(
+            bfd_table(&answer.bfd),
+            "BFD PEER  LOCAL           STATE  REMOTE  DIAG           TX/RX       DETECT  SINCE\n\
+             10.0.0.1  10.0.0.2:49152  up     up      no diagnostic  300/300 ms  900 ms  1m15s\n\
+             10.0.0.1  10.0.0.2:49152  down   up      no diagnostic  300/300 ms  -       1m15s\n"
+        );
     }
 
     fn sample() -> Vec<ServiceStatus> {

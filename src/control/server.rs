@@ -12,6 +12,7 @@
 //! never replaces anything but a socket nobody listens on (left by a killed run).
 
 use super::protocol::{self, Answer, Checks, Command, LastCheck, Route, ServiceStatus};
+use crate::bfd::speaker::{Board, SessionView};
 use crate::endpoint::{Endpoint, Request, View, Which};
 use crate::error::UsageError;
 use crate::os_error::{in_words, Words};
@@ -49,6 +50,8 @@ pub struct Server {
     connections: Vec<Connection>,
     /// The socket file is removed (or was not ours any more).
     closed: bool,
+    /// The BFD sessions, when the speaker runs: `status` of every service shows them too.
+    bfd: Option<Board>,
 }
 
 struct Connection {
@@ -76,7 +79,7 @@ impl Server {
     /// there, or when another process listens on it; a socket nobody listens on is replaced.
     /// `owner`: the `--user` and `--group` the plugin switches to after start-up, to whom the
     /// socket is given (as the pid file is the plugin's, the socket is theirs to use).
-    pub fn open(path: &Path, owner: (Option<&User>, Option<&Group>)) -> Result<Server, UsageError> {
+    pub fn open(path: &Path, owner: (Option<&User>, Option<&Group>), bfd: Option<Board>) -> Result<Server, UsageError> {
         let refuse = |why: String| UsageError::value(FLAG, path.display(), why);
         match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.file_type().is_socket() => match UnixStream::connect(path) {
@@ -133,7 +136,7 @@ impl Server {
             }
         };
         log::debug!("{FLAG}: listening on {}", path.display());
-        Ok(Server { path: path.to_owned(), listener, file, connections: Vec::new(), closed: false })
+        Ok(Server { path: path.to_owned(), listener, file, connections: Vec::new(), closed: false, bfd })
     }
 
     /// Take the connections waiting, at most a few at a time.
@@ -161,7 +164,7 @@ impl Server {
                 let answer = Answer::failed(format!("busy: {MAX_CONNECTIONS} connections are served already"));
                 connection.phase = Phase::Writing(answer.to_line().into_bytes(), 0);
             }
-            connection.advance(view, asks);
+            connection.advance(view, self.bfd.as_ref(), asks);
             if !matches!(connection.phase, Phase::Done) && !busy {
                 self.connections.push(connection);
             }
@@ -171,11 +174,11 @@ impl Server {
 
 impl Connection {
     /// Read what came, answer a complete request, send what the socket takes.
-    fn advance(&mut self, view: &View<'_>, asks: &mut Vec<Request>) {
+    fn advance(&mut self, view: &View<'_>, bfd: Option<&Board>, asks: &mut Vec<Request>) {
         if let Phase::Reading(request) = &mut self.phase {
             let answer = match read_request(&self.stream, request) {
                 Got::More => return,
-                Got::Request(line) => match answer(&line, view, asks) {
+                Got::Request(line) => match answer(&line, view, bfd, asks) {
                     Reply::Now(answer) => answer,
                     Reply::Wait(which, limit) => {
                         let now = Instant::now();
@@ -260,7 +263,7 @@ impl Connection {
         };
         self.until = now + CONNECTION_TIME;
         self.phase = Phase::Writing(answer.to_line().into_bytes(), 0);
-        self.advance(view, &mut Vec::new());
+        self.advance(view, None, &mut Vec::new());
     }
 }
 
@@ -326,8 +329,15 @@ enum Reply {
 
 /// The answer to a request's bytes, from the services as they are; what it asks of them (a
 /// check, a drain) goes into `asks`.
-fn answer(line: &[u8], view: &View<'_>, asks: &mut Vec<Request>) -> Reply {
+fn answer(line: &[u8], view: &View<'_>, bfd: Option<&Board>, asks: &mut Vec<Request>) -> Reply {
     match protocol::Request::parse(line) {
+        Ok(request) if request.cmd == Command::Status && request.service.is_none() => {
+            let mut reply = answer_to(request, view, asks);
+            if let (Reply::Now(answer), Some(board)) = (&mut reply, bfd) {
+                answer.bfd = board.borrow().sessions.iter().map(bfd_status).collect();
+            }
+            reply
+        }
         Ok(request) => answer_to(request, view, asks),
         Err(refused) => Reply::Now(refused),
     }
@@ -364,6 +374,21 @@ fn answer_to(request: protocol::Request, view: &View<'_>, asks: &mut Vec<Request
         }
     }
     Reply::Now(Answer::done(request.cmd, statuses))
+}
+
+/// A BFD session as `status` shows it.
+fn bfd_status(session: &SessionView) -> protocol::BfdStatus {
+    protocol::BfdStatus {
+        peer: session.peer.clone(),
+        local: session.local.to_string(),
+        state: session.state.name().to_owned(),
+        remote_state: session.remote_state.name().to_owned(),
+        diag: session.diag.to_string(),
+        tx_ms: crate::units::millis(session.tx),
+        rx_ms: crate::units::millis(session.rx),
+        detection_time_ms: session.detection_time.map(crate::units::millis),
+        since_seconds: protocol::seconds(session.since),
+    }
 }
 
 fn shown(which: &Which) -> &str {
@@ -427,7 +452,7 @@ impl Endpoint for Server {
                 log::debug!("control socket: a connection took longer than {CONNECTION_TIME:?}, closed");
                 connection.phase = Phase::Done;
             } else if ready.is(i + 1) {
-                connection.advance(view, asks);
+                connection.advance(view, self.bfd.as_ref(), asks);
             }
         }
         self.connections.retain(|connection| !matches!(connection.phase, Phase::Done));

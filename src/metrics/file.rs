@@ -16,6 +16,7 @@
 //! (a full disk, a folder removed) is logged and tried again at the next change, never fatal.
 
 use super::{render, Endpoint};
+use crate::bfd::speaker::Board;
 use crate::config::values::folder_of;
 use crate::endpoint::{Request, View};
 use crate::net::Net;
@@ -46,6 +47,10 @@ pub struct MetricsFile {
     shown: Vec<Shown>,
     /// A service was settling at the last look: no deadline, its lines' wake-up brings us back.
     settling: bool,
+    /// The BFD sessions, when the speaker runs, and their generation as last written: a
+    /// state change of a session is written at once (its counters go with the next write).
+    bfd: Option<Board>,
+    bfd_shown: u64,
 }
 
 /// What a service showed in the last write, as far as a transition changes it.
@@ -78,7 +83,7 @@ fn transition(shown: &[Shown], view: &View<'_>) -> bool {
 impl MetricsFile {
     /// Keep `path` (its folder checked at start-up by [`crate::config`]) up to date; nothing is
     /// written until the first look at the services.
-    pub fn new(path: PathBuf) -> MetricsFile {
+    pub fn new(path: PathBuf, bfd: Option<Board>) -> MetricsFile {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = folder_of(&path).join(format!(".{name}.tmp"));
         MetricsFile {
@@ -90,14 +95,22 @@ impl MetricsFile {
             failing: false,
             shown: Vec::new(),
             settling: false,
+            bfd,
+            bfd_shown: 0,
         }
+    }
+
+    /// The BFD sessions' generation (0 without BFD).
+    fn bfd_generation(&self) -> u64 {
+        self.bfd.as_ref().map_or(0, |board| board.borrow().generation)
     }
 
     /// Write the metrics of `view` now.
     fn write(&mut self, view: &View<'_>) {
         self.pending = false;
         self.shown = view.services().map(Shown::of).collect();
-        let text = render(view);
+        self.bfd_shown = self.bfd_generation();
+        let text = render(view, self.bfd.as_ref());
         self.written_at = Some(Instant::now());
         match replace(&self.path, &self.temp, text.as_bytes()) {
             Ok(()) => {
@@ -142,6 +155,8 @@ impl Endpoint for MetricsFile {
             self.seen = Some(view.generation());
             self.pending = true;
         }
+        let bfd_changed = self.bfd_generation() != self.bfd_shown;
+        self.pending |= bfd_changed;
         if !self.pending {
             return;
         }
@@ -152,7 +167,7 @@ impl Endpoint for MetricsFile {
             return;
         }
         let coalesced = self.written_at.is_some_and(|at| at.elapsed() < MIN_GAP);
-        if coalesced && !transition(&self.shown, view) {
+        if coalesced && !bfd_changed && !transition(&self.shown, view) {
             // The deadline brings us back.
             return;
         }
@@ -180,13 +195,13 @@ mod tests {
     #[test]
     fn replace_leaves_the_new_text_and_no_temporary_file() {
         let dir = scratch("replace");
-        let file = MetricsFile::new(dir.join("m.prom"));
+        let file = MetricsFile::new(dir.join("m.prom"), None);
         assert_eq!(file.temp, dir.join(".m.prom.tmp"));
         replace(&file.path, &file.temp, b"a 1\n").unwrap();
         replace(&file.path, &file.temp, b"a 2\n").unwrap();
         assert_eq!(std::fs::read_to_string(&file.path).unwrap(), "a 2\n");
         assert!(!file.temp.exists());
-        let gone = MetricsFile::new(dir.join("gone/m.prom"));
+        let gone = MetricsFile::new(dir.join("gone/m.prom"), None);
         let err = replace(&gone.path, &gone.temp, b"a 1\n").unwrap_err();
         assert!(format!("{err:#}").starts_with("failed to create "), "{err:#}");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -15,6 +15,7 @@
 //! ([`parse`]) is pure and tested apart.
 
 use super::{render, Endpoint};
+use crate::bfd::speaker::Board;
 use crate::endpoint::{Request as Ask, View};
 use crate::error::UsageError;
 use crate::poll::Ready;
@@ -190,7 +191,7 @@ enum After {
 
 impl Connection {
     /// Read what came; answer once the request is whole. `Over` when it is done with.
-    fn advance(&mut self, view: &View<'_>) -> After {
+    fn advance(&mut self, view: &View<'_>, bfd: Option<&Board>) -> After {
         if self.answer.is_none() {
             let mut chunk = [0u8; 1024];
             loop {
@@ -202,7 +203,7 @@ impl Connection {
                         self.request.extend_from_slice(&chunk[..n.min(room)]);
                         if let Some(request) = parse(&self.request) {
                             self.request = Vec::new();
-                            let bytes = answer(request, || render(view));
+                            let bytes = answer(request, || render(view, bfd));
                             self.answer = Some((bytes, 0));
                             self.deadline = Instant::now() + ANSWER_TIME;
                             break;
@@ -249,12 +250,14 @@ impl Connection {
 pub struct Listener {
     socket: TcpListener,
     connections: Vec<Connection>,
+    /// The BFD sessions, when the speaker runs.
+    bfd: Option<Board>,
 }
 
 impl Listener {
     /// Listen on `addr` now; an address that cannot be had (in use, not ours) is refused,
     /// naming the flag.
-    pub fn open(addr: SocketAddr) -> Result<Listener, UsageError> {
+    pub fn open(addr: SocketAddr, bfd: Option<Board>) -> Result<Listener, UsageError> {
         let refused = |err: std::io::Error| {
             let why = match err.kind() {
                 ErrorKind::AddrInUse => "the address is already in use".to_owned(),
@@ -270,7 +273,7 @@ impl Listener {
         socket.set_nonblocking(true).map_err(refused)?;
         let bound = socket.local_addr().unwrap_or(addr);
         log::info!("serving the metrics at http://{bound}/metrics");
-        Ok(Listener { socket, connections: Vec::new() })
+        Ok(Listener { socket, connections: Vec::new(), bfd })
     }
 
     /// Whether a new connection can be taken: there is a free place, or one held by a
@@ -294,7 +297,7 @@ impl Listener {
                     }
                     let deadline = Instant::now() + REQUEST_TIME;
                     let mut connection = Connection { stream, deadline, request: Vec::new(), answer: None };
-                    if let After::Over = connection.advance(view) {
+                    if let After::Over = connection.advance(view, self.bfd.as_ref()) {
                         // Answered (or gone) at once: it needed no place.
                         continue;
                     }
@@ -340,7 +343,7 @@ impl Endpoint for Listener {
             let polled = ready.is(1 + i);
             i += 1;
             if polled {
-                if let After::Over = connection.advance(view) {
+                if let After::Over = connection.advance(view, self.bfd.as_ref()) {
                     return false;
                 }
             }

@@ -10,6 +10,7 @@ pub mod file;
 pub mod listen;
 pub mod text;
 
+use crate::bfd::speaker::Board;
 use crate::config::ProcessConfig;
 use crate::endpoint::{Endpoint, View};
 use crate::error::UsageError;
@@ -23,12 +24,17 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const DEFAULT_LABEL: &str = "healthcheck";
 
 /// The endpoints `process` asks for, opened now (the listener bound): added to `endpoints`.
-pub fn open(process: &ProcessConfig, endpoints: &mut Vec<Box<dyn Endpoint>>) -> Result<(), UsageError> {
+/// `bfd`: the BFD speaker's sessions, when it runs.
+pub fn open(
+    process: &ProcessConfig,
+    bfd: Option<Board>,
+    endpoints: &mut Vec<Box<dyn Endpoint>>,
+) -> Result<(), UsageError> {
     if let Some(addr) = process.metrics_listen {
-        endpoints.push(Box::new(listen::Listener::open(addr)?));
+        endpoints.push(Box::new(listen::Listener::open(addr, bfd.clone())?));
     }
     if let Some(path) = &process.metrics_file {
-        endpoints.push(Box::new(file::MetricsFile::new(path.clone())));
+        endpoints.push(Box::new(file::MetricsFile::new(path.clone(), bfd)));
     }
     Ok(())
 }
@@ -38,11 +44,27 @@ pub fn label(service: &Service) -> &str {
     service.label().unwrap_or(DEFAULT_LABEL)
 }
 
-/// The metrics of the services in `view`, as text.
-pub fn render(view: &View<'_>) -> String {
+/// The metrics of the services in `view` and of the BFD sessions on `bfd`, as text.
+pub fn render(view: &View<'_>, bfd: Option<&Board>) -> String {
     let services = view.services().map(sample).collect();
     let replies = view.tally().map(|tally| (tally.done, tally.errors));
-    text::render(&text::Snapshot { version: env!("CARGO_PKG_VERSION"), services, replies })
+    let board = bfd.map(|board| board.borrow());
+    let bfd = board.as_deref().map(|snapshot| text::Bfd {
+        sessions: snapshot
+            .sessions
+            .iter()
+            .map(|s| text::BfdSession {
+                peer: &s.peer,
+                state: s.state,
+                entered: s.entered,
+                sent: s.sent,
+                received: s.received,
+                detection_time: s.detection_time,
+            })
+            .collect(),
+        dropped: snapshot.dropped.iter().map(|(reason, n)| (*reason, *n)).collect(),
+    });
+    text::render(&text::Snapshot { version: env!("CARGO_PKG_VERSION"), services, replies, bfd })
 }
 
 /// What the metrics show of `service`.

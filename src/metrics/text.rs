@@ -4,6 +4,7 @@
 //! label values are escaped as the format says (`\\`, `\"`, `\n`).
 //! The durations of the checks come from each service's [`Histogram`].
 
+use crate::bfd::packet::State as BfdState;
 use crate::histogram::{Histogram, BUCKETS};
 use crate::state::State;
 use std::fmt::Write;
@@ -52,6 +53,30 @@ pub struct Snapshot<'a> {
     /// ExaBGP's answers counted so far (`done`, `error`); `None`: they are not read (`--no-ack`,
     /// `--dry-run`, stdin not a pipe), shown as 0.
     pub replies: Option<(u64, u64)>,
+    /// The BFD sessions; `None`: no BFD (no sample, no family).
+    pub bfd: Option<Bfd<'a>>,
+}
+
+/// One BFD session as the metrics show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BfdSession<'a> {
+    /// Its `peer` label: the address as given.
+    pub peer: &'a str,
+    pub state: BfdState,
+    /// How many times it entered each state, in [`BfdState::ALL`]'s order.
+    pub entered: [u64; 4],
+    pub sent: u64,
+    pub received: u64,
+    /// `None` before the peer's first packet (shown as 0).
+    pub detection_time: Option<Duration>,
+}
+
+/// The BFD speaker as the metrics show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bfd<'a> {
+    pub sessions: Vec<BfdSession<'a>>,
+    /// Packets dropped, by reason.
+    pub dropped: Vec<(&'a str, u64)>,
 }
 
 /// The metrics of `snapshot`, as a Prometheus text exposition (version 0.0.4).
@@ -132,7 +157,40 @@ pub fn render(snapshot: &Snapshot<'_>) -> String {
             out.sample("address_present", &[("service", s.name), ("address", address)], u64::from(*present));
         }
     }
+    if let Some(bfd) = &snapshot.bfd {
+        render_bfd(&mut out, bfd);
+    }
     out.0
+}
+
+/// The BFD families.
+fn render_bfd(out: &mut Text, bfd: &Bfd<'_>) {
+    let sessions = &bfd.sessions;
+    out.family("bfd_session_state", "gauge", "Whether the BFD session is in this state (1) or not (0).");
+    for s in sessions {
+        for state in BfdState::ALL {
+            out.sample("bfd_session_state", &[("peer", s.peer), ("state", state.name())], u64::from(state == s.state));
+        }
+    }
+    out.family("bfd_transitions_total", "counter", "Times the BFD session entered each state.");
+    for s in sessions {
+        for (state, n) in BfdState::ALL.into_iter().zip(s.entered) {
+            out.sample("bfd_transitions_total", &[("peer", s.peer), ("to", state.name())], n);
+        }
+    }
+    out.family("bfd_packets_total", "counter", "BFD control packets, by direction: sent, received (accepted).");
+    for s in sessions {
+        out.sample("bfd_packets_total", &[("peer", s.peer), ("direction", "sent")], s.sent);
+        out.sample("bfd_packets_total", &[("peer", s.peer), ("direction", "received")], s.received);
+    }
+    out.family("bfd_detect_time_seconds", "gauge", "The BFD session's detection time (0: not known yet).");
+    for s in sessions {
+        out.sample_text("bfd_detect_time_seconds", &[("peer", s.peer)], &seconds(s.detection_time.unwrap_or_default()));
+    }
+    out.family("bfd_dropped_total", "counter", "BFD packets dropped, by reason (send_failed: ours that failed to go).");
+    for (reason, n) in &bfd.dropped {
+        out.sample("bfd_dropped_total", &[("reason", reason)], *n);
+    }
 }
 
 /// Seconds, with up to nanosecond precision and no trailing zeros (`12`, `0.0125`).
@@ -295,7 +353,7 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
     #[test]
     fn one_service_exact_bytes() {
         let durations = four_checks();
-        let snapshot = Snapshot { version: "1.2.3", services: vec![web(&durations)], replies: Some((8, 0)) };
+        let snapshot = Snapshot { version: "1.2.3", services: vec![web(&durations)], replies: Some((8, 0)), bfd: None };
         let text = render(&snapshot);
         if text != ONE_SERVICE {
             for (i, (got, want)) in text.lines().zip(ONE_SERVICE.lines()).enumerate() {
@@ -321,7 +379,7 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
         dns.routes = vec![("192.0.2.53/32".to_owned(), Some(1000))];
         dns.addresses = Vec::new();
         dns.since = Duration::from_secs(1_764_630_001);
-        let snapshot = Snapshot { version: "1.2.3", services: vec![web(&a), dns], replies: None };
+        let snapshot = Snapshot { version: "1.2.3", services: vec![web(&a), dns], replies: None, bfd: None };
         let text = render(&snapshot);
         // Each family once, its HELP then TYPE then its samples, nothing of another between.
         let mut seen = Vec::new();
@@ -391,7 +449,7 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
         for current in State::ALL {
             let mut service = web(&durations);
             service.state = current;
-            let text = render(&Snapshot { version: "1", services: vec![service], replies: None });
+            let text = render(&Snapshot { version: "1", services: vec![service], replies: None, bfd: None });
             let states = samples(&text, "service_state");
             assert_eq!(states.len(), State::ALL.len());
             for (state, line) in State::ALL.into_iter().zip(&states) {
@@ -410,7 +468,7 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
         let durations = Histogram::default();
         let mut service = web(&durations);
         service.name = "a\\b\"c\nd";
-        let text = render(&Snapshot { version: "0.1\"x", services: vec![service], replies: None });
+        let text = render(&Snapshot { version: "0.1\"x", services: vec![service], replies: None, bfd: None });
         assert_eq!(samples(&text, "build_info"), [r#"exabgp_healthcheck_build_info{version="0.1\"x"} 1"#]);
         assert_eq!(
             samples(&text, "service_state_since_seconds"),
@@ -418,6 +476,48 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
         );
         // Every line is one sample or comment: no line end got through unescaped.
         assert!(text.lines().all(|l| l.starts_with('#') || l.starts_with(PREFIX)), "{text}");
+    }
+
+    const BFD: &str = r#"# HELP exabgp_healthcheck_bfd_session_state Whether the BFD session is in this state (1) or not (0).
+# TYPE exabgp_healthcheck_bfd_session_state gauge
+exabgp_healthcheck_bfd_session_state{peer="10.0.0.1",state="admin-down"} 0
+exabgp_healthcheck_bfd_session_state{peer="10.0.0.1",state="down"} 0
+exabgp_healthcheck_bfd_session_state{peer="10.0.0.1",state="init"} 0
+exabgp_healthcheck_bfd_session_state{peer="10.0.0.1",state="up"} 1
+# HELP exabgp_healthcheck_bfd_transitions_total Times the BFD session entered each state.
+# TYPE exabgp_healthcheck_bfd_transitions_total counter
+exabgp_healthcheck_bfd_transitions_total{peer="10.0.0.1",to="admin-down"} 0
+exabgp_healthcheck_bfd_transitions_total{peer="10.0.0.1",to="down"} 1
+exabgp_healthcheck_bfd_transitions_total{peer="10.0.0.1",to="init"} 1
+exabgp_healthcheck_bfd_transitions_total{peer="10.0.0.1",to="up"} 2
+# HELP exabgp_healthcheck_bfd_packets_total BFD control packets, by direction: sent, received (accepted).
+# TYPE exabgp_healthcheck_bfd_packets_total counter
+exabgp_healthcheck_bfd_packets_total{peer="10.0.0.1",direction="sent"} 40
+exabgp_healthcheck_bfd_packets_total{peer="10.0.0.1",direction="received"} 38
+# HELP exabgp_healthcheck_bfd_detect_time_seconds The BFD session's detection time (0: not known yet).
+# TYPE exabgp_healthcheck_bfd_detect_time_seconds gauge
+exabgp_healthcheck_bfd_detect_time_seconds{peer="10.0.0.1"} 0.9
+# HELP exabgp_healthcheck_bfd_dropped_total BFD packets dropped, by reason (send_failed: ours that failed to go).
+# TYPE exabgp_healthcheck_bfd_dropped_total counter
+exabgp_healthcheck_bfd_dropped_total{reason="ttl"} 2
+"#;
+
+    #[test]
+    fn bfd_sessions_come_last_and_only_with_bfd() {
+        let session = BfdSession {
+            peer: "10.0.0.1",
+            state: BfdState::Up,
+            entered: [0, 1, 1, 2],
+            sent: 40,
+            received: 38,
+            detection_time: Some(ms(900)),
+        };
+        let bfd = Bfd { sessions: vec![session], dropped: vec![("ttl", 2)] };
+        let text = render(&Snapshot { version: "1", services: Vec::new(), replies: None, bfd: Some(bfd) });
+        let at = text.find("# HELP exabgp_healthcheck_bfd_session_state").unwrap();
+        assert_eq!(&text[at..], BFD);
+        let without = render(&Snapshot { version: "1", services: Vec::new(), replies: None, bfd: None });
+        assert_eq!(without, text[..at]);
     }
 
     #[test]
