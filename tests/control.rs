@@ -375,6 +375,7 @@ fn drain_wait_returns_once_drained_and_gives_up_after_its_timeout() {
     assert!(took >= Duration::from_millis(600), "drain --wait returned after {took:?}, before the drain time");
     assert!(took < Duration::from_secs(10), "{took:?}");
     // The withdraw was written before ctl returned.
+    assert!(plugin.wait_lines(3, LIMIT), "{:?}", plugin.lines());
     assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
     // Drained already: at once (not at the end of the wait's time).
     let started = std::time::Instant::now();
@@ -463,6 +464,8 @@ fn the_systemd_drop_in_drains_before_exabgp_stops() {
     let out = Command::new(BIN).args(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "drained: web\n");
+    // Written before the answer; read by the test's own thread, which may come a moment later.
+    assert!(plugin.wait_lines(3, LIMIT), "{:?}", plugin.lines());
     assert_eq!(plugin.lines(), [UP, DRAINING, WITHDRAW]);
     assert_eq!(plugin.stop(), Some(0));
     // With nothing listening it fails at once (and the `-` lets systemd go on).

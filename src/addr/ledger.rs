@@ -176,7 +176,7 @@ impl Addresses {
         if all {
             Work::new(Task::RemoveAll, self.interfaces())
         } else {
-            Work::new(Task::Remove(self.owned.iter().cloned().collect()), VecDeque::new())
+            Work::removing(self.owned.iter().cloned().collect())
         }
     }
 
@@ -187,7 +187,7 @@ impl Addresses {
             std::mem::take(&mut self.owned).into_iter().partition(|host| next.hosts.contains(host));
         next.owned.extend(kept);
         self.owned = gone.clone();
-        Work::new(Task::Remove(gone.into_iter().collect()), VecDeque::new())
+        Work::removing(gone.into_iter().collect())
     }
 
     /// What a finished set-up found: log it, and block what could not be set up.
@@ -295,6 +295,14 @@ impl Work {
         }
     }
 
+    /// The removal of `hosts` (ours): their interfaces listed first, so that only those still
+    /// there are removed (with `--sudo`, a `sudo` for nothing is a `sudo` that may hang).
+    fn removing(hosts: Vec<Host>) -> Work {
+        let ifnames: BTreeSet<&str> = hosts.iter().map(|h| h.ifname.as_str()).collect();
+        let to_list = ifnames.into_iter().map(str::to_owned).collect();
+        Work::new(Task::Remove(hosts), to_list)
+    }
+
     /// The next operation to carry out, `None` once the work is over. `held`: the addresses
     /// other services of this process hold now (a marked one among them is not ours to
     /// recognise).
@@ -375,7 +383,16 @@ impl Work {
     fn plan(&mut self, ledger: &mut Addresses, held: &dyn Fn(&Host) -> bool) -> VecDeque<(Host, Op)> {
         match &self.task {
             Task::Setup => self.plan_setup(ledger, held),
-            Task::Remove(hosts) => hosts.iter().map(|host| (host.clone(), remove(host))).collect(),
+            // Only those still there (an addition given up at exit may never have been made),
+            // or all of them when their interface could not be listed.
+            Task::Remove(hosts) => hosts
+                .iter()
+                .filter(|h| match self.present.get(&h.ifname) {
+                    Some(Ok(list)) => list.iter().any(|a| a.ip == h.ip),
+                    _ => true,
+                })
+                .map(|host| (host.clone(), remove(host)))
+                .collect(),
             Task::RemoveAll => ledger
                 .hosts
                 .iter()
