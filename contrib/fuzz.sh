@@ -46,6 +46,12 @@ dictionary() {
     esac
 }
 
+# AFL++'s runtime for this rustc (cargo install builds it for the rustc of the day; after a
+# toolchain update it is built again here). It refuses, at once, when it is there already.
+cargo afl config --build </dev/null >/dev/null 2>&1 || true
+
+# The build's folder: fuzz/target, or $CARGO_TARGET_DIR.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/fuzz/target}
 echo "== building the targets (cargo afl build --release)"
 # cargo afl turns debug assertions and overflow checks on in this build.
 (cd fuzz && cargo afl build --release --locked --quiet)
@@ -69,7 +75,7 @@ for target in "${targets[@]}"; do
     # -V bounds afl-fuzz itself, timeout anything else; -t: an input taking over 2 s is a hang.
     timeout --kill-after=10 $((seconds + 120)) \
         cargo afl fuzz -V "$seconds" -t 2000 -i "fuzz/corpus/$target" -o "$out/$target" \
-        ${dict:+-x "fuzz/dict/$dict"} "fuzz/target/release/$target" </dev/null >"$log" 2>&1 || status=$?
+        ${dict:+-x "fuzz/dict/$dict"} "$CARGO_TARGET_DIR/release/$target" </dev/null >"$log" 2>&1 || status=$?
     stats=$out/$target/default/fuzzer_stats
     if [ "$status" -ne 0 ] || [ ! -f "$stats" ]; then
         failed+=("$target")
@@ -85,7 +91,7 @@ for target in "${targets[@]}"; do
     if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
         failed+=("$target")
         echo "!! $target: the inputs are in $out/$target/default/crashes/ and hangs/; replay one with" >&2
-        echo "   fuzz/target/release/$target < INPUT" >&2
+        echo "   $CARGO_TARGET_DIR/release/$target < INPUT" >&2
     fi
 done
 if [ "${#failed[@]}" -gt 0 ]; then
