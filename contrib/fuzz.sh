@@ -4,7 +4,7 @@
 #
 #   contrib/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 s, every target)
 #
-# Exits 1 when a target crashed or hung (or did not build, or its seeds failed), naming it; the
+# Exits 1 when a target crashed or hung (or did not build, or a seed crashed or hung), naming it; the
 # inputs that did it are in OUT/TARGET/default/crashes/ and hangs/. OUT is fuzz/out (git ignores
 # it), or $EHC_FUZZ_OUT; a target whose OUT/TARGET is there already goes on from where it stopped
 # (AFL_AUTORESUME). contrib/run-tests.sh runs this for a few seconds a target, with a scratch OUT.
@@ -85,11 +85,19 @@ for target in "${targets[@]}"; do
     fi
     crashes=$(stat "$stats" saved_crashes)
     hangs=$(stat "$stats" saved_hangs)
+    # afl-fuzz skips a seed that crashes or hangs, with a warning, and goes on: a failure too.
+    if grep -q 'Test case .* results in a' "$log"; then
+        failed+=("$target")
+        echo "!! $target: seeds in fuzz/corpus/$target/ that crash or hang (replay one with" >&2
+        echo "   $CARGO_TARGET_DIR/release/$target < SEED):" >&2
+        { sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$log" | grep -o "orig:[^']*' results in a [a-z]*" |
+            sed "s/^orig:\([^']*\)'/   \1/" >&2; } || true
+    fi
     printf '%s: %s executions, %s/%s edges (map density %s), %s paths, %s crashes, %s hangs, stability %s\n' \
         "$target" "$(stat "$stats" execs_done)" "$(stat "$stats" edges_found)" "$(stat "$stats" total_edges)" \
         "$(stat "$stats" bitmap_cvg)" "$(stat "$stats" corpus_count)" "$crashes" "$hangs" "$(stat "$stats" stability)"
     if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
-        failed+=("$target")
+        [[ " ${failed[*]} " == *" $target "* ]] || failed+=("$target")
         echo "!! $target: the inputs are in $out/$target/default/crashes/ and hangs/; replay one with" >&2
         echo "   $CARGO_TARGET_DIR/release/$target < INPUT" >&2
     fi
