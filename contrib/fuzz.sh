@@ -29,6 +29,12 @@ for target in "${targets[@]}"; do
 done
 out=${EHC_FUZZ_OUT:-$root/fuzz/out}
 
+# AFL++ is built with make (and the C compiler cargo links with): Debian's make when missing.
+if ! command -v make >/dev/null 2>&1; then
+    echo "== installing make (Debian)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make </dev/null ||
+        { apt-get update -q </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make </dev/null; }
+fi
 if ! cargo afl --version >/dev/null 2>&1; then
     echo "== installing cargo-afl (once: a few minutes)"
     cargo install --locked cargo-afl </dev/null
