@@ -1,15 +1,5 @@
-//! The parser of ExaBGP's replies on stdin (text and JSON) on any line: it never panics, and
-//! surrounding white space never changes what a line means.
-#![no_main]
+//! The afl harness of [`exabgp_healthcheck_fuzz::reply`]: one input a run, from afl (or stdin).
 
-use exabgp_healthcheck::exabgp::reply;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    for line in text.split('\n') {
-        let parsed = reply::parse(line);
-        assert_eq!(parsed, reply::parse(line.trim()), "{line:?}");
-        assert_eq!(parsed, reply::parse(&format!("  {line}\t")), "{line:?}");
-    }
-});
+fn main() {
+    afl::fuzz!(|data: &[u8]| exabgp_healthcheck_fuzz::reply::run(data));
+}

@@ -106,8 +106,11 @@ impl Request {
         if text.trim().is_empty() {
             return Err(Answer::usage("empty request: send one JSON object, such as {\"cmd\":\"status\"}"));
         }
-        let wire: Wire =
-            serde_json::from_str(text).map_err(|err| Answer::usage(format!("the request is not understood: {err}")))?;
+        // serde_json's message quotes an unknown field's name as it came: its control
+        // characters (a newline) are escaped, so that the refusal stays one line.
+        let wire: Wire = serde_json::from_str(text).map_err(|err| {
+            Answer::usage(format!("the request is not understood: {}", on_one_line(&err.to_string())))
+        })?;
         let cmd = Command::named(&wire.cmd).ok_or_else(|| Answer::usage(unknown_command(&wire.cmd)))?;
         if wire.wait && cmd != Command::Drain {
             return Err(Answer::usage(format!("\"wait\" goes with \"drain\", not with {:?}", cmd.name())));
@@ -118,6 +121,11 @@ impl Request {
         let timeout = wire.timeout_ms.map(Duration::from_millis);
         Ok(Request { cmd, service: wire.service, wait: wire.wait, timeout })
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): one line, whatever it quotes.
+fn on_one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
 }
 
 /// The refusal of a command that does not exist, naming those that do.
@@ -399,6 +407,22 @@ mod tests {
             assert_eq!((answer.ok, answer.kind), (false, Some(Kind::Usage)), "{answer:?}");
             answer.error.unwrap()
         })
+    }
+
+    /// Found by the `control` fuzz target: serde_json quotes an unknown field's name as it
+    /// came, and a newline in it split the refusal in two lines.
+    #[test]
+    fn regression_an_unknown_field_with_a_newline_is_refused_on_one_line() {
+        for request in [
+            "{\"ounkvic[ \\n \\\"x\\\" (the : web)\",\"kind\":\"usage\"}\n",
+            "{\"cmd\":\"status\",\"a\\n\\r\\u001b\":1}",
+        ] {
+            let why = parse(request).unwrap_err();
+            assert!(why.starts_with("the request is not understood: unknown field `"), "{why}");
+            assert!(!why.chars().any(char::is_control), "{why:?}");
+        }
+        let why = parse("{\"cmd\":\"status\",\"a\\nb\":1}").unwrap_err();
+        assert!(why.contains("unknown field `a\\nb`"), "{why}");
     }
 
     #[test]
