@@ -356,8 +356,23 @@ fn every_process_is_this_binary_with_valid_flags_and_reachable_neighbors() {
                     .collect();
                 assert!(!attached.is_empty(), "{label}: process {process} is in no neighbor's api {{ processes }}");
 
+                // What `--once` refuses (the process's BFD speaker and watchdog), with their
+                // values: it checks the services, not those.
+                let process_only = ["--bfd", "--bfd-local", "--bfd-interval", "--bfd-multiplier", "--watchdog"];
+                let mut service_argv: Vec<&str> = Vec::new();
+                let mut skip = false;
+                for arg in &argv[1..] {
+                    if std::mem::take(&mut skip) {
+                        continue;
+                    }
+                    if process_only.contains(arg) {
+                        skip = true;
+                        continue;
+                    }
+                    service_argv.push(arg);
+                }
                 let mut cmd = Command::new(BIN);
-                cmd.args(&argv[1..]).args(["--once", "--no-ip-setup"]);
+                cmd.args(&service_argv).args(["--once", "--no-ip-setup"]);
                 // --no-syslog conflicts with --silent and --syslog-facility (and --debug implies it).
                 let quiet = ["--silent", "-s", "--debug", "-d", "--syslog-facility", "-sF"];
                 if !argv.iter().any(|a| quiet.contains(a)) {
