@@ -22,6 +22,19 @@ pub trait Endpoint {
     /// After every wake-up; `ready` is what the poll found among what [`Endpoint::poll_fds`]
     /// added. What it asks of the services goes into `asks`.
     fn advance(&mut self, ready: Ready, view: &View<'_>, asks: &mut Vec<Request>);
+    /// The exit's withdraws are written (or the run ended): say goodbye to whoever this
+    /// endpoint speaks with, without blocking. The reactor goes on polling and advancing it
+    /// (the asks are dropped) while [`Endpoint::lingering`] says so, within the exit path's
+    /// bounds. Nothing by default.
+    fn leave(&mut self, now: Instant) {
+        let _ = now;
+    }
+    /// After [`Endpoint::leave`]: whether it still has something to do (a goodbye to send
+    /// again). `false` by default.
+    fn lingering(&self, now: Instant) -> bool {
+        let _ = now;
+        false
+    }
     /// The reactor stops: the services as they are after the exit's withdraws (or after
     /// `--interval 0`), once, just before [`Endpoint::close`]. Nothing by default.
     fn finish(&mut self, view: &View<'_>) {

@@ -73,9 +73,13 @@ impl Endpoint for BfdEndpoint {
         self.0.advance(ready, Instant::now());
     }
 
-    /// After the exit's withdraws: AdminDown on every session, then silence.
-    fn finish(&mut self, _view: &View<'_>) {
-        self.0.finish();
+    /// After the exit's withdraws: AdminDown on every session, a few packets, then silence.
+    fn leave(&mut self, now: Instant) {
+        self.0.leave(now);
+    }
+
+    fn lingering(&self, now: Instant) -> bool {
+        self.0.lingering(now)
     }
 
     fn close(&mut self) {}

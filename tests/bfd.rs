@@ -8,7 +8,8 @@ mod common;
 use common::netns::Netns;
 use common::{wait_for, Scratch, BIN};
 use std::process::Command;
-use std::time::Duration;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 /// Run with `args` and `--dry-run`: the exit status and stderr, the scratch path written `D`.
 fn run(dir: &Scratch, args: &[&str]) -> (Option<i32>, String) {
@@ -33,6 +34,10 @@ fn bad_bfd_values_are_refused_naming_their_flag() {
     refused(&dir, &["--bfd", "10.0.0.1", "--bfd-interval", "5ms"], "--bfd-interval 5ms: must be between 10ms and 10s");
     refused(&dir, &["--bfd", "10.0.0.1", "--bfd-multiplier", "0"], "--bfd-multiplier 0: must be between 1 and 255");
     refused(&dir, &["--bfd", "fe80::1"], "--bfd fe80::1: a link-local address needs its interface: fe80::1%IFNAME");
+    // BFD's timers without a peer ask for nothing that could run: refused, not ignored.
+    let missing = "the following required arguments were not provided: --bfd <PEER>";
+    refused(&dir, &["--ip", "192.0.2.1", "--bfd-interval", "100ms"], missing);
+    refused(&dir, &["--ip", "192.0.2.1", "--bfd-multiplier", "5"], missing);
 }
 
 #[test]
@@ -63,4 +68,60 @@ fn port_3784_taken_is_refused_saying_so() {
         "error: --bfd: port 3784 is taken: FRR's bfdd or another plugin speaks BFD on this host\n"
     );
     drop(first);
+}
+
+/// The exit path waits up to a second for ExaBGP to take the withdraws; BFD's packets go on
+/// meanwhile, so that no router times the node out before its AdminDown. Two plugins in two
+/// namespaces the test creates, joined by a veth pair, speak BFD with each other at 100 ms x 3.
+/// lb's ExaBGP never reads: its stdout is a pipe of one page that its 200 announces fill, so
+/// its withdraws wait the whole second. The router (the other plugin) must see an AdminDown,
+/// not a silence (`control detection time expired` after 300 ms).
+#[test]
+fn bfd_goes_on_while_the_exit_waits_for_exabgp_and_ends_with_admin_down() {
+    common::lab::needs(&[]);
+    let (lb, router) = (Netns::new("bfd-exit-lb"), Netns::new("bfd-exit-router"));
+    let veth = format!("ehc-bx{}", std::process::id() % 100_000);
+    lb.ip(&["link", "add", &veth, "type", "veth", "peer", "name", "uplink", "netns", &router.name]);
+    lb.ip(&["link", "set", &veth, "name", "uplink"]);
+    for (ns, addr) in [(&lb, "10.97.0.2/24"), (&router, "10.97.0.1/24")] {
+        ns.ip(&["address", "add", addr, "dev", "uplink"]);
+        ns.ip(&["link", "set", "uplink", "up"]);
+    }
+    let dir = Scratch::new("bfd-exit");
+    let bfd = |peer: &'static str| ["--bfd", peer, "--bfd-interval", "100ms", "--no-ip-setup"];
+    let peer = router.plugin(
+        &[&["--no-syslog", "--dry-run", "--interval", "1", "--ip", "192.0.2.1"][..], &bfd("10.97.0.2")].concat(),
+    );
+
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    nix::fcntl::fcntl(&writer, nix::fcntl::FcntlArg::F_SETPIPE_SZ(4096)).expect("a one-page pipe");
+    let ips: Vec<String> = (0..200).map(|n| format!("192.0.{}.{}/32", 2 + n / 100, n % 100 + 1)).collect();
+    let mut args = vec!["--no-syslog", "--interval", "1", "--rise", "1"];
+    args.extend(ips.iter().flat_map(|ip| ["--ip", ip.as_str()]));
+    args.extend(bfd("10.97.0.1"));
+    let log = dir.file("lb.log");
+    let mut command = lb.command(&args);
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut child = command.stdin(Stdio::piped()).stdout(writer).stderr(stderr).spawn().expect("start the plugin");
+    let limit = Duration::from_secs(10);
+    let up = |text: &str| text.contains("BFD 10.97.0.2: Init -> Up") || text.contains("BFD 10.97.0.2: Down -> Up");
+    assert!(wait_for(limit, || up(&peer.stderr())), "{}", peer.stderr());
+    assert!(wait_for(limit, || dir.read("lb.log").contains("INIT -> UP")), "{}", dir.read("lb.log"));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let asked = Instant::now();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let exited = wait_for(limit, || child.try_wait().ok().flatten().is_some());
+    let took = asked.elapsed();
+    drop(reader);
+    let _ = child.kill();
+    let _ = child.wait();
+    let lb_log = dir.read("lb.log");
+    assert!(exited, "the plugin did not exit\n{lb_log}");
+    assert!(lb_log.contains("ExaBGP did not take the withdraws within 1000 ms"), "the premise\n{lb_log}");
+    assert!(took >= Duration::from_millis(1000), "the exit did not wait ({took:?})\n{lb_log}");
+    assert!(lb_log.contains("BFD 10.97.0.1: Up -> AdminDown (administratively down)"), "{lb_log}");
+    let router_log = peer.stderr();
+    assert!(!router_log.contains("detection time expired"), "BFD fell silent during the exit\n{router_log}");
+    assert!(router_log.contains("BFD 10.97.0.2: Up -> Down (neighbor signaled session down)"), "{router_log}");
 }

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-/// How long a graceful exit gives the AdminDown packets ([`Speaker::finish`]): the first goes
+/// How long a graceful exit gives the AdminDown packets ([`Speaker::leave`]): the first goes
 /// at once, the others at the negotiated interval if there is time.
 pub const FINISH_LIMIT: Duration = Duration::from_millis(700);
 
@@ -97,6 +97,8 @@ pub struct Speaker {
     dropped: BTreeMap<&'static str, u64>,
     generation: u64,
     board: Board,
+    /// When [`Speaker::leave`] was called.
+    leaving: Option<Instant>,
 }
 
 /// A random number per call (the caller's `sys::random`).
@@ -133,7 +135,14 @@ impl Speaker {
             log::info!("BFD {}: from {local}, discriminator {discriminator}", peer.name);
             entries.push(Entry { peer: peer.clone(), sender, local, session, entered: [0; 4], failing: false });
         }
-        let speaker = Speaker { receivers, entries, dropped: BTreeMap::new(), generation: 0, board: Board::default() };
+        let speaker = Speaker {
+            receivers,
+            entries,
+            dropped: BTreeMap::new(),
+            generation: 0,
+            board: Board::default(),
+            leaving: None,
+        };
         speaker.publish(now);
         Ok(speaker)
     }
@@ -172,27 +181,25 @@ impl Speaker {
         self.publish(now);
     }
 
-    /// A graceful exit (RFC 5882 3.2): AdminDown with diagnostic 7 on every session, and its
-    /// packets for at most [`FINISH_LIMIT`] (this blocks: it is the exit path).
-    pub fn finish(&mut self) {
-        let start = Instant::now();
+    /// A graceful exit (RFC 5882 3.2): AdminDown with diagnostic 7 on every session, its first
+    /// packet at once; the others go out as [`Speaker::advance`] is called, while
+    /// [`Speaker::lingering`].
+    pub fn leave(&mut self, now: Instant) {
+        self.leaving.get_or_insert(now);
         for entry in &mut self.entries {
-            if let Some(transition) = entry.session.shutdown(start) {
+            if let Some(transition) = entry.session.shutdown(now) {
                 note(entry, transition, &mut self.generation);
             }
+            transmit(entry, &mut self.dropped, now);
         }
-        loop {
-            let now = Instant::now();
-            for entry in &mut self.entries {
-                transmit(entry, &mut self.dropped, now);
-            }
-            let next = self.entries.iter().filter(|e| !e.session.finished()).filter_map(|e| e.session.deadline()).min();
-            match next {
-                Some(at) if at < start + FINISH_LIMIT => std::thread::sleep(at.saturating_duration_since(now)),
-                _ => break,
-            }
-        }
-        self.publish(Instant::now());
+        self.publish(now);
+    }
+
+    /// After [`Speaker::leave`]: whether a session still has AdminDown packets to send, within
+    /// [`FINISH_LIMIT`] of the leave.
+    pub fn lingering(&self, now: Instant) -> bool {
+        let Some(since) = self.leaving else { return false };
+        now < since + FINISH_LIMIT && self.entries.iter().any(|e| !e.session.finished())
     }
 
     /// Read every datagram waiting on receiver `index`, each to its session.
@@ -246,25 +253,35 @@ impl Speaker {
                 *board.dropped.entry(reason).or_default() += count;
             }
         }
-        board.sessions.clear();
-        board.sessions.extend(self.entries.iter().map(|e| {
-            let session = &e.session;
-            let counters = session.counters();
-            SessionView {
-                peer: e.peer.name.clone(),
-                local: e.local,
-                state: session.state(),
-                remote_state: session.remote_state(),
-                diag: session.diag(),
-                tx: session.tx_interval(),
-                rx: session.rx_interval(),
-                detection_time: session.detection_time(),
-                since: now.saturating_duration_since(session.since()),
-                entered: e.entered,
-                sent: counters.sent,
-                received: counters.received,
-            }
-        }));
+        // The sessions never change once open: their views are made once, then updated in
+        // place (no new peer names at every wake-up).
+        if board.sessions.len() != self.entries.len() {
+            board.sessions = self.entries.iter().map(|e| view(e, now, e.peer.name.clone())).collect();
+            return;
+        }
+        for (shown, e) in board.sessions.iter_mut().zip(&self.entries) {
+            *shown = view(e, now, std::mem::take(&mut shown.peer));
+        }
+    }
+}
+
+/// `e`'s session as operators see it, under `peer` (its name, made once).
+fn view(e: &Entry, now: Instant, peer: String) -> SessionView {
+    let session = &e.session;
+    let counters = session.counters();
+    SessionView {
+        peer,
+        local: e.local,
+        state: session.state(),
+        remote_state: session.remote_state(),
+        diag: session.diag(),
+        tx: session.tx_interval(),
+        rx: session.rx_interval(),
+        detection_time: session.detection_time(),
+        since: now.saturating_duration_since(session.since()),
+        entered: e.entered,
+        sent: counters.sent,
+        received: counters.received,
     }
 }
 

@@ -100,11 +100,19 @@ fn expand_short_syslog(arg: OsString) -> OsString {
     }
 }
 
-/// The first line of a clap error, without its `error: ` prefix.
+/// The first line of a clap error, without its `error: ` prefix; for a missing argument (a
+/// flag that needs another, as `--bfd-interval` needs `--bfd`), with the arguments clap lists
+/// on the lines after it.
 fn one_line(err: &clap::Error) -> String {
     let text = err.render().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    first.strip_prefix("error: ").unwrap_or(first).trim().to_owned()
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).trim().to_owned();
+    if err.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+        let missing: Vec<&str> = lines.take_while(|l| l.starts_with("  ")).map(str::trim).collect();
+        line = format!("{} {}", line, missing.join(", "));
+    }
+    line
 }
 
 /// Parsing as the tests of the flags and of the files do it.
