@@ -617,9 +617,12 @@ mod tests {
             }
             std::thread::sleep(Duration::from_millis(150));
             tx.send(Event::Signal(Signal::Terminate)).unwrap();
+            // The pipe stays open through the exit path, which serves the endpoint too (a
+            // hung-up pipe would poll ready at every turn).
+            write
         });
         assert_eq!(reactor.main_loop(), exit::Code::Ok);
-        poke.join().unwrap();
+        drop(poke.join().unwrap());
 
         assert_eq!(a.started.lock().unwrap().len(), 1, "a checks at its time only");
         assert_eq!(b.started.lock().unwrap().len(), 3, "b checks at once when asked, twice");
