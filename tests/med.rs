@@ -207,3 +207,31 @@ fn bad_input_exits_2_naming_the_flag() {
         assert!(err.starts_with("error: ") && err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn no_number_is_warned_once_until_a_number_comes_again() {
+    let dir = Scratch::new("med-warn");
+    let check = printing_check(&dir, &["busy", "busy", "7", "", ""]);
+    let mut plugin = Plugin::start(&[
+        "--no-syslog",
+        "--no-ip-setup",
+        "--interval",
+        "0.05",
+        "--rise",
+        "1",
+        "--ip",
+        "192.0.2.1",
+        "--cmd",
+        &check,
+        "--metric-from",
+        "output",
+    ]);
+    assert!(wait_for(LIMIT, || runs(&dir) >= 7), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+    let err = plugin.stderr();
+    let busy = "WARNING[healthcheck] check output \"busy\" is not a number: announcing the up metric\n";
+    assert_eq!(err.matches(busy).count(), 1, "{err}");
+    let empty = "WARNING[healthcheck] check printed no number (no output): announcing the up metric\n";
+    assert_eq!(err.matches(empty).count(), 1, "{err}");
+    assert_eq!(plugin.lines()[0], up(100));
+}

@@ -27,8 +27,14 @@ impl Service {
         let Some(med) = self.med.as_mut() else { return };
         let started = self.check_started.unwrap_or(now);
         let took = verdict.took.unwrap_or_else(|| now.saturating_duration_since(started));
-        if let Some(Warning::NoNumber(line)) = med.observe(took, verdict.output.as_deref()) {
-            log::warn!("check output {line:?} is not a number: announcing the up metric");
+        match med.observe(took, verdict.output.as_deref()) {
+            Some(Warning::NoNumber(line)) if line.is_empty() => {
+                log::warn!("check printed no number (no output): announcing the up metric");
+            }
+            Some(Warning::NoNumber(line)) => {
+                log::warn!("check output {line:?} is not a number: announcing the up metric");
+            }
+            None => {}
         }
     }
 
