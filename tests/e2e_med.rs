@@ -1,6 +1,7 @@
-//! End to end, the MED from the check's latency (`--metric-from latency`): real ExaBGP 5.0.15 on
-//! two load balancers, lb1 and lb2, announcing the service address 37.72.160.20/32 over iBGP to
-//! a real BIRD 2 (one AS: BIRD compares their MEDs), in network namespaces this test creates.
+//! End to end, the MED from the check's latency (`--metric-from latency`): real ExaBGP (5.0.15
+//! and 4.2.25) on two load balancers, lb1 and lb2, announcing the service address
+//! 37.72.160.20/32 over iBGP to a real BIRD 2 (one AS: BIRD compares their MEDs), in network
+//! namespaces this test creates.
 //! Each plugin's check is a command that sleeps as long as its file says, and the MED is the up
 //! metric plus its average run time in steps of 10 ms:
 //! 1. lb1 slow (300 ms), lb2 fast (20 ms): lb2's MED is the lower, its path the best;
@@ -9,7 +10,7 @@
 //!
 //! Every MED stays below the disabled metric (500) throughout.
 //!
-//! Needs root, `ip`, `setpriv`, BIRD 2 and the ExaBGP 5.0 virtualenv (`contrib/run-tests.sh`
+//! Needs root, `ip`, `setpriv`, BIRD 2 and the ExaBGP virtualenvs (`contrib/run-tests.sh`
 //! makes it). The lab (tests/common/lab.rs) keeps traffic inside its namespaces. Every wait is
 //! bounded; the namespaces and every process started are removed (by PID) when the test ends.
 
@@ -55,7 +56,16 @@ impl Lab {
 
 #[test]
 fn exabgp_5_0_bird_the_latency_moves_the_best_path_to_the_faster_node() {
-    lab::preflight(exabgp::V5, RouterKind::Bird, &[]);
+    run(exabgp::V5);
+}
+
+#[test]
+fn exabgp_4_2_bird_the_latency_moves_the_best_path_to_the_faster_node() {
+    run(exabgp::V4);
+}
+
+fn run(version: &str) {
+    lab::preflight(version, RouterKind::Bird, &[]);
     let mut lab = Lab::new("e2e-med", 2);
     lab.start_bird(&lab::bird_ibgp(2), WAIT);
     lab.delay(1, "0.3");
@@ -74,7 +84,7 @@ fn exabgp_5_0_bird_the_latency_moves_the_best_path_to_the_faster_node() {
         ]
         .join(" ")
     });
-    lab.start_exabgp(exabgp::V5, |n| Speaker::ibgp(runs[n - 1].clone()));
+    lab.start_exabgp(version, |n| Speaker::ibgp(runs[n - 1].clone()));
     assert!(wait_for(WAIT, || lab.router().established() == 2), "the sessions did not come up");
 
     // 1. lb2 is the faster: its path is the best.
