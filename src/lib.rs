@@ -18,6 +18,7 @@ pub mod exabgp;
 pub mod exit;
 pub mod histogram;
 pub mod logging;
+pub mod med;
 pub mod metrics;
 pub mod net;
 pub mod once;

@@ -7,12 +7,15 @@
 use crate::config::ServiceConfig;
 use crate::exabgp::lines;
 use crate::exit;
+use crate::med::{self, Med};
 use crate::probe;
-use crate::probe::shell::ended;
+use crate::probe::shell::{ended, first_line};
 use crate::proc::{self, Capture, Spec};
 use crate::service::routes;
 use crate::state::State;
+use std::borrow::Cow;
 use std::io::Write;
+use std::time::Duration;
 
 /// Run `--once` for every service; returns the exit status.
 pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
@@ -36,6 +39,7 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
     let draining = cfg.drain_file.as_ref().filter(|f| f.exists());
+    let mut measure = Measure::default();
     let (state, healthy) = if let Some(file) = draining {
         eprintln!(
             "draining: {} exists, the check is not run; the routes are withdrawn after {} (DRAINED)",
@@ -50,12 +54,19 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         eprintln!("healthy: no --command given, the service is always up");
         (State::Up, true)
     } else {
-        let mut healthy = cfg.command.as_deref().is_none_or(|command| shell(command, cfg.timeout));
+        let mut healthy = true;
+        if let Some(command) = cfg.command.as_deref() {
+            let (ok, took, first) = shell(command, cfg.timeout);
+            healthy = ok;
+            measure = Measure { took: Some(took), output: Some(first) };
+        }
         for url in &cfg.checks {
             let spec = probe::Spec::of(None, std::slice::from_ref(url), cfg.timeout).expect("one check");
             let verdict = probe::run_alone(&spec);
             eprintln!("{}: {} ({})", if verdict.ok { "healthy" } else { "unhealthy" }, url.text, verdict.detail);
             healthy &= verdict.ok;
+            // As the plugin runs them, at once: the slowest is the iteration's latency.
+            measure.took = measure.took.max(verdict.took);
         }
         (if healthy { State::Up } else { State::Down }, healthy)
     };
@@ -63,6 +74,13 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         eprintln!("would send nothing: {}", crate::addr::NoIpFound);
         return Ok(healthy);
     }
+    let announce = match cfg.med.filter(|_| state == State::Up) {
+        Some(policy) => {
+            let raise = raised(cfg, policy, routes.len(), &measure);
+            Cow::Owned(cfg.announce.raised(raise))
+        }
+        None => Cow::Borrowed(&cfg.announce),
+    };
     eprintln!(
         "would send, once {state} (after {} such checks in a row):",
         match state {
@@ -72,15 +90,37 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         }
     );
     let mut out = std::io::stdout().lock();
-    for line in lines::render(state, &cfg.announce, &routes) {
+    for line in lines::render(state, &announce, &routes) {
         writeln!(out, "{line}")?;
     }
     out.flush()?;
     Ok(healthy)
 }
 
-/// Run the shell check and show its verdict and output; whether it passed.
-fn shell(command: &str, timeout: Option<std::time::Duration>) -> bool {
+/// What the checks measured, for `--metric-from`.
+#[derive(Debug, Default)]
+struct Measure {
+    /// The slowest check's time.
+    took: Option<Duration>,
+    /// The command's first line of output.
+    output: Option<String>,
+}
+
+/// The raise of the up metric `--metric-from` makes of one check's `measure`, explained on
+/// stderr as the plugin's `--dry-run` does.
+fn raised(cfg: &ServiceConfig, policy: med::Policy, routes: usize, measure: &Measure) -> i64 {
+    let metric = &cfg.announce.metric;
+    let ceiling = med::ceiling(metric.up, metric.down.min(metric.disabled), cfg.announce.increase, routes);
+    let mut med = Med::new(policy, ceiling);
+    med.observe(measure.took.unwrap_or_default(), measure.output.as_deref());
+    let wanted = med.wanted();
+    eprintln!("med: {wanted} -> MED {}", metric.up.saturating_add(wanted.raise));
+    wanted.raise
+}
+
+/// Run the shell check and show its verdict and output; whether it passed, how long it took
+/// and its first line of output.
+fn shell(command: &str, timeout: Option<Duration>) -> (bool, Duration, String) {
     let spec = Spec { timeout, capture: Capture::Merged, ..Spec::shell(command.to_owned()) };
     let outcome = proc::run_alone(&spec);
     let healthy = outcome.success();
@@ -100,5 +140,5 @@ fn shell(command: &str, timeout: Option<std::time::Duration>) -> bool {
             eprintln!("  [{} more bytes not shown]", outcome.dropped);
         }
     }
-    healthy
+    (healthy, outcome.duration, first_line(&outcome.output))
 }

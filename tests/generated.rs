@@ -111,7 +111,10 @@ fn extra_sections() -> Roff {
              exists the service is DISABLED; when it is gone, INIT again. UP, DOWN and DISABLED announce the \
              service addresses at every check (only on changes with --debounce) with --up-metric, \
              --down-metric and --disabled-metric as the MED of the first address, growing by --increase for \
-             each next one; with --withdraw-on-down, DOWN and DISABLED withdraw them instead. INIT, RISING and \
+             each next one; with --withdraw-on-down, DOWN and DISABLED withdraw them instead. With --metric-from, \
+             UP's MED is raised by what the check measured (its averaged latency in --metric-step steps, or the \
+             number the command prints), kept below the down and disabled metrics, and changed only by \
+             --metric-hysteresis or more, no sooner than --metric-hold after the last change. INIT, RISING and \
              FALLING announce nothing. RISING and FALLING check every --fast-interval, the others every \
              --interval, start to start. On SIGTERM every address is withdrawn.",
         )],

@@ -334,6 +334,28 @@ pub struct Args {
           help_heading = DRAINING)]
     pub drain_local_preference: i64,
 
+    /// In UP, raise the MED by what the check measured: latency (its duration, averaged, one
+    /// more per --metric-step) or output (the number on the first line the command prints;
+    /// none: no raise). Always kept below the down and disabled metrics. Needs a check;
+    /// output needs --command
+    #[arg(long, value_name = "FROM", value_parser = ["latency", "output"], help_heading = MED_FROM)]
+    pub metric_from: Option<String>,
+
+    /// With --metric-from latency: one more MED per this much of the average latency
+    #[arg(long, value_name = "DURATION", default_value = "1ms", help_heading = MED_FROM)]
+    pub metric_step: String,
+
+    /// With --metric-from: a new MED is announced only when it differs from the announced one
+    /// by at least N
+    #[arg(long, value_name = "N", default_value_t = 10, allow_negative_numbers = true,
+          help_heading = MED_FROM)]
+    pub metric_hysteresis: i64,
+
+    /// With --metric-from: a new MED is announced no sooner than this after the last change
+    #[arg(long, value_name = "DURATION", default_value = "10s", allow_negative_numbers = true,
+          help_heading = MED_FROM)]
+    pub metric_hold: String,
+
     /// Run as usual but change no address and expect no acknowledgement: the lines go to
     /// stdout and each transition is explained on stderr
     #[arg(long, conflicts_with = "once", help_heading = TESTING)]
@@ -359,6 +381,7 @@ const CHECKING: &str = "Checking healthiness";
 const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
 const DRAINING: &str = "Graceful drain (RFC 8326, not in the reference)";
+const MED_FROM: &str = "The MED from the check (not in the reference)";
 const TESTING: &str = "Testing a check (not in the reference)";
 const METRICS: &str = "Metrics (not in the reference)";
 
@@ -524,6 +547,8 @@ mod tests {
         assert!(e.contains("--silent") || e.contains("--no-syslog"), "{e}");
         let e = error(&["--api-version", "5"]);
         assert!(e.contains("--api-version"), "{e}");
+        let e = error(&["--metric-from", "cpu"]);
+        assert!(e.contains("--metric-from") && !e.contains('\n'), "{e}");
         let e = error(&["--once", "--metrics-file", "/run/m.prom"]);
         assert!(e.contains("--metrics-file") && e.contains("--once"), "{e}");
         let e = error(&["--once", "--metrics-listen", "127.0.0.1:9876"]);

@@ -118,6 +118,9 @@ pub struct ServiceConfig {
     pub drain_file: Option<PathBuf>,
     /// `--drain-time`: how long DRAINING lasts before DRAINED.
     pub drain_time: Duration,
+    /// `--metric-from` and its companions: the MED in UP raised by what the check measured;
+    /// `None`: the up metric alone, as the reference.
+    pub med: Option<crate::med::Policy>,
 }
 
 /// The loopback interface, where service addresses live unless `--ip-ifname` says otherwise.
@@ -701,6 +704,46 @@ interval = 5
         let order: Vec<_> = all.services.iter().map(|s| s.section.clone().unwrap()).collect();
         assert_eq!(order, ["web", "dns"]);
         assert_eq!(all.process.logging.tag, "healthcheck");
+    }
+
+    #[test]
+    fn metric_from_in_sections_and_its_errors_name_the_line() {
+        use crate::med::Source;
+        let tree = Tree::new("metric-from");
+        let file = tree.file(
+            "med.conf",
+            "metric-hold = 30s
+[web]
+ip = 192.0.2.1
+command = echo 5
+metric-from = output
+             [dns]
+ip = 192.0.2.53
+check = tcp://127.0.0.1:53
+metric-from = latency
+metric-step = 2ms
+             [plain]
+ip = 192.0.2.80
+",
+        );
+        let all = tree.settings(&["--config", &file]).unwrap();
+        let web = by_section(&all, "web").med.unwrap();
+        assert_eq!((web.source, web.hold), (Source::Output, Duration::from_secs(30)));
+        let dns = by_section(&all, "dns").med.unwrap();
+        assert_eq!(
+            (dns.source, dns.step, dns.hold),
+            (Source::Latency, Duration::from_millis(2), Duration::from_secs(30))
+        );
+        assert_eq!(by_section(&all, "plain").med, None);
+        let bad = tree.file(
+            "bad.conf",
+            "[web]
+ip = 192.0.2.1
+metric-from = output
+",
+        );
+        let e = tree.settings(&["--config", &bad]).unwrap_err().to_string();
+        assert!(e.contains("bad.conf:3") && e.contains("--metric-from output: needs --command"), "{e}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::{Hooks, ServiceConfig, ServiceNet, LOOPBACK, MAX_ADDRESSES};
 use crate::cli::Args;
 use crate::error::UsageError;
 use crate::exabgp::lines::{Announce, PerState};
+use crate::med::{Policy, Source};
 use crate::net::Net;
 use crate::probe::url::CheckUrl;
 use crate::state::Thresholds;
@@ -28,6 +29,7 @@ pub(super) fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfi
     let routes: u128 =
         if a.deaggregate_networks { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
     metric_range(&announce.metric, announce.increase, routes)?;
+    let med = med_policy(a)?;
 
     Ok(ServiceConfig {
         section: None,
@@ -52,7 +54,50 @@ pub(super) fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfi
         hooks: hooks(a),
         drain_file: a.drain_file.clone(),
         drain_time,
+        med,
     })
+}
+
+/// `--metric-from` and its companions: a step of more than zero, a hysteresis of 0 or more, a
+/// hold; and a check that measures what the MED comes from (a latency: any check; an output:
+/// `--command`). The companions are checked even without `--metric-from`.
+fn med_policy(a: &Args) -> Result<Option<Policy>, UsageError> {
+    let step = duration("--metric-step", &a.metric_step)?;
+    if step.is_zero() {
+        return Err(UsageError::value("--metric-step", &a.metric_step, "must be more than 0"));
+    }
+    let hysteresis = u64::try_from(a.metric_hysteresis).map_err(|_| {
+        UsageError::value(
+            "--metric-hysteresis",
+            a.metric_hysteresis,
+            "must be 0 or more (0 and 1 both mean any change)",
+        )
+    })?;
+    let hold = duration("--metric-hold", &a.metric_hold)?;
+    let source = match a.metric_from.as_deref() {
+        None => return Ok(None),
+        Some("latency") => Source::Latency,
+        Some("output") => Source::Output,
+        Some(other) => return Err(UsageError::value("--metric-from", other, "must be latency or output")),
+    };
+    match source {
+        Source::Output if a.command.is_none() => {
+            return Err(UsageError::value(
+                "--metric-from",
+                "output",
+                "needs --command: only a command prints the number (--check has no output)",
+            ));
+        }
+        Source::Latency if a.command.is_none() && a.checks.is_empty() => {
+            return Err(UsageError::value(
+                "--metric-from",
+                "latency",
+                "needs a check to time (--command or --check); without one the service is always up",
+            ));
+        }
+        _ => {}
+    }
+    Ok(Some(Policy { source, step, hysteresis, hold }))
 }
 
 /// When and how often a service checks, and how many checks make a change.
@@ -255,6 +300,41 @@ mod tests {
     }
 
     #[test]
+    fn metric_from_defaults_and_values() {
+        use crate::med::{Policy, Source};
+        assert_eq!(config(&[]).unwrap().med, None);
+        assert_eq!(config(&["--metric-step", "3ms", "--metric-hold", "0"]).unwrap().med, None);
+        let c = config(&["--check", "tcp://127.0.0.1:80", "--metric-from", "latency"]).unwrap();
+        let defaults = Policy {
+            source: Source::Latency,
+            step: Duration::from_millis(1),
+            hysteresis: 10,
+            hold: Duration::from_secs(10),
+        };
+        assert_eq!(c.med, Some(defaults));
+        let c = config(&[
+            "--cmd",
+            "echo 5",
+            "--metric-from",
+            "output",
+            "--metric-step",
+            "0.5",
+            "--metric-hysteresis",
+            "0",
+            "--metric-hold",
+            "1m",
+        ])
+        .unwrap();
+        let want = Policy {
+            source: Source::Output,
+            step: Duration::from_millis(500),
+            hysteresis: 0,
+            hold: Duration::from_secs(60),
+        };
+        assert_eq!(c.med, Some(want));
+    }
+
+    #[test]
     fn a_zero_timeout_is_no_limit() {
         assert_eq!(config(&["--timeout", "0"]).unwrap().timeout, None);
     }
@@ -314,6 +394,15 @@ mod tests {
             (&["--drain-community", "+1:2"], "--drain-community"),
             (&["--drain-local-preference", "-1"], "--drain-local-preference -1: must be between 0 and"),
             (&["--drain-local-preference", "4294967296"], "--drain-local-preference"),
+            (&["--metric-from", "output"], "--metric-from output: needs --command"),
+            (&["--metric-from", "output", "--check", "tcp://127.0.0.1:80"], "--metric-from output: needs --command"),
+            (&["--metric-from", "latency"], "--metric-from latency: needs a check to time"),
+            (&["--metric-step", "0"], "--metric-step 0: must be more than 0"),
+            (&["--metric-step", "0s", "--metric-from", "latency", "--cmd", "true"], "--metric-step 0s"),
+            (&["--metric-step", "soon"], "--metric-step soon: not a duration"),
+            (&["--metric-hysteresis", "-1"], "--metric-hysteresis -1: must be 0 or more"),
+            (&["--metric-hold", "-1"], "--metric-hold -1: must be a non-negative number of seconds"),
+            (&["--metric-hold", "later"], "--metric-hold later: not a duration"),
         ] {
             let e = error(args);
             assert!(e.starts_with(flag), "{args:?}: {e}");

@@ -82,6 +82,15 @@ pub struct Announce {
     pub drain_local_preference: i64,
 }
 
+impl Announce {
+    /// The same, with the up metric raised by `by` (`--metric-from`).
+    pub fn raised(&self, by: i64) -> Announce {
+        let mut raised = self.clone();
+        raised.metric.up = raised.metric.up.saturating_add(by);
+        raised
+    }
+}
+
 /// What a set of lines is for: a service in a state, or the process leaving (EXIT: every route
 /// withdrawn).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -82,7 +82,11 @@ impl Probe for All {
         let shown: Vec<&str> = verdicts.iter().filter(|v| ok || !v.ok).map(|v| v.detail.as_str()).collect();
         // Unhealthy because one ran out of time: counted as a timeout.
         let timed_out = !ok && verdicts.iter().any(|v| v.timed_out);
-        Some(Verdict { ok, timed_out, detail: shown.join("; ") })
+        // They ran at once: the iteration took as long as the slowest (unknown if one did not
+        // say). The output is the command's, the one check that has one.
+        let took = verdicts.iter().map(|v| v.took).collect::<Option<Vec<_>>>().and_then(|all| all.into_iter().max());
+        let output = verdicts.iter().find_map(|v| v.output.clone());
+        Some(Verdict { ok, timed_out, detail: shown.join("; "), took, output })
     }
 
     fn cancel(&mut self) {

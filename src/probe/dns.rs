@@ -252,15 +252,16 @@ impl Check {
         self.state = State::Over;
         match judged {
             Ok(records) => {
+                let took = self.started.elapsed();
                 let detail = format!(
                     "NOERROR, {records} {} record{}{}, {} ms",
                     self.query.rtype(),
                     if records == 1 { "" } else { "s" },
                     if over_tcp { " over TCP" } else { "" },
-                    self.started.elapsed().as_millis()
+                    took.as_millis()
                 );
                 log::debug!("{}: {detail}", self.url);
-                Verdict::pass(detail)
+                Verdict::pass(detail).timed(took)
             }
             Err(reason) => {
                 log::warn!("{}: {reason}", self.url);

@@ -112,7 +112,8 @@ impl Http {
     /// The verdict on an answer (`Ok`: a whole one, or one cut at the body's limit) or on why
     /// there is none, logged once.
     fn judge(&self, started: Instant, answer: Result<&Parser, String>) -> Verdict {
-        let took = started.elapsed().as_millis();
+        let elapsed = started.elapsed();
+        let took = elapsed.as_millis();
         let judged = answer.and_then(|parser| {
             let status = parser.status().ok_or_else(|| "no status".to_owned())?;
             self.failure(status, parser).map_or(Ok(status), Err)
@@ -121,7 +122,7 @@ impl Http {
             Ok(status) => {
                 let detail = format!("status {status}, {took} ms");
                 log::debug!("{}: {detail}", self.url);
-                Verdict::pass(detail)
+                Verdict::pass(detail).timed(elapsed)
             }
             Err(reason) => {
                 log::warn!("{}: {reason}", self.url);

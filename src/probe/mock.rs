@@ -51,6 +51,8 @@ impl Probe for Check {
             ok,
             timed_out: false,
             detail: "scripted".to_owned(),
+            took: None,
+            output: None,
         })
     }
 

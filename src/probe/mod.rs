@@ -30,22 +30,32 @@ pub struct Verdict {
     pub timed_out: bool,
     /// How it ended, in words, for `--dry-run` (`exit 0, 12 ms`).
     pub detail: String,
+    /// How long it took to its answer (a command: its run time), when the check measured it
+    /// (`--metric-from latency`).
+    pub took: Option<Duration>,
+    /// A command's first line of output (`--metric-from output`).
+    pub output: Option<String>,
 }
 
 impl Verdict {
     /// Healthy.
     pub fn pass(detail: impl Into<String>) -> Verdict {
-        Verdict { ok: true, timed_out: false, detail: detail.into() }
+        Verdict { ok: true, timed_out: false, detail: detail.into(), took: None, output: None }
     }
 
     /// Unhealthy, for a reason other than the timeout.
     pub fn fail(detail: impl Into<String>) -> Verdict {
-        Verdict { ok: false, timed_out: false, detail: detail.into() }
+        Verdict { ok: false, timed_out: false, detail: detail.into(), took: None, output: None }
     }
 
     /// Unhealthy: the timeout ran out first.
     pub fn timeout(detail: impl Into<String>) -> Verdict {
-        Verdict { ok: false, timed_out: true, detail: detail.into() }
+        Verdict { ok: false, timed_out: true, detail: detail.into(), took: None, output: None }
+    }
+
+    /// The same verdict, with how long the check took.
+    pub fn timed(self, took: Duration) -> Verdict {
+        Verdict { took: Some(took), ..self }
     }
 }
 

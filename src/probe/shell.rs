@@ -67,6 +67,8 @@ impl Shell {
             ok: outcome.success(),
             timed_out: outcome.status == Status::TimedOut,
             detail: format!("{}, {} ms", ended(&outcome.status), outcome.duration.as_millis()),
+            took: Some(outcome.duration),
+            output: Some(first_line(&outcome.output)),
         }
     }
 }
@@ -100,6 +102,12 @@ impl Drop for Check {
     fn drop(&mut self) {
         self.cancel();
     }
+}
+
+/// The first line of a command's output, without its line end (empty: no output).
+pub fn first_line(output: &[u8]) -> String {
+    let line = output.split(|&b| b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(line).trim_end_matches('\r').to_owned()
 }
 
 /// A command's end in words.

@@ -66,9 +66,10 @@ impl Tcp {
 
 impl Check {
     fn connected(&self) -> Verdict {
-        let detail = format!("connected, {} ms", self.started.elapsed().as_millis());
+        let took = self.started.elapsed();
+        let detail = format!("connected, {} ms", took.as_millis());
         log::debug!("{}: {detail}", self.url);
-        Verdict::pass(detail)
+        Verdict::pass(detail).timed(took)
     }
 }
 

@@ -81,7 +81,9 @@ impl Service {
     pub(super) fn conclude(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
         let state = self.machine.state;
         let changed = state != iteration.before;
-        let announce = changed || (!self.cfg.debounce && cx.caught_up);
+        // A new MED from the check is a change too (`--metric-from`).
+        let new_med = self.med_step(changed, cx);
+        let announce = changed || new_med || (!self.cfg.debounce && cx.caught_up);
         if !announce && !self.cfg.debounce {
             // ExaBGP has not read our last lines (the pipe is full): queueing the same state
             // again would only grow memory. A change of state is always queued. (Our last
@@ -170,9 +172,11 @@ impl Service {
         } else {
             log::info!(state:% = what; "send announces for {what} state to ExaBGP");
         }
-        let meds = lines::meds(what, &self.cfg.announce, self.routes.len());
+        let shaped = self.shaped(what);
+        let meds = lines::meds(what, &shaped, self.routes.len());
+        let rendered = lines::render(what, &shaped, &self.routes);
         let mut sent = 0;
-        for (i, (line, med)) in self.render(what).into_iter().zip(meds).enumerate() {
+        for (i, (line, med)) in rendered.into_iter().zip(meds).enumerate() {
             let route = &self.routes[i];
             let blocked = what != Announcement::Exit && self.ledger.as_ref().is_some_and(|a| a.route_blocked(route));
             if blocked {

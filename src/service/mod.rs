@@ -11,6 +11,7 @@ mod conclude;
 pub mod fsm;
 pub mod hooks;
 mod leaving;
+mod metric;
 pub mod stats;
 
 pub use conclude::retry_after;
@@ -132,6 +133,10 @@ pub struct Service {
     drain_carried: Option<Instant>,
     /// A drain request came during an iteration: the next one starts as soon as it is over.
     hurry: bool,
+    /// `--metric-from`: the MED in UP from what its checks measured.
+    med: Option<crate::med::Med>,
+    /// When its check in flight started (a latency the check did not measure counts from here).
+    check_started: Option<Instant>,
 }
 
 /// The routes to announce, in order: the networks (or, with `--deaggregate-networks`, each of
@@ -172,6 +177,7 @@ impl Service {
         let probe = probe::Spec::of(cfg.command.as_deref(), &cfg.checks, cfg.timeout);
         let meds = vec![None; routes.len()];
         let setup_first = ledger.is_some() && cfg.ip_setup;
+        let med = metric::med(&cfg, routes.len());
         Service {
             id,
             cfg,
@@ -190,6 +196,8 @@ impl Service {
             draining_since: None,
             drain_carried: None,
             hurry: false,
+            med,
+            check_started: None,
         }
     }
 
@@ -197,11 +205,6 @@ impl Service {
     pub fn with_probe(mut self, probe: probe::Spec) -> Service {
         self.probe = Some(probe);
         self
-    }
-
-    /// The lines for `what`, one per route.
-    fn render(&self, what: Announcement) -> Vec<String> {
-        lines::render(what, &self.cfg.announce, &self.routes)
     }
 
     /// Its settings.
@@ -248,10 +251,14 @@ impl Service {
 
     /// When its next iteration starts, while it waits for one: at its time, or, in DRAINING,
     /// when the drain time is over if that comes first (DRAINED is on time, not up to an
-    /// interval late).
+    /// interval late); in UP, when a new MED held back by `--metric-hold` may go out, if that
+    /// comes first ([`Service::begin`] then only announces it).
     pub fn due(&self) -> Option<Instant> {
         match self.phase {
-            Phase::Waiting(at) => Some(self.drain_end().map_or(at, |end| at.min(end))),
+            Phase::Waiting(at) => {
+                let at = self.drain_end().map_or(at, |end| at.min(end));
+                Some(self.med_wake().map_or(at, |wake| at.min(wake)))
+            }
             _ => None,
         }
     }
@@ -324,6 +331,9 @@ impl Service {
     /// first iteration. While the disable file exists, and while the drain is on or ending, the
     /// check is not run.
     pub fn begin(&mut self, cx: &mut Cx) -> Next {
+        if self.med_only(cx) {
+            return Next::Wait;
+        }
         let iteration = Iteration { started: cx.now, before: self.machine.state };
         if std::mem::take(&mut self.setup_first) {
             if let Some(work) = self.ledger.as_ref().map(Addresses::setup) {
@@ -359,6 +369,7 @@ impl Service {
             return self.observe(iteration, Observation::checked(false, true), "no check command: healthy", cx);
         };
         self.checks += 1;
+        self.check_started = Some(cx.now);
         Next::Check(probe.clone())
     }
 
@@ -366,6 +377,9 @@ impl Service {
     pub fn on_verdict(&mut self, verdict: Verdict, cx: &mut Cx) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
         self.stats.checked(verdict.ok, verdict.timed_out, SystemTime::now(), iteration.started.elapsed());
+        if verdict.ok {
+            self.measured(&verdict, cx.now);
+        }
         let seen =
             format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
         self.observe(iteration, Observation::checked(false, verdict.ok), &seen, cx)
