@@ -405,8 +405,8 @@ fn stop_and_go(version: &str, router: RouterKind) {
             // path again, so that lb2's path is the best for a moment at most.
             let took_reset = bench.timed(stopped, || bench.frr_bfd_resets().len() > resets);
             let took_reset = took_reset.expect("bgpd kept lb1's BGP session at the BFD Down");
-            eprintln!("{what}: SIGSTOP -> BGP reset {:.0} ms", ms(took_reset));
-            assert!(took_reset < DETECTION + Duration::from_millis(700), "{what}: BGP reset after {took_reset:?}");
+            // bgpd's own work after bfdd's Down: give it more slack on a loaded machine.
+            assert!(took_reset < DETECTION + Duration::from_secs(1), "{what}: BGP reset after {took_reset:?}");
             let back = wait_for(WAIT, || bench.bgp().0 && bench.best().as_deref() == Some("lb1"));
             assert!(
                 back && !bench.session().up,
@@ -417,6 +417,14 @@ fn stop_and_go(version: &str, router: RouterKind) {
                 bench.best(),
                 bench.session().text
             );
+            // Whether the kernel's route went via lb2 meanwhile, and for how long.
+            let moved = bench.routes.via(stopped, &lab::lb_address(2)).map(|took| {
+                let back = bench.routes.via(stopped + took, &lab::lb_address(1));
+                let back = back.map_or("?".to_owned(), |back| format!("{:.0}", ms(back)));
+                format!("after {:.0} ms for {back} ms", ms(took))
+            });
+            let moved = moved.unwrap_or_else(|| "never".to_owned());
+            eprintln!("{what}: SIGSTOP -> BGP reset {:.0} ms, route via lb2 {moved}, lb1 back", ms(took_reset));
         }
     }
     signal(plugin, Signal::SIGCONT);
