@@ -17,13 +17,15 @@ for version in "${versions[@]}"; do
         venvs_missing+=("$version")
 done
 
-say "system packages (iproute2, bird2, frr, sudo, faketime, nginx, unbound, prometheus)"
+say "system packages (iproute2, bird2, frr, nftables, sudo, faketime, nginx, unbound, prometheus)"
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 || missing+=(util-linux)
 command -v vtysh >/dev/null 2>&1 || missing+=(frr)
+# nft freezes a load balancer's namespace in tests/e2e_bfd.rs (every packet dropped, the link up).
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 # The real servers that tests/e2e_checks.rs checks with --check (it starts its own, in its own
 # namespaces, on its own ports; the packages' services are never started, see below).
@@ -77,7 +79,7 @@ else
     echo "all present"
 fi
 # bird2's and frr's packages enable their own services on some systems; the tests start their
-# own BIRDs and only ask FRR's vtysh to check configuration files.
+# own BIRD and FRR daemons (zebra, bgpd, bfdd) in their own namespaces.
 
 say "ExaBGP virtualenvs (pinned: ${versions[*]})"
 for version in "${versions[@]}"; do

@@ -1,7 +1,8 @@
-//! FRR (zebra and bgpd, `/usr/lib/frr/`) as a router of the end-to-end tests: started in a
-//! namespace with their configuration, pid files, zebra's socket and the vty sockets in a
-//! directory of the test's own (owned by FRR's user, as FRR drops to it), asked with
-//! `vtysh --vty_socket DIR`. Each daemon is a [`Daemon`]: stopped by PID on drop.
+//! FRR (zebra, bgpd and, for BFD, bfdd, `/usr/lib/frr/`) as a router of the end-to-end tests:
+//! started in a namespace with their configuration, pid files, zebra's socket, bfdd's control
+//! socket and the vty sockets in a directory of the test's own (owned by FRR's user, as FRR drops
+//! to it), asked with `vtysh --vty_socket DIR`. Each daemon is a [`Daemon`]: stopped by PID on
+//! drop.
 
 use super::netns::{Daemon, Netns};
 use super::wait_for;
@@ -12,9 +13,10 @@ use std::time::Duration;
 /// Where FRR's daemons are installed.
 pub const DAEMONS: &str = "/usr/lib/frr";
 
-/// A running FRR: bgpd, then zebra, stopped (by PID) when dropped.
+/// A running FRR: bgpd, bfdd, then zebra, stopped (by PID) when dropped.
 pub struct Frr {
     bgpd: Option<Daemon>,
+    bfdd: Option<Daemon>,
     zebra: Option<Daemon>,
     dir: PathBuf,
 }
@@ -24,17 +26,28 @@ impl Frr {
     /// the `frr` user), logging to `dir/zebra.log` and `dir/bgpd.log`; panics unless bgpd
     /// answers on its vty socket within `limit`.
     pub fn start(ns: &Netns, dir: &Path, bgpd_conf: &str, limit: Duration) -> Frr {
+        Frr::start_with(ns, dir, bgpd_conf, None, limit)
+    }
+
+    /// As [`Frr::start`], and with `bfdd_conf`, bfdd (before bgpd, its control socket in `dir`
+    /// too, logging to `dir/bfdd.log`), answering `show bfd peers` within `limit`.
+    pub fn start_with(ns: &Netns, dir: &Path, bgpd_conf: &str, bfdd_conf: Option<&str>, limit: Duration) -> Frr {
         let user = nix::unistd::User::from_name("frr").ok().flatten().expect("no `frr` user: install frr");
         let group = nix::unistd::Group::from_name("frr").ok().flatten().expect("no `frr` group: install frr");
         std::fs::create_dir_all(dir).expect("FRR's directory");
         std::fs::write(dir.join("zebra.conf"), "hostname router\n").expect("zebra.conf");
         std::fs::write(dir.join("bgpd.conf"), bgpd_conf).expect("bgpd.conf");
-        for path in [dir.to_path_buf(), dir.join("zebra.conf"), dir.join("bgpd.conf")] {
+        let mut files = vec![dir.to_path_buf(), dir.join("zebra.conf"), dir.join("bgpd.conf")];
+        if let Some(conf) = bfdd_conf {
+            std::fs::write(dir.join("bfdd.conf"), conf).expect("bfdd.conf");
+            files.push(dir.join("bfdd.conf"));
+        }
+        for path in files {
             nix::unistd::chown(&path, Some(user.uid), Some(group.gid)).expect("chown FRR's files");
         }
         let text = |p: PathBuf| p.display().to_string();
-        let daemon = |name: &str| {
-            let argv = [
+        let daemon = |name: &str, more: &[String]| {
+            let mut argv = vec![
                 format!("{DAEMONS}/{name}"),
                 "-f".into(),
                 text(dir.join(format!("{name}.conf"))),
@@ -53,13 +66,23 @@ impl Frr {
                 "--log".into(),
                 "stdout".into(),
             ];
+            argv.extend_from_slice(more);
             Daemon::start(ns, &argv, &[], &dir.join(format!("{name}.log")))
         };
-        let zebra = daemon("zebra");
+        let zebra = daemon("zebra", &[]);
         let socket = dir.join("zserv.api");
         assert!(wait_for(limit, || socket.exists()), "zebra did not open {} within {limit:?}", socket.display());
-        let bgpd = daemon("bgpd");
-        let frr = Frr { bgpd: Some(bgpd), zebra: Some(zebra), dir: dir.to_path_buf() };
+        let mut frr = Frr { bgpd: None, bfdd: None, zebra: Some(zebra), dir: dir.to_path_buf() };
+        if bfdd_conf.is_some() {
+            frr.bfdd = Some(daemon("bfdd", &["--bfdctl".into(), text(dir.join("bfdd.sock"))]));
+            assert!(
+                wait_for(limit, || frr.vtysh("show bfd peers json").is_ok()),
+                "bfdd did not answer on {} within {limit:?}: {:?}",
+                dir.display(),
+                frr.vtysh("show bfd peers json")
+            );
+        }
+        frr.bgpd = Some(daemon("bgpd", &[]));
         assert!(
             wait_for(limit, || frr.vtysh("show bgp summary json").is_ok()),
             "bgpd did not answer on {} within {limit:?}: {:?}",
@@ -105,6 +128,7 @@ impl Frr {
 impl Drop for Frr {
     fn drop(&mut self) {
         drop(self.bgpd.take());
+        drop(self.bfdd.take());
         drop(self.zebra.take());
     }
 }

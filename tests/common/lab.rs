@@ -1,6 +1,7 @@
-//! The end-to-end lab of `tests/e2e_checks.rs`, `e2e_drain.rs` and `e2e_services.rs`: a
-//! router (BIRD 2 or FRR) and one or more load balancers, each in a network namespace of its
-//! own, real ExaBGP on each load balancer with our plugin in its `process` stanza.
+//! The end-to-end lab of `tests/e2e_bfd.rs`, `e2e_checks.rs`, `e2e_drain.rs` and
+//! `e2e_services.rs`: a router (BIRD 2 or FRR) and one or more load balancers, each in a network
+//! namespace of its own, real ExaBGP on each load balancer with our plugin in its `process`
+//! stanza.
 //!
 //! The wiring is that of `contrib/routers/graceful-shutdown`, but for the prefix: the router's
 //! bridge `lan` 10.96.0.1/24 with a port `to-lbN` for each load balancer, whose `uplink` is
@@ -37,6 +38,11 @@ pub fn lb_name(n: usize) -> String {
 /// lbN's address on the LAN: 10.96.0.1N.
 pub fn lb_address(n: usize) -> String {
     format!("10.96.0.1{n}")
+}
+
+/// The load balancer whose LAN address is `addr` (`10.96.0.1N` is `lbN`).
+pub fn lb_of(addr: &str) -> Option<String> {
+    addr.strip_prefix("10.96.0.1").filter(|n| n.len() == 1).map(|n| format!("lb{n}"))
 }
 
 /// BIRD's configuration for iBGP with `lbs` load balancers (AS [`ROUTER_AS`], so that BIRD
@@ -85,6 +91,18 @@ impl Router {
         match self {
             Router::Bird(bird) => bird.birdc(&["show", "route", net, "all"]).unwrap_or_else(|e| e),
             Router::Frr(frr) => frr.vtysh(&format!("show bgp ipv4 unicast {net} json")).unwrap_or_else(|e| e),
+        }
+    }
+
+    /// The load balancer whose path for `net` is the best (`lbN`), if any.
+    pub fn best(&self, net: &str) -> Option<String> {
+        match self {
+            Router::Bird(bird) => Paths::parse(&bird.birdc(&["show", "route", net, "all"]).ok()?).best,
+            Router::Frr(frr) => {
+                let route = frr.route(net);
+                let best = route["paths"].as_array()?.iter().find(|p| p["bestpath"]["overall"] == true)?;
+                lb_of(best["peer"]["peerId"].as_str()?)
+            }
         }
     }
 
@@ -249,6 +267,12 @@ impl Lab {
         self.router = Some(Router::Frr(frr));
     }
 
+    /// FRR with bgpd on `conf` and bfdd on `bfdd_conf`, as [`Lab::start_frr`].
+    pub fn start_frr_with_bfdd(&mut self, conf: &str, bfdd_conf: &str, limit: Duration) {
+        let frr = Frr::start_with(self.router_ns(), &self.dir.file("frr"), conf, Some(bfdd_conf), limit);
+        self.router = Some(Router::Frr(frr));
+    }
+
     pub fn router(&self) -> &Router {
         self.router.as_ref().expect("the router started")
     }
@@ -258,6 +282,14 @@ impl Lab {
         match self.router() {
             Router::Bird(bird) => bird,
             Router::Frr(_) => panic!("the router is FRR, not BIRD"),
+        }
+    }
+
+    /// The router, which is FRR.
+    pub fn frr(&self) -> &Frr {
+        match self.router() {
+            Router::Frr(frr) => frr,
+            Router::Bird(_) => panic!("the router is BIRD, not FRR"),
         }
     }
 
