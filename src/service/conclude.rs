@@ -110,7 +110,10 @@ impl Service {
                     let what: Announcement = self.machine.state.into();
                     if announce && lines::announces(what) {
                         self.announce(what, cx);
-                        let down = matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained));
+                        let down = matches!(
+                            what,
+                            Announcement::State(State::Down | State::Disabled | State::Drained | State::Suppressed)
+                        );
                         if down && self.cfg.dynamic_ip_setup {
                             if let Some(work) = self.ledger.as_ref().map(|l| l.remove(Removal::Dynamic)) {
                                 if what == State::Drained.into() {

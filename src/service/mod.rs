@@ -347,8 +347,12 @@ impl Service {
                 (None, _) => "drain over".to_owned(),
             };
             let announced = self.meds.iter().any(Option::is_some);
-            let observed =
-                Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over, announced };
+            let observed = Observation {
+                drain: cause.is_some(),
+                drain_over,
+                announced,
+                ..Observation::checked(disabled.is_some(), true)
+            };
             return self.observe(iteration, observed, &seen, cx);
         }
         if let Some(file) = disabled {
