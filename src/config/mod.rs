@@ -118,6 +118,8 @@ pub struct ServiceConfig {
     pub drain_file: Option<PathBuf>,
     /// `--drain-time`: how long DRAINING lasts before DRAINED.
     pub drain_time: Duration,
+    /// `--dampening` and its knobs; `None`: no flap dampening.
+    pub dampening: Option<crate::dampening::Params>,
 }
 
 /// The loopback interface, where service addresses live unless `--ip-ifname` says otherwise.

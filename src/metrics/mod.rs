@@ -91,6 +91,6 @@ fn sample(service: &Service) -> text::Service<'_> {
         withdrawn: stats.withdraws,
         routes,
         addresses,
-        penalty: None,
+        penalty: service.penalty(std::time::Instant::now()),
     }
 }

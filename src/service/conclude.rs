@@ -80,7 +80,8 @@ impl Service {
     /// The end of an iteration (check and hooks are over).
     pub(super) fn conclude(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
         let state = self.machine.state;
-        let changed = state != iteration.before;
+        // SUPPRESSED right after DOWN writes DOWN's lines again: a refresh, not a change.
+        let changed = state != iteration.before && !(iteration.before == State::Down && state == State::Suppressed);
         let announce = changed || (!self.cfg.debounce && cx.caught_up);
         if !announce && !self.cfg.debounce {
             // ExaBGP has not read our last lines (the pipe is full): queueing the same state
