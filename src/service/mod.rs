@@ -500,7 +500,10 @@ impl Service {
             }
             State::Drained => log::info!(state = "DRAINED"; "{seen}: nothing announced to drain, withdrawing at once"),
             State::Init if before.is_drain() => log::info!(state = "INIT"; "drain over: starting again"),
-            State::Suppressed => log::info!(state = "SUPPRESSED"; "{seen}: announced as DOWN until the penalty decays"),
+            State::Suppressed => {
+                let penalty = self.penalty(cx.now).unwrap_or_default().round() as u64;
+                log::info!(state = "SUPPRESSED", penalty; "{seen}: announced as DOWN until the penalty decays")
+            }
             _ => {}
         }
         let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
