@@ -336,7 +336,7 @@ pub struct Args {
 
     /// Suppress a service that flaps (RFC 2439's dampening): each UP -> DOWN adds 1000 to its
     /// penalty, which halves every --dampening-half-life; above --dampening-suppress it is
-    /// SUPPRESSED (announced as DOWN is, whatever its checks say, which are not run) until the
+    /// SUPPRESSED (announced as DOWN is, whatever its checks say: they run, and do not count) until the
     /// penalty decays below --dampening-reuse, at most --dampening-max-suppress; then INIT.
     /// The drain and --disable win over it. Hooks: only --execute runs, with STATE=SUPPRESSED
     #[arg(long, help_heading = DAMPENING)]

@@ -390,14 +390,14 @@ impl Service {
             let observed = Observation { suppressed, ..Observation::checked(true, true) };
             return self.observe(iteration, observed, &seen, cx);
         }
-        if suppressed || self.machine.state == State::Suppressed {
-            // Its checks do not count while suppressed: they are not run.
-            let seen = self.suppression_seen(suppressed, now);
-            let observed = Observation { suppressed, ..Observation::checked(false, true) };
-            return self.observe(iteration, observed, &seen, cx);
+        if !suppressed && self.machine.state == State::Suppressed {
+            // The suppression is over: INIT, whatever a check would say (not run).
+            let seen = self.suppression_seen(false, now);
+            return self.observe(iteration, Observation::checked(false, true), &seen, cx);
         }
         let Some(probe) = &self.probe else {
-            return self.observe(iteration, Observation::checked(false, true), "no check command: healthy", cx);
+            let seen = format!("no check command: healthy{}", self.while_suppressed(now));
+            return self.observe(iteration, Observation { suppressed, ..Observation::checked(false, true) }, &seen, cx);
         };
         self.checks += 1;
         Next::Check(probe.clone())
@@ -418,7 +418,16 @@ impl Service {
         self.penalty.suppressed()
     }
 
-    /// What an iteration of a suppressed service saw, for `--dry-run`'s explanation.
+    /// While suppressed, what the explanation of an iteration adds: ` while suppressed (...)`.
+    fn while_suppressed(&self, now: Instant) -> String {
+        if self.penalty.suppressed() {
+            format!(" while {}", self.suppression_seen(true, now))
+        } else {
+            String::new()
+        }
+    }
+
+    /// What an iteration of a suppressed service saw, for the logs and `--dry-run`.
     fn suppression_seen(&self, suppressed: bool, now: Instant) -> String {
         let penalty = self.penalty(now).unwrap_or_default().round();
         match self.reuse_at().filter(|_| suppressed) {
@@ -453,9 +462,16 @@ impl Service {
     pub fn on_verdict(&mut self, verdict: Verdict, cx: &mut Cx) -> Next {
         let Phase::Checking(iteration) = self.phase else { return Next::Wait };
         self.stats.checked(verdict.ok, verdict.timed_out, SystemTime::now(), iteration.started.elapsed());
-        let seen =
-            format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
-        self.observe(iteration, Observation::checked(false, verdict.ok), &seen, cx)
+        let seen = format!(
+            "check #{} {} ({}){}",
+            self.checks,
+            if verdict.ok { "passed" } else { "failed" },
+            verdict.detail,
+            self.while_suppressed(cx.now)
+        );
+        // While suppressed the check still runs (for whoever watches it), but does not count.
+        let observed = Observation { suppressed: self.penalty.suppressed(), ..Observation::checked(false, verdict.ok) };
+        self.observe(iteration, observed, &seen, cx)
     }
 
     /// One step of the state machine on what the iteration saw; then the hooks of the state
@@ -868,21 +884,25 @@ mod tests {
         // Suppressed: the next iteration comes at once and enters SUPPRESSED, whose lines are
         // DOWN's.
         assert_eq!(d.due(), 35.0);
-        let checks = d.service.checks;
         assert_eq!(d.iterate_with(35.0, true), [DOWN]);
         assert_eq!(d.service.state(), State::Suppressed);
         let reuse = (d.service.reuse_at().unwrap() - d.t0).as_secs_f64();
         let want = 35.0 + 60.0 * (penalty / 750.0).log2();
         assert!((reuse - want).abs() < 1e-3, "{reuse} {want}");
-        // Announced as DOWN at each interval whatever the check says (it is not run).
+        // Announced as DOWN at each interval whatever the check says (it runs, and does not
+        // count).
         let mut t = 40.0;
+        let mut ok = true;
+        let (checks, mut iterations) = (d.service.checks, 0);
         while t < reuse {
+            iterations += 1;
             assert_eq!(d.due(), t);
-            assert_eq!(d.iterate_with(t, true), [DOWN], "{t}");
+            assert_eq!(d.iterate_with(t, ok), [DOWN], "{t}");
             assert_eq!(d.service.state(), State::Suppressed);
             t += 5.0;
+            ok = !ok;
         }
-        assert_eq!(d.service.checks, checks, "no check while suppressed");
+        assert_eq!(d.service.checks, checks + iterations, "a check at each interval");
         // It wakes up when the penalty is below reuse, not at its next interval.
         assert_eq!(d.due(), reuse);
         assert!(d.iterate_with(reuse, true).is_empty());
