@@ -113,7 +113,9 @@ fn extra_sections() -> Roff {
              --down-metric and --disabled-metric as the MED of the first address, growing by --increase for \
              each next one; with --withdraw-on-down, DOWN and DISABLED withdraw them instead. INIT, RISING and \
              FALLING announce nothing. RISING and FALLING check every --fast-interval, the others every \
-             --interval, start to start. On SIGTERM every address is withdrawn.",
+             --interval, start to start. With --dampening, a service whose flaps (UP -> DOWN) take its penalty \
+             above --dampening-suppress is SUPPRESSED: announced as DOWN is, whatever its checks say, until the \
+             penalty decays below --dampening-reuse; then INIT. On SIGTERM every address is withdrawn.",
         )],
     );
 

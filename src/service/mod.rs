@@ -262,8 +262,7 @@ impl Service {
 
     /// When its next iteration starts, while it waits for one: at its time, or, in DRAINING,
     /// when the drain time is over if that comes first (DRAINED is on time, not up to an
-    /// interval late).
-    /// In SUPPRESSED, it also wakes up when the suppression ends.
+    /// interval late), and in SUPPRESSED when the suppression ends if that comes first.
     pub fn due(&self) -> Option<Instant> {
         match self.phase {
             Phase::Waiting(at) => {
