@@ -12,6 +12,7 @@ pub mod bfd;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod dampening;
 pub mod endpoint;
 pub mod error;
 pub mod exabgp;

@@ -25,6 +25,9 @@ pub enum State {
     Draining,
     /// Not the reference's: the drain is on and its `--drain-time` is over; withdrawn.
     Drained,
+    /// Not the reference's (`--dampening`): it flapped too much; announced as DOWN is, whatever
+    /// its checks say, until its penalty decays.
+    Suppressed,
 }
 
 impl State {
@@ -39,6 +42,7 @@ impl State {
             State::Down => "DOWN",
             State::Draining => "DRAINING",
             State::Drained => "DRAINED",
+            State::Suppressed => "SUPPRESSED",
         }
     }
 
@@ -54,7 +58,7 @@ impl State {
 
     /// Every state a service can be in, in their order above (the metrics list each one).
     /// `every_state_is_in_all` fails to compile when a state is added and not listed here.
-    pub const ALL: [State; 8] = [
+    pub const ALL: [State; 9] = [
         State::Init,
         State::Disabled,
         State::Rising,
@@ -63,6 +67,7 @@ impl State {
         State::Down,
         State::Draining,
         State::Drained,
+        State::Suppressed,
     ];
 }
 
@@ -96,6 +101,7 @@ mod tests {
             State::Down => 5,
             State::Draining => 6,
             State::Drained => 7,
+            State::Suppressed => 8,
         };
         for (i, state) in State::ALL.into_iter().enumerate() {
             assert_eq!(place(state), i, "{state}");

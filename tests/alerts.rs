@@ -1,6 +1,6 @@
 //! The Prometheus alerting rules shipped in contrib/prometheus/: `promtool check rules` accepts
-//! them and `promtool test rules` runs their unit tests (service down, flapping, stuck in
-//! DRAINING, ExaBGP's error replies, no checks, stale or unreachable metrics), with the real
+//! them and `promtool test rules` runs their unit tests (service down, flapping, suppressed,
+//! stuck in DRAINING, ExaBGP's error replies, no checks, stale or unreachable metrics), with the real
 //! promtool from Debian's prometheus package.
 
 mod common;
@@ -38,10 +38,12 @@ fn the_rules_use_metrics_the_plugin_writes() {
     let dir = common::Scratch::new("alerts");
     let file = dir.file("metrics.prom");
     // In a network namespace of its own (root: the tests run as root), with a BFD session to
-    // its own loopback, so that the BFD metrics are written too.
+    // its own loopback, so that the BFD metrics are written too, and with dampening, for the
+    // penalty.
     let out = Command::new("unshare")
         .args(["--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", common::BIN])
         .args(["--dry-run", "--no-syslog", "--interval", "0", "--rise", "1", "--ip", "192.0.2.1", "--bfd", "127.0.0.1"])
+        .arg("--dampening")
         .arg("--metrics-file")
         .arg(&file)
         .stdin(std::process::Stdio::null())

@@ -1,5 +1,6 @@
 //! The README's option table is generated from the clap definition: this test fails when they
 //! disagree. Regenerate with `UPDATE_README=1 cargo test --test docs`.
+//! docs/state-machine.md is checked against the state machine's states.
 
 use clap::CommandFactory;
 use exabgp_healthcheck::cli::Args;
@@ -142,5 +143,35 @@ fn every_long_option_of_the_reference_exists() {
     for (short, long) in shorts {
         let arg = cmd.get_arguments().find(|a| a.get_short() == Some(short)).unwrap_or_else(|| panic!("-{short}"));
         assert_eq!(arg.get_long(), Some(long), "-{short}");
+    }
+}
+
+/// docs/state-machine.md against the machine: every state is in its diagram and has its row in
+/// the table of what each state writes, and a row says "nothing" exactly for the states that
+/// write no line.
+#[test]
+fn the_state_machine_doc_has_every_state_and_what_it_writes() {
+    use exabgp_healthcheck::exabgp::lines::announces;
+    use exabgp_healthcheck::state::State;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/state-machine.md");
+    let doc = std::fs::read_to_string(path).expect("docs/state-machine.md");
+    let diagram = doc.split("```").nth(1).expect("the diagram");
+    let rows: Vec<(Vec<&str>, &str)> = doc
+        .lines()
+        .skip_while(|line| !line.starts_with("| State | Lines |"))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            (cells[0].split(", ").collect(), cells[1])
+        })
+        .collect();
+    assert!(rows.len() >= 5, "{rows:?}");
+    for state in State::ALL {
+        let name = state.name();
+        assert!(diagram.contains(name), "{name} is not in the diagram");
+        let (_, lines) =
+            rows.iter().find(|(names, _)| names.contains(&name)).unwrap_or_else(|| panic!("no row for {name}"));
+        assert_eq!(!lines.starts_with("nothing"), announces(state), "{name}: {lines}");
     }
 }

@@ -116,7 +116,9 @@ fn extra_sections() -> Roff {
              number the command prints), kept below the down and disabled metrics, and changed only by \
              --metric-hysteresis or more, no sooner than --metric-hold after the last change. INIT, RISING and \
              FALLING announce nothing. RISING and FALLING check every --fast-interval, the others every \
-             --interval, start to start. On SIGTERM every address is withdrawn.",
+             --interval, start to start. With --dampening, a service whose flaps (UP -> DOWN) take its penalty \
+             above --dampening-suppress is SUPPRESSED: announced as DOWN is, whatever its checks say, until the \
+             penalty decays below --dampening-reuse; then INIT. On SIGTERM every address is withdrawn.",
         )],
     );
 

@@ -356,6 +356,35 @@ pub struct Args {
           help_heading = MED_FROM)]
     pub metric_hold: String,
 
+    /// Suppress a service that flaps (RFC 2439's dampening): each UP -> DOWN adds 1000 to its
+    /// penalty, which halves every --dampening-half-life; above --dampening-suppress it is
+    /// SUPPRESSED (announced as DOWN is, whatever its checks say: they run, and do not count) until the
+    /// penalty decays below --dampening-reuse, at most --dampening-max-suppress; then INIT.
+    /// The drain and --disable win over it. Hooks: only --execute runs, with STATE=SUPPRESSED
+    #[arg(long, help_heading = DAMPENING)]
+    pub dampening: bool,
+
+    /// The time in which the penalty halves
+    #[arg(long, value_name = "DURATION", default_value = "60s", allow_negative_numbers = true,
+          help_heading = DAMPENING)]
+    pub dampening_half_life: String,
+
+    /// A flap that takes the penalty above this suppresses the service
+    #[arg(long, value_name = "PENALTY", default_value_t = 3000, allow_negative_numbers = true,
+          help_heading = DAMPENING)]
+    pub dampening_suppress: i64,
+
+    /// The suppression ends when the penalty decays below this
+    #[arg(long, value_name = "PENALTY", default_value_t = 750, allow_negative_numbers = true,
+          help_heading = DAMPENING)]
+    pub dampening_reuse: i64,
+
+    /// The suppression ends this long after it began at the latest (the penalty never goes
+    /// above what decays below --dampening-reuse in this time)
+    #[arg(long, value_name = "DURATION", default_value = "10m", allow_negative_numbers = true,
+          help_heading = DAMPENING)]
+    pub dampening_max_suppress: String,
+
     /// Run as usual but change no address and expect no acknowledgement: the lines go to
     /// stdout and each transition is explained on stderr
     #[arg(long, conflicts_with = "once", help_heading = TESTING)]
@@ -382,6 +411,7 @@ const ADVERTISING: &str = "Advertising options";
 const REPORTING: &str = "Reporting";
 const DRAINING: &str = "Graceful drain (RFC 8326, not in the reference)";
 const MED_FROM: &str = "The MED from the check (not in the reference)";
+const DAMPENING: &str = "Flap dampening (not in the reference)";
 const TESTING: &str = "Testing a check (not in the reference)";
 const METRICS: &str = "Metrics (not in the reference)";
 

@@ -121,6 +121,8 @@ pub struct ServiceConfig {
     /// `--metric-from` and its companions: the MED in UP raised by what the check measured;
     /// `None`: the up metric alone, as the reference.
     pub med: Option<crate::med::Policy>,
+    /// `--dampening` and its knobs; `None`: no flap dampening.
+    pub dampening: Option<crate::dampening::Params>,
 }
 
 /// The loopback interface, where service addresses live unless `--ip-ifname` says otherwise.

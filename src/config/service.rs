@@ -6,6 +6,7 @@
 use super::values::{attribute, communities, ip_ifname, med, metric_range, no_control, no_control_but_tab, selector};
 use super::{Hooks, ServiceConfig, ServiceNet, LOOPBACK, MAX_ADDRESSES};
 use crate::cli::Args;
+use crate::dampening::Params;
 use crate::error::UsageError;
 use crate::exabgp::lines::{Announce, PerState};
 use crate::med::{Policy, Source};
@@ -26,6 +27,7 @@ pub(super) fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfi
     }
     let announce = announce(a, api_version)?;
     let drain_time = duration("--drain-time", &a.drain_time)?;
+    let dampening = dampening(a)?;
     let routes: u128 =
         if a.deaggregate_networks { nets.iter().map(|n| n.net.size()).sum() } else { nets.len() as u128 };
     metric_range(&announce.metric, announce.increase, routes)?;
@@ -55,6 +57,7 @@ pub(super) fn service_values(a: &Args, api_version: &str) -> Result<ServiceConfi
         drain_file: a.drain_file.clone(),
         drain_time,
         med,
+        dampening,
     })
 }
 
@@ -98,6 +101,47 @@ fn med_policy(a: &Args) -> Result<Option<Policy>, UsageError> {
         _ => {}
     }
     Ok(Some(Policy { source, step, hysteresis, hold }))
+}
+
+/// `--dampening` and its knobs, checked whether it is on or not: `None` without it.
+fn dampening(a: &Args) -> Result<Option<Params>, UsageError> {
+    let positive = |flag: &'static str, text: &str| {
+        let time = duration(flag, text)?;
+        if time.is_zero() {
+            return Err(UsageError::value(flag, text, "must be more than 0"));
+        }
+        Ok(time)
+    };
+    let half_life = positive("--dampening-half-life", &a.dampening_half_life)?;
+    let max_suppress = positive("--dampening-max-suppress", &a.dampening_max_suppress)?;
+    let penalty = |flag: &'static str, value: i64| {
+        u32::try_from(value)
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| UsageError::value(flag, value, format!("must be between 1 and {}", u32::MAX)))
+    };
+    let reuse = penalty("--dampening-reuse", a.dampening_reuse)?;
+    let suppress = penalty("--dampening-suppress", a.dampening_suppress)?;
+    if suppress <= reuse {
+        return Err(UsageError::value(
+            "--dampening-suppress",
+            suppress,
+            format!("must be more than --dampening-reuse ({reuse})"),
+        ));
+    }
+    let params = Params { half_life, suppress, reuse, max_suppress };
+    let ceiling = params.ceiling();
+    if f64::from(suppress) >= ceiling {
+        return Err(UsageError::value(
+            "--dampening-suppress",
+            suppress,
+            format!(
+                "can never be reached: the penalty is at most {ceiling:.0}, what decays to --dampening-reuse \
+                 in --dampening-max-suppress (raise --dampening-max-suppress or lower --dampening-half-life)"
+            ),
+        ));
+    }
+    Ok(a.dampening.then_some(params))
 }
 
 /// When and how often a service checks, and how many checks make a change.
@@ -332,6 +376,53 @@ mod tests {
             hold: Duration::from_secs(60),
         };
         assert_eq!(c.med, Some(want));
+    }
+
+    #[test]
+    fn dampening_defaults_values_and_refusals() {
+        assert_eq!(config(&[]).unwrap().dampening, None);
+        assert_eq!(config(&["--dampening"]).unwrap().dampening, Some(Params::DEFAULT));
+        let c = config(&[
+            "--dampening",
+            "--dampening-half-life",
+            "1.5",
+            "--dampening-suppress",
+            "2500",
+            "--dampening-reuse",
+            "1000",
+            "--dampening-max-suppress",
+            "30s",
+        ])
+        .unwrap();
+        let want = Params {
+            half_life: Duration::from_millis(1500),
+            suppress: 2500,
+            reuse: 1000,
+            max_suppress: Duration::from_secs(30),
+        };
+        assert_eq!(c.dampening, Some(want));
+        // The knobs are checked without --dampening too.
+        for (args, message) in [
+            (&["--dampening-half-life", "0"][..], "--dampening-half-life 0: must be more than 0"),
+            (&["--dampening-half-life", "-1"], "--dampening-half-life -1: must be a non-negative number of seconds"),
+            (&["--dampening-half-life", "soon"], "--dampening-half-life soon: not a duration"),
+            (&["--dampening", "--dampening-max-suppress", "0s"], "--dampening-max-suppress 0s: must be more than 0"),
+            (&["--dampening-reuse", "0"], "--dampening-reuse 0: must be between 1 and 4294967295"),
+            (&["--dampening-reuse", "-750"], "--dampening-reuse -750: must be between 1 and 4294967295"),
+            (&["--dampening-suppress", "4294967296"], "--dampening-suppress 4294967296: must be between 1 and"),
+            (&["--dampening-suppress", "750"], "--dampening-suppress 750: must be more than --dampening-reuse (750)"),
+            (
+                &["--dampening", "--dampening-suppress", "500", "--dampening-reuse", "600"],
+                "--dampening-suppress 500: must be more than --dampening-reuse (600)",
+            ),
+            (
+                &["--dampening", "--dampening-max-suppress", "60s"],
+                "--dampening-suppress 3000: can never be reached: the penalty is at most 1500,",
+            ),
+        ] {
+            let e = error(args);
+            assert!(e.starts_with(message), "{args:?}: {e}");
+        }
     }
 
     #[test]

@@ -223,6 +223,19 @@ pub struct ServiceStatus {
     pub checks: Checks,
     /// Its routes, in order, with the MED each is announced with now.
     pub routes: Vec<Route>,
+    /// With `--dampening`: its penalty, and when a suppression ends. Absent without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dampening: Option<Dampening>,
+}
+
+/// A service's flap dampening, as `status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dampening {
+    /// The penalty now, rounded.
+    pub penalty: u64,
+    /// While suppressed: when it will be reused, RFC 3339 in UTC, and in how many seconds.
+    pub reuse_at: Option<String>,
+    pub reuse_in_seconds: Option<f64>,
 }
 
 /// A service's last check.
@@ -386,9 +399,16 @@ pub fn table(services: &[ServiceStatus]) -> String {
             Some(med) => format!("{} med {med}", route.route),
             None => format!("{} withdrawn", route.route),
         });
+        let state = match &status.dampening {
+            Some(Dampening { penalty, reuse_in_seconds: Some(reuse), .. }) => {
+                format!("{} (penalty {penalty}, reuse in {})", status.state, age(from_seconds(*reuse)))
+            }
+            Some(Dampening { penalty, .. }) if *penalty > 0 => format!("{} (penalty {penalty})", status.state),
+            _ => status.state.clone(),
+        };
         rows.push([
             status.service.clone().unwrap_or_else(|| "-".to_owned()),
-            status.state.clone(),
+            state,
             age(from_seconds(status.since_seconds)),
             last,
             routes.next().unwrap_or_else(|| "none".to_owned()),
@@ -589,6 +609,7 @@ mod tests {
                 }),
                 checks: Checks { passed: 40, failed: 0 },
                 routes: vec![route("192.0.2.1/32", Some(100)), route("192.0.2.2/32", Some(101))],
+                dampening: None,
             },
             ServiceStatus {
                 service: Some("dns".to_owned()),
@@ -605,6 +626,7 @@ mod tests {
                 }),
                 checks: Checks { passed: 0, failed: 3 },
                 routes: vec![route("192.0.2.53/32", None)],
+                dampening: None,
             },
             ServiceStatus {
                 service: None,
@@ -616,6 +638,7 @@ mod tests {
                 last_check: None,
                 checks: Checks::default(),
                 routes: Vec::new(),
+                dampening: None,
             },
         ]
     }
@@ -637,6 +660,39 @@ dns      DOWN   1h06m  failed 1s ago (1.5 s)  192.0.2.53/32 withdrawn
         assert_eq!(
             table(&[unchecked]),
             "SERVICE  STATE  SINCE  LAST CHECK  ROUTES\n-        INIT   0s     no check    none\n"
+        );
+    }
+
+    #[test]
+    fn dampening_travels_only_with_it_and_shows_in_the_state_column() {
+        let plain = Answer::done(Command::Status, sample()).to_line();
+        assert!(!plain.contains("dampening"), "{plain}");
+        let mut services = sample();
+        services[0].dampening = Some(Dampening { penalty: 812, reuse_at: None, reuse_in_seconds: None });
+        services[1].state = "SUPPRESSED".to_owned();
+        services[1].dampening = Some(Dampening {
+            penalty: 3120,
+            reuse_at: Some("2026-12-02T00:01:30Z".to_owned()),
+            reuse_in_seconds: Some(90.4),
+        });
+        services[2].dampening = Some(Dampening { penalty: 0, reuse_at: None, reuse_in_seconds: None });
+        let answer = Answer::done(Command::Status, services.clone());
+        let line = answer.to_line();
+        assert!(
+            line.contains(r#""dampening":{"penalty":3120,"reuse_at":"2026-12-02T00:01:30Z","reuse_in_seconds":90.4}"#),
+            "{line}"
+        );
+        assert!(line.contains(r#""dampening":{"penalty":0,"reuse_at":null,"reuse_in_seconds":null}"#), "{line}");
+        assert_eq!(Answer::parse(&line).unwrap(), answer);
+        assert_eq!(
+            table(&services),
+            "\
+SERVICE  STATE                                      SINCE  LAST CHECK             ROUTES
+web      UP (penalty 812)                           2m13s  passed 1s ago (3 ms)   192.0.2.1/32 med 100
+                                                                                  192.0.2.2/32 med 101
+dns      SUPPRESSED (penalty 3120, reuse in 1m30s)  1h06m  failed 1s ago (1.5 s)  192.0.2.53/32 withdrawn
+-        INIT                                       0s     none yet               none
+"
         );
     }
 }

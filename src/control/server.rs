@@ -422,6 +422,14 @@ pub fn status_of(service: &Service, now: Moment) -> ServiceStatus {
         last_check,
         checks: Checks { passed: stats.passed, failed: stats.failed },
         routes: service.announced().map(|(route, med)| Route { route: route.to_string(), med }).collect(),
+        dampening: service.penalty(now.mono).map(|penalty| {
+            let reuse_at = service.reuse_at();
+            protocol::Dampening {
+                penalty: penalty.round() as u64,
+                reuse_at: reuse_at.map(|at| rfc3339(now.wall_of(at))),
+                reuse_in_seconds: reuse_at.map(|at| protocol::seconds(at.saturating_duration_since(now.mono))),
+            }
+        }),
     }
 }
 

@@ -48,10 +48,11 @@ pub struct PerState<T> {
 
 impl<T> PerState<T> {
     /// The value for `state`; `None` for states that announce nothing of their own.
+    /// SUPPRESSED is announced as DOWN is.
     pub fn get(&self, state: State) -> Option<&T> {
         match state {
             State::Up => Some(&self.up),
-            State::Down => Some(&self.down),
+            State::Down | State::Suppressed => Some(&self.down),
             State::Disabled => Some(&self.disabled),
             _ => None,
         }
@@ -115,13 +116,14 @@ impl std::fmt::Display for Announcement {
     }
 }
 
-/// Whether lines are written at all: only in UP, DOWN, DISABLED, DRAINING and DRAINED, and at
-/// EXIT.
+/// Whether lines are written at all: only in UP, DOWN, DISABLED, DRAINING, DRAINED and
+/// SUPPRESSED, and at EXIT.
 pub fn announces(what: impl Into<Announcement>) -> bool {
     matches!(
         what.into(),
-        Announcement::State(State::Up | State::Down | State::Disabled | State::Draining | State::Drained)
-            | Announcement::Exit
+        Announcement::State(
+            State::Up | State::Down | State::Disabled | State::Draining | State::Drained | State::Suppressed
+        ) | Announcement::Exit
     )
 }
 
@@ -132,8 +134,8 @@ pub fn same_paths(a: &Announce, b: &Announce) -> bool {
     a.selector == b.selector && a.path_id == b.path_id
 }
 
-/// Whether the lines for `what` withdraw the routes (EXIT and DRAINED, or DOWN and DISABLED
-/// with `--withdraw-on-down`) rather than announce them. DRAINING always announces.
+/// Whether the lines for `what` withdraw the routes (EXIT and DRAINED, or DOWN, DISABLED and
+/// SUPPRESSED with `--withdraw-on-down`) rather than announce them. DRAINING always announces.
 pub fn withdraws(what: Announcement, cfg: &Announce) -> bool {
     match what {
         Announcement::Exit | Announcement::State(State::Drained) => true,
@@ -192,7 +194,9 @@ pub fn render(what: impl Into<Announcement>, cfg: &Announce, routes: &[Net]) -> 
     };
     let drain_community;
     let community = match state {
-        Some(State::Down | State::Disabled) => cfg.disabled_community.as_ref().or(cfg.community.as_ref()),
+        Some(State::Down | State::Disabled | State::Suppressed) => {
+            cfg.disabled_community.as_ref().or(cfg.community.as_ref())
+        }
         Some(State::Draining) => {
             drain_community = match cfg.community.as_deref().filter(|c| !c.is_empty()) {
                 Some(own) => format!("{own} {}", cfg.drain_community),
@@ -273,19 +277,7 @@ mod tests {
             |line: &String| line.split(" med ").nth(1).map(|rest| rest.split(' ').next().unwrap().parse().unwrap());
         for withdraw_on_down in [false, true] {
             cfg.withdraw_on_down = withdraw_on_down;
-            let whats = [
-                State::Init,
-                State::Rising,
-                State::Falling,
-                State::Up,
-                State::Down,
-                State::Disabled,
-                State::Draining,
-                State::Drained,
-            ]
-            .map(Announcement::State)
-            .into_iter()
-            .chain([Announcement::Exit]);
+            let whats = State::ALL.map(Announcement::State).into_iter().chain([Announcement::Exit]);
             for what in whats {
                 let lines = render(what, &cfg, &routes);
                 let expected: Vec<Option<i64>> =
@@ -302,6 +294,33 @@ mod tests {
             let cfg = Announce { withdraw_on_down, ..base() };
             assert!(!withdraws(State::Draining.into(), &cfg) && withdraws(State::Drained.into(), &cfg));
         }
+    }
+
+    #[test]
+    fn suppressed_is_announced_as_down_is() {
+        let routes = nets(&["37.72.160.20/32", "37.72.160.21/32"]);
+        let full = Announce {
+            community: Some("65000:1".into()),
+            disabled_community: Some("65000:666".into()),
+            state_as_path: PerState { up: Some("1".into()), down: Some("2 2".into()), disabled: Some("3".into()) },
+            local_preference: Some(50),
+            path_id: Some(4),
+            ..base()
+        };
+        for withdraw_on_down in [false, true] {
+            for cfg in [base(), full.clone()] {
+                let cfg = Announce { withdraw_on_down, ..cfg };
+                assert_eq!(render(State::Suppressed, &cfg, &routes), render(State::Down, &cfg, &routes));
+                assert_eq!(meds(State::Suppressed, &cfg, 2), meds(State::Down, &cfg, 2));
+                assert_eq!(withdraws(State::Suppressed.into(), &cfg), withdraw_on_down);
+            }
+        }
+        assert!(announces(State::Suppressed));
+        assert_eq!(
+            render(State::Suppressed, &full, &routes)[0],
+            "announce route 37.72.160.20/32 next-hop self med 1000 local-preference 50 \
+             community [ 65000:666 ] as-path [ 2 2 ] path-information 4"
+        );
     }
 
     #[test]

@@ -91,5 +91,6 @@ fn sample(service: &Service) -> text::Service<'_> {
         withdrawn: stats.withdraws,
         routes,
         addresses,
+        penalty: service.penalty(std::time::Instant::now()),
     }
 }

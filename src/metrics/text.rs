@@ -43,6 +43,16 @@ pub struct Service<'a> {
     /// Each address the service keeps (as `IP`), and whether it is on its interface as far as
     /// the ledger knows.
     pub addresses: Vec<(String, bool)>,
+    /// Its flap dampening penalty now; `None`: no `--dampening` (then neither a penalty sample
+    /// nor the SUPPRESSED state's).
+    pub penalty: Option<f64>,
+}
+
+impl Service<'_> {
+    /// The states it can be in, in [`State::ALL`]'s order: SUPPRESSED only with dampening.
+    fn states(&self) -> impl Iterator<Item = State> + '_ {
+        State::ALL.into_iter().filter(|state| *state != State::Suppressed || self.penalty.is_some())
+    }
 }
 
 /// Everything the metrics show.
@@ -89,7 +99,7 @@ pub fn render(snapshot: &Snapshot<'_>) -> String {
 
     out.family("service_state", "gauge", "Whether the service is in this state (1) or not (0).");
     for s in services {
-        for state in State::ALL {
+        for state in s.states() {
             out.sample("service_state", &[("service", s.name), ("state", state.name())], u64::from(state == s.state));
         }
     }
@@ -121,7 +131,7 @@ pub fn render(snapshot: &Snapshot<'_>) -> String {
 
     out.family("transitions_total", "counter", "Times the service entered each state.");
     for s in services {
-        for state in State::ALL {
+        for state in s.states() {
             let n = s.transitions.iter().filter(|(to, _)| *to == state).map(|(_, n)| *n).sum();
             out.sample("transitions_total", &[("service", s.name), ("to", state.name())], n);
         }
@@ -155,6 +165,15 @@ pub fn render(snapshot: &Snapshot<'_>) -> String {
     for s in services {
         for (address, present) in &s.addresses {
             out.sample("address_present", &[("service", s.name), ("address", address)], u64::from(*present));
+        }
+    }
+    if services.iter().any(|s| s.penalty.is_some()) {
+        out.family("service_penalty", "gauge", "The flap dampening penalty, decayed to now (--dampening only).");
+        for s in services {
+            if let Some(penalty) = s.penalty {
+                // Rounded: a penalty is whole flaps' worth (1000 each) decaying.
+                out.sample("service_penalty", &[("service", s.name)], penalty.round() as u64);
+            }
         }
     }
     if let Some(bfd) = &snapshot.bfd {
@@ -273,6 +292,7 @@ mod tests {
             withdrawn: 1,
             routes: vec![("192.0.2.1/32".to_owned(), Some(100)), ("2001:db8::1/128".to_owned(), None)],
             addresses: vec![("192.0.2.1".to_owned(), true), ("2001:db8::1".to_owned(), false)],
+            penalty: None,
         }
     }
 
@@ -451,6 +471,30 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
             service.state = current;
             let text = render(&Snapshot { version: "1", services: vec![service], replies: None, bfd: None });
             let states = samples(&text, "service_state");
+            // SUPPRESSED only with dampening (below).
+            let all: Vec<State> = State::ALL.into_iter().filter(|s| *s != State::Suppressed).collect();
+            if current == State::Suppressed {
+                assert!(!states.iter().any(|l| l.ends_with(" 1")), "{states:?}");
+                continue;
+            }
+            assert_eq!(states.len(), all.len());
+            for (state, line) in all.into_iter().zip(&states) {
+                let want = format!(
+                    "exabgp_healthcheck_service_state{{service=\"web\",state=\"{state}\"}} {}",
+                    u8::from(state == current)
+                );
+                assert_eq!(*line, want);
+            }
+            assert_eq!(samples(&text, "transitions_total").len(), State::ALL.len() - 1);
+        }
+        // With dampening: every state, SUPPRESSED last, and the penalty.
+        for current in State::ALL {
+            let mut service = web(&durations);
+            service.state = current;
+            service.penalty = Some(3120.4);
+            service.transitions.push((State::Suppressed, 2));
+            let text = render(&Snapshot { version: "1", services: vec![service], replies: None, bfd: None });
+            let states = samples(&text, "service_state");
             assert_eq!(states.len(), State::ALL.len());
             for (state, line) in State::ALL.into_iter().zip(&states) {
                 let want = format!(
@@ -459,8 +503,30 @@ exabgp_healthcheck_address_present{service="web",address="2001:db8::1"} 0
                 );
                 assert_eq!(*line, want);
             }
-            assert_eq!(samples(&text, "transitions_total").len(), State::ALL.len());
+            let transitions = samples(&text, "transitions_total");
+            assert_eq!(
+                *transitions.last().unwrap(),
+                r#"exabgp_healthcheck_transitions_total{service="web",to="SUPPRESSED"} 2"#
+            );
+            assert_eq!(
+                samples(&text, "service_penalty"),
+                [r#"exabgp_healthcheck_service_penalty{service="web"} 3120"#]
+            );
         }
+    }
+
+    #[test]
+    fn the_penalty_family_only_with_dampening_and_only_its_services() {
+        let durations = Histogram::default();
+        let mut dns = web(&durations);
+        dns.name = "dns";
+        dns.penalty = Some(0.0);
+        let text = render(&Snapshot { version: "1", services: vec![web(&durations), dns], replies: None, bfd: None });
+        assert_eq!(samples(&text, "service_penalty"), [r#"exabgp_healthcheck_service_penalty{service="dns"} 0"#]);
+        assert!(text.contains("# TYPE exabgp_healthcheck_service_penalty gauge\n"));
+        let text = render(&Snapshot { version: "1", services: vec![web(&durations)], replies: None, bfd: None });
+        assert!(!text.contains("penalty"), "{text}");
+        assert!(!text.contains("SUPPRESSED"), "{text}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! none). An unchanged service keeps its state and sends nothing; a removed one withdraws its
 //! routes and removes the addresses it added; a changed one withdraws the routes it no longer
 //! has and starts again from INIT, keeping the addresses it still wants (and a drain requested
-//! on the control socket); a new one starts. A configuration that does not load changes
+//! on the control socket, and its flap dampening penalty); a new one starts. A configuration that does not load changes
 //! nothing. Process-wide options are read at start-up only: a change is logged as needing a
 //! restart.
 //!
@@ -212,6 +212,7 @@ impl Reactor {
         let mut next = plan.ledger(self.process.mode);
         let drain = previous.service.drain_requested();
         let draining_since = previous.service.draining_since();
+        let penalty = previous.service.penalty_state();
         let Reactor { out, held, lane, .. } = self;
         let mut announced = Vec::new();
         let tag = previous.tag.clone();
@@ -229,6 +230,7 @@ impl Reactor {
         slot.service.assume_announced(&announced);
         slot.service.request_drain(drain, Instant::now());
         slot.service.carry_drain(draining_since);
+        slot.service.carry_penalty(penalty);
         slot
     }
 

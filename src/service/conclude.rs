@@ -80,7 +80,8 @@ impl Service {
     /// The end of an iteration (check and hooks are over).
     pub(super) fn conclude(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
         let state = self.machine.state;
-        let changed = state != iteration.before;
+        // SUPPRESSED right after DOWN writes DOWN's lines again: a refresh, not a change.
+        let changed = state != iteration.before && !(iteration.before == State::Down && state == State::Suppressed);
         // A new MED from the check is a change too (`--metric-from`).
         let new_med = self.med_step(changed, cx);
         let announce = changed || new_med || (!self.cfg.debounce && cx.caught_up);
@@ -112,7 +113,10 @@ impl Service {
                     let what: Announcement = self.machine.state.into();
                     if announce && lines::announces(what) {
                         self.announce(what, cx);
-                        let down = matches!(what, Announcement::State(State::Down | State::Disabled | State::Drained));
+                        let down = matches!(
+                            what,
+                            Announcement::State(State::Down | State::Disabled | State::Drained | State::Suppressed)
+                        );
                         if down && self.cfg.dynamic_ip_setup {
                             if let Some(work) = self.ledger.as_ref().map(|l| l.remove(Removal::Dynamic)) {
                                 if what == State::Drained.into() {

@@ -8,6 +8,10 @@
 //! INIT when it ends. Without a drain these states are never entered, and the transitions are
 //! exactly the reference's.
 //!
+//! Also ours, flap dampening (`--dampening`): SUPPRESSED, entered from any state but DISABLED
+//! while the service's penalty says so ([`crate::dampening`]), left for INIT when it no longer
+//! does. The drain and the disable file win over it. Without dampening it is never entered.
+//!
 //! The states and thresholds themselves are [`crate::state`]'s, shared with what reports them.
 
 use crate::state::{State, Thresholds};
@@ -27,12 +31,15 @@ pub struct Observation {
     /// drain. Without one a drain goes straight to DRAINED: DRAINING would announce a route
     /// that carries nothing, maybe for a node that is down.
     pub announced: bool,
+    /// The service is suppressed (`--dampening`: its penalty went above the suppress threshold
+    /// and has not decayed below reuse yet).
+    pub suppressed: bool,
 }
 
 impl Observation {
-    /// What an iteration saw without any drain: the reference's observation.
+    /// What an iteration saw without any drain or suppression: the reference's observation.
     pub fn checked(disabled: bool, ok: bool) -> Observation {
-        Observation { disabled, ok, drain: false, drain_over: false, announced: false }
+        Observation { disabled, ok, drain: false, drain_over: false, announced: false, suppressed: false }
     }
 }
 
@@ -56,7 +63,8 @@ impl Machine {
     pub const START: Machine = Machine { state: State::Init, counter: 0 };
 
     /// One iteration of the state machine: the drain's transitions first (they win over
-    /// everything), then the reference's, tested in its order.
+    /// everything), then the disable file, then the suppression, then the reference's, tested
+    /// in its order.
     pub fn step(self, seen: Observation, limits: Thresholds) -> Step {
         let Machine { state, counter } = self;
         let stay = |counter| Step { next: Machine { state, counter }, entered: None };
@@ -81,6 +89,13 @@ impl Machine {
             return enter(State::Disabled, counter);
         }
         match state {
+            State::Suppressed if seen.suppressed => return stay(counter),
+            State::Suppressed => return enter(State::Init, 0),
+            State::Disabled => {}
+            _ if seen.suppressed => return enter(State::Suppressed, 0),
+            _ => {}
+        }
+        match state {
             State::Init if ok && limits.rise <= 1 => enter(State::Up, counter),
             State::Init if ok => enter(State::Rising, 1),
             State::Init => enter(State::Falling, 1),
@@ -95,8 +110,9 @@ impl Machine {
             State::Up if !ok => enter(State::Falling, 1),
             State::Down if ok => enter(State::Rising, 1),
             State::Up | State::Down => stay(counter),
-            // Handled above: with the drain off, they lead to INIT.
-            State::Draining | State::Drained => enter(State::Init, 0),
+            // Handled above: with the drain off, they lead to INIT, and so does SUPPRESSED
+            // when it is no longer suppressed.
+            State::Draining | State::Drained | State::Suppressed => enter(State::Init, 0),
         }
     }
 }
@@ -107,15 +123,19 @@ mod tests {
 
     /// The reference's states.
     const ALL: [State; 6] = [State::Init, State::Disabled, State::Rising, State::Falling, State::Up, State::Down];
-    /// Every state, the drain's too.
-    const EVERY: [State; 8] = State::ALL;
+    /// Every state, the drain's and SUPPRESSED too.
+    const EVERY: [State; 9] = State::ALL;
 
     fn obs(disabled: bool, ok: bool) -> Observation {
         Observation::checked(disabled, ok)
     }
 
     fn drain(on: bool, over: bool) -> Observation {
-        Observation { disabled: false, ok: true, drain: on, drain_over: over, announced: true }
+        Observation { drain: on, drain_over: over, announced: true, ..obs(false, true) }
+    }
+
+    fn suppressed(disabled: bool, ok: bool) -> Observation {
+        Observation { suppressed: true, ..obs(disabled, ok) }
     }
 
     /// A direct transcription of the reference's `one()` (healthcheck.py), written as nested
@@ -276,6 +296,8 @@ mod tests {
         let names: Vec<_> = ALL.iter().map(|s| s.name()).collect();
         assert_eq!(names, ["INIT", "DISABLED", "RISING", "FALLING", "UP", "DOWN"]);
         assert_eq!((State::Draining.name(), State::Drained.name()), ("DRAINING", "DRAINED"));
+        assert_eq!(State::Suppressed.name(), "SUPPRESSED");
+        assert!(!State::Suppressed.is_drain() && !State::Suppressed.is_transient());
         let drains: Vec<State> = EVERY.into_iter().filter(|s| s.is_drain()).collect();
         assert_eq!(drains, [State::Draining, State::Drained]);
         assert!(!State::Draining.is_transient() && !State::Drained.is_transient());
@@ -299,6 +321,27 @@ mod tests {
         oracle(m, o, l)
     }
 
+    /// Dampening's rules, written out apart from `step`: the drain's rules first (SUPPRESSED is
+    /// one of the "other states" there); then the disable file, from any state but DISABLED;
+    /// then SUPPRESSED stays while suppressed and goes to INIT (counter 0) when no longer;
+    /// any other state but DISABLED enters SUPPRESSED (counter 0) while suppressed; the rest
+    /// is the reference's.
+    fn dampening_oracle(m: Machine, o: Observation, l: Thresholds) -> (State, i64, Option<State>) {
+        if o.drain || m.state.is_drain() {
+            return drain_oracle(m, o, l);
+        }
+        if m.state != State::Disabled && o.disabled {
+            return (State::Disabled, m.counter, Some(State::Disabled));
+        }
+        match m.state {
+            State::Suppressed if o.suppressed => (m.state, m.counter, None),
+            State::Suppressed => (State::Init, 0, Some(State::Init)),
+            State::Disabled => oracle(m, o, l),
+            _ if o.suppressed => (State::Suppressed, 0, Some(State::Suppressed)),
+            _ => oracle(m, o, l),
+        }
+    }
+
     #[test]
     fn every_transition_with_and_without_a_drain() {
         let mut cases = 0;
@@ -306,7 +349,7 @@ mod tests {
             for counter in -1..=4 {
                 for rise in -1..=3 {
                     for fall in -1..=3 {
-                        for bits in 0..32u8 {
+                        for bits in 0..64u8 {
                             let disabled = bits & 1 != 0;
                             let o = Observation {
                                 disabled,
@@ -314,13 +357,14 @@ mod tests {
                                 drain: bits & 4 != 0,
                                 drain_over: bits & 8 != 0,
                                 announced: bits & 16 != 0,
+                                suppressed: bits & 32 != 0,
                             };
                             let m = Machine { state, counter };
                             let l = Thresholds { rise, fall };
                             let got = m.step(o, l);
                             assert_eq!(
                                 (got.next.state, got.next.counter, got.entered),
-                                drain_oracle(m, o, l),
+                                dampening_oracle(m, o, l),
                                 "{state} counter {counter} rise {rise} fall {fall} {o:?}"
                             );
                             cases += 1;
@@ -329,7 +373,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 8 * 6 * 5 * 5 * 32);
+        assert_eq!(cases, 9 * 6 * 5 * 5 * 64);
     }
 
     #[test]
@@ -360,7 +404,7 @@ mod tests {
         // The drain ends, whatever the check and the disable file say: INIT, counter 0.
         for m in [draining, drained] {
             for (disabled, ok) in [(false, false), (false, true), (true, true)] {
-                let o = Observation { disabled, ok, drain: false, drain_over: true, announced: true };
+                let o = Observation { drain_over: true, announced: true, ..obs(disabled, ok) };
                 assert_eq!(m.step(o, limits), Step { next: Machine::START, entered: Some(State::Init) }, "{m:?}");
             }
         }
@@ -384,6 +428,70 @@ mod tests {
                     let m = Machine { state, counter };
                     let over = Observation { drain_over: true, announced: true, ..obs(disabled, ok) };
                     assert_eq!(m.step(over, limits), m.step(obs(disabled, ok), limits), "{state} {counter}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn suppression_wins_over_the_checks_until_it_ends_then_init() {
+        let limits = Thresholds { rise: 3, fall: 3 };
+        let entered = Step { next: Machine { state: State::Suppressed, counter: 0 }, entered: Some(State::Suppressed) };
+        // From every state but DISABLED (and the drain's, where the drain is off: they go to
+        // INIT first), whatever the check says.
+        for state in [State::Init, State::Rising, State::Falling, State::Up, State::Down] {
+            for ok in [false, true] {
+                assert_eq!(Machine { state, counter: 2 }.step(suppressed(false, ok), limits), entered, "{state} {ok}");
+            }
+        }
+        // It stays, a passing check or not, counter untouched.
+        let m = entered.next;
+        for ok in [false, true] {
+            assert_eq!(m.step(suppressed(false, ok), limits), Step { next: m, entered: None });
+        }
+        // Over: INIT (that iteration's check does not count), then it rises as usual.
+        for ok in [false, true] {
+            assert_eq!(m.step(obs(false, ok), limits), Step { next: Machine::START, entered: Some(State::Init) });
+        }
+        assert_eq!(Machine::START.step(obs(false, true), limits).entered, Some(State::Rising));
+    }
+
+    #[test]
+    fn the_drain_and_the_disable_file_win_over_suppression() {
+        let limits = Thresholds { rise: 2, fall: 2 };
+        let m = Machine { state: State::Suppressed, counter: 0 };
+        // The drain: DRAINING (or DRAINED with nothing announced); over, INIT.
+        let o = Observation { suppressed: true, ..drain(true, false) };
+        assert_eq!(m.step(o, limits).entered, Some(State::Draining));
+        let o = Observation { suppressed: true, announced: false, ..drain(true, false) };
+        assert_eq!(m.step(o, limits).entered, Some(State::Drained));
+        let drained = Machine { state: State::Drained, counter: 0 };
+        assert_eq!(drained.step(suppressed(false, true), limits).entered, Some(State::Init));
+        // Back in INIT and still suppressed: SUPPRESSED again.
+        assert_eq!(Machine::START.step(suppressed(false, true), limits).entered, Some(State::Suppressed));
+        // The disable file: DISABLED, as today, and it stays while the file does.
+        let disabled = m.step(suppressed(true, true), limits);
+        assert_eq!(disabled.entered, Some(State::Disabled));
+        assert_eq!(disabled.next.step(suppressed(true, true), limits).entered, None);
+        // The file gone: INIT as today, SUPPRESSED at the next iteration if still suppressed.
+        let init = disabled.next.step(suppressed(false, true), limits);
+        assert_eq!(init.entered, Some(State::Init));
+        assert_eq!(init.next.step(suppressed(false, true), limits).entered, Some(State::Suppressed));
+    }
+
+    #[test]
+    fn without_suppression_nothing_changes() {
+        // SUPPRESSED aside, the suppressed flag off is exactly the drain's (and the reference's)
+        // machine: checked in every_transition_with_and_without_a_drain through the oracles;
+        // here the flag on never touches DISABLED nor the drain's states.
+        let limits = Thresholds { rise: 2, fall: 2 };
+        for state in [State::Disabled, State::Draining, State::Drained] {
+            for (disabled, ok) in [(false, false), (false, true), (true, true)] {
+                for drain_on in [false, true] {
+                    let m = Machine { state, counter: 1 };
+                    let plain = Observation { drain: drain_on, announced: true, ..obs(disabled, ok) };
+                    let with = Observation { suppressed: true, ..plain };
+                    assert_eq!(m.step(with, limits), m.step(plain, limits), "{state} {disabled} {ok} {drain_on}");
                 }
             }
         }

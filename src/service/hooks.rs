@@ -48,8 +48,9 @@ mod tests {
         assert_eq!(commands(State::Down), ["on-down", "log-any", "log-any-2"]);
         assert_eq!(commands(State::Disabled), ["on-disabled", "log-any", "log-any-2"]);
         // The drain's states have no hooks of their own: --down-execute is not theirs (the
-        // service is healthy), only every --execute runs.
-        for state in [State::Init, State::Rising, State::Falling, State::Draining, State::Drained] {
+        // service is healthy), only every --execute runs. Nor has SUPPRESSED: DOWN's hooks ran
+        // at the flap that suppressed it.
+        for state in [State::Init, State::Rising, State::Falling, State::Draining, State::Drained, State::Suppressed] {
             assert_eq!(commands(state), ["log-any", "log-any-2"], "{state}");
         }
     }
@@ -62,7 +63,9 @@ mod tests {
             assert_eq!(spec.timeout, limit);
             assert_eq!(spec.capture, crate::proc::Capture::Discard);
         }
-        for (state, name) in [(State::Draining, "DRAINING"), (State::Drained, "DRAINED")] {
+        for (state, name) in
+            [(State::Draining, "DRAINING"), (State::Drained, "DRAINED"), (State::Suppressed, "SUPPRESSED")]
+        {
             for spec in specs(&hooks(), state, limit) {
                 assert_eq!(spec.env, [("STATE".to_owned(), name.to_owned())]);
             }

@@ -82,6 +82,20 @@ impl Service {
         self.drain_carried = since;
     }
 
+    /// Its flap dampening penalty (for the service that replaces it at a reload).
+    pub fn penalty_state(&self) -> Penalty {
+        self.penalty
+    }
+
+    /// It replaces a service whose penalty was `penalty`: with `--dampening` it goes on from
+    /// there (and stays suppressed if that one was), so a reload does not forgive a flapping
+    /// service. Without, it has none.
+    pub fn carry_penalty(&mut self, penalty: Penalty) {
+        if self.cfg.dampening.is_some() {
+            self.penalty = penalty;
+        }
+    }
+
     /// It replaces a service whose routes `announced` (with their MED) are still announced:
     /// its own of those routes count as announced until its first lines.
     pub fn assume_announced(&mut self, announced: &[(Net, i64)]) {

@@ -20,6 +20,7 @@ use conclude::After;
 use crate::addr::ledger::{Addresses, Host, Removal, Work};
 use crate::addr::op::{Answer, Op};
 use crate::config::ServiceConfig;
+use crate::dampening::{Penalty, Release};
 use crate::exabgp::answers::Tally;
 use crate::exabgp::lines::{self, Announcement};
 use crate::net::Net;
@@ -131,12 +132,23 @@ pub struct Service {
     draining_since: Option<Instant>,
     /// When the drain of the service it replaces began (a reload), for its own DRAINING.
     drain_carried: Option<Instant>,
-    /// A drain request came during an iteration: the next one starts as soon as it is over.
+    /// A drain request came during an iteration, or a flap suppressed it: the next one starts
+    /// as soon as it is over.
     hurry: bool,
     /// `--metric-from`: the MED in UP from what its checks measured.
     med: Option<crate::med::Med>,
     /// When its check in flight started (a latency the check did not measure counts from here).
     check_started: Option<Instant>,
+    /// Its flap dampening penalty (`--dampening`; stays zero without).
+    penalty: Penalty,
+    /// Of the states that write lines, the last it entered was UP: entering DOWN now is a flap.
+    was_up: bool,
+}
+
+/// A duration for people, to the millisecond (rounded up: the time it is over, not before).
+fn shown_duration(d: Duration) -> humantime::FormattedDuration {
+    let millis = d.as_nanos().div_ceil(1_000_000);
+    humantime::format_duration(Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX)))
 }
 
 /// The routes to announce, in order: the networks (or, with `--deaggregate-networks`, each of
@@ -198,6 +210,8 @@ impl Service {
             hurry: false,
             med,
             check_started: None,
+            penalty: Penalty::ZERO,
+            was_up: false,
         }
     }
 
@@ -252,15 +266,28 @@ impl Service {
     /// When its next iteration starts, while it waits for one: at its time, or, in DRAINING,
     /// when the drain time is over if that comes first (DRAINED is on time, not up to an
     /// interval late); in UP, when a new MED held back by `--metric-hold` may go out, if that
-    /// comes first ([`Service::begin`] then only announces it).
+    /// comes first ([`Service::begin`] then only announces it); and in SUPPRESSED when the
+    /// suppression ends if that comes first.
     pub fn due(&self) -> Option<Instant> {
         match self.phase {
             Phase::Waiting(at) => {
                 let at = self.drain_end().map_or(at, |end| at.min(end));
-                Some(self.med_wake().map_or(at, |wake| at.min(wake)))
+                let at = self.med_wake().map_or(at, |wake| at.min(wake));
+                Some(self.reuse_at().filter(|_| self.machine.state == State::Suppressed).map_or(at, |end| at.min(end)))
             }
             _ => None,
         }
+    }
+
+    /// With `--dampening`: its penalty at `now`.
+    pub fn penalty(&self, now: Instant) -> Option<f64> {
+        self.cfg.dampening.map(|params| self.penalty.value(&params, now))
+    }
+
+    /// While suppressed: when the suppression ends (`None` also when that is beyond what an
+    /// `Instant` holds).
+    pub fn reuse_at(&self) -> Option<Instant> {
+        self.cfg.dampening.and_then(|params| self.penalty.reuse_at(&params))
     }
 
     /// Ask for a drain (`on`), or take the request back (`resume`), at `now`. The service
@@ -347,6 +374,7 @@ impl Service {
     fn check(&mut self, iteration: Iteration, cx: &mut Cx) -> Next {
         let now = iteration.started;
         self.phase = Phase::Checking(iteration);
+        let suppressed = self.suppressed(now);
         let disabled = self.cfg.disable_file.as_ref().filter(|f| f.exists());
         let cause = self.drain_cause();
         if cause.is_some() || self.machine.state.is_drain() {
@@ -357,20 +385,86 @@ impl Service {
                 (None, _) => "drain over".to_owned(),
             };
             let announced = self.meds.iter().any(Option::is_some);
-            let observed =
-                Observation { disabled: disabled.is_some(), ok: true, drain: cause.is_some(), drain_over, announced };
+            let observed = Observation {
+                drain: cause.is_some(),
+                drain_over,
+                announced,
+                ..Observation::checked(disabled.is_some(), true)
+            };
             return self.observe(iteration, observed, &seen, cx);
         }
         if let Some(file) = disabled {
             let seen = format!("disabled ({} exists)", file.display());
-            return self.observe(iteration, Observation::checked(true, true), &seen, cx);
+            let observed = Observation { suppressed, ..Observation::checked(true, true) };
+            return self.observe(iteration, observed, &seen, cx);
+        }
+        if !suppressed && self.machine.state == State::Suppressed {
+            // The suppression is over: INIT, whatever a check would say (not run).
+            let seen = self.suppression_seen(false, now);
+            return self.observe(iteration, Observation::checked(false, true), &seen, cx);
         }
         let Some(probe) = &self.probe else {
-            return self.observe(iteration, Observation::checked(false, true), "no check command: healthy", cx);
+            let seen = format!("no check command: healthy{}", self.while_suppressed(now));
+            return self.observe(iteration, Observation { suppressed, ..Observation::checked(false, true) }, &seen, cx);
         };
         self.checks += 1;
         self.check_started = Some(cx.now);
         Next::Check(probe.clone())
+    }
+
+    /// With `--dampening`, whether it is suppressed at `now`; a suppression whose time is over
+    /// ends here, and says so.
+    fn suppressed(&mut self, now: Instant) -> bool {
+        let Some(params) = self.cfg.dampening else { return false };
+        match self.penalty.update(&params, now) {
+            Some(Release::Decayed) => log::info!(penalty = self.penalty.value(&params, now).round() as u64;
+                "penalty below --dampening-reuse {}: suppression over", params.reuse),
+            Some(Release::MaxSuppress) => log::info!(penalty = self.penalty.value(&params, now).round() as u64;
+                "suppressed for --dampening-max-suppress {}: suppression over",
+                humantime::format_duration(params.max_suppress)),
+            None => {}
+        }
+        self.penalty.suppressed()
+    }
+
+    /// While suppressed, what the explanation of an iteration adds: ` while suppressed (...)`.
+    fn while_suppressed(&self, now: Instant) -> String {
+        if self.penalty.suppressed() {
+            format!(" while {}", self.suppression_seen(true, now))
+        } else {
+            String::new()
+        }
+    }
+
+    /// What an iteration of a suppressed service saw, for the logs and `--dry-run`.
+    fn suppression_seen(&self, suppressed: bool, now: Instant) -> String {
+        let penalty = self.penalty(now).unwrap_or_default().round();
+        match self.reuse_at().filter(|_| suppressed) {
+            Some(at) => format!(
+                "suppressed (penalty {penalty}, reused in {})",
+                shown_duration(at.saturating_duration_since(now))
+            ),
+            None if suppressed => format!("suppressed (penalty {penalty})"),
+            None => format!("suppression over (penalty {penalty})"),
+        }
+    }
+
+    /// A flap (DOWN entered, UP the last state with lines before it) at `now`, with
+    /// `--dampening`: the penalty grows, and suppresses the service when it goes above the
+    /// threshold (the next iteration, at once, enters SUPPRESSED).
+    fn flap(&mut self, now: Instant) {
+        let Some(params) = self.cfg.dampening else { return };
+        let suppresses = self.penalty.flap(&params, now);
+        let penalty = self.penalty.value(&params, now).round() as u64;
+        if suppresses {
+            let reuse_in = self.penalty.reuse_at(&params).map_or(Duration::MAX, |at| at.saturating_duration_since(now));
+            log::info!(penalty, reuse_in_ms = millis(reuse_in);
+                "flapping: penalty {penalty} above --dampening-suppress {}, suppressed for {}",
+                params.suppress, shown_duration(reuse_in));
+            self.hurry = true;
+        } else {
+            log::info!(penalty; "flap: penalty {penalty}");
+        }
     }
 
     /// The check's verdict.
@@ -380,9 +474,16 @@ impl Service {
         if verdict.ok {
             self.measured(&verdict, cx.now);
         }
-        let seen =
-            format!("check #{} {} ({})", self.checks, if verdict.ok { "passed" } else { "failed" }, verdict.detail);
-        self.observe(iteration, Observation::checked(false, verdict.ok), &seen, cx)
+        let seen = format!(
+            "check #{} {} ({}){}",
+            self.checks,
+            if verdict.ok { "passed" } else { "failed" },
+            verdict.detail,
+            self.while_suppressed(cx.now)
+        );
+        // While suppressed the check still runs (for whoever watches it), but does not count.
+        let observed = Observation { suppressed: self.penalty.suppressed(), ..Observation::checked(false, verdict.ok) };
+        self.observe(iteration, observed, &seen, cx)
     }
 
     /// One step of the state machine on what the iteration saw; then the hooks of the state
@@ -394,6 +495,12 @@ impl Service {
         if step.entered.is_some() {
             // DRAINING's time counts from its lines; any other state ends it.
             self.draining_since = None;
+        }
+        match step.entered {
+            Some(State::Down) if std::mem::take(&mut self.was_up) => self.flap(cx.now),
+            Some(State::Up) => self.was_up = true,
+            Some(entered) if lines::announces(entered) => self.was_up = false,
+            _ => {}
         }
         let change = match step.entered {
             Some(entered) => format!("{before} -> {entered}"),
@@ -421,6 +528,10 @@ impl Service {
             }
             State::Drained => log::info!(state = "DRAINED"; "{seen}: nothing announced to drain, withdrawing at once"),
             State::Init if before.is_drain() => log::info!(state = "INIT"; "drain over: starting again"),
+            State::Suppressed => {
+                let penalty = self.penalty(cx.now).unwrap_or_default().round() as u64;
+                log::info!(state = "SUPPRESSED", penalty; "{seen}: announced as DOWN until the penalty decays")
+            }
             _ => {}
         }
         let specs: VecDeque<proc::Spec> = hooks::specs(&self.cfg.hooks, entered, self.cfg.timeout).into();
@@ -455,12 +566,13 @@ impl Service {
     pub fn report(&self, tally: Option<Tally>) -> String {
         let blocked = self.ledger.as_ref().is_some_and(Addresses::any_blocked);
         format!(
-            "state {} (counter {}), {} checks run, {} routes{}{}{}",
+            "state {} (counter {}), {} checks run, {} routes{}{}{}{}",
             self.machine.state,
             self.machine.counter,
             self.checks,
             self.routes.len(),
             if self.drain_requested { ", drain requested" } else { "" },
+            self.penalty(Instant::now()).map_or(String::new(), |p| format!(", penalty {}", p.round())),
             if blocked { ", some addresses could not be set up" } else { "" },
             tally.map_or(String::new(), |t| format!(", ExaBGP answered done {} error {}", t.done, t.errors)),
         )
@@ -544,6 +656,11 @@ mod tests {
         /// One iteration at `seconds` (hooks, if any, are skipped as if they passed, and so is a
         /// check): the lines it wrote.
         fn iterate(&mut self, seconds: f64) -> Vec<String> {
+            self.iterate_with(seconds, true)
+        }
+
+        /// One iteration at `seconds` whose check, if it runs one, passes if `ok`.
+        fn iterate_with(&mut self, seconds: f64, ok: bool) -> Vec<String> {
             let mut cx = Cx::at(self.at(seconds));
             let mut next = self.service.begin(&mut cx);
             loop {
@@ -557,7 +674,8 @@ mod tests {
                         };
                         self.service.on_hook(outcome, &mut cx)
                     }
-                    Next::Check(_) => self.service.on_verdict(Verdict::pass("exit 0"), &mut cx),
+                    Next::Check(_) if ok => self.service.on_verdict(Verdict::pass("exit 0"), &mut cx),
+                    Next::Check(_) => self.service.on_verdict(Verdict::fail("exit 1"), &mut cx),
                     Next::Wait => return cx.lines,
                     Next::Address(op) => panic!("no address work here: {op:?}"),
                 };
@@ -742,6 +860,175 @@ mod tests {
         assert_eq!(d.iterate(11.0), [disabled]);
         std::fs::remove_file(&disable).unwrap();
         let _ = std::fs::remove_dir(&dir);
+    }
+
+    const DOWN: &str = "announce route 192.0.2.1/32 next-hop self med 1000";
+
+    /// A flapping service with a check (always answered by the test) and `--dampening`.
+    fn flapping(extra: &[&str]) -> Driven {
+        let mut all = vec!["--ip", "192.0.2.1", "--fall", "1"];
+        all.extend_from_slice(extra);
+        let mut d = Driven::new(&all);
+        let mock = crate::probe::mock::Mock::new(Duration::from_millis(1), &[]);
+        d.service = std::mem::replace(&mut d.service, Driven::new(&[]).service).with_probe(probe::Spec::Mock(mock));
+        d
+    }
+
+    /// UP at 0, then DOWN and UP again every 5 s until the fourth DOWN at 35 s: penalties
+    /// 1000, 1891, 2685, 3392 with the default half-life (60 s).
+    fn flap_four_times(d: &mut Driven) {
+        assert_eq!(d.iterate_with(0.0, true), [UP]);
+        for i in 0..4 {
+            let t = 5.0 + 10.0 * f64::from(i);
+            assert_eq!(d.iterate_with(t, false), [DOWN], "{t}");
+            if i < 3 {
+                assert_eq!(d.iterate_with(t + 5.0, true), [UP], "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_flapping_service_is_suppressed_until_its_penalty_decays_then_rises_again() {
+        let mut d = flapping(&["--dampening"]);
+        flap_four_times(&mut d);
+        let penalty = d.service.penalty(d.at(35.0)).unwrap();
+        assert!((3391.0..3393.0).contains(&penalty), "{penalty}");
+        // Suppressed: the next iteration comes at once and enters SUPPRESSED, whose lines are
+        // DOWN's.
+        assert_eq!(d.due(), 35.0);
+        assert_eq!(d.iterate_with(35.0, true), [DOWN]);
+        assert_eq!(d.service.state(), State::Suppressed);
+        let reuse = (d.service.reuse_at().unwrap() - d.t0).as_secs_f64();
+        let want = 35.0 + 60.0 * (penalty / 750.0).log2();
+        assert!((reuse - want).abs() < 1e-3, "{reuse} {want}");
+        // Announced as DOWN at each interval whatever the check says (it runs, and does not
+        // count).
+        let mut t = 40.0;
+        let mut ok = true;
+        let (checks, mut iterations) = (d.service.checks, 0);
+        while t < reuse {
+            iterations += 1;
+            assert_eq!(d.due(), t);
+            assert_eq!(d.iterate_with(t, ok), [DOWN], "{t}");
+            assert_eq!(d.service.state(), State::Suppressed);
+            t += 5.0;
+            ok = !ok;
+        }
+        assert_eq!(d.service.checks, checks + iterations, "a check at each interval");
+        // It wakes up when the penalty is below reuse, not at its next interval.
+        assert_eq!(d.due(), reuse);
+        assert!(d.iterate_with(reuse, true).is_empty());
+        assert_eq!(d.service.state(), State::Init);
+        assert!(d.service.penalty(d.at(reuse)).unwrap() <= 750.0);
+        assert_eq!(d.service.reuse_at(), None);
+        assert_eq!(d.iterate_with(reuse + 5.0, true), [UP]);
+        // The penalty is still there: two flaps soon after suppress again (750+ + 2000).
+        assert_eq!(d.iterate_with(reuse + 10.0, false), [DOWN]);
+        assert_eq!(d.iterate_with(reuse + 15.0, true), [UP]);
+        assert_eq!(d.iterate_with(reuse + 20.0, false), [DOWN]);
+        assert_eq!(d.iterate_with(reuse + 25.0, true), [UP]);
+        assert_eq!(d.iterate_with(reuse + 30.0, false), [DOWN]);
+        assert_eq!(d.due(), reuse + 30.0);
+        assert_eq!(d.iterate_with(reuse + 30.0, true), [DOWN]);
+        assert_eq!(d.service.state(), State::Suppressed);
+    }
+
+    #[test]
+    fn a_flap_storm_is_suppressed_no_longer_than_max_suppress() {
+        // The penalty is capped at what decays to reuse in max-suppress: 750 × 2^(20/10) = 3000.
+        let args = ["--dampening", "--dampening-half-life", "10", "--dampening-max-suppress", "20s"];
+        let mut d = flapping(&[&args[..], &["--dampening-suppress", "2000"]].concat());
+        assert_eq!(d.iterate_with(0.0, true), [UP]);
+        for t in [1.0, 2.0] {
+            assert_eq!(d.iterate_with(t, false), [DOWN]);
+            assert_eq!(d.iterate_with(t + 0.5, true), [UP]);
+        }
+        assert_eq!(d.iterate_with(3.0, false), [DOWN]);
+        assert_eq!(d.iterate_with(3.0, true), [DOWN]);
+        assert_eq!(d.service.state(), State::Suppressed);
+        let penalty = d.service.penalty(d.at(3.0)).unwrap();
+        assert!(penalty > 2000.0 && penalty <= 3000.0, "{penalty}");
+        let reuse = (d.service.reuse_at().unwrap() - d.t0).as_secs_f64();
+        assert!(reuse > 3.0 + 19.0 && reuse <= 3.0 + 20.0, "{reuse}");
+        for t in [8.0, 13.0, 18.0] {
+            assert_eq!(d.iterate_with(t, true), [DOWN]);
+        }
+        assert_eq!(d.due(), reuse);
+        assert!(d.iterate_with(reuse, true).is_empty());
+        assert_eq!(d.service.state(), State::Init);
+    }
+
+    #[test]
+    fn only_up_to_down_is_a_flap() {
+        let mut d = flapping(&["--dampening", "--rise", "2", "--fall", "2"]);
+        // INIT -> FALLING -> DOWN: never up, no penalty.
+        assert!(d.iterate_with(0.0, false).is_empty());
+        assert_eq!(d.iterate_with(1.0, false), [DOWN]);
+        assert_eq!(d.service.penalty(d.at(1.0)), Some(0.0));
+        // UP -> FALLING -> DOWN: one flap; FALLING -> RISING -> UP on the way: none.
+        d.iterate_with(6.0, true);
+        assert_eq!(d.iterate_with(7.0, true), [UP]);
+        d.iterate_with(12.0, false);
+        d.iterate_with(13.0, true);
+        d.iterate_with(14.0, true);
+        assert_eq!(d.service.state(), State::Up);
+        assert_eq!(d.service.penalty(d.at(14.0)), Some(0.0));
+        d.iterate_with(19.0, false);
+        assert_eq!(d.iterate_with(20.0, false), [DOWN]);
+        assert_eq!(d.service.penalty(d.at(20.0)), Some(1000.0));
+        // DOWN again after a refresh of DOWN: not a flap.
+        assert_eq!(d.iterate_with(25.0, false), [DOWN]);
+        assert_eq!(d.service.penalty(d.at(20.0)), Some(1000.0));
+    }
+
+    #[test]
+    fn the_drain_wins_over_suppression_and_a_reload_keeps_the_penalty() {
+        let mut d = flapping(&["--dampening"]);
+        flap_four_times(&mut d);
+        assert_eq!(d.iterate_with(35.0, true), [DOWN]);
+        d.service.request_drain(true, d.at(36.0));
+        assert_eq!(d.iterate_with(36.0, true), [DRAINING]);
+        assert_eq!(d.iterate_with(39.0, true), [DRAINED]);
+        d.service.request_drain(false, d.at(40.0));
+        assert!(d.iterate_with(40.0, true).is_empty());
+        assert_eq!(d.service.state(), State::Init);
+        // Still suppressed: SUPPRESSED again, not UP.
+        assert_eq!(d.iterate_with(45.0, true), [DOWN]);
+        assert_eq!(d.service.state(), State::Suppressed);
+        // A reload that changes it: the new service goes on suppressed until the same time.
+        let reuse = d.service.reuse_at();
+        let mut new = flapping(&["--dampening", "--up-metric", "50"]);
+        new.t0 = d.t0;
+        new.service.carry_penalty(d.service.penalty_state());
+        assert_eq!(new.service.reuse_at(), reuse);
+        assert!(new.iterate_with(46.0, true).len() == 1);
+        assert_eq!(new.service.state(), State::Suppressed);
+        // Without --dampening the new one has no penalty at all.
+        let mut plain = flapping(&[]);
+        plain.service.carry_penalty(d.service.penalty_state());
+        assert_eq!((plain.service.penalty(d.at(46.0)), plain.service.reuse_at()), (None, None));
+    }
+
+    #[test]
+    fn without_dampening_a_flapping_service_is_never_suppressed() {
+        let mut d = flapping(&["--dampening-suppress", "1001"]);
+        for i in 0..20 {
+            let t = 10.0 * f64::from(i);
+            assert_eq!(d.iterate_with(t, true), [UP]);
+            assert_eq!(d.iterate_with(t + 5.0, false), [DOWN]);
+            assert_eq!(d.due(), t + 10.0);
+        }
+        assert_eq!(d.service.penalty(d.at(200.0)), None);
+        assert!(!d.service.report(None).contains("penalty"));
+    }
+
+    #[test]
+    fn with_debounce_suppressed_after_down_writes_nothing_more() {
+        let mut d = flapping(&["--dampening", "--debounce"]);
+        flap_four_times(&mut d);
+        assert!(d.iterate_with(35.0, true).is_empty());
+        assert_eq!(d.service.state(), State::Suppressed);
+        assert!(d.service.report(None).contains(", penalty 3392"), "{}", d.service.report(None));
     }
 
     #[test]

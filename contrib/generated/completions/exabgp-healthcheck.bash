@@ -38,7 +38,7 @@ _exabgp__healthcheck() {
 
     case "${cmd}" in
         exabgp__healthcheck)
-            opts="-s -d -a -n -F -p -i -f -t -c -N -h -V --silent --syslog-facility --no-syslog --debug --log-format --no-ack --sudo --name --config --pid --user --group --control-socket --watchdog --bfd --bfd-local --bfd-interval --bfd-multiplier --interval --fast-interval --timeout --rise --fall --splay --disable --cmd --command --check --next-hop --ip --ip-ifname --local-preference --deaggregate-networks --no-ip-setup --dynamic-ip-setup --label --label-exact-match --start-ip --up-metric --down-metric --disabled-metric --increase --community --extended-community --large-community --disabled-community --as-path --up-as-path --down-as-path --disabled-as-path --withdraw-on-down --path-id --neighbor --debounce --api-version --execute --up-execute --down-execute --disabled-execute --drain-file --drain-time --drain-community --drain-local-preference --metric-from --metric-step --metric-hysteresis --metric-hold --dry-run --once --metrics-file --metrics-listen --help --version ctl"
+            opts="-s -d -a -n -F -p -i -f -t -c -N -h -V --silent --syslog-facility --no-syslog --debug --log-format --no-ack --sudo --name --config --pid --user --group --control-socket --watchdog --bfd --bfd-local --bfd-interval --bfd-multiplier --interval --fast-interval --timeout --rise --fall --splay --disable --cmd --command --check --next-hop --ip --ip-ifname --local-preference --deaggregate-networks --no-ip-setup --dynamic-ip-setup --label --label-exact-match --start-ip --up-metric --down-metric --disabled-metric --increase --community --extended-community --large-community --disabled-community --as-path --up-as-path --down-as-path --disabled-as-path --withdraw-on-down --path-id --neighbor --debounce --api-version --execute --up-execute --down-execute --disabled-execute --drain-file --drain-time --drain-community --drain-local-preference --metric-from --metric-step --metric-hysteresis --metric-hold --dampening --dampening-half-life --dampening-suppress --dampening-reuse --dampening-max-suppress --dry-run --once --metrics-file --metrics-listen --help --version ctl"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,6 +293,22 @@ _exabgp__healthcheck() {
                     return 0
                     ;;
                 --metric-hold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dampening-half-life)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dampening-suppress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dampening-reuse)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dampening-max-suppress)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
