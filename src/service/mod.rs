@@ -8,6 +8,8 @@
 //! A new per-service option: a field of [`crate::config::ServiceConfig`], used here.
 
 mod conclude;
+mod damping;
+mod drain;
 pub mod fsm;
 pub mod hooks;
 mod leaving;
@@ -20,7 +22,7 @@ use conclude::After;
 use crate::addr::ledger::{Addresses, Host, Removal, Work};
 use crate::addr::op::{Answer, Op};
 use crate::config::ServiceConfig;
-use crate::dampening::{Penalty, Release};
+use crate::dampening::Penalty;
 use crate::exabgp::answers::Tally;
 use crate::exabgp::lines::{self, Announcement};
 use crate::net::Net;
@@ -279,57 +281,6 @@ impl Service {
         }
     }
 
-    /// With `--dampening`: its penalty at `now`.
-    pub fn penalty(&self, now: Instant) -> Option<f64> {
-        self.cfg.dampening.map(|params| self.penalty.value(&params, now))
-    }
-
-    /// While suppressed: when the suppression ends (`None` also when that is beyond what an
-    /// `Instant` holds).
-    pub fn reuse_at(&self) -> Option<Instant> {
-        self.cfg.dampening.and_then(|params| self.penalty.reuse_at(&params))
-    }
-
-    /// Ask for a drain (`on`), or take the request back (`resume`), at `now`. The service
-    /// drains while its `--drain-file` exists *or* a drain is requested: taking the request
-    /// back does not end a drain that the file holds. A change is acted upon at once: the
-    /// next iteration starts now, or as soon as the one in flight is over. Whether it is
-    /// over is [`Service::state`]: [`State::Drained`] once the routes are withdrawn.
-    pub fn request_drain(&mut self, on: bool, now: Instant) {
-        if self.drain_requested == on {
-            return;
-        }
-        self.drain_requested = on;
-        match &mut self.phase {
-            Phase::Waiting(at) => *at = (*at).min(now),
-            Phase::Ended | Phase::Gone => {}
-            Phase::Checking(_) | Phase::Hooks(..) | Phase::Addresses(..) => self.hurry = true,
-        }
-    }
-
-    /// Whether a drain is requested (the file aside).
-    pub fn drain_requested(&self) -> bool {
-        self.drain_requested
-    }
-
-    /// Why the drain is on now, if it is: the drain file exists, or a drain was requested.
-    fn drain_cause(&self) -> Option<DrainCause> {
-        if self.cfg.drain_file.as_ref().is_some_and(|f| f.exists()) {
-            Some(DrainCause::File)
-        } else if self.drain_requested {
-            Some(DrainCause::Request)
-        } else {
-            None
-        }
-    }
-
-    /// In DRAINING with its lines written: when the drain time is over (`None` if that is
-    /// beyond what an `Instant` holds).
-    fn drain_end(&self) -> Option<Instant> {
-        let since = self.draining_since.filter(|_| self.machine.state == State::Draining)?;
-        since.checked_add(self.cfg.drain_time)
-    }
-
     /// Check at `now` rather than at its time (SIGUSR1), if it is waiting for one; the schedule
     /// goes on from that check.
     pub fn check_now(&mut self, now: Instant) {
@@ -410,61 +361,6 @@ impl Service {
         self.checks += 1;
         self.check_started = Some(cx.now);
         Next::Check(probe.clone())
-    }
-
-    /// With `--dampening`, whether it is suppressed at `now`; a suppression whose time is over
-    /// ends here, and says so.
-    fn suppressed(&mut self, now: Instant) -> bool {
-        let Some(params) = self.cfg.dampening else { return false };
-        match self.penalty.update(&params, now) {
-            Some(Release::Decayed) => log::info!(penalty = self.penalty.value(&params, now).round() as u64;
-                "penalty below --dampening-reuse {}: suppression over", params.reuse),
-            Some(Release::MaxSuppress) => log::info!(penalty = self.penalty.value(&params, now).round() as u64;
-                "suppressed for --dampening-max-suppress {}: suppression over",
-                humantime::format_duration(params.max_suppress)),
-            None => {}
-        }
-        self.penalty.suppressed()
-    }
-
-    /// While suppressed, what the explanation of an iteration adds: ` while suppressed (...)`.
-    fn while_suppressed(&self, now: Instant) -> String {
-        if self.penalty.suppressed() {
-            format!(" while {}", self.suppression_seen(true, now))
-        } else {
-            String::new()
-        }
-    }
-
-    /// What an iteration of a suppressed service saw, for the logs and `--dry-run`.
-    fn suppression_seen(&self, suppressed: bool, now: Instant) -> String {
-        let penalty = self.penalty(now).unwrap_or_default().round();
-        match self.reuse_at().filter(|_| suppressed) {
-            Some(at) => format!(
-                "suppressed (penalty {penalty}, reused in {})",
-                shown_duration(at.saturating_duration_since(now))
-            ),
-            None if suppressed => format!("suppressed (penalty {penalty})"),
-            None => format!("suppression over (penalty {penalty})"),
-        }
-    }
-
-    /// A flap (DOWN entered, UP the last state with lines before it) at `now`, with
-    /// `--dampening`: the penalty grows, and suppresses the service when it goes above the
-    /// threshold (the next iteration, at once, enters SUPPRESSED).
-    fn flap(&mut self, now: Instant) {
-        let Some(params) = self.cfg.dampening else { return };
-        let suppresses = self.penalty.flap(&params, now);
-        let penalty = self.penalty.value(&params, now).round() as u64;
-        if suppresses {
-            let reuse_in = self.penalty.reuse_at(&params).map_or(Duration::MAX, |at| at.saturating_duration_since(now));
-            log::info!(penalty, reuse_in_ms = millis(reuse_in);
-                "flapping: penalty {penalty} above --dampening-suppress {}, suppressed for {}",
-                params.suppress, shown_duration(reuse_in));
-            self.hurry = true;
-        } else {
-            log::info!(penalty; "flap: penalty {penalty}");
-        }
     }
 
     /// The check's verdict.
