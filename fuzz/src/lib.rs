@@ -11,4 +11,5 @@ pub mod control;
 pub mod dns_answer;
 pub mod http_response;
 pub mod metrics_request;
+pub mod ntp_reply;
 pub mod reply;

@@ -5,12 +5,14 @@
 //! - `http://HOST[:PORT][/PATH][?QUERY]`, options `#status=N`, `#body=TEXT`
 //! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`
 //! - `dns://SERVER[:PORT]/NAME[?type=TYPE]`, option `#expect=IP`
+//! - `ntp://SERVER[:PORT]`, options `#max-stratum=N`, `#max-offset=DURATION`
 //!
 //! HOST and SERVER are IP literals (IPv6 in brackets) or `localhost` (127.0.0.1): no name is
 //! ever resolved, so a check never waits on a resolver. Options go in the fragment, which is
 //! never sent, separated by `&`; a value may be percent-encoded (`#body=all%20good`).
 
 use super::dns::wire::{Query, RecordType};
+use super::ntp::wire::Limits;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// A native check, as its URL describes it.
@@ -22,12 +24,13 @@ pub struct CheckUrl {
 }
 
 /// What to check: what each kind's check holds ([`super::tcp::Tcp`], [`super::http::Http`],
-/// [`super::dns::Dns`]), beside the URL's text and the timeout.
+/// [`super::dns::Dns`], [`super::ntp::Ntp`]), beside the URL's text and the timeout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Tcp(TcpTarget),
     Http(HttpTarget),
     Dns(DnsTarget),
+    Ntp(NtpTarget),
 }
 
 /// A tcp check's: healthy when the connection is accepted.
@@ -68,6 +71,15 @@ pub struct DnsTarget {
     pub expect: Option<IpAddr>,
 }
 
+/// An ntp check's: healthy when the server answers synchronised, within `limits`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NtpTarget {
+    /// An IP literal; port 123 unless the URL says otherwise.
+    pub server: SocketAddr,
+    /// `#max-stratum=N` (15 unless given) and `#max-offset=DURATION` (any unless given).
+    pub limits: Limits,
+}
+
 /// An https check's TLS options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
@@ -83,7 +95,7 @@ impl std::str::FromStr for CheckUrl {
     type Err = String;
 
     fn from_str(text: &str) -> Result<CheckUrl, String> {
-        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http://, https:// or dns://)")?;
+        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http://, https://, dns:// or ntp://)")?;
         let (rest, fragment) = match rest.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
             None => (rest, None),
@@ -153,7 +165,31 @@ impl std::str::FromStr for CheckUrl {
                 };
                 Target::Dns(DnsTarget { server, name: name.to_owned(), record, expect })
             }
-            other => return Err(format!("unknown scheme '{other}' (tcp, http, https or dns)")),
+            "ntp" => {
+                if !path.is_empty() {
+                    return Err("an ntp check has no path (ntp://SERVER[:PORT])".to_owned());
+                }
+                allow(&options, &["max-stratum", "max-offset"], "ntp")?;
+                let server = socket(authority, Some(123))?;
+                let mut limits = Limits::default();
+                if let Some(text) = value(&options, "max-stratum")? {
+                    limits.max_stratum = text
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|n| (1..=15).contains(n))
+                        .ok_or_else(|| format!("#max-stratum={text}: a stratum is 1 to 15"))?;
+                }
+                if let Some(text) = value(&options, "max-offset")? {
+                    let max = crate::units::duration("--check", &text)
+                        .map_err(|err| format!("#max-offset={text}: {}", err.why))?;
+                    if max.is_zero() {
+                        return Err(format!("#max-offset={text}: more than 0, or no #max-offset"));
+                    }
+                    limits.max_offset = Some(max);
+                }
+                Target::Ntp(NtpTarget { server, limits })
+            }
+            other => return Err(format!("unknown scheme '{other}' (tcp, http, https, dns or ntp)")),
         };
         Ok(CheckUrl { text: text.to_owned(), target })
     }
@@ -437,6 +473,29 @@ mod tests {
         assert!(refused("dns://127.0.0.1/x?type=BOGUS").contains("not a record type"));
         assert!(refused("dns://127.0.0.1/x?class=IN").contains("only query option"));
         assert!(refused("dns://127.0.0.1/x#expect=nope").contains("not an IP address"));
+    }
+
+    #[test]
+    fn ntp_urls() {
+        let limits = Limits::default();
+        assert_eq!(parse("ntp://127.0.0.1"), Target::Ntp(NtpTarget { server: addr("127.0.0.1:123"), limits }));
+        let limits = Limits { max_stratum: 3, max_offset: Some(std::time::Duration::from_millis(250)) };
+        assert_eq!(
+            parse("ntp://[::1]:1123#max-stratum=3&max-offset=250ms"),
+            Target::Ntp(NtpTarget { server: addr("[::1]:1123"), limits })
+        );
+        let Target::Ntp(NtpTarget { limits, .. }) = parse("ntp://localhost#max-offset=0.5") else { panic!() };
+        assert_eq!(limits.max_offset, Some(std::time::Duration::from_millis(500)));
+        assert!(refused("ntp://127.0.0.1/x").contains("no path"));
+        assert!(refused("ntp://127.0.0.1#max-stratum=0").contains("#max-stratum=0: a stratum is 1 to 15"));
+        assert!(refused("ntp://127.0.0.1#max-stratum=16").contains("#max-stratum=16: a stratum is 1 to 15"));
+        assert!(refused("ntp://127.0.0.1#max-stratum=x").contains("#max-stratum=x: a stratum is 1 to 15"));
+        assert!(refused("ntp://127.0.0.1#max-stratum").contains("needs a value"));
+        assert!(refused("ntp://127.0.0.1#max-offset=soon").contains("#max-offset=soon: not a duration"));
+        assert!(refused("ntp://127.0.0.1#max-offset=-1").contains("#max-offset=-1: "));
+        assert!(refused("ntp://127.0.0.1#max-offset=0").contains("#max-offset=0: more than 0"));
+        assert!(refused("ntp://127.0.0.1#status=200").contains("its options: max-stratum, max-offset"));
+        assert!(refused("ntp://pool.ntp.org").contains("no name is resolved"));
     }
 
     #[test]
