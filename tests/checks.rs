@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::netns::Netns;
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -477,4 +478,92 @@ fn bad_https_urls_are_refused_at_start() {
         assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
         assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
     }
+}
+
+/// Two namespaces joined by a veth pair: `here` (where the plugin runs, 10.21.0.1 and
+/// fd21::1) and `peer` (10.21.0.2 and fd21::2).
+fn icmp_pair() -> (Netns, Netns) {
+    let (here, peer) = (Netns::new("icmp-here"), Netns::new("icmp-peer"));
+    here.ip(&["link", "add", "veth-here", "type", "veth", "peer", "name", "veth-peer", "netns", &peer.name]);
+    for (ns, dev, v4, v6) in
+        [(&here, "veth-here", "10.21.0.1/24", "fd21::1/64"), (&peer, "veth-peer", "10.21.0.2/24", "fd21::2/64")]
+    {
+        ns.ip(&["address", "add", v4, "dev", dev]);
+        ns.ip(&["address", "add", v6, "dev", dev, "nodad"]);
+        ns.ip(&["link", "set", dev, "up"]);
+    }
+    (here, peer)
+}
+
+/// `net.ipv4.ping_group_range` in `ns` (which covers IPv6 too).
+fn ping_group_range(ns: &Netns, range: &str) {
+    let out = ns.exec(&["sysctl", "-q", "-w", &format!("net.ipv4.ping_group_range={range}")]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Our binary in `ns` with `args`, as root or as nobody without any capability: exit status
+/// and stderr.
+fn icmp_run(ns: &Netns, nobody: bool, args: &[&str]) -> (Option<i32>, String) {
+    let mut argv: Vec<&str> = Vec::new();
+    if nobody {
+        argv.extend([
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ]);
+    }
+    argv.extend([BIN, "--no-syslog", "--ip", "192.0.2.1"]);
+    argv.extend_from_slice(args);
+    let out = ns.exec(&argv).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn icmp_checks_a_namespace_peer_over_a_raw_or_an_unprivileged_socket() {
+    let (here, peer) = icmp_pair();
+    let both = ["--once", "--check", "icmp://10.21.0.2", "--check", "icmp://[fd21::2]"];
+    // Root, and ping_group_range left at "1 0" (nobody's): a raw socket.
+    let (code, stderr) = icmp_run(&here, false, &both);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://10.21.0.2 (echo reply, "), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://[fd21::2] (echo reply, "), "{stderr}");
+    // Nobody, without a capability: refused at start, saying what is missing.
+    let (code, stderr) = icmp_run(&here, true, &["--dry-run", "--check", "icmp://10.21.0.2"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: --check icmp://10.21.0.2: neither ICMP socket can be made: an unprivileged one \
+             needs net.ipv4.ping_group_range (now \"1 0\") to include one of our groups (65534); a raw one needs \
+             CAP_NET_RAW, which this process lacks"
+        ),
+        "{stderr}"
+    );
+    // The sysctl allows every group: nobody pings over the unprivileged socket.
+    ping_group_range(&here, "0 2147483647");
+    let (code, stderr) = icmp_run(&here, true, &both);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://[fd21::2] (echo reply, "), "{stderr}");
+    // And --user nobody is accepted at start: the sysctl allows its group.
+    let (code, stderr) = icmp_run(&here, false, &["--once", "--user", "nobody", "--check", "icmp://10.21.0.2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // A peer that went down: unhealthy at the timeout, on both kinds of socket.
+    peer.ip(&["link", "set", "veth-peer", "down"]);
+    for nobody in [false, true] {
+        for url in ["icmp://10.21.0.2", "icmp://[fd21::2]"] {
+            let started = Instant::now();
+            let (code, stderr) = icmp_run(&here, nobody, &["--once", "--timeout", "0.5", "--check", url]);
+            assert_eq!(code, Some(1), "{stderr}");
+            assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: ")), "{stderr}");
+            assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        }
+    }
+    // With --user, only the unprivileged socket is left: refused at start when the sysctl
+    // does not allow the user's group.
+    ping_group_range(&here, "1 0");
+    let (code, stderr) = icmp_run(&here, false, &["--dry-run", "--user", "nobody", "--check", "icmp://10.21.0.2"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--check icmp://10.21.0.2: after the switch to another user (--user)"), "{stderr}");
 }

@@ -5,6 +5,7 @@
 //! - `http://HOST[:PORT][/PATH][?QUERY]`, options `#status=N`, `#body=TEXT`
 //! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`
 //! - `dns://SERVER[:PORT]/NAME[?type=TYPE]`, option `#expect=IP`
+//! - `icmp://HOST`
 //! - `ntp://SERVER[:PORT]`, options `#max-stratum=N`, `#max-offset=DURATION`
 //!
 //! HOST and SERVER are IP literals (IPv6 in brackets) or `localhost` (127.0.0.1): no name is
@@ -31,6 +32,8 @@ pub enum Target {
     Http(HttpTarget),
     Dns(DnsTarget),
     Ntp(NtpTarget),
+    /// `icmp://HOST`: an IP literal (`localhost` is 127.0.0.1).
+    Icmp(IpAddr),
 }
 
 /// A tcp check's: healthy when the connection is accepted.
@@ -95,7 +98,8 @@ impl std::str::FromStr for CheckUrl {
     type Err = String;
 
     fn from_str(text: &str) -> Result<CheckUrl, String> {
-        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http://, https://, dns:// or ntp://)")?;
+        let (scheme, rest) =
+            text.split_once("://").ok_or("not a URL (tcp://, http://, https://, dns://, ntp:// or icmp://)")?;
         let (rest, fragment) = match rest.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
             None => (rest, None),
@@ -189,7 +193,19 @@ impl std::str::FromStr for CheckUrl {
                 }
                 Target::Ntp(NtpTarget { server, limits })
             }
-            other => return Err(format!("unknown scheme '{other}' (tcp, http, https, dns or ntp)")),
+            "icmp" => {
+                if !path.is_empty() {
+                    return Err("an icmp check has no path (icmp://HOST)".to_owned());
+                }
+                allow(&options, &[], "icmp")?;
+                // Any port would do to parse the host; none may be written.
+                let addr = socket(authority, Some(1))?;
+                if authority.rsplit_once(']').map_or(authority, |(_, after)| after).contains(':') {
+                    return Err("an icmp check has no port (icmp://HOST)".to_owned());
+                }
+                Target::Icmp(addr.ip())
+            }
+            other => return Err(format!("unknown scheme '{other}' (tcp, http, https, dns, ntp or icmp)")),
         };
         Ok(CheckUrl { text: text.to_owned(), target })
     }
@@ -473,6 +489,22 @@ mod tests {
         assert!(refused("dns://127.0.0.1/x?type=BOGUS").contains("not a record type"));
         assert!(refused("dns://127.0.0.1/x?class=IN").contains("only query option"));
         assert!(refused("dns://127.0.0.1/x#expect=nope").contains("not an IP address"));
+    }
+
+    #[test]
+    fn icmp_urls() {
+        assert_eq!(parse("icmp://192.0.2.1"), Target::Icmp("192.0.2.1".parse().unwrap()));
+        assert_eq!(parse("icmp://[2001:db8::1]"), Target::Icmp("2001:db8::1".parse().unwrap()));
+        assert_eq!(parse("icmp://localhost"), Target::Icmp("127.0.0.1".parse().unwrap()));
+        assert!(refused("icmp://gateway.example").contains("'gateway.example' is not an IP address"));
+        assert!(refused("icmp://192.0.2.1:7").contains("no port"));
+        assert!(refused("icmp://[2001:db8::1]:7").contains("no port"));
+        assert!(refused("icmp://2001:db8::1").contains("in brackets"));
+        assert!(refused("icmp://192.0.2.1/x").contains("no path"));
+        assert!(
+            refused("icmp://192.0.2.1#count=3").contains("#count: not an option of a icmp check (its options: none)")
+        );
+        assert!(refused("icmp://").contains("no host"));
     }
 
     #[test]
