@@ -567,3 +567,57 @@ fn icmp_checks_a_namespace_peer_over_a_raw_or_an_unprivileged_socket() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--check icmp://10.21.0.2: after the switch to another user (--user)"), "{stderr}");
 }
+
+#[test]
+fn https_min_days_fails_a_certificate_expiring_sooner_saying_when() {
+    let scratch = Scratch::new("https-min-days");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, format!("exabgp-healthcheck {}", scratch.path.display()));
+    let ca_file = scratch.write("ca.pem", &ca.self_signed(&ca_key).unwrap().pem());
+    // A leaf valid until midnight UTC 4 days from today: 3 days and some hours left.
+    let day = std::time::SystemTime::now() + Duration::from_secs(4 * 86_400);
+    let date = humantime::format_rfc3339_seconds(day).to_string()[..10].to_owned();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "::1".to_owned()]).unwrap();
+    leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    leaf.not_after =
+        rcgen::date_time_ymd(date[..4].parse().unwrap(), date[5..7].parse().unwrap(), date[8..10].parse().unwrap());
+    let cert = leaf.signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key)).unwrap();
+    let chain = vec![cert.der().clone()];
+    for local in ["127.0.0.1:0", "[::1]:0"] {
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        let server = Https::start(local, (chain.clone(), key), OK);
+        let url = format!("https://{}/health#min-days=7", server.addr);
+        let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+        assert_eq!(code, Some(1), "{stderr}");
+        let words = format!("certificate expires in 3 days, on {date}T00:00:00Z (#min-days=7)");
+        assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: {words}\n")), "{stderr}");
+        let url = format!("https://{}/health#min-days=1", server.addr);
+        let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (status 200, certificate expires in 3 days, ")), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_icmp_ntp_and_min_days_urls_are_refused_at_start_naming_the_flag() {
+    for (url, why) in [
+        ("icmp://gateway.example", "'gateway.example' is not an IP address: no name is resolved"),
+        ("icmp://192.0.2.1:7", "an icmp check has no port"),
+        ("icmp://192.0.2.1#count=3", "#count: not an option of a icmp check"),
+        ("ntp://pool.ntp.example", "no name is resolved"),
+        ("ntp://127.0.0.1#max-stratum=16", "#max-stratum=16: a stratum is 1 to 15"),
+        ("ntp://127.0.0.1#max-stratum=x", "#max-stratum=x: a stratum is 1 to 15"),
+        ("ntp://127.0.0.1#max-offset=soon", "#max-offset=soon: not a duration"),
+        ("https://127.0.0.1/#min-days=0", "#min-days=0: a number of days, 1 to 3650"),
+        ("https://127.0.0.1/#min-days=week", "#min-days=week: a number of days, 1 to 3650"),
+        ("http://127.0.0.1/#min-days=7", "#min-days: not an option of a http check"),
+    ] {
+        let out = Command::new(BIN).args(["--no-syslog", "--dry-run", "--check", url]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
+    }
+}

@@ -3,7 +3,7 @@
 //!
 //! - `tcp://HOST:PORT`
 //! - `http://HOST[:PORT][/PATH][?QUERY]`, options `#status=N`, `#body=TEXT`
-//! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`
+//! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`, `#min-days=N`
 //! - `dns://SERVER[:PORT]/NAME[?type=TYPE]`, option `#expect=IP`
 //! - `icmp://HOST`
 //! - `ntp://SERVER[:PORT]`, options `#max-stratum=N`, `#max-offset=DURATION`
@@ -92,6 +92,8 @@ pub struct Tls {
     /// `localhost` for `https://localhost`; `None`: no SNI, the certificate must hold the
     /// address.
     pub sni: Option<String>,
+    /// `#min-days=N`: also unhealthy when the server's certificate expires within N days.
+    pub min_days: Option<u32>,
 }
 
 impl std::str::FromStr for CheckUrl {
@@ -119,7 +121,8 @@ impl std::str::FromStr for CheckUrl {
             }
             "http" | "https" => {
                 let https = scheme == "https";
-                let known: &[&str] = if https { &["status", "body", "insecure", "sni"] } else { &["status", "body"] };
+                let known: &[&str] =
+                    if https { &["status", "body", "insecure", "sni", "min-days"] } else { &["status", "body"] };
                 allow(&options, known, scheme)?;
                 let port = if https { 443 } else { 80 };
                 let addr = socket(authority, Some(port))?;
@@ -232,7 +235,16 @@ fn tls(options: &[(String, Option<String>)], host: &str) -> Result<Tls, String> 
         None if host == "localhost" => Some(host.to_owned()),
         None => None,
     };
-    Ok(Tls { insecure, sni })
+    let min_days = match value(options, "min-days")? {
+        Some(text) => Some(
+            text.parse::<u32>()
+                .ok()
+                .filter(|days| (1..=3650).contains(days))
+                .ok_or_else(|| format!("#min-days={text}: a number of days, 1 to 3650"))?,
+        ),
+        None => None,
+    };
+    Ok(Tls { insecure, sni, min_days })
 }
 
 /// The fragment's options, `name` or `name=value`, in order.
@@ -427,22 +439,25 @@ mod tests {
                 path: "/health".into(),
                 status: None,
                 body: None,
-                tls: Some(Tls { insecure: false, sni: None })
+                tls: Some(Tls { insecure: false, sni: None, min_days: None })
             })
         );
         assert_eq!(
-            parse("https://[::1]:8443?ready=1#status=204&insecure&sni=www.example.com"),
+            parse("https://[::1]:8443?ready=1#status=204&insecure&sni=www.example.com&min-days=30"),
             Target::Http(HttpTarget {
                 addr: addr("[::1]:8443"),
                 host: "[::1]:8443".into(),
                 path: "/?ready=1".into(),
                 status: Some(204),
                 body: None,
-                tls: Some(Tls { insecure: true, sni: Some("www.example.com".into()) })
+                tls: Some(Tls { insecure: true, sni: Some("www.example.com".into()), min_days: Some(30) })
             })
         );
         let Target::Http(HttpTarget { host, tls, .. }) = parse("https://localhost:443/") else { panic!() };
-        assert_eq!((host.as_str(), tls), ("localhost", Some(Tls { insecure: false, sni: Some("localhost".into()) })));
+        assert_eq!(
+            (host.as_str(), tls),
+            ("localhost", Some(Tls { insecure: false, sni: Some("localhost".into()), min_days: None }))
+        );
         let Target::Http(HttpTarget { host, tls, .. }) = parse("https://localhost:8443/#sni=api.example.") else {
             panic!()
         };
@@ -458,7 +473,14 @@ mod tests {
         assert!(refused("https://127.0.0.1/#sni=a%20b").contains("not a DNS name"));
         assert!(refused("https://127.0.0.1/#sni=a..b").contains("not a DNS name"));
         assert!(refused("https://127.0.0.1/#sni=192.0.2.1").contains("not an address"));
-        assert!(refused("https://127.0.0.1/#expect=1.2.3.4").contains("its options: status, body, insecure, sni"));
+        assert!(
+            refused("https://127.0.0.1/#expect=1.2.3.4").contains("its options: status, body, insecure, sni, min-days")
+        );
+        assert!(refused("http://127.0.0.1/#min-days=7").contains("#min-days: not an option of a http check"));
+        for days in ["0", "3651", "-1", "7d", ""] {
+            assert!(refused(&format!("https://127.0.0.1/#min-days={days}")).contains("a number of days, 1 to 3650"));
+        }
+        assert!(refused("https://127.0.0.1/#min-days").contains("needs a value"));
         assert!(refused("https://www.example.com/").contains("no name is resolved"));
     }
 
