@@ -1,7 +1,9 @@
 //! Native checks (`--check`) as the binary runs them, against servers these tests start on
 //! 127.0.0.1 and [::1]: tcp, http, https and dns, their options, several checks and `--cmd` together
 //! (AND), bad URLs refused at start with exit 2, bad servers failing with their reason, and no
-//! child process ever started for a native check. No other address is ever contacted.
+//! child process ever started for a native check. icmp pings a peer in a network namespace the
+//! test makes (over a veth pair); ntp asks Debian's chronyd, started by the test in a namespace of
+//! its own. No other address is ever contacted.
 
 mod common;
 
@@ -9,6 +11,7 @@ use common::netns::Netns;
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -620,4 +623,70 @@ fn bad_icmp_ntp_and_min_days_urls_are_refused_at_start_naming_the_flag() {
         assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
         assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
     }
+}
+
+/// A chronyd of Debian's in `ns`, serving its own clock at stratum 8 (`local stratum 8`, no
+/// upstream, `-x`: it never touches the system's clock) on `port`, its files in `scratch`;
+/// `faketime`: its clock that far off ours (libfaketime's `-f` offset, such as `+5s`).
+fn chronyd(ns: &Netns, scratch: &Scratch, port: u16, faketime: Option<&str>) -> common::netns::Daemon {
+    let conf = scratch.write(
+        &format!("chrony-{port}.conf"),
+        &format!(
+            "local stratum 8\nallow\nport {port}\n# No command socket, neither UDP nor unix.\ncmdport 0\n\
+             bindcmdaddress /\npidfile {}\n",
+            scratch.file(&format!("chronyd-{port}.pid")).display()
+        ),
+    );
+    let conf = conf.display().to_string();
+    let mut argv: Vec<&str> = Vec::new();
+    if let Some(offset) = faketime {
+        argv.extend(["faketime", "-f", offset]);
+    }
+    argv.extend(["chronyd", "-d", "-x", "-u", "root", "-f", &conf]);
+    common::netns::Daemon::start(ns, &argv, &[], &scratch.file(&format!("chronyd-{port}.log")))
+}
+
+#[test]
+fn ntp_checks_a_chronyd_the_test_starts_in_its_namespace() {
+    let on_path =
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("chronyd").exists()));
+    assert!(
+        on_path || Path::new("/usr/sbin/chronyd").exists(),
+        "no chronyd: contrib/run-tests.sh installs Debian's chrony"
+    );
+    let scratch = Scratch::new("ntp");
+    let ns = Netns::new("ntp");
+    let _chronyd = chronyd(&ns, &scratch, 123, None);
+    let check = |url: &str| {
+        let out = ns
+            .command(&["--no-syslog", "--ip", "192.0.2.1", "--once", "--timeout", "0.5", "--check", url])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // Until it answers with a sane stratum (it binds its port within a moment of starting).
+    let ready = wait_for(LIMIT, || check("ntp://127.0.0.1").0 == Some(0));
+    assert!(ready, "chronyd never answered: {}\n{}", check("ntp://127.0.0.1").1, scratch.read("chronyd-123.log"));
+    for url in ["ntp://127.0.0.1", "ntp://[::1]:123", "ntp://localhost#max-stratum=8&max-offset=100ms"] {
+        let (code, stderr) = check(url);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (stratum 8, offset ")), "{stderr}");
+    }
+    let url = "ntp://[::1]#max-stratum=7";
+    let (code, stderr) = check(url);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: stratum 8, above #max-stratum=7\n")), "{stderr}");
+    // Another one whose clock is 5 s ahead of ours: beyond #max-offset=1s, within 10s.
+    let _ahead = chronyd(&ns, &scratch, 1123, Some("+5s"));
+    assert!(wait_for(LIMIT, || check("ntp://127.0.0.1:1123").0 == Some(0)), "{}", scratch.read("chronyd-1123.log"));
+    let url = "ntp://127.0.0.1:1123#max-offset=1s";
+    let (code, stderr) = check(url);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: offset +50")), "{stderr}");
+    assert!(stderr.contains(" ms, beyond #max-offset=1s\n"), "{stderr}");
+    assert_eq!(check("ntp://127.0.0.1:1123#max-offset=10s").0, Some(0));
+    // Nobody on the port: refused.
+    let (code, stderr) = check("ntp://127.0.0.1:1124");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("WARNING[healthcheck] ntp://127.0.0.1:1124: connection refused\n"), "{stderr}");
 }
