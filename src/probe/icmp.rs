@@ -51,32 +51,29 @@ fn open(host: IpAddr) -> Result<(OwnedFd, Framing), (Errno, Option<Errno>)> {
     };
     let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
     let raw = || rustix::net::socket_with(family, SocketType::RAW, flags, Some(protocol));
-    if slot.load(Ordering::Relaxed) != 2 {
-        match rustix::net::socket_with(family, SocketType::DGRAM, flags, Some(protocol)) {
-            Ok(socket) => {
-                slot.store(1, Ordering::Relaxed);
-                return Ok((socket, Framing::Unprivileged));
-            }
-            // Not allowed by ping_group_range (EACCES), or no such socket in this kernel.
-            Err(unprivileged @ (Errno::ACCESS | Errno::PERM | Errno::PROTONOSUPPORT | Errno::SOCKTNOSUPPORT)) => {
-                return match raw() {
-                    Ok(socket) => {
-                        slot.store(2, Ordering::Relaxed);
-                        Ok((socket, Framing::Raw))
-                    }
-                    Err(err) => Err((unprivileged, Some(err))),
-                };
-            }
-            Err(err) => return Err((err, None)),
+    if slot.load(Ordering::Relaxed) == 2 {
+        if let Ok(socket) = raw() {
+            return Ok((socket, Framing::Raw));
         }
+        // Lost since (the capability went with a switch to --user): the unprivileged one.
+        slot.store(0, Ordering::Relaxed);
     }
-    match raw() {
-        Ok(socket) => Ok((socket, Framing::Raw)),
-        Err(err) => {
-            // Lost since (a capability dropped): the unprivileged one again next time.
-            slot.store(0, Ordering::Relaxed);
-            Err((err, None))
+    match rustix::net::socket_with(family, SocketType::DGRAM, flags, Some(protocol)) {
+        Ok(socket) => {
+            slot.store(1, Ordering::Relaxed);
+            Ok((socket, Framing::Unprivileged))
         }
+        // Not allowed by ping_group_range (EACCES), or no such socket in this kernel.
+        Err(unprivileged @ (Errno::ACCESS | Errno::PERM | Errno::PROTONOSUPPORT | Errno::SOCKTNOSUPPORT)) => {
+            match raw() {
+                Ok(socket) => {
+                    slot.store(2, Ordering::Relaxed);
+                    Ok((socket, Framing::Raw))
+                }
+                Err(err) => Err((unprivileged, Some(err))),
+            }
+        }
+        Err(err) => Err((err, None)),
     }
 }
 
