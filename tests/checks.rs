@@ -552,6 +552,22 @@ fn icmp_checks_a_namespace_peer_over_a_raw_or_an_unprivileged_socket() {
     // And --user nobody is accepted at start: the sysctl allows its group.
     let (code, stderr) = icmp_run(&here, false, &["--once", "--user", "nobody", "--check", "icmp://10.21.0.2"]);
     assert_eq!(code, Some(0), "{stderr}");
+    // Only nobody's group allowed: root pings over a raw socket at start, and the plugin, once
+    // switched to nobody, over the unprivileged one (the raw one went with the switch).
+    ping_group_range(&here, "65534 65534");
+    let flags = ["--no-syslog", "--no-ip-setup", "--no-ack", "--debounce", "--rise", "1", "--fall", "1"];
+    let mut args = flags.to_vec();
+    args.extend_from_slice(&["--user", "nobody", "--interval", "0.1", "--ip", "192.0.2.1"]);
+    args.extend_from_slice(&["--check", "icmp://10.21.0.2", "--check", "icmp://[fd21::2]"]);
+    let mut plugin = here.plugin(&args);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(plugin.stop(), Some(0));
+    // UP from the first check on (a first check failing would have made it DOWN first).
+    assert_eq!(plugin.lines()[0], "announce route 192.0.2.1/32 next-hop self med 100", "{}", plugin.stderr());
+    assert!(plugin.stderr().contains("INIT -> UP"), "{}", plugin.stderr());
+    assert!(!plugin.stderr().contains("WARNING"), "{}", plugin.stderr());
+    ping_group_range(&here, "0 2147483647");
     // A peer that went down: unhealthy at the timeout, on both kinds of socket.
     peer.ip(&["link", "set", "veth-peer", "down"]);
     for nobody in [false, true] {
