@@ -8,7 +8,10 @@
 //! and kept. When neither does, [`usable`] says what is missing, and the URL is refused at
 //! start. A raw socket sees every ICMP message the host receives: they are filtered by type,
 //! identifier, sequence number and our random payload ([`wire`], which does no I/O); what is not
-//! our reply is ignored, the check waits on until the timeout. The request is sent once.
+//! our reply is ignored, the check waits on until the timeout. A request unanswered is sent again
+//! (the next sequence number) after 1 s, then 2, 4 and every 8 s, as the dns check does, so that
+//! one lost datagram does not fail a check with a long `--timeout` (nor hang one without); a reply
+//! to any of the last 16 sent is ours.
 
 pub mod wire;
 
@@ -37,6 +40,11 @@ pub struct Icmp {
 
 /// The most datagrams one wake-up reads (a raw socket on a busy host does not hold the loop).
 const READS_PER_WAKE_UP: usize = 64;
+/// The first resend, and the longest wait between two.
+const RESEND_FIRST: Duration = Duration::from_secs(1);
+const RESEND_MOST: Duration = Duration::from_secs(8);
+/// The requests kept to match replies against (the oldest forgotten first).
+const SENT_MOST: usize = 16;
 
 /// The socket kind that worked last, per family (IPv4, IPv6): 0 not tried yet, 1 unprivileged,
 /// 2 raw.
@@ -128,10 +136,16 @@ pub struct Check {
     url: String,
     timeout: Option<Duration>,
     started: Instant,
-    echo: Echo,
+    /// The requests sent, the last one last (at most [`SENT_MOST`]).
+    sent: Vec<Echo>,
+    resend_at: Instant,
+    resend_every: Duration,
     framing: Framing,
     /// `None` once judged or cancelled (the socket is closed).
     socket: Option<OwnedFd>,
+    /// Why the last request could not be sent (no route, no neighbour yet), for the reason at
+    /// the timeout: a request that could not go is one lost, and the next may go.
+    send_failed: Option<String>,
 }
 
 impl Icmp {
@@ -159,12 +173,19 @@ impl Icmp {
         token[..8].copy_from_slice(&random.to_be_bytes());
         token[8..].copy_from_slice(&more.to_be_bytes());
         let echo = Echo { v6: self.host.is_ipv6(), id: (more >> 48) as u16, seq: (more >> 32) as u16, token };
-        match rustix::net::send(&socket, &echo.request(), SendFlags::NOSIGNAL) {
-            // A full buffer: no answer will come, and the timeout says so.
-            Ok(_) | Err(Errno::AGAIN) => {}
-            Err(err) => return Err(fail(in_words(&err.into(), Words::System))),
-        }
-        Ok(Check { url: self.url.clone(), timeout: self.timeout, started, echo, framing, socket: Some(socket) })
+        let mut check = Check {
+            url: self.url.clone(),
+            timeout: self.timeout,
+            started,
+            sent: vec![echo.clone()],
+            resend_at: started + RESEND_FIRST,
+            resend_every: RESEND_FIRST,
+            framing,
+            socket: Some(socket),
+            send_failed: None,
+        };
+        check.send(&echo);
+        Ok(check)
     }
 }
 
@@ -175,16 +196,54 @@ impl Check {
         let mut buffer = [0u8; 1500];
         for _ in 0..READS_PER_WAKE_UP {
             match rustix::net::recv(socket, &mut buffer[..], RecvFlags::empty()) {
-                Ok((n, _)) => match self.echo.is_reply(&buffer[..n.min(buffer.len())], self.framing) {
-                    Ok(()) => return Some(Ok(())),
-                    Err(why) => log::trace!("{}: ignored: {why}", self.url),
-                },
+                Ok((n, _)) => {
+                    let datagram = &buffer[..n.min(buffer.len())];
+                    let judged: Vec<Result<(), String>> =
+                        self.sent.iter().rev().map(|echo| echo.is_reply(datagram, self.framing)).collect();
+                    if judged.iter().any(Result::is_ok) {
+                        return Some(Ok(()));
+                    }
+                    if let Some(Err(why)) = judged.first() {
+                        log::trace!("{}: ignored: {why}", self.url);
+                    }
+                }
                 Err(Errno::AGAIN) => return None,
                 Err(Errno::INTR) => {}
                 Err(err) => return Some(Err(in_words(&err.into(), Words::System))),
             }
         }
         None
+    }
+
+    /// Send `echo`; a failure is kept for the reason, as a request lost.
+    fn send(&mut self, echo: &Echo) {
+        let Some(socket) = self.socket.as_ref() else { return };
+        match rustix::net::send(socket, &echo.request(), SendFlags::NOSIGNAL) {
+            // A full buffer: lost, as a datagram may be.
+            Ok(_) | Err(Errno::AGAIN | Errno::INTR) => self.send_failed = None,
+            Err(err) => {
+                let why = in_words(&err.into(), Words::System);
+                log::debug!("{}: the echo request could not be sent: {why}", self.url);
+                self.send_failed = Some(why);
+            }
+        }
+    }
+
+    /// Send the request again, with the next sequence number, when it is time.
+    fn resend(&mut self, now: Instant) {
+        if self.socket.is_none() || now < self.resend_at {
+            return;
+        }
+        let last = self.sent.last().expect("one request sent at least");
+        let echo = Echo { seq: last.seq.wrapping_add(1), ..last.clone() };
+        log::debug!("{}: no echo reply yet, sending the request again", self.url);
+        self.send(&echo);
+        self.sent.push(echo);
+        if self.sent.len() > SENT_MOST {
+            self.sent.remove(0);
+        }
+        self.resend_every = (self.resend_every * 2).min(RESEND_MOST);
+        self.resend_at = now + self.resend_every;
     }
 
     /// The verdict, logged: healthy at debug, unhealthy once at warning (`URL: REASON`).
@@ -212,7 +271,8 @@ impl Probe for Check {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.socket.as_ref().and(self.timeout).map(|timeout| self.started + timeout)
+        self.socket.as_ref()?;
+        Some(self.timeout.map_or(self.resend_at, |timeout| self.resend_at.min(self.started + timeout)))
     }
 
     fn advance(&mut self, _ready: Ready) -> Option<Verdict> {
@@ -220,12 +280,19 @@ impl Probe for Check {
         if let Some(judged) = self.read() {
             return Some(self.judged(judged));
         }
+        let now = Instant::now();
         match self.timeout {
-            Some(timeout) if self.started.elapsed() >= timeout => {
-                let reason = format!("no answer within {}", humantime::format_duration(timeout));
+            Some(timeout) if now >= self.started + timeout => {
+                let mut reason = format!("no answer within {}", humantime::format_duration(timeout));
+                if let Some(why) = &self.send_failed {
+                    reason = format!("{reason} (the request could not be sent: {why})");
+                }
                 Some(Verdict { timed_out: true, ..self.judged(Err(reason)) })
             }
-            _ => None,
+            _ => {
+                self.resend(now);
+                None
+            }
         }
     }
 

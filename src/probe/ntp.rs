@@ -6,9 +6,11 @@
 //! server (only its datagrams reach us, and a closed port is `connection refused`), no thread.
 //! This module is the socket part and the clocks; the message, built and judged, is [`wire`]'s,
 //! which does no I/O. A reply that is not ours (another query's, not a server's) is ignored and
-//! the check waits on for its own until the timeout. The query is sent once: its transmit
-//! timestamp is the time of sending, which a resend would no longer be (a lost datagram fails
-//! this check; `--fall` is there for that).
+//! the check waits on for its own until the timeout. A query unanswered is followed by a new one
+//! (its own transmit timestamp: the time it is sent) after 1 s, then 2, 4 and every 8 s, as the
+//! dns check resends, so that one lost datagram does not fail a check with a long `--timeout`
+//! (nor hang one without); a reply to any of the last 16 is taken, its offset computed against
+//! that query's own time of sending.
 
 pub mod wire;
 
@@ -36,19 +38,48 @@ pub struct Ntp {
 
 /// The most datagrams one wake-up reads (a flood of ignored replies does not hold the loop).
 const READS_PER_WAKE_UP: usize = 64;
+/// The first resend, and the longest wait between two.
+const RESEND_FIRST: Duration = Duration::from_secs(1);
+const RESEND_MOST: Duration = Duration::from_secs(8);
+/// The queries kept to match replies against (the oldest forgotten first).
+const SENT_MOST: usize = 16;
 
 /// An NTP check in flight.
 pub struct Check {
     url: String,
     target: NtpTarget,
     timeout: Option<Duration>,
-    /// When the query went out, on the monotonic clock (`T4` is `T1` plus the time since).
+    /// When the first query went out.
     started: Instant,
-    /// The same moment on the system's clock (`T1`, since 1970).
-    sent: Duration,
-    query: Query,
+    /// The queries sent, the last one last (at most [`SENT_MOST`]).
+    sent: Vec<Sent>,
+    resend_at: Instant,
+    resend_every: Duration,
     /// `None` once judged or cancelled (the socket is closed).
     socket: Option<UdpSocket>,
+}
+
+/// One query sent.
+struct Sent {
+    query: Query,
+    /// When it went out, on the monotonic clock (`T4` is `T1` plus the time since)...
+    at: Instant,
+    /// ...and on the system's (`T1`, since 1970).
+    unix: Duration,
+}
+
+impl Sent {
+    /// A new query, sent on `socket` now (a full buffer: as if lost).
+    fn send(socket: &UdpSocket) -> io::Result<Sent> {
+        let (at, unix) = (Instant::now(), unix_now());
+        let query = Query::new(Timestamp::from_unix(unix), crate::sys::random());
+        match socket.send(query.bytes()) {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(Sent { query, at, unix })
+    }
 }
 
 impl Ntp {
@@ -62,21 +93,16 @@ impl Ntp {
         };
         log::debug!("Checking {}", self.url);
         let socket = udp_socket(self.target.server).map_err(fail)?;
-        let (started, now) = (Instant::now(), unix_now());
-        let query = Query::new(Timestamp::from_unix(now), crate::sys::random());
-        match socket.send(query.bytes()) {
-            Ok(_) => {}
-            // A full buffer: no answer will come, and the timeout says so.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(fail(e)),
-        }
+        let first = Sent::send(&socket).map_err(fail)?;
+        let started = first.at;
         Ok(Check {
             url: self.url.clone(),
             target: self.target.clone(),
             timeout: self.timeout,
             started,
-            sent: now,
-            query,
+            sent: vec![first],
+            resend_at: started + RESEND_FIRST,
+            resend_every: RESEND_FIRST,
             socket: Some(socket),
         })
     }
@@ -107,13 +133,19 @@ impl Check {
         for _ in 0..READS_PER_WAKE_UP {
             match socket.recv(&mut buffer) {
                 Ok(n) => {
-                    // T4, on the clock T1 was read from, moved on by the monotonic one (a
-                    // step of the system's clock meanwhile is not taken for an offset).
-                    let received = Timestamp::from_unix(self.sent + self.started.elapsed());
-                    match self.query.judge(&buffer[..n], received, &self.target.limits) {
-                        Judgement::Ignored(why) => log::debug!("{}: ignored a reply: {why}", self.url),
-                        Judgement::Healthy { stratum, offset, .. } => return Some(Ok((stratum, offset))),
-                        Judgement::Unhealthy(reason) => return Some(Err(reason)),
+                    let mut ignored = None;
+                    for sent in self.sent.iter().rev() {
+                        // T4, on the clock T1 was read from, moved on by the monotonic one (a
+                        // step of the system's clock meanwhile is not taken for an offset).
+                        let received = Timestamp::from_unix(sent.unix + sent.at.elapsed());
+                        match sent.query.judge(&buffer[..n], received, &self.target.limits) {
+                            Judgement::Ignored(why) => ignored = ignored.or(Some(why)),
+                            Judgement::Healthy { stratum, offset, .. } => return Some(Ok((stratum, offset))),
+                            Judgement::Unhealthy(reason) => return Some(Err(reason)),
+                        }
+                    }
+                    if let Some(why) = ignored {
+                        log::debug!("{}: ignored a reply: {why}", self.url);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
@@ -122,6 +154,23 @@ impl Check {
             }
         }
         None
+    }
+
+    /// Send a new query when it is time.
+    fn resend(&mut self, now: Instant) -> Result<(), String> {
+        let Some(socket) = self.socket.as_ref() else { return Ok(()) };
+        if now < self.resend_at {
+            return Ok(());
+        }
+        log::debug!("{}: no answer yet, sending a new query", self.url);
+        let sent = Sent::send(socket).map_err(|e| in_words(&e, Words::System))?;
+        self.sent.push(sent);
+        if self.sent.len() > SENT_MOST {
+            self.sent.remove(0);
+        }
+        self.resend_every = (self.resend_every * 2).min(RESEND_MOST);
+        self.resend_at = now + self.resend_every;
+        Ok(())
     }
 
     /// The verdict, logged: healthy at debug, unhealthy once at warning (`URL: REASON`).
@@ -150,7 +199,8 @@ impl Probe for Check {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.socket.as_ref().and(self.timeout).map(|timeout| self.started + timeout)
+        self.socket.as_ref()?;
+        Some(self.timeout.map_or(self.resend_at, |timeout| self.resend_at.min(self.started + timeout)))
     }
 
     fn advance(&mut self, _ready: Ready) -> Option<Verdict> {
@@ -158,12 +208,13 @@ impl Probe for Check {
         if let Some(judged) = self.read() {
             return Some(self.judged(judged));
         }
+        let now = Instant::now();
         match self.timeout {
-            Some(timeout) if self.started.elapsed() >= timeout => {
+            Some(timeout) if now >= self.started + timeout => {
                 let reason = format!("no answer within {}", humantime::format_duration(timeout));
                 Some(Verdict { timed_out: true, ..self.judged(Err(reason)) })
             }
-            _ => None,
+            _ => self.resend(now).err().map(|reason| self.judged(Err(reason))),
         }
     }
 
@@ -286,6 +337,32 @@ mod tests {
         assert_eq!(run(&spec(server, Limits::default(), 200)), Verdict::timeout("no answer within 200ms"));
         let closed = UdpSocket::bind((V4, 0)).unwrap().local_addr().unwrap();
         assert_eq!(run(&spec(closed, Limits::default(), 2000)), Verdict::fail("connection refused"));
+    }
+
+    #[test]
+    fn a_lost_query_is_followed_by_a_new_one_and_the_offset_is_the_answered_one_s() {
+        // The first query is lost; the second answered with the server's clock right.
+        let socket = UdpSocket::bind((V4, 0)).unwrap();
+        let server = socket.local_addr().unwrap();
+        socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let (queries, received) = mpsc::channel();
+        thread::spawn(move || {
+            let mut buffer = [0u8; 1024];
+            for n in 0..2 {
+                let Ok((length, peer)) = socket.recv_from(&mut buffer) else { return };
+                if n == 1 {
+                    socket.send_to(&ahead(&buffer[..length], Duration::ZERO), peer).unwrap();
+                }
+                let _ = queries.send(buffer[..length].to_vec());
+            }
+        });
+        let limits = Limits { max_stratum: 15, max_offset: Some(Duration::from_millis(100)) };
+        let started = Instant::now();
+        let verdict = run(&spec(server, limits, 3000));
+        assert!(verdict.ok, "{verdict:?}");
+        assert!(started.elapsed() >= RESEND_FIRST, "{:?}", started.elapsed());
+        let (first, second) = (received.recv().unwrap(), received.recv().unwrap());
+        assert_ne!(first[40..48], second[40..48], "a new query, with its own transmit timestamp");
     }
 
     #[test]
