@@ -1,7 +1,9 @@
 //! The typed, validated settings: [`Settings::from_args`] is the one place where raw flags
 //! become values, split into what holds for the process and what belongs to each service;
 //! every error names the flag it is about, and the `--config` line its value came from. No
-//! I/O but user and group look-ups and the metrics file's folder. A service's own settings are
+//! I/O but user and group look-ups, the metrics file's folder, and for `--check icmp://` an ICMP
+//! socket opened and closed and `net.ipv4.ping_group_range` read (can this host ping at all, and
+//! still after `--user`). A service's own settings are
 //! built in [`service`], the value parsers are in [`values`].
 
 pub mod bfd;
