@@ -6,6 +6,7 @@
 
 pub mod arguments;
 pub mod bfd_packet;
+pub mod certificate_expiry;
 pub mod config_file;
 pub mod control;
 pub mod dns_answer;
