@@ -16,7 +16,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
-all=(arguments bfd_packet config_file control dns_answer http_response metrics_request reply)
+all=(arguments bfd_packet certificate_expiry config_file control dns_answer http_response metrics_request ntp_reply reply)
 seconds=${1:-60}
 case "$seconds" in
     '' | *[!0-9]* | 0) echo "contrib/fuzz.sh: SECONDS_PER_TARGET must be a whole number above 0, not '$seconds'" >&2; exit 2 ;;

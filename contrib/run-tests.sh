@@ -17,7 +17,7 @@ for version in "${versions[@]}"; do
         venvs_missing+=("$version")
 done
 
-say "system packages (iproute2, bird2, frr, nftables, sudo, faketime, nginx, unbound, prometheus)"
+say "system packages (iproute2, bird2, frr, nftables, sudo, faketime, nginx, unbound, chrony, prometheus)"
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v bird >/dev/null 2>&1 || missing+=(bird2)
@@ -32,6 +32,9 @@ command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 servers=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || servers+=(nginx)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || servers+=(unbound)
+# chronyd, the NTP server tests/checks.rs checks with ntp:// (in its own namespace, with its own
+# configuration file, never touching the clock).
+command -v chronyd >/dev/null 2>&1 || [ -x /usr/sbin/chronyd ] || servers+=(chrony)
 # promtool, which tests/metrics.rs runs on the metrics (`promtool check metrics`), comes only with
 # Debian's prometheus package, whose Prometheus server is a service too: kept from starting the
 # same way, and disabled.
@@ -41,7 +44,7 @@ if [ "${#venvs_missing[@]}" -gt 0 ]; then
     # Debian's python3 has no ensurepip (so no `python3 -m venv`) without python3-venv.
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
-# Debian starts nginx, unbound and prometheus when it installs them (on ports 80, 53 and 9090,
+# Debian starts nginx, unbound, chrony and prometheus when it installs them (on ports 80, 53, 123 and 9090,
 # and unbound may take over /etc/resolv.conf): a policy-rc.d that denies every start (exit 101)
 # keeps them from running during the install; one already there is put back afterwards, even on
 # failure.

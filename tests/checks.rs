@@ -1,13 +1,17 @@
 //! Native checks (`--check`) as the binary runs them, against servers these tests start on
 //! 127.0.0.1 and [::1]: tcp, http, https and dns, their options, several checks and `--cmd` together
 //! (AND), bad URLs refused at start with exit 2, bad servers failing with their reason, and no
-//! child process ever started for a native check. No other address is ever contacted.
+//! child process ever started for a native check. icmp pings a peer in a network namespace the
+//! test makes (over a veth pair); ntp asks Debian's chronyd, started by the test in a namespace of
+//! its own. No other address is ever contacted.
 
 mod common;
 
+use common::netns::Netns;
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -477,4 +481,240 @@ fn bad_https_urls_are_refused_at_start() {
         assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
         assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
     }
+}
+
+/// Two namespaces joined by a veth pair: `here` (where the plugin runs, 10.21.0.1 and
+/// fd21::1) and `peer` (10.21.0.2 and fd21::2).
+fn icmp_pair() -> (Netns, Netns) {
+    let (here, peer) = (Netns::new("icmp-here"), Netns::new("icmp-peer"));
+    here.ip(&["link", "add", "veth-here", "type", "veth", "peer", "name", "veth-peer", "netns", &peer.name]);
+    for (ns, dev, v4, v6) in
+        [(&here, "veth-here", "10.21.0.1/24", "fd21::1/64"), (&peer, "veth-peer", "10.21.0.2/24", "fd21::2/64")]
+    {
+        ns.ip(&["address", "add", v4, "dev", dev]);
+        ns.ip(&["address", "add", v6, "dev", dev, "nodad"]);
+        ns.ip(&["link", "set", dev, "up"]);
+    }
+    (here, peer)
+}
+
+/// `net.ipv4.ping_group_range` in `ns` (which covers IPv6 too).
+fn ping_group_range(ns: &Netns, range: &str) {
+    let out = ns.exec(&["sysctl", "-q", "-w", &format!("net.ipv4.ping_group_range={range}")]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Our binary in `ns` with `args`, as root or as nobody without any capability: exit status
+/// and stderr.
+fn icmp_run(ns: &Netns, nobody: bool, args: &[&str]) -> (Option<i32>, String) {
+    let mut argv: Vec<&str> = Vec::new();
+    if nobody {
+        argv.extend([
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+        ]);
+    }
+    argv.extend([BIN, "--no-syslog", "--ip", "192.0.2.1"]);
+    argv.extend_from_slice(args);
+    let out = ns.exec(&argv).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn icmp_checks_a_namespace_peer_over_a_raw_or_an_unprivileged_socket() {
+    let (here, peer) = icmp_pair();
+    let both = ["--once", "--check", "icmp://10.21.0.2", "--check", "icmp://[fd21::2]"];
+    // Root, and ping_group_range left at "1 0" (nobody's): a raw socket.
+    let (code, stderr) = icmp_run(&here, false, &both);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://10.21.0.2 (echo reply, "), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://[fd21::2] (echo reply, "), "{stderr}");
+    // Nobody, without a capability: refused at start, saying what is missing.
+    let (code, stderr) = icmp_run(&here, true, &["--dry-run", "--check", "icmp://10.21.0.2"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: --check icmp://10.21.0.2: neither ICMP socket can be made: an unprivileged one \
+             needs net.ipv4.ping_group_range (now \"1 0\") to include one of our groups (65534); a raw one needs \
+             CAP_NET_RAW, which this process lacks"
+        ),
+        "{stderr}"
+    );
+    // The sysctl allows every group: nobody pings over the unprivileged socket.
+    ping_group_range(&here, "0 2147483647");
+    let (code, stderr) = icmp_run(&here, true, &both);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://[fd21::2] (echo reply, "), "{stderr}");
+    // And --user nobody is accepted at start: the sysctl allows its group.
+    let (code, stderr) = icmp_run(&here, false, &["--once", "--user", "nobody", "--check", "icmp://10.21.0.2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Only nobody's group allowed: root pings over a raw socket at start, and the plugin, once
+    // switched to nobody, over the unprivileged one (the raw one went with the switch).
+    ping_group_range(&here, "65534 65534");
+    let flags = ["--no-syslog", "--no-ip-setup", "--no-ack", "--debounce", "--rise", "1", "--fall", "1"];
+    let mut args = flags.to_vec();
+    args.extend_from_slice(&["--user", "nobody", "--interval", "0.1", "--ip", "192.0.2.1"]);
+    args.extend_from_slice(&["--check", "icmp://10.21.0.2", "--check", "icmp://[fd21::2]"]);
+    let mut plugin = here.plugin(&args);
+    assert!(plugin.wait_lines(1, LIMIT), "{}", plugin.stderr());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(plugin.stop(), Some(0));
+    // UP from the first check on (a first check failing would have made it DOWN first).
+    assert_eq!(plugin.lines()[0], "announce route 192.0.2.1/32 next-hop self med 100", "{}", plugin.stderr());
+    assert!(plugin.stderr().contains("INIT -> UP"), "{}", plugin.stderr());
+    assert!(!plugin.stderr().contains("WARNING"), "{}", plugin.stderr());
+    ping_group_range(&here, "0 2147483647");
+    // A peer down when the check starts and up again a second later: the request sent again
+    // finds it, within the timeout.
+    peer.ip(&["link", "set", "veth-peer", "down"]);
+    let mut late = here.exec(&[BIN, "--no-syslog", "--ip", "192.0.2.1", "--once", "--timeout", "8"]);
+    let late = late.args(["--check", "icmp://10.21.0.2"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    peer.ip(&["link", "set", "veth-peer", "up"]);
+    let out = late.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("healthy: icmp://10.21.0.2 (echo reply, "), "{stderr}");
+    // A peer that went down: unhealthy at the timeout, on both kinds of socket.
+    peer.ip(&["link", "set", "veth-peer", "down"]);
+    for nobody in [false, true] {
+        for url in ["icmp://10.21.0.2", "icmp://[fd21::2]"] {
+            let started = Instant::now();
+            let (code, stderr) = icmp_run(&here, nobody, &["--once", "--timeout", "0.5", "--check", url]);
+            assert_eq!(code, Some(1), "{stderr}");
+            // Cut at the timeout, saying why a request could not even go where it could not.
+            assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: no answer within 500ms")), "{stderr}");
+            assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        }
+    }
+    // With --user, only the unprivileged socket is left: refused at start when the sysctl
+    // does not allow the user's group.
+    ping_group_range(&here, "1 0");
+    let (code, stderr) = icmp_run(&here, false, &["--dry-run", "--user", "nobody", "--check", "icmp://10.21.0.2"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--check icmp://10.21.0.2: after the switch to another user (--user)"), "{stderr}");
+}
+
+#[test]
+fn https_min_days_fails_a_certificate_expiring_sooner_saying_when() {
+    let scratch = Scratch::new("https-min-days");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, format!("exabgp-healthcheck {}", scratch.path.display()));
+    let ca_file = scratch.write("ca.pem", &ca.self_signed(&ca_key).unwrap().pem());
+    // A leaf valid until midnight UTC 4 days from today: 3 days and some hours left.
+    let day = std::time::SystemTime::now() + Duration::from_secs(4 * 86_400);
+    let date = humantime::format_rfc3339_seconds(day).to_string()[..10].to_owned();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "::1".to_owned()]).unwrap();
+    leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    leaf.not_after =
+        rcgen::date_time_ymd(date[..4].parse().unwrap(), date[5..7].parse().unwrap(), date[8..10].parse().unwrap());
+    let cert = leaf.signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key)).unwrap();
+    let chain = vec![cert.der().clone()];
+    for local in ["127.0.0.1:0", "[::1]:0"] {
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        let server = Https::start(local, (chain.clone(), key), OK);
+        let url = format!("https://{}/health#min-days=7", server.addr);
+        let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+        assert_eq!(code, Some(1), "{stderr}");
+        let words = format!("certificate expires in 3 days, on {date}T00:00:00Z (#min-days=7)");
+        assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: {words}\n")), "{stderr}");
+        let url = format!("https://{}/health#min-days=1", server.addr);
+        let (code, stderr) = once_trusting(&ca_file, &["--check", &url]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (status 200, certificate expires in 3 days, ")), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_icmp_ntp_and_min_days_urls_are_refused_at_start_naming_the_flag() {
+    for (url, why) in [
+        ("icmp://gateway.example", "'gateway.example' is not an IP address: no name is resolved"),
+        ("icmp://192.0.2.1:7", "an icmp check has no port"),
+        ("icmp://192.0.2.1#count=3", "#count: not an option of a icmp check"),
+        ("ntp://pool.ntp.example", "no name is resolved"),
+        ("ntp://127.0.0.1#max-stratum=16", "#max-stratum=16: a stratum is 1 to 15"),
+        ("ntp://127.0.0.1#max-stratum=x", "#max-stratum=x: a stratum is 1 to 15"),
+        ("ntp://127.0.0.1#max-offset=soon", "#max-offset=soon: not a duration"),
+        ("https://127.0.0.1/#min-days=0", "#min-days=0: a number of days, 1 to 3650"),
+        ("https://127.0.0.1/#min-days=week", "#min-days=week: a number of days, 1 to 3650"),
+        ("http://127.0.0.1/#min-days=7", "#min-days: not an option of a http check"),
+    ] {
+        let out = Command::new(BIN).args(["--no-syslog", "--dry-run", "--check", url]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: --check {url}: ")) && stderr.contains(why), "{url}: {stderr}");
+    }
+}
+
+/// A chronyd of Debian's in `ns`, serving its own clock at stratum 8 (`local stratum 8`, no
+/// upstream, `-x`: it never touches the system's clock) on `port`, its files in `scratch`;
+/// `faketime`: its clock that far off ours (libfaketime's `-f` offset, such as `+5s`).
+fn chronyd(ns: &Netns, scratch: &Scratch, port: u16, faketime: Option<&str>) -> common::netns::Daemon {
+    let conf = scratch.write(
+        &format!("chrony-{port}.conf"),
+        &format!(
+            "local stratum 8\nallow\nport {port}\n# No command socket, neither UDP nor unix.\ncmdport 0\n\
+             bindcmdaddress /\npidfile {}\n",
+            scratch.file(&format!("chronyd-{port}.pid")).display()
+        ),
+    );
+    let conf = conf.display().to_string();
+    let mut argv: Vec<&str> = Vec::new();
+    if let Some(offset) = faketime {
+        argv.extend(["faketime", "-f", offset]);
+    }
+    argv.extend(["chronyd", "-d", "-x", "-u", "root", "-f", &conf]);
+    common::netns::Daemon::start(ns, &argv, &[], &scratch.file(&format!("chronyd-{port}.log")))
+}
+
+#[test]
+fn ntp_checks_a_chronyd_the_test_starts_in_its_namespace() {
+    let on_path =
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("chronyd").exists()));
+    assert!(
+        on_path || Path::new("/usr/sbin/chronyd").exists(),
+        "no chronyd: contrib/run-tests.sh installs Debian's chrony"
+    );
+    let scratch = Scratch::new("ntp");
+    let ns = Netns::new("ntp");
+    let _chronyd = chronyd(&ns, &scratch, 123, None);
+    let check = |url: &str| {
+        let out = ns
+            .command(&["--no-syslog", "--ip", "192.0.2.1", "--once", "--timeout", "0.5", "--check", url])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // Until it answers with a sane stratum (it binds its port within a moment of starting).
+    let ready = wait_for(LIMIT, || check("ntp://127.0.0.1").0 == Some(0));
+    assert!(ready, "chronyd never answered: {}\n{}", check("ntp://127.0.0.1").1, scratch.read("chronyd-123.log"));
+    for url in ["ntp://127.0.0.1", "ntp://[::1]:123", "ntp://localhost#max-stratum=8&max-offset=100ms"] {
+        let (code, stderr) = check(url);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("healthy: {url} (stratum 8, offset ")), "{stderr}");
+    }
+    let url = "ntp://[::1]#max-stratum=7";
+    let (code, stderr) = check(url);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: stratum 8, above #max-stratum=7\n")), "{stderr}");
+    // Another one whose clock is 5 s ahead of ours: beyond #max-offset=1s, within 10s.
+    let _ahead = chronyd(&ns, &scratch, 1123, Some("+5s"));
+    assert!(wait_for(LIMIT, || check("ntp://127.0.0.1:1123").0 == Some(0)), "{}", scratch.read("chronyd-1123.log"));
+    let url = "ntp://127.0.0.1:1123#max-offset=1s";
+    let (code, stderr) = check(url);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: offset +50")), "{stderr}");
+    assert!(stderr.contains(" ms, beyond #max-offset=1s\n"), "{stderr}");
+    assert_eq!(check("ntp://127.0.0.1:1123#max-offset=10s").0, Some(0));
+    // Nobody on the port: refused.
+    let (code, stderr) = check("ntp://127.0.0.1:1124");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("WARNING[healthcheck] ntp://127.0.0.1:1124: connection refused\n"), "{stderr}");
 }

@@ -1,8 +1,9 @@
 //! Workload 9: native checks. The plugin's CPU per 1,000 checks at `--interval 0.01` for each
-//! kind of check (tcp, http, dns) three ways: ours with the native check (`--check URL`: no
-//! process started), ours with `--cmd` running the usual client (`nc -z`, `curl -sf`, `dig`),
-//! and the reference with the same `--cmd`. The servers are real (tests/common/servers.rs):
-//! nginx and unbound, started in a network namespace of the bench's own; the plugins run in
+//! kind of check (tcp, http, dns, icmp, ntp) three ways: ours with the native check (`--check
+//! URL`: no process started), ours with `--cmd` running the usual client (`nc -z`, `curl -sf`,
+//! `dig`, `ping -c 1`, `sntp`), and the reference with the same `--cmd`. The servers are real
+//! (tests/common/servers.rs): nginx and unbound, and Debian's chronyd (`local stratum 8`, `-x`:
+//! never the clock), started in a network namespace of the bench's own; the plugins run in
 //! the same namespace (`ip netns exec` execs them, so their PIDs are the plugins'), so every
 //! check stays on that namespace's 127.0.0.1.
 //!
@@ -14,10 +15,10 @@
 //! children it ran and reaped, with their own children: the shell and the client); at the end
 //! VmRSS and RssAnon.
 
-use crate::common::netns::Netns;
+use crate::common::netns::{Daemon, Netns};
 use crate::common::procfs::status_kb;
 use crate::common::servers::Server;
-use crate::common::{in_path, Scratch};
+use crate::common::{in_path, wait_every, Scratch};
 use crate::procs::{Kind, Programs, Running};
 use crate::services::{oncpu_ns, ticks};
 use std::fmt::Write as _;
@@ -72,6 +73,13 @@ pub fn kinds() -> Vec<Check> {
             cmd: format!("dig +short +time=1 +tries=1 @127.0.0.1 -p {DNS_PORT} health.example. A"),
             client: "dig",
         },
+        Check {
+            name: "icmp",
+            url: "icmp://127.0.0.1".to_owned(),
+            cmd: "ping -c 1 -W 1 127.0.0.1".to_owned(),
+            client: "ping -c 1",
+        },
+        Check { name: "ntp", url: "ntp://127.0.0.1".to_owned(), cmd: "sntp -t 1 127.0.0.1".to_owned(), client: "sntp" },
     ]
 }
 
@@ -172,6 +180,9 @@ pub fn missing() -> Option<String> {
         ("curl", "curl"),
         ("dig", "bind9-dnsutils"),
         ("nc", "netcat-openbsd"),
+        ("chronyd", "chrony"),
+        ("ping", "iputils-ping"),
+        ("sntp", "sntp"),
     ] {
         if in_path(tool).is_none() {
             return Some(format!("`{tool}` not found ({package}; contrib/bench-deps.sh installs the clients)"));
@@ -185,6 +196,7 @@ pub struct Servers {
     // Dropped in this order: the servers (stopped by PID), the namespace, the files.
     nginx: Server,
     unbound: Server,
+    chronyd: Daemon,
     pub ns: Netns,
     _dir: Scratch,
 }
@@ -197,12 +209,27 @@ impl Servers {
         let mut unbound = Server::unbound(&dir.path, DNS_PORT);
         nginx.start(&ns, Duration::from_secs(30));
         unbound.start(&ns, Duration::from_secs(30));
-        Servers { nginx, unbound, ns, _dir: dir }
+        // Port 123 of the namespace's own 127.0.0.1; no command socket.
+        let conf = dir.path.join("chrony.conf");
+        let pid = dir.path.join("chronyd.pid");
+        let text = format!("local stratum 8\nallow\ncmdport 0\nbindcmdaddress /\npidfile {}\n", pid.display());
+        std::fs::write(&conf, text).expect("write chrony.conf");
+        let conf = conf.display().to_string();
+        let chronyd =
+            Daemon::start(&ns, &["chronyd", "-d", "-x", "-u", "root", "-f", &conf], &[], &dir.path.join("chronyd.log"));
+        let answers = || {
+            let out = ns.exec(&["sntp", "-t", "1", "127.0.0.1"]).output();
+            out.is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).contains(" s8 "))
+        };
+        assert!(wait_every(Duration::from_secs(30), Duration::from_millis(200), answers), "chronyd never answered");
+        Servers { nginx, unbound, chronyd, ns, _dir: dir }
     }
 
-    /// Whether both still run.
+    /// Whether every server still runs.
     fn alive(&self) -> bool {
-        self.nginx.pid().is_some() && self.unbound.pid().is_some()
+        self.nginx.pid().is_some()
+            && self.unbound.pid().is_some()
+            && crate::common::procfs::alive(self.chronyd.pid().as_raw() as u32)
     }
 }
 

@@ -6,9 +6,11 @@
 
 pub mod arguments;
 pub mod bfd_packet;
+pub mod certificate_expiry;
 pub mod config_file;
 pub mod control;
 pub mod dns_answer;
 pub mod http_response;
 pub mod metrics_request;
+pub mod ntp_reply;
 pub mod reply;

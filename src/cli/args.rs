@@ -168,9 +168,11 @@ pub struct Args {
 
     /// A native check, run without a fork: tcp://HOST:PORT, http://HOST[:PORT]/PATH (options
     /// #status=N, #body=TEXT), https://HOST[:PORT]/PATH (the same, verified against the
-    /// system's roots; #insecure: not verified; #sni=NAME: the name sent and verified) or
-    /// dns://SERVER[:PORT]/NAME[?type=TYPE] (option #expect=IP). HOST is an IP address or
-    /// localhost. Repeatable; every check and --command must pass, all under one --timeout
+    /// system's roots; #insecure: not verified; #sni=NAME: the name sent and verified;
+    /// #min-days=N: the certificate valid N more days), dns://SERVER[:PORT]/NAME[?type=TYPE]
+    /// (option #expect=IP), ntp://SERVER[:PORT] (options #max-stratum=N, #max-offset=DURATION)
+    /// or icmp://HOST (an echo reply). HOST is an IP address or localhost. Repeatable; every
+    /// check and --command must pass, all under one --timeout
     #[arg(long = "check", value_name = "URL", action = ArgAction::Append, help_heading = CHECKING)]
     pub checks: Vec<String>,
 

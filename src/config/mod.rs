@@ -1,7 +1,9 @@
 //! The typed, validated settings: [`Settings::from_args`] is the one place where raw flags
 //! become values, split into what holds for the process and what belongs to each service;
 //! every error names the flag it is about, and the `--config` line its value came from. No
-//! I/O but user and group look-ups and the metrics file's folder. A service's own settings are
+//! I/O but user and group look-ups, the metrics file's folder, and for `--check icmp://` an ICMP
+//! socket opened and closed and `net.ipv4.ping_group_range` read (can this host ping at all, and
+//! still after `--user`). A service's own settings are
 //! built in [`service`], the value parsers are in [`values`].
 
 pub mod bfd;
@@ -132,11 +134,25 @@ impl Settings {
     /// Check and convert the parsed flags. An error about a value from `--config` carries
     /// its file and line.
     pub fn from_args(a: Args) -> Result<Settings, UsageError> {
-        if a.services.is_empty() {
+        let settings = if a.services.is_empty() {
             let origins = a.origins.clone();
-            return Settings::check(a).map_err(|err| blame(err, origins.as_ref()));
+            Settings::check(a).map_err(|err| blame(err, origins.as_ref()))?
+        } else {
+            Settings::check_all(a)?
+        };
+        settings.icmp_after_switch()?;
+        Ok(settings)
+    }
+
+    /// `--check icmp://` with `--user`: whether it can still ping once the user is switched.
+    fn icmp_after_switch(&self) -> Result<(), UsageError> {
+        let Some(user) = self.process.user.as_ref().filter(|user| !user.uid.is_root()) else { return Ok(()) };
+        let gid = self.process.group.as_ref().map_or(user.gid, |group| group.gid).as_raw();
+        let icmp = self.services.iter().flat_map(|service| &service.checks);
+        for url in icmp.filter(|url| matches!(url.target, crate::probe::url::Target::Icmp(_))) {
+            crate::probe::icmp::usable_as(gid).map_err(|why| UsageError::value("--check", &url.text, why))?;
         }
-        Settings::check_all(a)
+        Ok(())
     }
 
     /// The one service of a command line (and its file), checked in the order of old.

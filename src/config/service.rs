@@ -11,7 +11,7 @@ use crate::error::UsageError;
 use crate::exabgp::lines::{Announce, PerState};
 use crate::med::{Policy, Source};
 use crate::net::Net;
-use crate::probe::url::CheckUrl;
+use crate::probe::url::{CheckUrl, Target};
 use crate::state::Thresholds;
 use crate::units::duration;
 use std::net::IpAddr;
@@ -288,7 +288,12 @@ fn checks(texts: &[String]) -> Result<Vec<CheckUrl>, UsageError> {
         .iter()
         .map(|text| {
             no_control("--check", text)?;
-            text.parse::<CheckUrl>().map_err(|why| UsageError::value("--check", text, why))
+            let url = text.parse::<CheckUrl>().map_err(|why| UsageError::value("--check", text, why))?;
+            // Whether this host lets us ping at all: said at start, not at every check.
+            if let Target::Icmp(host) = url.target {
+                crate::probe::icmp::usable(host).map_err(|why| UsageError::value("--check", text, why))?;
+            }
+            Ok(url)
         })
         .collect()
 }

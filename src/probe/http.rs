@@ -10,6 +10,7 @@
 //! [`response::Parser`]), and the verdict ([`Http::judge`]), logged once (`URL: REASON` at
 //! warning; at debug when healthy).
 
+pub mod expiry;
 pub mod response;
 pub mod tls;
 
@@ -66,7 +67,7 @@ impl Http {
     pub fn start(&self) -> Result<Check, Verdict> {
         log::debug!("Checking {}", self.url);
         let started = Instant::now();
-        let fail = |reason: String| self.judge(started, Err(reason));
+        let fail = |reason: String| self.judge(started, Err(reason), None);
         let request = self.request().map_err(fail)?;
         let addr = self.target.addr;
         let (socket, connected) = connect(addr).map_err(fail)?;
@@ -110,17 +111,28 @@ impl Http {
     }
 
     /// The verdict on an answer (`Ok`: a whole one, or one cut at the body's limit) or on why
-    /// there is none, logged once.
-    fn judge(&self, started: Instant, answer: Result<&Parser, String>) -> Verdict {
+    /// there is none, and with `#min-days` on when the server's certificate (`leaf`, its DER)
+    /// expires; logged once.
+    fn judge(&self, started: Instant, answer: Result<&Parser, String>, leaf: Option<&[u8]>) -> Verdict {
         let elapsed = started.elapsed();
         let took = elapsed.as_millis();
         let judged = answer.and_then(|parser| {
             let status = parser.status().ok_or_else(|| "no status".to_owned())?;
             self.failure(status, parser).map_or(Ok(status), Err)
         });
+        // An answer as it should be, from a server whose certificate expires too soon: unhealthy.
+        let min_days = self.target.tls.as_ref().and_then(|tls| tls.min_days);
+        let judged = judged.and_then(|status| match min_days {
+            None => Ok((status, String::new())),
+            Some(days) => {
+                let leaf = leaf.ok_or_else(|| "no certificate from the server".to_owned())?;
+                let left = expiry::judge(expiry::not_after(leaf)?, std::time::SystemTime::now(), days)?;
+                Ok((status, format!(", {left}")))
+            }
+        });
         match judged {
-            Ok(status) => {
-                let detail = format!("status {status}, {took} ms");
+            Ok((status, left)) => {
+                let detail = format!("status {status}{left}, {took} ms");
                 log::debug!("{}: {detail}", self.url);
                 Verdict::pass(detail).timed(elapsed)
             }
@@ -297,13 +309,18 @@ impl Probe for Check {
             Ok(false) => return None,
             Err(reason) => (Err(reason), false),
         };
-        // Over: the socket is closed before anything else, with a reset (what the check came
-        // for is here; unread data would make it one anyway).
+        // Over: the socket is closed with a reset (what the check came for is here; unread data
+        // would make it one anyway), once the verdict has read the server's certificate.
         if let Some(transport) = &self.transport {
             super::tcp::reset_on_close(transport.socket());
         }
-        self.transport = None;
-        let verdict = self.http.judge(self.started, answer.map(|()| &self.parser));
+        let transport = self.transport.take();
+        let leaf = match &transport {
+            Some(Transport::Tls(stream)) => stream.leaf().map(|der| der.as_ref()),
+            _ => None,
+        };
+        let verdict = self.http.judge(self.started, answer.map(|()| &self.parser), leaf);
+        drop(transport);
         Some(Verdict { timed_out, ..verdict })
     }
 

@@ -3,7 +3,7 @@
 //! descriptors ([`Probe::poll_fds`]), says when it must be looked at even if none polls ready
 //! ([`Probe::deadline`]), and moves on at each wake-up ([`Probe::advance`]) until it gives its
 //! [`Verdict`]. Kinds: the shell check ([`shell`], `--command`), the native checks of `--check`
-//! ([`tcp`], [`http`], [`dns`]; their URLs: [`url`]), several at once as one ([`all`]), and
+//! ([`tcp`], [`http`], [`dns`], [`ntp`], [`icmp`]; their URLs: [`url`]), several at once as one ([`all`]), and
 //! [`mock`] for tests.
 //!
 //! A new kind: a module here with a type implementing [`Probe`], a [`Spec`] variant that
@@ -12,7 +12,9 @@
 pub mod all;
 pub mod dns;
 pub mod http;
+pub mod icmp;
 pub mod mock;
+pub mod ntp;
 pub mod shell;
 pub mod tcp;
 pub mod url;
@@ -83,6 +85,10 @@ pub enum Spec {
     Http(http::Http),
     /// `--check dns://...`.
     Dns(dns::Dns),
+    /// `--check ntp://...`.
+    Ntp(ntp::Ntp),
+    /// `--check icmp://...`.
+    Icmp(icmp::Icmp),
     /// Several of the above at once: healthy when every one is.
     All(Vec<Spec>),
     /// Verdicts scripted in advance (tests).
@@ -108,6 +114,8 @@ impl Spec {
             Target::Tcp(target) => Spec::Tcp(tcp::Tcp { url: text, target: target.clone(), timeout }),
             Target::Http(target) => Spec::Http(http::Http { url: text, target: target.clone(), timeout, roots: None }),
             Target::Dns(target) => Spec::Dns(dns::Dns { url: text, target: target.clone(), timeout }),
+            Target::Ntp(target) => Spec::Ntp(ntp::Ntp { url: text, target: target.clone(), timeout }),
+            Target::Icmp(host) => Spec::Icmp(icmp::Icmp { url: text, host: *host, timeout }),
         }
     }
 }
@@ -119,6 +127,8 @@ pub fn start(spec: &Spec) -> Result<Box<dyn Probe>, Verdict> {
         Spec::Tcp(tcp) => tcp.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
         Spec::Http(http) => http.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
         Spec::Dns(dns) => dns.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
+        Spec::Ntp(ntp) => ntp.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
+        Spec::Icmp(icmp) => icmp.start().map(|probe| Box::new(probe) as Box<dyn Probe>),
         Spec::All(specs) => Ok(Box::new(all::All::new(specs.iter().map(start).collect()))),
         Spec::Mock(mock) => Ok(Box::new(mock.start())),
     }

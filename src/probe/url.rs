@@ -3,14 +3,17 @@
 //!
 //! - `tcp://HOST:PORT`
 //! - `http://HOST[:PORT][/PATH][?QUERY]`, options `#status=N`, `#body=TEXT`
-//! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`
+//! - `https://HOST[:PORT][/PATH][?QUERY]`, the same and `#insecure`, `#sni=NAME`, `#min-days=N`
 //! - `dns://SERVER[:PORT]/NAME[?type=TYPE]`, option `#expect=IP`
+//! - `icmp://HOST`
+//! - `ntp://SERVER[:PORT]`, options `#max-stratum=N`, `#max-offset=DURATION`
 //!
 //! HOST and SERVER are IP literals (IPv6 in brackets) or `localhost` (127.0.0.1): no name is
 //! ever resolved, so a check never waits on a resolver. Options go in the fragment, which is
 //! never sent, separated by `&`; a value may be percent-encoded (`#body=all%20good`).
 
 use super::dns::wire::{Query, RecordType};
+use super::ntp::wire::Limits;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// A native check, as its URL describes it.
@@ -22,12 +25,15 @@ pub struct CheckUrl {
 }
 
 /// What to check: what each kind's check holds ([`super::tcp::Tcp`], [`super::http::Http`],
-/// [`super::dns::Dns`]), beside the URL's text and the timeout.
+/// [`super::dns::Dns`], [`super::ntp::Ntp`]), beside the URL's text and the timeout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Tcp(TcpTarget),
     Http(HttpTarget),
     Dns(DnsTarget),
+    Ntp(NtpTarget),
+    /// `icmp://HOST`: an IP literal (`localhost` is 127.0.0.1).
+    Icmp(IpAddr),
 }
 
 /// A tcp check's: healthy when the connection is accepted.
@@ -68,6 +74,15 @@ pub struct DnsTarget {
     pub expect: Option<IpAddr>,
 }
 
+/// An ntp check's: healthy when the server answers synchronised, within `limits`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NtpTarget {
+    /// An IP literal; port 123 unless the URL says otherwise.
+    pub server: SocketAddr,
+    /// `#max-stratum=N` (15 unless given) and `#max-offset=DURATION` (any unless given).
+    pub limits: Limits,
+}
+
 /// An https check's TLS options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
@@ -77,13 +92,16 @@ pub struct Tls {
     /// `localhost` for `https://localhost`; `None`: no SNI, the certificate must hold the
     /// address.
     pub sni: Option<String>,
+    /// `#min-days=N`: also unhealthy when the server's certificate expires within N days.
+    pub min_days: Option<u32>,
 }
 
 impl std::str::FromStr for CheckUrl {
     type Err = String;
 
     fn from_str(text: &str) -> Result<CheckUrl, String> {
-        let (scheme, rest) = text.split_once("://").ok_or("not a URL (tcp://, http://, https:// or dns://)")?;
+        let (scheme, rest) =
+            text.split_once("://").ok_or("not a URL (tcp://, http://, https://, dns://, ntp:// or icmp://)")?;
         let (rest, fragment) = match rest.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
             None => (rest, None),
@@ -103,7 +121,8 @@ impl std::str::FromStr for CheckUrl {
             }
             "http" | "https" => {
                 let https = scheme == "https";
-                let known: &[&str] = if https { &["status", "body", "insecure", "sni"] } else { &["status", "body"] };
+                let known: &[&str] =
+                    if https { &["status", "body", "insecure", "sni", "min-days"] } else { &["status", "body"] };
                 allow(&options, known, scheme)?;
                 let port = if https { 443 } else { 80 };
                 let addr = socket(authority, Some(port))?;
@@ -153,7 +172,43 @@ impl std::str::FromStr for CheckUrl {
                 };
                 Target::Dns(DnsTarget { server, name: name.to_owned(), record, expect })
             }
-            other => return Err(format!("unknown scheme '{other}' (tcp, http, https or dns)")),
+            "ntp" => {
+                if !path.is_empty() {
+                    return Err("an ntp check has no path (ntp://SERVER[:PORT])".to_owned());
+                }
+                allow(&options, &["max-stratum", "max-offset"], "ntp")?;
+                let server = socket(authority, Some(123))?;
+                let mut limits = Limits::default();
+                if let Some(text) = value(&options, "max-stratum")? {
+                    limits.max_stratum = text
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|n| (1..=15).contains(n))
+                        .ok_or_else(|| format!("#max-stratum={text}: a stratum is 1 to 15"))?;
+                }
+                if let Some(text) = value(&options, "max-offset")? {
+                    let max = crate::units::duration("--check", &text)
+                        .map_err(|err| format!("#max-offset={text}: {}", err.why))?;
+                    if max.is_zero() {
+                        return Err(format!("#max-offset={text}: more than 0, or no #max-offset"));
+                    }
+                    limits.max_offset = Some(max);
+                }
+                Target::Ntp(NtpTarget { server, limits })
+            }
+            "icmp" => {
+                if !path.is_empty() {
+                    return Err("an icmp check has no path (icmp://HOST)".to_owned());
+                }
+                allow(&options, &[], "icmp")?;
+                // Any port would do to parse the host; none may be written.
+                let addr = socket(authority, Some(1))?;
+                if authority.rsplit_once(']').map_or(authority, |(_, after)| after).contains(':') {
+                    return Err("an icmp check has no port (icmp://HOST)".to_owned());
+                }
+                Target::Icmp(addr.ip())
+            }
+            other => return Err(format!("unknown scheme '{other}' (tcp, http, https, dns, ntp or icmp)")),
         };
         Ok(CheckUrl { text: text.to_owned(), target })
     }
@@ -180,7 +235,16 @@ fn tls(options: &[(String, Option<String>)], host: &str) -> Result<Tls, String> 
         None if host == "localhost" => Some(host.to_owned()),
         None => None,
     };
-    Ok(Tls { insecure, sni })
+    let min_days = match value(options, "min-days")? {
+        Some(text) => Some(
+            text.parse::<u32>()
+                .ok()
+                .filter(|days| (1..=3650).contains(days))
+                .ok_or_else(|| format!("#min-days={text}: a number of days, 1 to 3650"))?,
+        ),
+        None => None,
+    };
+    Ok(Tls { insecure, sni, min_days })
 }
 
 /// The fragment's options, `name` or `name=value`, in order.
@@ -375,22 +439,25 @@ mod tests {
                 path: "/health".into(),
                 status: None,
                 body: None,
-                tls: Some(Tls { insecure: false, sni: None })
+                tls: Some(Tls { insecure: false, sni: None, min_days: None })
             })
         );
         assert_eq!(
-            parse("https://[::1]:8443?ready=1#status=204&insecure&sni=www.example.com"),
+            parse("https://[::1]:8443?ready=1#status=204&insecure&sni=www.example.com&min-days=30"),
             Target::Http(HttpTarget {
                 addr: addr("[::1]:8443"),
                 host: "[::1]:8443".into(),
                 path: "/?ready=1".into(),
                 status: Some(204),
                 body: None,
-                tls: Some(Tls { insecure: true, sni: Some("www.example.com".into()) })
+                tls: Some(Tls { insecure: true, sni: Some("www.example.com".into()), min_days: Some(30) })
             })
         );
         let Target::Http(HttpTarget { host, tls, .. }) = parse("https://localhost:443/") else { panic!() };
-        assert_eq!((host.as_str(), tls), ("localhost", Some(Tls { insecure: false, sni: Some("localhost".into()) })));
+        assert_eq!(
+            (host.as_str(), tls),
+            ("localhost", Some(Tls { insecure: false, sni: Some("localhost".into()), min_days: None }))
+        );
         let Target::Http(HttpTarget { host, tls, .. }) = parse("https://localhost:8443/#sni=api.example.") else {
             panic!()
         };
@@ -406,7 +473,14 @@ mod tests {
         assert!(refused("https://127.0.0.1/#sni=a%20b").contains("not a DNS name"));
         assert!(refused("https://127.0.0.1/#sni=a..b").contains("not a DNS name"));
         assert!(refused("https://127.0.0.1/#sni=192.0.2.1").contains("not an address"));
-        assert!(refused("https://127.0.0.1/#expect=1.2.3.4").contains("its options: status, body, insecure, sni"));
+        assert!(
+            refused("https://127.0.0.1/#expect=1.2.3.4").contains("its options: status, body, insecure, sni, min-days")
+        );
+        assert!(refused("http://127.0.0.1/#min-days=7").contains("#min-days: not an option of a http check"));
+        for days in ["0", "3651", "-1", "7d", ""] {
+            assert!(refused(&format!("https://127.0.0.1/#min-days={days}")).contains("a number of days, 1 to 3650"));
+        }
+        assert!(refused("https://127.0.0.1/#min-days").contains("needs a value"));
         assert!(refused("https://www.example.com/").contains("no name is resolved"));
     }
 
@@ -437,6 +511,45 @@ mod tests {
         assert!(refused("dns://127.0.0.1/x?type=BOGUS").contains("not a record type"));
         assert!(refused("dns://127.0.0.1/x?class=IN").contains("only query option"));
         assert!(refused("dns://127.0.0.1/x#expect=nope").contains("not an IP address"));
+    }
+
+    #[test]
+    fn icmp_urls() {
+        assert_eq!(parse("icmp://192.0.2.1"), Target::Icmp("192.0.2.1".parse().unwrap()));
+        assert_eq!(parse("icmp://[2001:db8::1]"), Target::Icmp("2001:db8::1".parse().unwrap()));
+        assert_eq!(parse("icmp://localhost"), Target::Icmp("127.0.0.1".parse().unwrap()));
+        assert!(refused("icmp://gateway.example").contains("'gateway.example' is not an IP address"));
+        assert!(refused("icmp://192.0.2.1:7").contains("no port"));
+        assert!(refused("icmp://[2001:db8::1]:7").contains("no port"));
+        assert!(refused("icmp://2001:db8::1").contains("in brackets"));
+        assert!(refused("icmp://192.0.2.1/x").contains("no path"));
+        assert!(
+            refused("icmp://192.0.2.1#count=3").contains("#count: not an option of a icmp check (its options: none)")
+        );
+        assert!(refused("icmp://").contains("no host"));
+    }
+
+    #[test]
+    fn ntp_urls() {
+        let limits = Limits::default();
+        assert_eq!(parse("ntp://127.0.0.1"), Target::Ntp(NtpTarget { server: addr("127.0.0.1:123"), limits }));
+        let limits = Limits { max_stratum: 3, max_offset: Some(std::time::Duration::from_millis(250)) };
+        assert_eq!(
+            parse("ntp://[::1]:1123#max-stratum=3&max-offset=250ms"),
+            Target::Ntp(NtpTarget { server: addr("[::1]:1123"), limits })
+        );
+        let Target::Ntp(NtpTarget { limits, .. }) = parse("ntp://localhost#max-offset=0.5") else { panic!() };
+        assert_eq!(limits.max_offset, Some(std::time::Duration::from_millis(500)));
+        assert!(refused("ntp://127.0.0.1/x").contains("no path"));
+        assert!(refused("ntp://127.0.0.1#max-stratum=0").contains("#max-stratum=0: a stratum is 1 to 15"));
+        assert!(refused("ntp://127.0.0.1#max-stratum=16").contains("#max-stratum=16: a stratum is 1 to 15"));
+        assert!(refused("ntp://127.0.0.1#max-stratum=x").contains("#max-stratum=x: a stratum is 1 to 15"));
+        assert!(refused("ntp://127.0.0.1#max-stratum").contains("needs a value"));
+        assert!(refused("ntp://127.0.0.1#max-offset=soon").contains("#max-offset=soon: not a duration"));
+        assert!(refused("ntp://127.0.0.1#max-offset=-1").contains("#max-offset=-1: "));
+        assert!(refused("ntp://127.0.0.1#max-offset=0").contains("#max-offset=0: more than 0"));
+        assert!(refused("ntp://127.0.0.1#status=200").contains("its options: max-stratum, max-offset"));
+        assert!(refused("ntp://pool.ntp.org").contains("no name is resolved"));
     }
 
     #[test]

@@ -231,6 +231,11 @@ impl Stream {
         &self.socket
     }
 
+    /// The server's certificate (the leaf), once the handshake has brought it.
+    pub(super) fn leaf(&self) -> Option<&CertificateDer<'static>> {
+        self.conn.peer_certificates().and_then(<[_]>::first)
+    }
+
     /// Whether the handshake is still going on.
     pub(super) fn handshaking(&self) -> bool {
         self.conn.is_handshaking()
@@ -541,7 +546,7 @@ mod tests {
 
     /// The check of `addr` over TLS, trusting `ca`, with `name` in SNI.
     fn trusting(addr: SocketAddr, ca: &Ca, name: Option<&str>) -> Http {
-        spec(addr, Tls { insecure: false, sni: name.map(str::to_owned) }, Some(ca.file.clone()))
+        spec(addr, Tls { insecure: false, sni: name.map(str::to_owned), min_days: None }, Some(ca.file.clone()))
     }
 
     const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nready";
@@ -599,7 +604,7 @@ mod tests {
             let made = rcgen::generate_simple_self_signed(vec!["www.example.test".to_owned()]).unwrap();
             (vec![made.cert.der().clone()], PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into()))
         };
-        let insecure = Tls { insecure: true, sni: None };
+        let insecure = Tls { insecure: true, sni: None, min_days: None };
         for ip in ["127.0.0.1", "::1"] {
             let (addr, seen) = tls_server(ip, self_signed(), OK);
             let verdict = run(&spec(addr, insecure.clone(), None));
@@ -635,6 +640,49 @@ mod tests {
         let verdict = run(&trusting(addr, &ca, Some("www.example.test")));
         assert!(verdict.ok, "{verdict:?}");
         assert_eq!(seen.join().unwrap().unwrap().0.as_deref(), Some("www.example.test"));
+    }
+
+    #[test]
+    fn min_days_fails_a_certificate_expiring_sooner_saying_when() {
+        let ca = Ca::new();
+        // Midnight UTC 4 days from today: between 3 and 4 days left.
+        let day = std::time::SystemTime::now() + Duration::from_secs(4 * 86_400);
+        let text = humantime::format_rfc3339_seconds(day).to_string();
+        let number = |range: std::ops::Range<usize>| text[range].parse::<u8>().unwrap();
+        let year: i32 = text[..4].parse().unwrap();
+        let (month, date) = (number(5..7), number(8..10));
+        let soon = || {
+            ca.leaf(&NAMES, |params| {
+                params.not_before = date_time_ymd(2020, 1, 1);
+                params.not_after = date_time_ymd(year, month, date);
+            })
+        };
+        let with = |addr, days| {
+            let mut http = trusting(addr, &ca, None);
+            http.target.tls.as_mut().unwrap().min_days = Some(days);
+            http
+        };
+        let (addr, seen) = tls_server("127.0.0.1", soon(), OK);
+        let expected = format!("certificate expires in 3 days, on {}T00:00:00Z (#min-days=7)", &text[..10]);
+        assert_eq!(run(&with(addr, 7)), Verdict::fail(expected));
+        seen.join().unwrap().unwrap();
+        let (addr, seen) = tls_server("::1", soon(), OK);
+        let verdict = run(&with(addr, 3));
+        assert!(verdict.ok && verdict.detail.starts_with("status 200, certificate expires in 3 days, "), "{verdict:?}");
+        seen.join().unwrap().unwrap();
+        // An answer that fails anyway says its own reason first.
+        let (addr, seen) = tls_server("127.0.0.1", soon(), "HTTP/1.1 503 Busy\r\n\r\n");
+        assert_eq!(run(&with(addr, 7)), Verdict::fail("status 503"));
+        seen.join().unwrap().unwrap();
+        // #insecure takes an expired certificate, but not with #min-days.
+        let expired = ca.leaf(&NAMES, |params| {
+            params.not_before = date_time_ymd(2020, 1, 1);
+            params.not_after = date_time_ymd(2021, 1, 1);
+        });
+        let (addr, seen) = tls_server("127.0.0.1", expired, OK);
+        let insecure = Tls { insecure: true, sni: None, min_days: Some(1) };
+        assert_eq!(run(&spec(addr, insecure, None)), Verdict::fail("certificate expired on 2021-01-01T00:00:00Z"));
+        seen.join().unwrap().unwrap();
     }
 
     #[test]
@@ -771,7 +819,7 @@ mod tests {
     #[test]
     fn roots_that_cannot_be_read_fail_the_check_at_start() {
         let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let verify = Tls { insecure: false, sni: None };
+        let verify = Tls { insecure: false, sni: None, min_days: None };
         let missing = Some("/nonexistent/roots.pem".into());
         let verdict = spec(addr, verify.clone(), missing).start().err().unwrap();
         assert!(
