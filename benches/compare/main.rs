@@ -4,8 +4,9 @@
 //! percentiles where one run gives many samples) and the ratio ours / reference; it asserts
 //! nothing. docs/performance.md shows a run and says how to reproduce it.
 //!
-//! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores; needs root,
-//! `ip`, BIRD 2 and network namespaces for workloads 6 and 7). Environment:
+//! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores, and about 12
+//! more for the BFD workloads 10 and 11; needs root, `ip`, BIRD 2 and network namespaces for
+//! workloads 6, 7, 10 and 11, and `nft` for 10). Environment:
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
 //! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,failover-native,services,checks,
 //!   node-death,bfd-cpu`: a subset (the last two need `nft` too);
