@@ -34,8 +34,8 @@ const FREEZE: &str =
     "table inet ehc_freeze {\n    chain input { type filter hook input priority -500; policy drop; }\n    \
                       chain output { type filter hook output priority -500; policy drop; }\n}\n";
 
-/// Why workloads 10 and 11 cannot run here, if they cannot.
-pub fn missing() -> Option<String> {
+/// Why workloads 10 and 11 cannot run here, if they cannot; `nft` only when `freeze` (10).
+pub fn missing(freeze: bool) -> Option<String> {
     if !nix::unistd::Uid::effective().is_root() {
         return Some("not root (network namespaces)".into());
     }
@@ -44,7 +44,7 @@ pub fn missing() -> Option<String> {
             return Some(format!("`{tool}` not found ({package})"));
         }
     }
-    if in_path("nft").is_none() {
+    if freeze && in_path("nft").is_none() {
         return Some("`nft` not found (nftables: contrib/bench-deps.sh installs it)".into());
     }
     None

@@ -494,7 +494,7 @@ fn main() {
     }
 
     if settings.wants("node-death") || settings.wants("bfd-cpu") {
-        if let Some(problem) = bfd::missing() {
+        if let Some(problem) = bfd::missing(settings.wants("node-death")) {
             say(&format!("workloads 10 and 11 skipped: {problem}"));
         } else {
             if settings.wants("node-death") {
