@@ -4,10 +4,12 @@
 //! percentiles where one run gives many samples) and the ratio ours / reference; it asserts
 //! nothing. docs/performance.md shows a run and says how to reproduce it.
 //!
-//! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores; needs root,
-//! `ip`, BIRD 2 and network namespaces for workloads 6 and 7). Environment:
+//! `cargo bench --bench compare` runs everything (about 20 minutes on 2 cores, and about 12
+//! more for the BFD workloads 10 and 11; needs root, `ip`, BIRD 2 and network namespaces for
+//! workloads 6, 7, 10 and 11, and `nft` for 10). Environment:
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
-//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,failover-native,services,checks`: a subset;
+//! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,failover-native,services,checks,
+//!   node-death,bfd-cpu`: a subset (the last two need `nft` too);
 //! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
 //! - `EHC_BENCH_ROUTES=20,16`: the prefix lengths of workload 6 (16 to 30);
 //! - `EHC_BENCH_SERVICES=1,10,100`: the service counts of workload 8 (1 to 508);
@@ -20,6 +22,7 @@
 //! The helpers it shares with the integration tests (scratch directories, waits, /proc,
 //! network namespaces, BIRD, the ExaBGP virtualenvs) are `tests/common/`, included here.
 
+mod bfd;
 mod checks;
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -487,6 +490,19 @@ fn main() {
                 .insert("checks".into(), json!({ "window_s": window.as_secs(), "runs": runs, "kinds": kinds_json }));
             checks_table = checks::table(&kinds, &measured);
             charts.checks = chart;
+        }
+    }
+
+    if settings.wants("node-death") || settings.wants("bfd-cpu") {
+        if let Some(problem) = bfd::missing(settings.wants("node-death")) {
+            say(&format!("workloads 10 and 11 skipped: {problem}"));
+        } else {
+            if settings.wants("node-death") {
+                bfd::node_death(&programs, settings.quick, &mut rows, &mut json_out);
+            }
+            if settings.wants("bfd-cpu") {
+                bfd::cpu(&programs, settings.quick, &mut rows, &mut json_out);
+            }
         }
     }
 
