@@ -7,7 +7,7 @@
 //!   4.2.25;
 //! - FRR (zebra, bfdd, bgpd) running `contrib/routers/bfd/frr.conf` as it is (but for the LAN's
 //!   prefix and the log): a bfdd profile at 100 ms x 3 and `neighbor LB bfd profile lb`, under
-//!   ExaBGP 5.0.15.
+//!   ExaBGP 5.0.15 and 4.2.25.
 //!
 //! The scenario, on the router's own table, its kernel routes and BFD sessions
 //! ([`stop_and_go`]):
@@ -90,6 +90,11 @@ fn exabgp_4_2_bird_drops_a_stopped_plugin_within_the_detection_time_and_gets_adm
 #[test]
 fn exabgp_5_0_frr_drops_a_stopped_plugin_within_the_detection_time_and_gets_admin_down() {
     stop_and_go(exabgp::V5, RouterKind::Frr);
+}
+
+#[test]
+fn exabgp_4_2_frr_drops_a_stopped_plugin_within_the_detection_time_and_gets_admin_down() {
+    stop_and_go(exabgp::V4, RouterKind::Frr);
 }
 
 #[test]
