@@ -73,17 +73,26 @@ pub struct Running {
 
 impl Running {
     pub fn start(argv: &[String]) -> Running {
+        Running::spawn(argv, true)
+    }
+
+    /// The same with stdout to /dev/null: for a program whose stdout is only its log.
+    pub fn start_quiet(argv: &[String]) -> Running {
+        Running::spawn(argv, false)
+    }
+
+    fn spawn(argv: &[String], read_stdout: bool) -> Running {
         let started_ns = mono_ns();
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(if read_stdout { Stdio::piped() } else { Stdio::null() })
             .stderr(Stdio::null())
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .spawn()
             .unwrap_or_else(|err| panic!("failed to start {}: {err}", argv[0]));
-        let stdout = child.stdout.take().expect("stdout");
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let Some(stdout) = child.stdout.take() else { return Running { child, lines, started_ns } };
         let sink = Arc::clone(&lines);
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
