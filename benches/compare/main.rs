@@ -514,12 +514,14 @@ fn main() {
                     for (p, peer) in peers::Peer::ALL.iter().enumerate() {
                         let m = peers::run(&installed, &programs.ours, &scene, *peer, *check, n, window);
                         say(&format!(
-                            "peers {n} {} {}: started in {:.0} ms; {} checks in {:.1} s; per 1,000: own {:.1} ms \
+                            "peers {n} {} {}: started in {:.0} ms ({} announced, {} withdraw lines); {} checks in {:.1} s; per 1,000: own {:.1} ms \
                              (ticks {:.0}), children {:.0} ms; VmRSS {:.0} kB, all {} processes {:.0} kB \
                              (Pss {:.0}, RssAnon {:.0})",
                             check.name(),
                             peer.name(),
                             m.startup_ms,
+                            m.announced,
+                            m.withdrawn,
                             m.checks,
                             m.window_s,
                             m.own(),
@@ -549,6 +551,8 @@ fn main() {
                             json!({
                                 "how": check.how(*peer),
                                 "startup_ms": list(|m| m.startup_ms),
+                                "announced": list(|m| m.announced),
+                                "withdrawn": list(|m| m.withdrawn),
                                 "window_s": list(|m| m.window_s),
                                 "checks": list(|m| m.checks),
                                 "processes": list(|m| m.processes),
