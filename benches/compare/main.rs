@@ -724,7 +724,7 @@ fn programs(root: &Path) -> Programs {
 /// the profile `cargo bench` builds with cannot have, linked statically, as the Debian package
 /// has it), built now, so that it is this tree's.
 fn release_build(root: &Path) -> PathBuf {
-    say("building ours with contrib/build-release.sh (cargo build --release, static)");
+    say("building ours with contrib/build-release.sh (the release profile, static)");
     let built = Command::new(root.join("contrib/build-release.sh"))
         .current_dir(root)
         .stderr(Stdio::inherit())
