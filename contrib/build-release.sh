@@ -19,6 +19,16 @@ case "$host" in
     *-linux-gnu*) ;;
     *) echo "contrib/build-release.sh: $host is not a glibc Linux target" >&2; exit 1 ;;
 esac
+# Where rustc links with lld (its default on x86_64 Linux), the functions the loop runs after
+# start-up (contrib/hot-symbols.txt, made by contrib/hot-symbols.sh) are placed side by side, so
+# that few 64 kB windows of code come back once src/resident.rs has unmapped the text. Passed
+# to the binary's own link only (`cargo rustc`): the dependencies and their symbol names stay
+# as they are. A name that no longer exists is skipped without a word.
+order=()
+if [ "$host" = x86_64-unknown-linux-gnu ]; then
+    order=(-C "link-arg=-Wl,--symbol-ordering-file=$(pwd)/contrib/hot-symbols.txt"
+        -C link-arg=-Wl,--no-warn-symbol-ordering)
+fi
 RUSTFLAGS="-C target-feature=+crt-static ${RUSTFLAGS:-}" \
-    cargo build --release --locked --target "$host" --bin exabgp-healthcheck "$@" >&2
+    cargo rustc --release --locked --target "$host" --bin exabgp-healthcheck "$@" -- "${order[@]}" >&2
 echo "${CARGO_TARGET_DIR:-$(pwd)/target}/$host/release/exabgp-healthcheck"

@@ -27,6 +27,7 @@ pub mod os_error;
 pub mod poll;
 pub mod probe;
 pub mod proc;
+pub mod resident;
 pub mod runtime;
 pub mod safety;
 #[cfg(test)]

@@ -9,10 +9,10 @@
 //! workloads 6, 7, 10 and 11, and `nft` for 10). Environment:
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
 //! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,failover-native,services,checks,
-//!   node-death,bfd-cpu`: a subset (the last two need `nft` too);
+//!   node-death,bfd-cpu,peers`: a subset (node-death and bfd-cpu need `nft` too);
 //! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
 //! - `EHC_BENCH_ROUTES=20,16`: the prefix lengths of workload 6 (16 to 30);
-//! - `EHC_BENCH_SERVICES=1,10,100`: the service counts of workload 8 (1 to 508);
+//! - `EHC_BENCH_SERVICES=1,10,100`: the service counts of workloads 8 and 10 (1 to 508);
 //! - `EXABGP_VENV_5`: the virtualenv of exabgp==5.0.15 (else `target/exabgp-venv/5.0.15`,
 //!   created when missing).
 //!
@@ -28,6 +28,7 @@ mod checks;
 mod common;
 mod local;
 mod network;
+mod peers;
 mod procs;
 mod services;
 mod stats;
@@ -506,8 +507,97 @@ fn main() {
         }
     }
 
+    let mut peers_table = String::new();
+    if settings.wants("peers") {
+        if let Some(problem) = peers::missing() {
+            say(&format!("workload 12 skipped: {problem}"));
+        } else {
+            let installed = peers::install(&root);
+            let scene = peers::Scene::start();
+            // measured[count][check][peer]: one run each.
+            let mut measured = vec![vec![vec![Vec::new(); 3]; 2]; settings.services.len()];
+            for (c, &n) in settings.services.iter().enumerate() {
+                // At one service a check a second gives few checks: a longer window.
+                let seconds = match (n, settings.quick) {
+                    (1, true) => 10,
+                    (1, false) => 20,
+                    (_, true) => 5,
+                    (_, false) => 10,
+                };
+                let window = Duration::from_secs(seconds);
+                for (k, check) in peers::Check::ALL.iter().enumerate() {
+                    for (p, peer) in peers::Peer::ALL.iter().enumerate() {
+                        let m = peers::run(&installed, &programs.ours, &scene, *peer, *check, n, window);
+                        say(&format!(
+                            "peers {n} {} {}: started in {:.0} ms ({} announced, {} withdraw lines); {} checks in {:.1} s; per 1,000: own {:.1} ms \
+                             (ticks {:.0}), children {:.0} ms; VmRSS {:.0} kB, all {} processes {:.0} kB \
+                             (Pss {:.0}, RssAnon {:.0})",
+                            check.name(),
+                            peer.name(),
+                            m.startup_ms,
+                            m.announced,
+                            m.withdrawn,
+                            m.checks,
+                            m.window_s,
+                            m.own(),
+                            m.own_ticks_ms / m.checks * 1000.0,
+                            m.total() - m.own(),
+                            m.rss_kb,
+                            m.processes,
+                            m.tree_rss_kb,
+                            m.tree_pss_kb,
+                            m.tree_anon_kb
+                        ));
+                        measured[c][k][p].push(m);
+                    }
+                }
+            }
+            drop(scene);
+            let mut counts_json = serde_json::Map::new();
+            for (c, &n) in settings.services.iter().enumerate() {
+                let mut checks_json = serde_json::Map::new();
+                for (k, check) in peers::Check::ALL.iter().enumerate() {
+                    let mut programs_json = serde_json::Map::new();
+                    for (p, peer) in peers::Peer::ALL.iter().enumerate() {
+                        let ms = &measured[c][k][p];
+                        let list = |f: fn(&peers::Measure) -> f64| json!(ms.iter().map(f).collect::<Vec<_>>());
+                        programs_json.insert(
+                            peer.key().into(),
+                            json!({
+                                "how": check.how(*peer),
+                                "startup_ms": list(|m| m.startup_ms),
+                                "announced": list(|m| m.announced),
+                                "withdrawn": list(|m| m.withdrawn),
+                                "window_s": list(|m| m.window_s),
+                                "checks": list(|m| m.checks),
+                                "processes": list(|m| m.processes),
+                                "own_ms_per_1000": list(peers::Measure::own),
+                                "own_ticks_ms": list(|m| m.own_ticks_ms),
+                                "own_ms": list(|m| m.own_ms),
+                                "children_ms": list(|m| m.children_ms),
+                                "total_ms_per_1000": list(peers::Measure::total),
+                                "rss_kb": list(|m| m.rss_kb),
+                                "tree_rss_kb": list(|m| m.tree_rss_kb),
+                                "tree_pss_kb": list(|m| m.tree_pss_kb),
+                                "tree_anon_kb": list(|m| m.tree_anon_kb),
+                            }),
+                        );
+                    }
+                    checks_json.insert(check.name().into(), serde_json::Value::Object(programs_json));
+                }
+                counts_json.insert(n.to_string(), serde_json::Value::Object(checks_json));
+            }
+            json_out.insert(
+                "peers".into(),
+                json!({ "exacheck": peers::EXACHECK, "anycast_healthchecker": peers::ANYCAST, "services": counts_json }),
+            );
+            peers_table = peers::table(&settings.services, &measured);
+        }
+    }
+
     print_table(&rows);
     print!("{checks_table}");
+    print!("{peers_table}");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).expect("target/bench");
     let mut doc = serde_json::Map::new();
@@ -649,7 +739,7 @@ fn programs(root: &Path) -> Programs {
 /// the profile `cargo bench` builds with cannot have, linked statically, as the Debian package
 /// has it), built now, so that it is this tree's.
 fn release_build(root: &Path) -> PathBuf {
-    say("building ours with contrib/build-release.sh (cargo build --release, static)");
+    say("building ours with contrib/build-release.sh (the release profile, static)");
     let built = Command::new(root.join("contrib/build-release.sh"))
         .current_dir(root)
         .stderr(Stdio::inherit())

@@ -73,17 +73,28 @@ pub struct Running {
 
 impl Running {
     pub fn start(argv: &[String]) -> Running {
+        Running::spawn(argv, true, Stdio::null())
+    }
+
+    /// With stderr to `log`, and stdout read only when `read_stdout` (else to /dev/null: for a
+    /// program whose stdout is only its log).
+    pub fn start_logged(argv: &[String], read_stdout: bool, log: &Path) -> Running {
+        let file = std::fs::File::create(log).unwrap_or_else(|err| panic!("create {}: {err}", log.display()));
+        Running::spawn(argv, read_stdout, Stdio::from(file))
+    }
+
+    fn spawn(argv: &[String], read_stdout: bool, stderr: Stdio) -> Running {
         let started_ns = mono_ns();
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stdout(if read_stdout { Stdio::piped() } else { Stdio::null() })
+            .stderr(stderr)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .spawn()
             .unwrap_or_else(|err| panic!("failed to start {}: {err}", argv[0]));
-        let stdout = child.stdout.take().expect("stdout");
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let Some(stdout) = child.stdout.take() else { return Running { child, lines, started_ns } };
         let sink = Arc::clone(&lines);
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);

@@ -41,7 +41,7 @@ pub struct Measure {
 
 /// The address of service `i` (0-based): 192.0.2.1 to .254, then 198.51.100.1 to .254. They
 /// are only announced as text (`--no-ip-setup`, and nothing reads the announcements).
-fn address(i: usize) -> String {
+pub fn address(i: usize) -> String {
     assert!(i < 2 * 254, "at most 508 services");
     let (net, host) = if i < 254 { ("192.0.2", i + 1) } else { ("198.51.100", i - 253) };
     format!("{net}.{host}/32")
@@ -92,7 +92,7 @@ pub fn oncpu_ns(pid: u32) -> u64 {
         .sum()
 }
 
-fn pss_kb(pid: u32) -> u64 {
+pub fn pss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
         .ok()
         .and_then(|t| t.lines().find_map(|l| l.strip_prefix("Pss:")?.split_whitespace().next()?.parse().ok()))

@@ -257,6 +257,8 @@ impl Reactor {
         if self.stop.load(Ordering::SeqCst) {
             return Stop::Exit;
         }
+        // Start-up is over: what it alone ran need not stay mapped.
+        crate::resident::trim();
         // Whether the last poll found the event socket readable: only then is it read.
         let mut woken = false;
         loop {
