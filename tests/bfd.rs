@@ -35,9 +35,16 @@ fn bad_bfd_values_are_refused_naming_their_flag() {
     refused(&dir, &["--bfd", "10.0.0.1", "--bfd-multiplier", "0"], "--bfd-multiplier 0: must be between 1 and 255");
     refused(&dir, &["--bfd", "fe80::1"], "--bfd fe80::1: a link-local address needs its interface: fe80::1%IFNAME");
     // BFD's timers without a peer ask for nothing that could run: refused, not ignored.
-    let missing = "the following required arguments were not provided: --bfd <PEER>";
-    refused(&dir, &["--ip", "192.0.2.1", "--bfd-interval", "100ms"], missing);
-    refused(&dir, &["--ip", "192.0.2.1", "--bfd-multiplier", "5"], missing);
+    refused(
+        &dir,
+        &["--ip", "192.0.2.1", "--bfd-interval", "100ms"],
+        "--bfd-interval 100ms: needs --bfd (a router to time)",
+    );
+    refused(
+        &dir,
+        &["--ip", "192.0.2.1", "--bfd-multiplier", "5"],
+        "--bfd-multiplier 5: needs --bfd (a router to time)",
+    );
 }
 
 #[test]
@@ -52,6 +59,8 @@ fn bfd_inside_a_section_is_refused_with_its_line() {
     );
     let a = dir.write("a.conf", "bfd = 10.0.0.1\nbfd-interval = 1ms\n[web]\nip = 192.0.2.1\n");
     refused(&dir, &["--config", a.to_str().unwrap()], "D/a.conf:2: --bfd-interval 1ms: must be between 10ms and 10s");
+    let a = dir.write("a.conf", "ip = 192.0.2.9\nbfd-multiplier = 5\n");
+    refused(&dir, &["--config", a.to_str().unwrap()], "D/a.conf:2: --bfd-multiplier 5: needs --bfd (a router to time)");
 }
 
 #[test]

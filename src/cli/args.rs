@@ -120,11 +120,11 @@ pub struct Args {
     pub bfd_local: Vec<String>,
 
     /// BFD: our transmit and receive interval once a session is Up (10ms..10s)
-    #[arg(long, value_name = "D", default_value = "300ms", requires = "bfd")]
+    #[arg(long, value_name = "D", default_value = "300ms")]
     pub bfd_interval: String,
 
     /// BFD: packets missed in a row before the peer is declared down (1..255)
-    #[arg(long, value_name = "N", default_value_t = 3, requires = "bfd")]
+    #[arg(long, value_name = "N", default_value_t = 3)]
     pub bfd_multiplier: i64,
 
     /// Time between checks; 0 exits after the first announcement

@@ -12,6 +12,8 @@ pub const INTERVAL_MIN: Duration = Duration::from_millis(10);
 pub const INTERVAL_MAX: Duration = Duration::from_secs(10);
 /// `--bfd-interval`'s default.
 pub const INTERVAL_DEFAULT: &str = "300ms";
+/// `--bfd-multiplier`'s default.
+pub const MULTIPLIER_DEFAULT: u8 = 3;
 
 /// What BFD was asked to do; `None` in [`super::ProcessConfig`] without `--bfd`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,7 @@ impl BfdConfig {
 pub fn bfd(
     peers: &[String],
     locals: &[String],
-    interval: &str,
+    interval_text: &str,
     multiplier: i64,
 ) -> Result<Option<BfdConfig>, UsageError> {
     let mut checked: Vec<BfdPeer> = Vec::new();
@@ -73,12 +75,20 @@ pub fn bfd(
             addresses.push(ip);
         }
     }
-    let interval = interval_value(interval)?;
+    let interval = interval_value(interval_text)?;
     let multiplier = u8::try_from(multiplier)
         .ok()
         .filter(|m| *m >= 1)
         .ok_or_else(|| UsageError::value("--bfd-multiplier", multiplier, "must be between 1 and 255"))?;
     if checked.is_empty() {
+        // Timers without a session would silently do nothing: refused, as a `--bfd-local`
+        // without a peer is. (Given at their defaults they ask for nothing either way.)
+        if interval != interval_value(INTERVAL_DEFAULT)? {
+            return Err(UsageError::value("--bfd-interval", interval_text, "needs --bfd (a router to time)"));
+        }
+        if multiplier != MULTIPLIER_DEFAULT {
+            return Err(UsageError::value("--bfd-multiplier", multiplier, "needs --bfd (a router to time)"));
+        }
         return Ok(None);
     }
     Ok(Some(BfdConfig { peers: checked, locals: addresses, interval, multiplier }))
