@@ -540,7 +540,7 @@ fn main() {
                             m.checks,
                             m.window_s,
                             m.own(),
-                            m.own_ticks_ms / m.checks * 1000.0,
+                            stats::per_1000(m.own_ticks_ms, m.checks),
                             m.total() - m.own(),
                             m.rss_kb,
                             m.processes,

@@ -264,11 +264,7 @@ pub struct Measure {
 
 impl Measure {
     fn per_1000(&self, ms: f64) -> f64 {
-        if self.checks > 0.0 {
-            ms / self.checks * 1000.0
-        } else {
-            f64::NAN
-        }
+        crate::stats::per_1000(ms, self.checks)
     }
 
     /// The program's own CPU per 1,000 checks, ms.

@@ -37,3 +37,12 @@ pub fn stddev(samples: &[f64]) -> f64 {
     let m = mean(samples);
     (samples.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (samples.len() - 1) as f64).sqrt()
 }
+
+/// `ms` of CPU spread over `count` checks, per 1,000 of them (NaN without a check).
+pub fn per_1000(ms: f64, count: f64) -> f64 {
+    if count > 0.0 {
+        ms / count * 1000.0
+    } else {
+        f64::NAN
+    }
+}

@@ -250,24 +250,18 @@ impl Check {
     fn judged(&mut self, judged: Result<usize, String>) -> Verdict {
         let over_tcp = matches!(self.state, State::Tcp(_));
         self.state = State::Over;
-        match judged {
-            Ok(records) => {
-                let took = self.started.elapsed();
-                let detail = format!(
-                    "NOERROR, {records} {} record{}{}, {} ms",
-                    self.query.rtype(),
-                    if records == 1 { "" } else { "s" },
-                    if over_tcp { " over TCP" } else { "" },
-                    took.as_millis()
-                );
-                log::debug!("{}: {detail}", self.url);
-                Verdict::pass(detail).timed(took)
-            }
-            Err(reason) => {
-                log::warn!("{}: {reason}", self.url);
-                Verdict::fail(reason)
-            }
-        }
+        let took = self.started.elapsed();
+        let judged = judged.map(|records| {
+            let detail = format!(
+                "NOERROR, {records} {} record{}{}, {} ms",
+                self.query.rtype(),
+                if records == 1 { "" } else { "s" },
+                if over_tcp { " over TCP" } else { "" },
+                took.as_millis()
+            );
+            (detail, took)
+        });
+        Verdict::logged(&self.url, judged)
     }
 }
 

@@ -130,17 +130,7 @@ impl Http {
                 Ok((status, format!(", {left}")))
             }
         });
-        match judged {
-            Ok((status, left)) => {
-                let detail = format!("status {status}{left}, {took} ms");
-                log::debug!("{}: {detail}", self.url);
-                Verdict::pass(detail).timed(elapsed)
-            }
-            Err(reason) => {
-                log::warn!("{}: {reason}", self.url);
-                Verdict::fail(reason)
-            }
-        }
+        Verdict::logged(&self.url, judged.map(|(status, left)| (format!("status {status}{left}, {took} ms"), elapsed)))
     }
 
     /// Why an answer with `status` and the body `parser` kept is not healthy, if it is not.

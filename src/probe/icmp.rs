@@ -249,18 +249,8 @@ impl Check {
     /// The verdict, logged: healthy at debug, unhealthy once at warning (`URL: REASON`).
     fn judged(&mut self, judged: Result<(), String>) -> Verdict {
         self.socket = None;
-        match judged {
-            Ok(()) => {
-                let took = self.started.elapsed();
-                let detail = format!("echo reply, {} ms", took.as_millis());
-                log::debug!("{}: {detail}", self.url);
-                Verdict::pass(detail).timed(took)
-            }
-            Err(reason) => {
-                log::warn!("{}: {reason}", self.url);
-                Verdict::fail(reason)
-            }
-        }
+        let took = self.started.elapsed();
+        Verdict::logged(&self.url, judged.map(|()| (format!("echo reply, {} ms", took.as_millis()), took)))
     }
 }
 

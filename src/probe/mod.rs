@@ -59,6 +59,21 @@ impl Verdict {
     pub fn timed(self, took: Duration) -> Verdict {
         Verdict { took: Some(took), ..self }
     }
+
+    /// A native check's verdict on `judged` (healthy: its detail and how long it took), logged
+    /// as every native check logs it: healthy at debug, unhealthy at warning, `URL: REASON`.
+    pub fn logged(url: &str, judged: Result<(String, Duration), String>) -> Verdict {
+        match judged {
+            Ok((detail, took)) => {
+                log::debug!("{url}: {detail}");
+                Verdict::pass(detail).timed(took)
+            }
+            Err(reason) => {
+                log::warn!("{url}: {reason}");
+                Verdict::fail(reason)
+            }
+        }
+    }
 }
 
 /// A check in flight.

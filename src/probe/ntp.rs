@@ -176,18 +176,11 @@ impl Check {
     /// The verdict, logged: healthy at debug, unhealthy once at warning (`URL: REASON`).
     fn judged(&mut self, judged: Result<(u8, f64), String>) -> Verdict {
         self.socket = None;
-        match judged {
-            Ok((stratum, offset)) => {
-                let took = self.started.elapsed();
-                let detail = format!("stratum {stratum}, offset {}, {} ms", Seconds(offset), took.as_millis());
-                log::debug!("{}: {detail}", self.url);
-                Verdict::pass(detail).timed(took)
-            }
-            Err(reason) => {
-                log::warn!("{}: {reason}", self.url);
-                Verdict::fail(reason)
-            }
-        }
+        let took = self.started.elapsed();
+        let judged = judged.map(|(stratum, offset)| {
+            (format!("stratum {stratum}, offset {}, {} ms", Seconds(offset), took.as_millis()), took)
+        });
+        Verdict::logged(&self.url, judged)
     }
 }
 
