@@ -24,15 +24,23 @@
 //! warm-up, over a fixed window: the checks done, counted at the server (nginx's access log);
 //! the CPU of the program's own processes (the process and, for exacheck, its workers: those
 //! alive both at the start and at the end of the window), on a CPU by schedstat, and that of
-//! the checks' processes (the growth of the program's processes' cutime + cstime: what they ran
-//! and reaped); at the end, resident memory: the main process's VmRSS, and over the program's
-//! processes the sum of VmRSS, of RssAnon and of Pss (shared pages divided between processes).
+//! everything the program ran, the checks' processes included: a cgroup of the harness's that
+//! the program joins before it starts ([`crate::cpugroup`], to the nanosecond; without one, the
+//! growth of the program's processes' cutime + cstime, what they reaped, in 10 ms ticks); at
+//! the end, resident memory: the main process's VmRSS, and over the program's processes the
+//! sum of VmRSS, of RssAnon and of Pss (shared pages divided between processes).
+//!
+//! A checker's CPU with curl is mostly curl's (7 to 10 ms a run here), and the machine's drift
+//! between two runs a minute apart is as large as the difference between the programs: the
+//! harness runs every program, service count and check once per round, several rounds in turn
+//! (`rounds`), and the tables show medians.
 
 use crate::common::bird::Bird;
 use crate::common::netns::Netns;
 use crate::common::procfs::{pids, stat, status_kb};
 use crate::common::servers::Server;
 use crate::common::{in_path, signal, wait_every, Scratch};
+use crate::cpugroup::CpuGroup;
 use crate::procs::Running;
 use crate::services::{address, oncpu_ns, pss_kb, ticks};
 use nix::sys::signal::Signal;
@@ -254,6 +262,9 @@ pub struct Measure {
     pub own_ticks_ms: f64,
     /// Their cutime + cstime over the window: the checks' processes, ms.
     pub children_ms: f64,
+    /// The CPU time of every process of the program's cgroup over the window, the checks'
+    /// included, ms (NaN without a group: then the ticks above are the measure).
+    pub group_ms: f64,
     /// VmRSS of the main process, kB.
     pub rss_kb: f64,
     /// Over the program's processes: VmRSS, RssAnon, Pss, kB.
@@ -272,9 +283,14 @@ impl Measure {
         self.per_1000(self.own_ms)
     }
 
-    /// The same with the checks' processes, ms.
+    /// The same with the checks' processes, ms: the cgroup's count, to the nanosecond, where
+    /// there was one; else the own processes' with the checks' reaped ticks.
     pub fn total(&self) -> f64 {
-        self.per_1000(self.own_ms + self.children_ms)
+        if self.group_ms.is_finite() {
+            self.per_1000(self.group_ms)
+        } else {
+            self.per_1000(self.own_ms + self.children_ms)
+        }
     }
 
     pub fn rate(&self) -> f64 {
@@ -383,6 +399,8 @@ fn tree(pid: u32) -> HashSet<u32> {
 pub fn run(peers: &Peers, ours: &Path, scene: &Scene, peer: Peer, check: Check, n: usize, window: Duration) -> Measure {
     let dir = Scratch::new("bench-peer");
     let argv = argv(peers, ours, scene, peer, check, n, &dir);
+    let group = CpuGroup::new("bench-peer");
+    let argv = group.as_ref().map_or_else(|| argv.clone(), |g| g.wrap(&argv));
     let addresses: HashSet<String> = (0..n).map(address).collect();
     let started = Instant::now();
     let log = dir.file("stderr.log");
@@ -419,11 +437,14 @@ pub fn run(peers: &Peers, ours: &Path, scene: &Scene, peer: Peer, check: Check, 
     let sample = |pids: &HashSet<u32>| -> Vec<(u32, (u64, u64), u64)> {
         pids.iter().map(|&p| (p, ticks(p), oncpu_ns(p))).collect()
     };
-    let (served_before, before) = (scene.answered(), sample(&first));
+    // The group counts only if the program joined it (the wrap's write may have failed).
+    let group = group.filter(|g| g.holds(pid));
+    let usage = || group.as_ref().and_then(CpuGroup::usage_ns);
+    let (served_before, before, usage_before) = (scene.answered(), sample(&first), usage());
     let from = Instant::now();
     std::thread::sleep(window);
     let last = tree(pid);
-    let (served_after, after) = (scene.answered(), sample(&last));
+    let (served_after, after, usage_after) = (scene.answered(), sample(&last), usage());
     let window_s = from.elapsed().as_secs_f64();
     // The program's own processes: there at both ends (a check's process is not).
     let own: HashSet<u32> = first.intersection(&last).copied().collect();
@@ -439,6 +460,10 @@ pub fn run(peers: &Peers, ours: &Path, scene: &Scene, peer: Peer, check: Check, 
             oncpu += ns.saturating_sub(*ns0);
         }
     }
+    let group_ms = match (usage_before, usage_after) {
+        (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e6,
+        _ => f64::NAN,
+    };
     let withdrawn = plugin.lines.lock().expect("lines").iter().filter(|(_, l)| l.starts_with("withdraw")).count();
     stop(plugin, &last);
     assert!(scene.alive(), "{what}: nginx or BIRD exited during the run");
@@ -454,6 +479,7 @@ pub fn run(peers: &Peers, ours: &Path, scene: &Scene, peer: Peer, check: Check, 
         own_ms: oncpu as f64 / 1e6,
         own_ticks_ms: ms(own_ticks),
         children_ms: ms(children),
+        group_ms,
         rss_kb,
         tree_rss_kb,
         tree_anon_kb,
