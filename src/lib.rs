@@ -6,11 +6,14 @@
 //! in the modules below so that tests can reach it. `docs/architecture.md` says which module
 //! owns what.
 
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod accounts;
 pub mod addr;
 pub mod bfd;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod control;
 pub mod dampening;
 pub mod endpoint;

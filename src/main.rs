@@ -1,6 +1,8 @@
 //! The binary: parse, build the settings, run, print an error chain once, exit with a
 //! documented status ([`exit::Code`]).
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use exabgp_healthcheck::cli::{self, Parsed};
 use exabgp_healthcheck::config::{Mode, Settings};
 use exabgp_healthcheck::error::UsageError;
@@ -22,11 +24,11 @@ fn real_main() -> Code {
     let args = match cli::parse(argv.iter().cloned()) {
         Ok(Parsed::Run(args)) => args,
         Ok(Parsed::Print(text)) => {
-            print!("{text}");
+            exabgp_healthcheck::show!("{text}");
             return Code::Ok;
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            exabgp_healthcheck::say!("error: {err}");
             return Code::Usage;
         }
     };
@@ -35,7 +37,7 @@ fn real_main() -> Code {
     let settings = match Settings::from_args(*args) {
         Ok(settings) => settings,
         Err(err) => {
-            eprintln!("error: {err}");
+            exabgp_healthcheck::say!("error: {err}");
             return Code::Usage;
         }
     };
@@ -49,13 +51,13 @@ fn real_main() -> Code {
         Ok(code) => code,
         Err(err) if err.is::<addr::NoIpFound>() => Code::Unhealthy,
         Err(err) if err.is::<UsageError>() => {
-            eprintln!("error: {err}");
+            exabgp_healthcheck::say!("error: {err}");
             Code::Usage
         }
         Err(err) => {
             log::error!("{err:#}");
             if !log::log_enabled!(log::Level::Error) {
-                eprintln!("error: {err:#}");
+                exabgp_healthcheck::say!("error: {err:#}");
             }
             Code::Unhealthy
         }

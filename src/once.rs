@@ -24,7 +24,7 @@ pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
     for (id, cfg) in services.iter().enumerate() {
         if several {
             let name = cfg.label().map_or_else(|| id.to_string(), str::to_owned);
-            eprintln!("[{name}]");
+            crate::say!("[{name}]");
         }
         all_healthy &= check(cfg)?;
     }
@@ -41,17 +41,17 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
     let draining = cfg.drain_file.as_ref().filter(|f| f.exists());
     let mut measure = Measure::default();
     let (state, healthy) = if let Some(file) = draining {
-        eprintln!(
+        crate::say!(
             "draining: {} exists, the check is not run; the routes are withdrawn after {} (DRAINED)",
             file.display(),
             humantime::format_duration(cfg.drain_time)
         );
         (State::Draining, false)
     } else if let Some(file) = disabled {
-        eprintln!("disabled: {} exists, the check is not run", file.display());
+        crate::say!("disabled: {} exists, the check is not run", file.display());
         (State::Disabled, false)
     } else if cfg.command.is_none() && cfg.checks.is_empty() {
-        eprintln!("healthy: no --command given, the service is always up");
+        crate::say!("healthy: no --command given, the service is always up");
         (State::Up, true)
     } else {
         let mut healthy = true;
@@ -63,7 +63,7 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         for url in &cfg.checks {
             let spec = probe::Spec::of(None, std::slice::from_ref(url), cfg.timeout).expect("one check");
             let verdict = probe::run_alone(&spec);
-            eprintln!("{}: {} ({})", if verdict.ok { "healthy" } else { "unhealthy" }, url.text, verdict.detail);
+            crate::say!("{}: {} ({})", if verdict.ok { "healthy" } else { "unhealthy" }, url.text, verdict.detail);
             healthy &= verdict.ok;
             // As the plugin runs them, at once: the slowest is the iteration's latency.
             measure.took = measure.took.max(verdict.took);
@@ -71,7 +71,7 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         (if healthy { State::Up } else { State::Down }, healthy)
     };
     if routes.is_empty() {
-        eprintln!("would send nothing: {}", crate::addr::NoIpFound);
+        crate::say!("would send nothing: {}", crate::addr::NoIpFound);
         return Ok(healthy);
     }
     let announce = match cfg.med.filter(|_| state == State::Up) {
@@ -81,7 +81,7 @@ fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
         }
         None => Cow::Borrowed(&cfg.announce),
     };
-    eprintln!(
+    crate::say!(
         "would send, once {state} (after {} such checks in a row):",
         match state {
             State::Up => cfg.thresholds.rise.max(1),
@@ -114,7 +114,7 @@ fn raised(cfg: &ServiceConfig, policy: med::Policy, routes: usize, measure: &Mea
     let mut med = Med::new(policy, ceiling);
     med.observe(measure.took.unwrap_or_default(), measure.output.as_deref());
     let wanted = med.wanted();
-    eprintln!("med: {wanted} -> MED {}", metric.up.saturating_add(wanted.raise));
+    crate::say!("med: {wanted} -> MED {}", metric.up.saturating_add(wanted.raise));
     wanted.raise
 }
 
@@ -124,7 +124,7 @@ fn shell(command: &str, timeout: Option<Duration>) -> (bool, Duration, String) {
     let spec = Spec { timeout, capture: Capture::Merged, ..Spec::shell(command.to_owned()) };
     let outcome = proc::run_alone(&spec);
     let healthy = outcome.success();
-    eprintln!(
+    crate::say!(
         "{}: {command} ({}, {} ms)",
         if healthy { "healthy" } else { "unhealthy" },
         ended(&outcome.status),
@@ -132,12 +132,12 @@ fn shell(command: &str, timeout: Option<Duration>) -> (bool, Duration, String) {
     );
     let output = String::from_utf8_lossy(&outcome.output);
     if !output.trim().is_empty() {
-        eprintln!("output:");
+        crate::say!("output:");
         for line in output.trim_end().lines() {
-            eprintln!("  {line}");
+            crate::say!("  {line}");
         }
         if outcome.dropped > 0 {
-            eprintln!("  [{} more bytes not shown]", outcome.dropped);
+            crate::say!("  [{} more bytes not shown]", outcome.dropped);
         }
     }
     (healthy, outcome.duration, first_line(&outcome.output))

@@ -94,7 +94,7 @@ fn last_words(between: impl FnOnce(), what: &str, advice: &str) -> ! {
     if let Some(registry) = &registry {
         remove_owned(registry);
     }
-    eprintln!("CRITICAL[healthcheck] {what}: routes withdrawn, addresses we added removed, exiting; {advice}");
+    crate::say!("CRITICAL[healthcheck] {what}: routes withdrawn, addresses we added removed, exiting; {advice}");
     std::process::exit(crate::exit::Code::Bug.status());
 }
 
@@ -157,15 +157,15 @@ fn remove_owned(registry: &Registry) {
     let mut backend = match open() {
         Ok(backend) => backend,
         Err(err) => {
-            eprintln!("CRITICAL[healthcheck] cannot remove the service addresses we added: {err}");
+            crate::say!("CRITICAL[healthcheck] cannot remove the service addresses we added: {err}");
             return;
         }
     };
     for host in owned {
         match backend.remove(host.ip, &host.ifname) {
-            Ok(()) => eprintln!("CRITICAL[healthcheck] removed {} from {}", Net::host(host.ip), host.ifname),
+            Ok(()) => crate::say!("CRITICAL[healthcheck] removed {} from {}", Net::host(host.ip), host.ifname),
             Err(err) => {
-                eprintln!("CRITICAL[healthcheck] failed to remove {} from {}: {err}", Net::host(host.ip), host.ifname)
+                crate::say!("CRITICAL[healthcheck] failed to remove {} from {}: {err}", Net::host(host.ip), host.ifname)
             }
         }
     }

@@ -1404,3 +1404,43 @@ fn kernel_has_ifa_proto() -> bool {
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     (major, minor) >= (6, 3)
 }
+
+/// A console we cannot write to: stderr on `/dev/full` (every write fails with ENOSPC), stdout
+/// too for `--help`. `--dry-run` and `--once` print on the console, and
+/// `ctl` prints its answer: none may abort, and each keeps its exit status.
+#[test]
+fn a_console_that_cannot_be_written_to_neither_aborts_nor_changes_the_exit_status() {
+    let _machine = shared();
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    // --once: the check passes, exit 0, with all it says lost.
+    let once = Command::new(BIN)
+        .args(["--once", "--no-syslog", "--ip", "192.0.2.1", "--cmd", "true"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(full())
+        .status()
+        .expect("run --once");
+    assert_eq!(once.code(), Some(0), "--once with a full stderr: {once:?}");
+    // --dry-run: it explains each step on stderr; it must go on checking until told to stop.
+    let dir = Scratch::new("full-console");
+    let mut dry = Command::new(BIN)
+        .args(["--dry-run", "--no-syslog", "--ip", "192.0.2.1", "--interval", "0.1", "--rise", "2"])
+        .args(["--cmd", &format!("touch {}/checked.$$", dir.path.display())])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(full())
+        .spawn()
+        .expect("run --dry-run");
+    let checked = || std::fs::read_dir(&dir.path).map_or(0, |d| d.filter(|e| e.is_ok()).count());
+    let going = wait_for(LIMIT, || checked() >= 10);
+    let status = dry.try_wait().expect("try_wait");
+    common::terminate(&mut dry, Duration::from_secs(5));
+    assert!(status.is_none(), "--dry-run with a full stderr exited: {status:?}");
+    assert!(going, "--dry-run with a full stderr ran {} checks in {LIMIT:?}", checked());
+    // Usage errors: exit 2 still.
+    let usage = Command::new(BIN).args(["--no-such-flag"]).stderr(full()).stdout(Stdio::null()).status().expect("run");
+    assert_eq!(usage.code(), Some(2), "a usage error with a full stderr: {usage:?}");
+    // --help with a full stdout: exit 0, as when it is read.
+    let help = Command::new(BIN).arg("--help").stdout(full()).stderr(full()).status().expect("run --help");
+    assert_eq!(help.code(), Some(0), "--help with a full stdout: {help:?}");
+}

@@ -46,20 +46,20 @@ pub fn main(argv: &[OsString]) -> Code {
     let answer = match ask(&ctl.socket, &request, limit) {
         Ok(answer) => answer,
         Err(err) => {
-            eprintln!("error: {err}");
+            crate::say!("error: {err}");
             return Code::Unhealthy;
         }
     };
     if ctl.json {
-        print!("{}", answer.to_line());
+        crate::show!("{}", answer.to_line());
     } else if answer.ok {
-        print!("{}", text(&request, &answer));
+        crate::show!("{}", text(&request, &answer));
     }
     match (answer.ok, answer.kind) {
         (true, _) => Code::Ok,
         (false, kind) => {
             if !ctl.json {
-                eprintln!("error: {}", answer.error.as_deref().unwrap_or("the plugin refused the request"));
+                crate::say!("error: {}", answer.error.as_deref().unwrap_or("the plugin refused the request"));
             }
             if kind == Some(Kind::Usage) {
                 Code::Usage

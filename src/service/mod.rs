@@ -488,8 +488,8 @@ impl Service {
                 return;
             }
             match &self.cfg.section {
-                Some(section) => eprintln!("dry-run: [{section}] {text}{progress}"),
-                None => eprintln!("dry-run: {text}{progress}"),
+                Some(section) => crate::say!("dry-run: [{section}] {text}{progress}"),
+                None => crate::say!("dry-run: {text}{progress}"),
             }
         }
     }
