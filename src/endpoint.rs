@@ -77,6 +77,12 @@ pub enum Request {
 pub trait Services {
     /// The one at `index`, `None` past the last.
     fn at(&self, index: usize) -> Option<&Service>;
+    /// Whether every line the one at `index` has given is written to ExaBGP (none waits in
+    /// our queue). Yes, unless told otherwise.
+    fn written(&self, index: usize) -> bool {
+        let _ = index;
+        true
+    }
 }
 
 /// The services as they are, for an endpoint to read.
@@ -96,6 +102,13 @@ impl<'a> View<'a> {
     pub fn services(&self) -> impl Iterator<Item = &'a Service> + 'a {
         let services = self.services;
         (0..).map_while(move |index| services.at(index))
+    }
+
+    /// The running services, each with whether all its lines are written to ExaBGP
+    /// ([`Services::written`]).
+    pub fn written(&self) -> impl Iterator<Item = (&'a Service, bool)> + 'a {
+        let services = self.services;
+        (0..).map_while(move |index| services.at(index).map(|service| (service, services.written(index))))
     }
 
     /// ExaBGP's answers so far (`done` and `error`), when they are counted (not `--no-ack`,

@@ -500,3 +500,40 @@ fn with_user_the_socket_is_the_user_s_and_removed_by_it_at_exit() {
     assert_eq!(plugin.stop(), Some(0));
     assert!(!socket.exists(), "removed by the plugin as nobody\n{}", plugin.stderr());
 }
+
+/// `drain --wait` answers once the withdraws are written to ExaBGP, not merely once the
+/// service is DRAINED: an ExaBGP that acknowledges slowly (one line every 40 ms, as this test
+/// answers) holds 40 addresses' lines in our queue for seconds, and a client that stops the
+/// service when answered must not beat the lines that tell the routers.
+#[test]
+fn drain_wait_answers_once_the_withdraws_are_written_to_exabgp() {
+    let dir = Scratch::new("control-drain-written");
+    let socket = dir.file("control.sock");
+    let ips: Vec<String> = (1..=40).map(|i| format!("192.0.2.{i}")).collect();
+    let mut args = vec!["--no-syslog", "--no-ip-setup", "--name", "web", "--rise", "1", "--interval", "3600"];
+    args.extend_from_slice(&["--cmd", "true", "--drain-time", "100ms", "--control-socket", socket.to_str().unwrap()]);
+    for ip in &ips {
+        args.extend_from_slice(&["--ip", ip]);
+    }
+    let mut plugin = Plugin::start(&args);
+    assert!(wait_for(LIMIT, || socket.exists()), "no socket\n{}", plugin.stderr());
+    let withdraws = |plugin: &Plugin| plugin.lines().iter().filter(|l| l.starts_with("withdraw")).count();
+    let ctl_socket = socket.clone();
+    let waiting = std::thread::spawn(move || ctl(&ctl_socket, &["drain", "--wait", "--timeout", "60s"]));
+    let (mut answered, started) = (0, std::time::Instant::now());
+    while !waiting.is_finished() && started.elapsed() < Duration::from_secs(60) {
+        if answered < plugin.lines().len() {
+            plugin.say("done");
+            answered += 1;
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let out = waiting.join().expect("ctl");
+    let seen = withdraws(&plugin);
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "drained: web\n".to_owned()), "{}", plugin.stderr());
+    // What was written when ctl was answered reaches our reader in well under a second;
+    // before, most of the 40 withdraws were still queued (a line per answer, every 40 ms).
+    let all = wait_for(Duration::from_millis(500), || withdraws(&plugin) == ips.len());
+    assert!(all, "ctl answered with {seen} then {} of {} withdraws written", withdraws(&plugin), ips.len());
+    assert_eq!(plugin.stop(), Some(0));
+}

@@ -11,8 +11,9 @@
 //! The socket file is made with mode 0600 and removed at exit if it is still ours. At start it
 //! never replaces anything but a socket nobody listens on (left by a killed run).
 
-use super::protocol::{self, Answer, Checks, Command, LastCheck, Route, ServiceStatus};
-use crate::bfd::speaker::{Board, SessionView};
+use super::protocol::{self, Answer, Command};
+use super::status;
+use crate::bfd::speaker::Board;
 use crate::endpoint::{Endpoint, Request, View, Which};
 use crate::error::UsageError;
 use crate::os_error::{in_words, Words};
@@ -28,7 +29,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// The most connections served at once.
 pub const MAX_CONNECTIONS: usize = 8;
@@ -38,6 +39,8 @@ pub const CONNECTION_TIME: Duration = Duration::from_secs(5);
 
 /// The longest a `drain --wait` is held, whatever it asks.
 const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+/// How often a drained service's `drain --wait` looks whether its lines are all written.
+const RECHECK: Duration = Duration::from_millis(10);
 
 const FLAG: &str = "--control-socket";
 
@@ -58,6 +61,8 @@ struct Connection {
     stream: UnixStream,
     /// Closed at this instant, answered or not.
     until: Instant,
+    /// A drain's wait looks again at this instant (its lines to ExaBGP are being written).
+    soon: Option<Instant>,
     phase: Phase,
 }
 
@@ -159,7 +164,8 @@ impl Server {
                 continue;
             }
             let busy = self.connections.len() >= MAX_CONNECTIONS;
-            let mut connection = Connection { stream, until: now + CONNECTION_TIME, phase: Phase::Reading(Vec::new()) };
+            let mut connection =
+                Connection { stream, until: now + CONNECTION_TIME, soon: None, phase: Phase::Reading(Vec::new()) };
             if busy {
                 let answer = Answer::failed(format!("busy: {MAX_CONNECTIONS} connections are served already"));
                 connection.phase = Phase::Writing(answer.to_line().into_bytes(), 0);
@@ -243,22 +249,33 @@ impl Connection {
             }
         }
         let (which, limit) = (&*which, *limit);
-        let chosen: Vec<&Service> = view.services().filter(|service| which.matches(service)).collect();
+        // DRAINED, and its withdraws out of our queue to ExaBGP: a client that stops the
+        // service when answered must not beat the lines that tell the routers.
+        let chosen: Vec<(&Service, bool)> = view.written().filter(|(service, _)| which.matches(service)).collect();
+        let drained = |(service, written): &(&Service, bool)| service.state() == State::Drained && *written;
+        self.soon = None;
         let answer = if chosen.is_empty() {
             Answer::failed(format!("{} is gone (the configuration was reloaded)", shown(which)))
-        } else if chosen.iter().all(|service| service.state() == State::Drained) {
+        } else if chosen.iter().all(drained) {
             let now = Moment::now();
-            Answer::done(Command::Drain, chosen.iter().map(|service| status_of(service, now)).collect())
+            Answer::done(Command::Drain, chosen.iter().map(|(service, _)| status::status_of(service, now)).collect())
         } else if now >= self.until {
             let left: Vec<String> = chosen
                 .iter()
-                .filter(|service| service.state() != State::Drained)
-                .map(|service| format!("{} {}", service.label().unwrap_or("-"), service.state()))
+                .filter(|entry| !drained(entry))
+                .map(|(service, written)| match written {
+                    true => format!("{} {}", service.label().unwrap_or("-"), service.state()),
+                    false => {
+                        format!("{} {} (lines to ExaBGP still queued)", service.label().unwrap_or("-"), service.state())
+                    }
+                })
                 .collect();
             let limit =
                 humantime::format_duration(Duration::from_millis(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)));
             Answer::failed(format!("not drained within {limit}: {}", left.join(", ")))
         } else {
+            // Nothing wakes the reactor when a queued line is written: look again soon.
+            self.soon = chosen.iter().any(|(_, written)| !written).then(|| now + RECHECK);
             return;
         };
         self.until = now + CONNECTION_TIME;
@@ -334,7 +351,7 @@ fn answer(line: &[u8], view: &View<'_>, bfd: Option<&Board>, asks: &mut Vec<Requ
         Ok(request) if request.cmd == Command::Status && request.service.is_none() => {
             let mut reply = answer_to(request, view, asks);
             if let (Reply::Now(answer), Some(board)) = (&mut reply, bfd) {
-                answer.bfd = board.borrow().sessions.iter().map(bfd_status).collect();
+                answer.bfd = board.borrow().sessions.iter().map(status::bfd_status).collect();
             }
             reply
         }
@@ -351,7 +368,7 @@ fn answer_to(request: protocol::Request, view: &View<'_>, asks: &mut Vec<Request
         Err(refused) => return Reply::Now(refused),
     };
     let now = Moment::now();
-    let statuses = chosen.iter().map(|&i| status_of(services[i], now)).collect();
+    let statuses = chosen.iter().map(|&i| status::status_of(services[i], now)).collect();
     let which = request.service.map_or(Which::All, Which::Named);
     match request.cmd {
         Command::Status => {}
@@ -376,60 +393,10 @@ fn answer_to(request: protocol::Request, view: &View<'_>, asks: &mut Vec<Request
     Reply::Now(Answer::done(request.cmd, statuses))
 }
 
-/// A BFD session as `status` shows it.
-fn bfd_status(session: &SessionView) -> protocol::BfdStatus {
-    protocol::BfdStatus {
-        peer: session.peer.clone(),
-        local: session.local.to_string(),
-        state: session.state.name().to_owned(),
-        remote_state: session.remote_state.name().to_owned(),
-        diag: session.diag.to_string(),
-        tx_ms: crate::units::millis(session.tx),
-        rx_ms: crate::units::millis(session.rx),
-        detection_time_ms: session.detection_time.map(crate::units::millis),
-        since_seconds: protocol::seconds(session.since),
-    }
-}
-
 fn shown(which: &Which) -> &str {
     match which {
         Which::All => "every service",
         Which::Named(name) => name,
-    }
-}
-
-/// RFC 3339 in UTC, to the second (a clock before 1970 shows as 1970).
-fn rfc3339(at: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(at.max(UNIX_EPOCH)).to_string()
-}
-
-/// A service as `status` shows it, at `now`.
-pub fn status_of(service: &Service, now: Moment) -> ServiceStatus {
-    let stats = service.stats();
-    let last_check = stats.last_check.map(|check| LastCheck {
-        at: rfc3339(check.at),
-        ago_seconds: protocol::seconds(now.wall.duration_since(check.at).unwrap_or_default()),
-        ok: check.ok,
-        duration_ms: u64::try_from(check.took.as_millis()).unwrap_or(u64::MAX),
-    });
-    ServiceStatus {
-        service: service.label().map(str::to_owned),
-        state: service.state().name().to_owned(),
-        since: rfc3339(stats.since.wall),
-        since_seconds: protocol::seconds(now.mono.saturating_duration_since(stats.since.mono)),
-        check: service.cfg().command.is_some() || !service.cfg().checks.is_empty(),
-        drain_requested: service.drain_requested(),
-        last_check,
-        checks: Checks { passed: stats.passed, failed: stats.failed },
-        routes: service.announced().map(|(route, med)| Route { route: route.to_string(), med }).collect(),
-        dampening: service.penalty(now.mono).map(|penalty| {
-            let reuse_at = service.reuse_at();
-            protocol::Dampening {
-                penalty: penalty.round() as u64,
-                reuse_at: reuse_at.map(|at| rfc3339(now.wall_of(at))),
-                reuse_in_seconds: reuse_at.map(|at| protocol::seconds(at.saturating_duration_since(now.mono))),
-            }
-        }),
     }
 }
 
@@ -448,7 +415,10 @@ impl Endpoint for Server {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.connections.iter().map(|connection| connection.until).min()
+        self.connections
+            .iter()
+            .map(|connection| connection.soon.map_or(connection.until, |soon| soon.min(connection.until)))
+            .min()
     }
 
     fn advance(&mut self, ready: Ready, view: &View<'_>, asks: &mut Vec<Request>) {

@@ -380,7 +380,8 @@ impl Reactor {
         let mut ready = std::mem::take(&mut self.endpoint_ready);
         ready.resize(self.endpoints.len(), Ready::NONE);
         let mut asks = Vec::new();
-        let view = View::new(&self.slots, self.out.tally(), self.generation);
+        let seen = endpoint::Seen { slots: &self.slots, out: &self.out };
+        let view = View::new(&seen, self.out.tally(), self.generation);
         for (endpoint, ready) in self.endpoints.iter_mut().zip(ready) {
             endpoint.advance(ready, &view, &mut asks);
         }

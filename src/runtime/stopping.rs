@@ -39,7 +39,8 @@ impl Reactor {
         }
         let deadline = (started + EXIT_ADDRESSES).max(Instant::now() + EXIT_ADDRESSES_LEAST);
         self.linger(deadline, |reactor| !reactor.endpoints.iter().any(|e| e.lingering(Instant::now())));
-        let view = View::new(&self.slots, self.out.tally(), self.generation + 1);
+        let seen = endpoint::Seen { slots: &self.slots, out: &self.out };
+        let view = View::new(&seen, self.out.tally(), self.generation + 1);
         for endpoint in &mut self.endpoints {
             endpoint.finish(&view);
             endpoint.close();
@@ -132,7 +133,8 @@ impl Reactor {
             self.lane_ready =
                 if ready.len() > self.endpoints.len() { ready.pop().unwrap_or_default() } else { Ready::NONE };
             self.answer_addresses();
-            let view = View::new(&self.slots, self.out.tally(), self.generation);
+            let seen = endpoint::Seen { slots: &self.slots, out: &self.out };
+            let view = View::new(&seen, self.out.tally(), self.generation);
             ready.resize(self.endpoints.len(), Ready::NONE);
             let mut asks = Vec::new();
             for (endpoint, ready) in self.endpoints.iter_mut().zip(ready) {
