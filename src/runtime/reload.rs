@@ -11,6 +11,11 @@
 //! services no longer want, and only then do the changed and new services set theirs up, so
 //! that an address moving from one service to another (a section renamed, an `ip` moved) ends
 //! up on `lo` and owned by its new service.
+//!
+//! A new or changed service without `--ip` finds its networks on `lo`: the reload then has two
+//! phases, so that the loop never waits for the kernel. The first reads and matches, and asks
+//! the address lane for the listing of `lo`; the second, when the lane answers (or has not
+//! within [`LISTING_LIMIT`]), finds the networks and applies or refuses, as one reload.
 
 use super::{drive, open_lane, track, Plan, Reactor, Slot};
 use crate::addr::op::{Answer, Op};
