@@ -183,6 +183,8 @@ impl Reactor {
             None => return,
         };
         let Some(Pending { draft, again, .. }) = self.reloading.take() else { return };
+        // The services may change now, not at the SIGHUP: the endpoints look again.
+        self.generation += 1;
         let outcome = listed
             .with_context(|| format!("failed to list the addresses of {LOOPBACK}"))
             .map_err(Refused::Failed)
