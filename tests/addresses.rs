@@ -474,3 +474,39 @@ fn a_sudo_run_adds_without_the_mark_but_recognises_it() {
     let lo = ns.lo();
     assert!(!lo.iter().any(|a| a == "192.0.2.90/32" || a == "2001:db8::91/128"), "{lo:?}");
 }
+
+#[test]
+fn a_reload_finds_a_new_services_address_on_lo_on_the_lane_while_the_others_go_on() {
+    // `sudo` that takes its time (the tests run as root: it runs `ip` itself): web's address
+    // set-up holds the address lane for 2 s, so that the reload's listing of lo waits behind it.
+    let dir = Scratch::new("addr-reload-lane");
+    let sudo = dir.write("sudo", "#!/bin/sh\n[ \"$1\" = -n ] && shift\nsleep 2\nexec \"$@\"\n");
+    Command::new("chmod").arg("755").arg(&sudo).status().unwrap();
+    let path = format!("{}:{}", sudo.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let ns = Netns::new("addr");
+    ns.ip(&["address", "add", "192.0.2.81/32", "dev", "lo", "label", "lo:dns"]);
+    let common = "no-syslog\nno-ack\nsudo\nrise = 1\ninterval = 0.05\n";
+    let conf = dir.write("hc.conf", &format!("{common}[web]\nip = 192.0.2.80\n[ntp]\nip = 192.0.2.82\nno-ip-setup\n"));
+    let mut plugin = Plugin::start_with(ns.command(&["--config", conf.to_str().unwrap()]).env("PATH", path));
+    let ntp = |p: &Plugin| p.lines().iter().filter(|l| l.contains("192.0.2.82/32")).count();
+    assert!(wait_for(LIMIT, || ntp(&plugin) >= 1), "{}", plugin.stderr());
+    // web's `sudo` is running: dns, new and without ip, finds its address when the lane has
+    // listed lo, after it; ntp checks on meanwhile.
+    dir.write(
+        "hc.conf",
+        &format!(
+            "{common}[web]\nip = 192.0.2.80\n[ntp]\nip = 192.0.2.82\nno-ip-setup\n[dns]\nlabel = dns\nno-ip-setup\n"
+        ),
+    );
+    let before = ntp(&plugin);
+    plugin.signal(1);
+    let reloaded = |p: &Plugin| p.stderr().contains("configuration reloaded: 3 service(s), 1 added, 0 changed");
+    assert!(wait_for(LIMIT, || reloaded(&plugin)), "{}", plugin.stderr());
+    let during = ntp(&plugin) - before;
+    assert!(during >= 5, "ntp checked {during} times while the reload waited for the lane:\n{}", plugin.stderr());
+    let dns = "announce route 192.0.2.81/32 next-hop self med 100";
+    assert!(wait_for(LIMIT, || plugin.lines().iter().any(|l| l == dns)), "{:?}\n{}", plugin.lines(), plugin.stderr());
+    assert!(plugin.lines().iter().any(|l| l == "announce route 192.0.2.80/32 next-hop self med 100"));
+    assert!(!plugin.stderr().contains("not reloaded"), "{}", plugin.stderr());
+    assert_eq!(plugin.stop(), Some(0));
+}

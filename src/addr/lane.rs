@@ -7,8 +7,9 @@
 //! One service's work at a time, start to end: a service that has begun its work (listing,
 //! then changing) keeps the lane until it is over, and others queue behind it in order. So work
 //! is done in the order it was asked for: at a reload, what removed and changed services let
-//! go of is gone before new services look for it. A service whose work waits or runs waits
-//! for it; every other service goes on.
+//! go of is gone before new services look for it (a reload's listing of `lo`, to find the
+//! networks of its services without `--ip`, queues here too). A service whose work waits or
+//! runs waits for it; every other service goes on.
 
 use super::netlink::{NetlinkOp, Rtnl};
 use super::op::{Answer, Op};

@@ -25,13 +25,17 @@ pub struct Host {
 /// only those whose address is a network of its own prefix (typically /32 and /128), and with
 /// `label`, only IPv4 ones labelled `lo:LABEL...` (or exactly `lo:LABEL`).
 pub fn discover(backend: &mut dyn AddressBackend, label: Option<&str>, exact: bool) -> Result<Vec<Net>, AddrError> {
-    let found = backend.list(LOOPBACK)?;
-    Ok(found
-        .into_iter()
+    Ok(discovered(&backend.list(LOOPBACK)?, label, exact))
+}
+
+/// What [`discover`] finds among `found`, the addresses `lo` was listed with: no I/O.
+pub fn discovered(found: &[IfAddr], label: Option<&str>, exact: bool) -> Vec<Net> {
+    found
+        .iter()
         .filter(|a| !is_loopback(a.ip))
         .filter(|a| label.is_none_or(|l| label_matches(a, l, exact)))
         .filter_map(|a| Net::new(a.ip, a.prefix_len))
-        .collect())
+        .collect()
 }
 
 fn label_matches(addr: &IfAddr, label: &str, exact: bool) -> bool {

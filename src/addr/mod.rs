@@ -97,7 +97,11 @@ pub trait AddressBackend {
 /// The networks a service advertises: its `--ip`s, or, with none, those found on `lo`; none
 /// found is [`NoIpFound`] (logged as the reference does).
 pub fn networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate::net::Net>> {
-    let found = find_networks(cfg)?;
+    some_networks(find_networks(cfg)?)
+}
+
+/// `found`, unless it is empty: [`NoIpFound`] (logged as the reference does).
+pub fn some_networks(found: Vec<crate::net::Net>) -> anyhow::Result<Vec<crate::net::Net>> {
     if found.is_empty() {
         log::error!("No IP found");
         return Err(anyhow::Error::new(NoIpFound));
@@ -106,21 +110,32 @@ pub fn networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate:
 }
 
 /// The networks a service advertises: its `--ip`s, or, with none, those found on `lo`
-/// (perhaps none).
+/// (perhaps none), listed here with a synchronous rtnetlink dump (start-up and `--once` only:
+/// a reload lists `lo` on the reactor's address lane and calls [`networks_among`]).
 pub fn find_networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate::net::Net>> {
     use crate::config::LOOPBACK;
     use anyhow::Context;
     if !cfg.nets.is_empty() {
-        return Ok(cfg.nets.iter().map(|n| n.net).collect());
+        return Ok(networks_among(cfg, &[]));
     }
     let mut backend = NetlinkBackend::new().context("failed to open a netlink socket")?;
-    let found = ledger::discover(&mut backend, cfg.label.as_deref(), cfg.label_exact_match)
-        .with_context(|| format!("failed to list the addresses of {LOOPBACK}"))?;
+    let lo = backend.list(LOOPBACK).with_context(|| format!("failed to list the addresses of {LOOPBACK}"))?;
+    Ok(networks_among(cfg, &lo))
+}
+
+/// The networks a service advertises when `lo` holds `lo` (listed beforehand; looked at only
+/// without `--ip`): its `--ip`s, or those found among them (perhaps none). No I/O.
+pub fn networks_among(cfg: &crate::config::ServiceConfig, lo: &[IfAddr]) -> Vec<crate::net::Net> {
+    use crate::config::LOOPBACK;
+    if !cfg.nets.is_empty() {
+        return cfg.nets.iter().map(|n| n.net).collect();
+    }
+    let found = ledger::discovered(lo, cfg.label.as_deref(), cfg.label_exact_match);
     log::debug!(
         "System addresses ({LOOPBACK}) detected: {}",
         found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     );
-    Ok(found)
+    found
 }
 
 /// No service address: neither `--ip` nor any on `lo` (exit status 1, as the reference).

@@ -113,6 +113,8 @@ struct Reactor {
     held: BTreeMap<Host, ServiceId>,
     /// How to read the configuration again; `None`: there is no file to read.
     reload: Option<Reload>,
+    /// A reload waiting for the address lane's listing of `lo`.
+    reloading: Option<reload::Pending>,
     /// The id of the next service to start (ids are never reused in a run).
     next_id: ServiceId,
     /// The metrics file and listener, the control socket: what the process serves.
@@ -232,6 +234,7 @@ impl Reactor {
             leaving: Vec::new(),
             held: BTreeMap::new(),
             reload: None,
+            reloading: None,
             next_id,
             endpoints: Vec::new(),
             generation: 0,
@@ -271,6 +274,7 @@ impl Reactor {
                 }
             }
             self.answer_addresses();
+            self.finish_reload();
             for id in 0..self.slots.len() {
                 let tag = self.slots[id].tag.clone();
                 logging::scoped(tag.as_ref(), || self.advance(id));
@@ -326,14 +330,16 @@ impl Reactor {
     }
 
     /// The earliest instant something must happen without a wake-up: a service's next
-    /// iteration, a job's deadline, or an endpoint's.
+    /// iteration, a job's deadline, an endpoint's, or a reload's wait for the listing of `lo`.
     fn next_deadline(&self) -> Option<Instant> {
         let services = self.slots.iter().filter_map(|slot| match &slot.job {
             Some(job) => job.deadline(),
             None => slot.service.due(),
         });
         let lane = self.lane.as_ref().and_then(Lane::deadline);
-        services.chain(self.endpoints.iter().filter_map(|endpoint| endpoint.deadline())).chain(lane).min()
+        let reloading = self.reloading.as_ref().map(|pending| pending.deadline);
+        let endpoints = self.endpoints.iter().filter_map(|endpoint| endpoint.deadline());
+        services.chain(endpoints).chain(lane).chain(reloading).min()
     }
 
     /// Hand every answer the address lane has to the service it is for (a running one, or one
@@ -360,6 +366,9 @@ impl Reactor {
 
     /// Hand `answer` to service `owner`.
     fn deliver(&mut self, owner: ServiceId, answer: Answer) {
+        if owner == reload::LISTING {
+            return self.on_listing(answer);
+        }
         let Reactor { slots, leaving, out, held, lane, generation, .. } = self;
         let Some(slot) = slots.iter_mut().chain(leaving.iter_mut()).find(|slot| slot.service.id == owner) else {
             return;

@@ -39,8 +39,13 @@ impl Plan {
     /// Find the networks of `cfg` (on `lo`, without `--ip`): the only step that may fail.
     pub(super) fn new(cfg: ServiceConfig) -> anyhow::Result<Plan> {
         let nets = addr::networks(&cfg)?;
+        Ok(Plan::found(cfg, nets))
+    }
+
+    /// The plan of `cfg` with the networks found for it.
+    pub(super) fn found(cfg: ServiceConfig, nets: Vec<Net>) -> Plan {
         let routes = service::routes(&nets, cfg.deaggregate, cfg.start_ip);
-        Ok(Plan { cfg, nets, routes })
+        Plan { cfg, nets, routes }
     }
 
     /// Its ledger (none when it changes no address in `mode`), empty: what it owns comes with

@@ -11,14 +11,22 @@
 //! services no longer want, and only then do the changed and new services set theirs up, so
 //! that an address moving from one service to another (a section renamed, an `ip` moved) ends
 //! up on `lo` and owned by its new service.
+//!
+//! A new or changed service without `--ip` finds its networks on `lo`: the reload then has two
+//! phases, so that the loop never waits for the kernel. The first reads and matches, and asks
+//! the address lane for the listing of `lo`; the second, when the lane answers (or has not
+//! within [`LISTING_LIMIT`]), finds the networks and applies or refuses, as one reload.
 
 use super::{drive, open_lane, track, Plan, Reactor, Slot};
-use crate::config::{ServiceConfig, Settings};
+use crate::addr::op::{Answer, Op};
+use crate::addr::{self, AddrError, IfAddr};
+use crate::config::{ServiceConfig, Settings, LOOPBACK};
 use crate::error::UsageError;
 use crate::logging;
 use crate::net::Net;
 use crate::service::{Next, ServiceId};
-use std::time::Instant;
+use anyhow::Context;
+use std::time::{Duration, Instant};
 
 /// What tells a service from another across a reload: its section.
 fn key(cfg: &ServiceConfig) -> Option<&str> {
@@ -83,25 +91,127 @@ fn draft(running: &[&ServiceConfig], next: Vec<ServiceConfig>) -> Result<Draft<S
     Ok(Draft { changes, removed })
 }
 
+/// The address lane's owner of a reload's listing of `lo` (no service has it: their ids count
+/// up from 0).
+pub(super) const LISTING: ServiceId = ServiceId::MAX;
+
+/// How long a reload waits for the listing of `lo` (behind the address work queued before it,
+/// then the kernel's answer) before it is refused.
+const LISTING_LIMIT: Duration = Duration::from_secs(5);
+
+/// A reload between its two phases: read, matched and checked, waiting for the address lane's
+/// listing of `lo` to find the networks of its new and changed services without `--ip`.
+pub(super) struct Pending {
+    draft: Draft<ServiceConfig>,
+    /// Refused if the listing has not come by then.
+    pub(super) deadline: Instant,
+    /// The listing, once the lane gave it.
+    listed: Option<Result<Vec<IfAddr>, AddrError>>,
+    /// Another SIGHUP came meanwhile: the configuration is read again once this one is over.
+    again: bool,
+}
+
+/// What the first phase of a reload leaves.
+enum Prepared {
+    /// Everything known: applied at once.
+    Ready(Draft<Plan>),
+    /// Its new or changed services without `--ip` wait for the listing of `lo`.
+    Listing(Pending),
+}
+
+fn refuse(why: &Refused) {
+    log::error!("the configuration was not reloaded, nothing changed: {why}");
+}
+
 impl Reactor {
-    /// Read the configuration again and apply it: each outcome logged once.
+    /// SIGHUP: read the configuration again and apply it, each outcome logged once.
+    ///
+    /// A reload whose new or changed services all have `--ip` is applied at once. One with a
+    /// service that finds its networks on `lo` lists `lo` on the address lane (the loop never
+    /// waits for the kernel) and is applied, or refused, when the listing comes
+    /// ([`Reactor::finish_reload`]); meanwhile every service goes on as it was. A SIGHUP that
+    /// comes while a reload waits so is not lost: the configuration is read again, once however
+    /// many came, when that reload is over (applied or refused), so that the last file written
+    /// before the last SIGHUP is the one that counts.
     pub(super) fn reload(&mut self) {
-        let Some(reload) = self.reload.as_mut() else {
+        if self.reload.is_none() {
             log::info!("received SIGHUP: ignored (no --config file to read again)");
             return;
-        };
+        }
+        if let Some(pending) = self.reloading.as_mut() {
+            pending.again = true;
+            log::info!("received SIGHUP: a reload is under way; the configuration is read again once it is over");
+            return;
+        }
         log::info!("received SIGHUP: reading the configuration again");
+        self.read_again();
+    }
+
+    /// The first phase: read the configuration, then apply it or ask for the listing of `lo`.
+    fn read_again(&mut self) {
+        let Some(reload) = self.reload.as_mut() else { return };
         let outcome = reload().map_err(Refused::Usage).and_then(|settings| self.prepare(settings));
         match outcome {
-            Ok(draft) => self.apply(draft),
-            Err(why) => log::error!("the configuration was not reloaded, nothing changed: {why}"),
+            Ok(Prepared::Ready(draft)) => self.apply(draft),
+            Ok(Prepared::Listing(pending)) => self.reloading = Some(pending),
+            Err(why) => refuse(&why),
         }
     }
 
-    /// Everything that can fail, before anything changes: the draft, each new or changed
-    /// service's networks (found on `lo` without `--ip`), no network found twice, the address
-    /// lane when the first service that needs one comes.
-    fn prepare(&mut self, settings: Settings) -> Result<Draft<Plan>, Refused> {
+    /// The address lane's answer to [`LISTING`]: kept for [`Reactor::finish_reload`].
+    pub(super) fn on_listing(&mut self, answer: Answer) {
+        if let Some(lane) = self.lane.as_mut() {
+            lane.release(LISTING);
+        }
+        if let Some(pending) = self.reloading.as_mut() {
+            pending.listed = Some(answer.listed());
+        }
+    }
+
+    /// The second phase, once the listing of `lo` came (or did not in time): the networks, the
+    /// checks that need them, and the reload applied or refused. At each turn of the loop.
+    pub(super) fn finish_reload(&mut self) {
+        let Some(pending) = self.reloading.as_mut() else { return };
+        let listed = match pending.listed.take() {
+            Some(listed) => listed,
+            None if Instant::now() >= pending.deadline => {
+                if let Some(lane) = self.lane.as_mut() {
+                    lane.cancel(LISTING);
+                }
+                Err(AddrError::Other(anyhow::anyhow!("no answer within {} s", LISTING_LIMIT.as_secs())))
+            }
+            None => return,
+        };
+        let Some(Pending { draft, again, .. }) = self.reloading.take() else { return };
+        // The services may change now, not at the SIGHUP: the endpoints look again.
+        self.generation += 1;
+        let outcome = listed
+            .with_context(|| format!("failed to list the addresses of {LOOPBACK}"))
+            .map_err(Refused::Failed)
+            .and_then(|lo| self.finish(draft, &lo));
+        match outcome {
+            Ok(draft) => self.apply(draft),
+            Err(why) => refuse(&why),
+        }
+        if again {
+            log::info!("reading the configuration again (SIGHUP received during the last reload)");
+            self.read_again();
+        }
+    }
+
+    /// A reload given up (we are stopping): its listing too.
+    pub(super) fn cancel_reload(&mut self) {
+        if self.reloading.take().is_some() {
+            if let Some(lane) = self.lane.as_mut() {
+                lane.cancel(LISTING);
+            }
+        }
+    }
+
+    /// What can fail before `lo` is looked at, before anything changes: the draft, and the
+    /// address lane when a new or changed service must find its networks on `lo`, the
+    /// listing of which is then asked for.
+    fn prepare(&mut self, settings: Settings) -> Result<Prepared, Refused> {
         if settings.process != self.process {
             log::warn!("process-wide options changed: they take effect when the plugin is restarted");
         }
@@ -116,14 +226,39 @@ impl Reactor {
             );
         }
         let running: Vec<&ServiceConfig> = self.slots.iter().map(|slot| slot.service.cfg()).collect();
-        let Draft { changes, removed } = draft(&running, settings.services)?;
+        let draft = draft(&running, settings.services)?;
+        let discovers = draft.changes.iter().any(|change| match change {
+            Change::Added(cfg) | Change::Changed(_, cfg) => cfg.nets.is_empty(),
+            Change::Kept(_) => false,
+        });
+        if !discovers {
+            return self.finish(draft, &[]).map(Prepared::Ready);
+        }
+        let lane = match self.lane.as_mut() {
+            Some(lane) => lane,
+            None => self.lane.insert(open_lane(self.process.sudo).map_err(Refused::Failed)?),
+        };
+        lane.submit(LISTING, Op::List { ifname: LOOPBACK.to_owned() });
+        let deadline = Instant::now() + LISTING_LIMIT;
+        Ok(Prepared::Listing(Pending { draft, deadline, listed: None, again: false }))
+    }
+
+    /// Everything else that can fail, before anything changes: each new or changed service's
+    /// networks (found among `lo`'s addresses without `--ip`), no network found twice, the
+    /// address lane when the first service that needs one comes.
+    fn finish(&mut self, draft: Draft<ServiceConfig>, lo: &[IfAddr]) -> Result<Draft<Plan>, Refused> {
+        let Draft { changes, removed } = draft;
+        let plan = |cfg: ServiceConfig| {
+            let nets = addr::some_networks(addr::networks_among(&cfg, lo)).map_err(Refused::Failed)?;
+            Ok(Plan::found(cfg, nets))
+        };
         let changes = changes
             .into_iter()
             .map(|change| {
                 Ok(match change {
                     Change::Kept(i) => Change::Kept(i),
-                    Change::Changed(i, cfg) => Change::Changed(i, Plan::new(cfg).map_err(Refused::Failed)?),
-                    Change::Added(cfg) => Change::Added(Plan::new(cfg).map_err(Refused::Failed)?),
+                    Change::Changed(i, cfg) => Change::Changed(i, plan(cfg)?),
+                    Change::Added(cfg) => Change::Added(plan(cfg)?),
                 })
             })
             .collect::<Result<Vec<Change<Plan>>, Refused>>()?;
@@ -349,5 +484,141 @@ mod draft_tests {
         let plain = cfg(None, "1");
         let refused = draft(&[&plain], vec![cfg(None, "1"), cfg(None, "2")]);
         assert!(matches!(refused, Err(Refused::TwoAreOne)));
+    }
+}
+
+#[cfg(test)]
+mod lane_tests {
+    //! A reload whose service finds its networks on `lo` asks the address lane for the listing
+    //! and is applied when it comes: the loop never waits for it. The lane is made busy first
+    //! with another owner's slow `sudo` (a script that sleeps), so that the listing waits
+    //! behind it, as it would behind a slow address change.
+
+    use super::super::{events, Lane, Reactor};
+    use super::*;
+    use crate::addr::{AddressBackend, NetlinkBackend, Sudo};
+    use crate::cli::{parse, Parsed};
+    use crate::exabgp::pipe::{Sink, Writer};
+    use crate::exabgp::Outbox;
+    use crate::poll::{poll_until, Ready};
+    use crate::scratch::Scratch;
+    use crate::service::Service;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    /// Not a service's id: its answers are for nobody.
+    const OTHER: ServiceId = 99;
+
+    fn settings(argv: &[&str]) -> Settings {
+        let mut all = vec!["exabgp-healthcheck", "--no-ip-setup", "--no-ack"];
+        all.extend_from_slice(argv);
+        let Ok(Parsed::Run(args)) = parse(all) else { panic!("{argv:?}") };
+        Settings::from_args(*args).unwrap()
+    }
+
+    /// A reactor running one service with `--ip 192.0.2.1`, its lane busy for `busy` with a
+    /// `sudo` of `OTHER`'s, reloading with `next` (counted in `reads`).
+    fn reactor(dir: &Scratch, busy: &str, next: &'static [&'static str], reads: &Rc<Cell<usize>>) -> Reactor {
+        let script = dir.join("sudo");
+        std::fs::write(&script, format!("#!/bin/sh\nsleep {busy}\n")).unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let mut lane = Lane::open(Some(Sudo::with_program(&script))).unwrap();
+        let ip = "192.0.2.200".parse().unwrap();
+        lane.submit(OTHER, Op::Remove { ip, ifname: LOOPBACK.to_owned() });
+        let first = settings(&["--ip", "192.0.2.1"]);
+        let (tx, inbox) = events::channel().unwrap();
+        let out = Outbox { writer: Writer::start(Sink::default(), tx, None), acks: None };
+        let cfg = first.services[0].clone();
+        let routes = crate::service::routes(&[cfg.nets[0].net], false, 0);
+        let service = Service::new(0, cfg, false, routes, None, Instant::now());
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut reactor = Reactor::new(first.process.clone(), inbox, stop, out, Some(lane), vec![service]);
+        let reads = Rc::clone(reads);
+        reactor.reload = Some(Box::new(move || {
+            reads.set(reads.get() + 1);
+            Ok(settings(next))
+        }));
+        reactor
+    }
+
+    /// What the loop does for the address lane, until the reload is over (within `limit`).
+    fn until_reloaded(reactor: &mut Reactor, limit: Duration) {
+        let until = Instant::now() + limit;
+        while reactor.reloading.is_some() && Instant::now() < until {
+            let mut fds = Vec::new();
+            reactor.lane.as_ref().unwrap().poll_fds(&mut fds);
+            let _ = poll_until(&mut fds, Some(Instant::now() + Duration::from_millis(20)));
+            let ready = Ready::of(&fds);
+            drop(fds);
+            reactor.lane_ready = ready;
+            reactor.answer_addresses();
+            // The service whose work it was would let the lane go at its answer.
+            reactor.lane.as_mut().unwrap().release(OTHER);
+            reactor.finish_reload();
+        }
+    }
+
+    #[test]
+    fn a_service_without_ip_is_reloaded_once_the_lane_has_listed_lo() {
+        // In a network namespace of this thread's own, with an address on its lo.
+        let body = || {
+            if let Err(err) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
+                return println!("SKIP: cannot enter a network namespace: {err}");
+            }
+            NetlinkBackend::new().unwrap().add("192.0.2.9".parse().unwrap(), LOOPBACK, None).unwrap();
+            let dir = Scratch::new("reload-lane");
+            let reads = Rc::new(Cell::new(0));
+            let mut reactor = reactor(&dir, "0.4", &["--rise", "2"], &reads);
+            let asked = Instant::now();
+            reactor.reload();
+            // Not applied yet, and the loop was not held up: the listing waits on the lane.
+            assert!(asked.elapsed() < Duration::from_millis(200), "the reload waited {:?}", asked.elapsed());
+            assert!(reactor.reloading.is_some(), "the reload did not wait for the lane");
+            assert_eq!(reactor.slots[0].service.cfg().nets.len(), 1, "applied before lo was listed");
+            until_reloaded(&mut reactor, Duration::from_secs(5));
+            assert!(asked.elapsed() >= Duration::from_millis(300), "lo listed before the lane's work before it");
+            assert!(reactor.reloading.is_none(), "the reload never ended");
+            let slot = &reactor.slots[0];
+            assert_eq!(slot.service.cfg().thresholds.rise, 2, "not reloaded");
+            assert_eq!(slot.nets, ["192.0.2.9/32".parse::<Net>().unwrap()]);
+            assert_eq!(reads.get(), 1);
+        };
+        std::thread::spawn(body).join().unwrap();
+    }
+
+    #[test]
+    fn a_listing_that_does_not_come_refuses_the_reload_and_a_sighup_meanwhile_reads_again() {
+        let dir = Scratch::new("reload-lane-late");
+        let reads = Rc::new(Cell::new(0));
+        let mut reactor = reactor(&dir, "30", &["--rise", "2"], &reads);
+        reactor.reload();
+        assert!(reactor.reloading.is_some());
+        // A second SIGHUP meanwhile: remembered, not read now.
+        reactor.reload();
+        reactor.reload();
+        assert_eq!(reads.get(), 1);
+        // Its time is up: refused, nothing changed, and the configuration read again (once).
+        reactor.reloading.as_mut().unwrap().deadline = Instant::now();
+        reactor.finish_reload();
+        assert_eq!(reactor.slots[0].service.cfg().thresholds.rise, 3, "changed by a refused reload");
+        assert_eq!(reads.get(), 2);
+        assert!(reactor.reloading.as_ref().is_some_and(|pending| !pending.again), "the read again waits too");
+        // A reload given up (we stop): its listing leaves the lane, the sudo is killed.
+        reactor.cancel_reload();
+        reactor.lane.as_mut().unwrap().cancel(OTHER);
+        assert!(!reactor.lane.as_ref().unwrap().busy());
+    }
+
+    #[test]
+    fn a_reload_whose_services_all_have_ip_is_applied_at_once_even_with_the_lane_busy() {
+        let dir = Scratch::new("reload-lane-ip");
+        let reads = Rc::new(Cell::new(0));
+        let mut reactor = reactor(&dir, "30", &["--ip", "192.0.2.1", "--rise", "3"], &reads);
+        reactor.reload();
+        assert!(reactor.reloading.is_none());
+        assert_eq!(reactor.slots[0].service.cfg().thresholds.rise, 3);
+        reactor.lane.as_mut().unwrap().cancel(OTHER);
     }
 }

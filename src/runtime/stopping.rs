@@ -25,6 +25,7 @@ impl Reactor {
     /// going until its AdminDown, so that no router times us out first), within bounds.
     pub(super) fn shutdown(&mut self, stop: Stop) {
         let started = Instant::now();
+        self.cancel_reload();
         if stop == Stop::Exit {
             self.withdraw(started);
         } else if !self.linger(started + EXIT_FLUSH, |reactor| reactor.out.backlog() == 0) {
