@@ -44,7 +44,7 @@ fn real_main() -> Code {
     logging::init(&settings.process.logging);
     safety::install_panic_hook();
     let result = match settings.process.mode {
-        Mode::Once => once::once(&settings.services),
+        Mode::Once => once::once(&settings.process, &settings.services),
         Mode::Plugin | Mode::DryRun => runtime::run(settings, reload, serve::open),
     };
     match result {

@@ -3,22 +3,32 @@
 //! Nothing is changed on the system. Without a service address (no `--ip`, none on `lo`) the
 //! check runs all the same and no line would be sent. Exit status 0 healthy, 1 unhealthy, disabled or draining. With
 //! several services, each is checked in turn under its name; 0 only if every one is healthy.
+//! With `--user`/`--group` the checks run as the plugin's would: privileges are dropped first
+//! (after `lo` is listed), and no capability is kept, since nothing changes addresses here.
 
-use crate::config::ServiceConfig;
+use crate::addr::IfAddr;
+use crate::config::{ProcessConfig, ServiceConfig};
 use crate::exabgp::lines;
 use crate::exit;
 use crate::med::{self, Med};
+use crate::net::Net;
 use crate::probe;
 use crate::probe::shell::{ended, first_line};
 use crate::proc::{self, Capture, Spec};
 use crate::service::routes;
 use crate::state::State;
+use crate::sys;
 use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
-/// Run `--once` for every service; returns the exit status.
-pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
+/// Run `--once` for every service as `process`'s `--user`/`--group`; returns the exit status.
+pub fn once(process: &ProcessConfig, services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
+    // What may need root comes first, as in the run: `lo` is listed (for the services without
+    // `--ip`) before the switch; a failure to list it is told where the service needs it.
+    let mut lo = services.iter().any(|cfg| cfg.nets.is_empty()).then(crate::addr::list_loopback);
+    // Nothing changes addresses here: no capability is kept.
+    sys::drop_privileges(process.user.as_ref(), process.group.as_ref(), false)?;
     let several = services.len() > 1;
     let mut all_healthy = true;
     for (id, cfg) in services.iter().enumerate() {
@@ -26,16 +36,29 @@ pub fn once(services: &[ServiceConfig]) -> anyhow::Result<exit::Code> {
             let name = cfg.label().map_or_else(|| id.to_string(), str::to_owned);
             crate::say!("[{name}]");
         }
-        all_healthy &= check(cfg)?;
+        all_healthy &= check(cfg, &mut lo)?;
     }
     Ok(if all_healthy { exit::Code::Ok } else { exit::Code::Unhealthy })
 }
 
-/// Check one service once and show it; whether it is healthy.
-fn check(cfg: &ServiceConfig) -> anyhow::Result<bool> {
+/// The networks `cfg` advertises: its `--ip`s, or those found among `lo`'s addresses, listed
+/// beforehand (`Some` whenever a service has no `--ip`); the listing's error, if it failed.
+fn networks(cfg: &ServiceConfig, lo: &mut Option<anyhow::Result<Vec<IfAddr>>>) -> anyhow::Result<Vec<Net>> {
+    if !cfg.nets.is_empty() {
+        return Ok(crate::addr::networks_among(cfg, &[]));
+    }
+    let listed = lo.take().expect("lo is listed when a service has no --ip")?;
+    let nets = crate::addr::networks_among(cfg, &listed);
+    *lo = Some(Ok(listed));
+    Ok(nets)
+}
+
+/// Check one service once and show it (`lo`: its addresses, see [`networks`]); whether it is
+/// healthy.
+fn check(cfg: &ServiceConfig, lo: &mut Option<anyhow::Result<Vec<IfAddr>>>) -> anyhow::Result<bool> {
     // No address: the check runs all the same (it is what is being tried), and nothing would
     // be sent (the plugin itself would stop at `No IP found`).
-    let nets = crate::addr::find_networks(cfg)?;
+    let nets = networks(cfg, lo)?;
     let routes = routes(&nets, cfg.deaggregate, cfg.start_ip);
     let disabled = cfg.disable_file.as_ref().filter(|f| f.exists());
     let draining = cfg.drain_file.as_ref().filter(|f| f.exists());

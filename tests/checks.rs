@@ -597,6 +597,15 @@ fn icmp_checks_a_namespace_peer_over_a_raw_or_an_unprivileged_socket() {
     let (code, stderr) = icmp_run(&here, false, &["--dry-run", "--user", "nobody", "--check", "icmp://10.21.0.2"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--check icmp://10.21.0.2: after the switch to another user (--user)"), "{stderr}");
+    // From a configuration file, the refusal names its line, as every other error in one.
+    let scratch = Scratch::new("icmp-config");
+    let file = scratch.write("hc.conf", "user = nobody\n[ping]\nip = 192.0.2.1\ncheck = icmp://10.21.0.2\n");
+    let file = file.to_str().unwrap();
+    let out = here.command(&["--no-syslog", "--dry-run", "--config", file]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let at = format!("error: {file}:4: --check icmp://10.21.0.2: after the switch to another user (--user)");
+    assert!(stderr.starts_with(&at), "{stderr}");
 }
 
 #[test]

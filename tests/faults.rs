@@ -1249,6 +1249,77 @@ fn after_user_nobody_no_root_privilege_is_left_but_cap_net_admin_for_the_address
     assert_eq!(bare.stop(), Some(0));
 }
 
+/// `--once` for 192.0.2.73 with `args`: exit status, stdout, stderr.
+fn once_as(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(["--once", "--no-syslog", "--timeout", "10", "--ip", "192.0.2.73"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run --once");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn once_with_user_runs_the_check_and_native_checks_as_that_user_with_no_capability() {
+    let _machine = shared();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().expect("a user named nobody");
+    let (uid, gid) = (nobody.uid.as_raw(), nobody.gid.as_raw());
+    let dir = Scratch::new("once-user");
+    std::fs::set_permissions(&dir.path, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let (uid_file, child_status) = (dir.file("uid"), dir.file("child-status"));
+    let check = format!("id -u > {}; cat /proc/self/status > {}", uid_file.display(), child_status.display());
+    let (code, out, err) = once_as(&["--user", "nobody", "--cmd", &check]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "announce route 192.0.2.73/32 next-hop self med 100\n", "{err}");
+    assert_eq!(std::fs::read_to_string(&uid_file).unwrap(), format!("{uid}\n"), "the check ran as another user");
+    let child = credentials(&std::fs::read_to_string(&child_status).unwrap());
+    assert_eq!(
+        child,
+        [
+            format!("Uid: {uid} {uid} {uid} {uid}"),
+            format!("Gid: {gid} {gid} {gid} {gid}"),
+            format!("Groups: {gid}"),
+            "CapInh: 0000000000000000".to_owned(),
+            "CapPrm: 0000000000000000".to_owned(),
+            "CapEff: 0000000000000000".to_owned(),
+            "CapAmb: 0000000000000000".to_owned(),
+        ],
+        "the check does not run as the plugin's would"
+    );
+
+    // A native check still works after the switch.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("tcp://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (code, _, err) = once_as(&["--user", "nobody", "--check", &url]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(&format!("healthy: {url} (")), "{err}");
+    drop(listener);
+
+    // A switch that cannot be made (nobody cannot become root) fails as the run does, before
+    // any check: the same error, exit 1.
+    let ran = dir.file("ran");
+    let as_nobody = |mode: &[&str]| {
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN, "--no-syslog", "--no-ip-setup"])
+            .args(["--ip", "192.0.2.73", "--user", "root", "--cmd", &format!("touch {}", ran.display())])
+            .args(mode)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run setpriv");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (run_code, run_err) = as_nobody(&[]);
+    let (once_code, once_err) = as_nobody(&["--once"]);
+    let refused = "ERROR[healthcheck] failed to switch to group 0: EPERM: Operation not permitted\n";
+    assert_eq!(run_code, Some(1), "{run_err}");
+    assert!(run_err.contains(refused), "{run_err}");
+    assert_eq!(once_code, run_code, "{once_err}");
+    assert_eq!(once_err, refused);
+    assert!(!ran.exists(), "a check ran before the switch");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsers under pseudo-random input (the stable-toolchain companion of fuzz/).
 

@@ -113,14 +113,19 @@ pub fn some_networks(found: Vec<crate::net::Net>) -> anyhow::Result<Vec<crate::n
 /// (perhaps none), listed here with a synchronous rtnetlink dump (start-up and `--once` only:
 /// a reload lists `lo` on the reactor's address lane and calls [`networks_among`]).
 pub fn find_networks(cfg: &crate::config::ServiceConfig) -> anyhow::Result<Vec<crate::net::Net>> {
-    use crate::config::LOOPBACK;
-    use anyhow::Context;
     if !cfg.nets.is_empty() {
         return Ok(networks_among(cfg, &[]));
     }
+    Ok(networks_among(cfg, &list_loopback()?))
+}
+
+/// The addresses on `lo`, listed with a synchronous rtnetlink dump (what [`find_networks`]
+/// looks among; `--once` lists them before it drops privileges).
+pub fn list_loopback() -> anyhow::Result<Vec<IfAddr>> {
+    use crate::config::LOOPBACK;
+    use anyhow::Context;
     let mut backend = NetlinkBackend::new().context("failed to open a netlink socket")?;
-    let lo = backend.list(LOOPBACK).with_context(|| format!("failed to list the addresses of {LOOPBACK}"))?;
-    Ok(networks_among(cfg, &lo))
+    backend.list(LOOPBACK).with_context(|| format!("failed to list the addresses of {LOOPBACK}"))
 }
 
 /// The networks a service advertises when `lo` holds `lo` (listed beforehand; looked at only

@@ -134,23 +134,29 @@ impl Settings {
     /// Check and convert the parsed flags. An error about a value from `--config` carries
     /// its file and line.
     pub fn from_args(a: Args) -> Result<Settings, UsageError> {
-        let settings = if a.services.is_empty() {
+        let (settings, origins) = if a.services.is_empty() {
             let origins = a.origins.clone();
-            Settings::check(a).map_err(|err| blame(err, origins.as_ref()))?
+            (Settings::check(a).map_err(|err| blame(err, origins.as_ref()))?, vec![origins])
         } else {
-            Settings::check_all(a)?
+            let origins = a.services.iter().map(|service| service.args.origins.clone()).collect();
+            (Settings::check_all(a)?, origins)
         };
-        settings.icmp_after_switch()?;
+        settings.icmp_after_switch(&origins)?;
         Ok(settings)
     }
 
     /// `--check icmp://` with `--user`: whether it can still ping once the user is switched.
-    fn icmp_after_switch(&self) -> Result<(), UsageError> {
+    /// `origins`: each service's, to blame the `--config` line that gave the check.
+    fn icmp_after_switch(&self, origins: &[Option<Origins>]) -> Result<(), UsageError> {
         let Some(user) = self.process.user.as_ref().filter(|user| !user.uid.is_root()) else { return Ok(()) };
         let gid = self.process.group.as_ref().map_or(user.gid, |group| group.gid).as_raw();
-        let icmp = self.services.iter().flat_map(|service| &service.checks);
-        for url in icmp.filter(|url| matches!(url.target, crate::probe::url::Target::Icmp(_))) {
-            crate::probe::icmp::usable_as(gid).map_err(|why| UsageError::value("--check", &url.text, why))?;
+        for (id, service) in self.services.iter().enumerate() {
+            let origins = origins.get(id).and_then(Option::as_ref);
+            let icmp = service.checks.iter().filter(|url| matches!(url.target, crate::probe::url::Target::Icmp(_)));
+            for url in icmp {
+                crate::probe::icmp::usable_as(gid)
+                    .map_err(|why| blame(UsageError::value("--check", &url.text, why), origins))?;
+            }
         }
         Ok(())
     }
