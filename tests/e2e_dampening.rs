@@ -1,4 +1,4 @@
-//! End to end with flap dampening: real ExaBGP 5.0 on two load balancers peering with a real
+//! End to end with flap dampening: real ExaBGP (5.0 and 4.2) on two load balancers peering with a real
 //! BIRD 2 over iBGP, in network namespaces this test creates (tests/common/lab.rs). Both
 //! announce the service, lb1 with the lower MED (100, lb2 200), so lb1's path is the best;
 //! lb1's plugin has `--dampening` (half-life 10 s, suppress 2000, reuse 1200) and a check that
@@ -10,7 +10,7 @@
 //! stays on lb2, until the penalty has decayed below reuse (7 to 13 s: from 2000 to 3000); then lb1 is UP
 //! again and the best path comes back to it.
 //!
-//! Needs root, `ip`, BIRD 2 and the ExaBGP 5.0 virtualenv (`contrib/run-tests.sh`). Every wait
+//! Needs root, `ip`, BIRD 2 and both ExaBGP virtualenvs (`contrib/run-tests.sh`). Every wait
 //! is bounded; the namespaces and every process started are removed when the test ends.
 
 mod common;
@@ -34,10 +34,18 @@ fn seen(lab: &Lab) -> (Option<u32>, Option<String>) {
 }
 
 #[test]
-fn bird_keeps_the_best_path_on_lb2_while_a_flapping_lb1_is_suppressed() {
-    let version = "5.0";
+fn bird_keeps_the_best_path_on_lb2_while_a_flapping_lb1_is_suppressed_under_exabgp_5_0() {
+    suppressed_flapper("5.0", "e2e-damp-5");
+}
+
+#[test]
+fn bird_keeps_the_best_path_on_lb2_while_a_flapping_lb1_is_suppressed_under_exabgp_4_2() {
+    suppressed_flapper("4.2", "e2e-damp-4");
+}
+
+fn suppressed_flapper(version: &str, name: &str) {
     lab::preflight(version, RouterKind::Bird, &[]);
-    let mut lab = Lab::new("e2e-dampening", 2);
+    let mut lab = Lab::new(name, 2);
     lab.start_bird(&lab::bird_ibgp(2), WAIT);
     let sick = lab.dir.file("lb1-sick");
     let run = |n: usize| {
@@ -88,7 +96,7 @@ fn bird_keeps_the_best_path_on_lb2_while_a_flapping_lb1_is_suppressed() {
     // The penalty decays below reuse: lb1 UP again, the best path back on it.
     assert!(wait_for(WAIT, || seen(&lab) == up), "lb1 never came back: {:?}\n{}", paths(&lab), lab.log(1));
     let back = suppressed.elapsed();
-    eprintln!("three flaps in {flapping:?}; lb1 back {back:?} after its suppression");
+    eprintln!("ExaBGP {version}: three flaps in {flapping:?}; lb1 back {back:?} after its suppression");
     assert!(back >= Duration::from_secs(5) && back < Duration::from_secs(20), "lb1 back {back:?} after");
     let log = lab.log(1);
     for needle in ["flapping: penalty ", "penalty below --dampening-reuse 1200: suppression over", "SUPPRESSED -> INIT"]
