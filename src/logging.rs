@@ -10,6 +10,7 @@ use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Where log lines go (built by [`crate::config`] from the flags).
@@ -129,11 +130,17 @@ impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
     }
 }
 
+/// Syslog over `/dev/log`, without ever waiting for it: the socket is non-blocking, and a
+/// message syslogd has no room for (its queue full: a journald stuck on its disk) is dropped and
+/// counted, then said with the next message that goes through. A blocking send would freeze the
+/// reactor, its checks and BFD with it, while syslog catches up.
 struct Syslog {
     facility: u8,
     prefix: String,
     socket: Mutex<Option<UnixDatagram>>,
     path: PathBuf,
+    /// Messages dropped since the last one that went through.
+    dropped: AtomicU64,
 }
 
 impl Syslog {
@@ -153,12 +160,30 @@ impl Syslog {
         let Ok(mut socket) = self.socket.lock() else { return };
         for _attempt in 0..2 {
             if socket.is_none() {
-                *socket = UnixDatagram::unbound().ok().filter(|s| s.connect(&self.path).is_ok());
+                *socket = UnixDatagram::unbound()
+                    .ok()
+                    .filter(|s| s.connect(&self.path).is_ok() && s.set_nonblocking(true).is_ok());
             }
-            match socket.as_ref() {
+            let Some(s) = socket.as_ref() else { return };
+            let dropped = self.dropped.load(Ordering::Relaxed);
+            if dropped > 0 {
+                let warning = u32::from(self.facility) * 8 + 4;
+                let notice = format!(
+                    "<{warning}>{}{dropped} log messages were not sent to syslog: it had no room for them",
+                    self.prefix
+                );
+                if s.send(notice.as_bytes()).is_ok() {
+                    self.dropped.fetch_sub(dropped, Ordering::Relaxed);
+                }
+            }
+            match s.send(datagram.as_bytes()) {
+                Ok(_) => return,
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
                 // syslogd restarted: reconnect once.
-                Some(s) if s.send(datagram.as_bytes()).is_err() => *socket = None,
-                _ => return,
+                Err(_) => *socket = None,
             }
         }
     }
@@ -223,6 +248,7 @@ pub fn init(cfg: &Logging) {
         prefix: format!("{}[{}]: ", cfg.tag, std::process::id()),
         socket: Mutex::new(None),
         path: syslog_path(),
+        dropped: AtomicU64::new(0),
     });
     let logger = Logger { console: cfg.console, json: cfg.json, tag: cfg.tag.clone(), level, syslog };
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
@@ -298,7 +324,13 @@ mod tests {
         let path = dir.join("log");
         let _ = std::fs::remove_file(&path);
         let server = UnixDatagram::bind(&path).unwrap();
-        let syslog = Syslog { facility: 3, prefix: "healthcheck-web[42]: ".into(), socket: Mutex::new(None), path };
+        let syslog = Syslog {
+            facility: 3,
+            prefix: "healthcheck-web[42]: ".into(),
+            socket: Mutex::new(None),
+            path,
+            dropped: AtomicU64::new(0),
+        };
         syslog.send(Level::Warn, "Check command was unsuccessful: 1", None);
         syslog.send(Level::Info, "Transition to UP", None);
         let mut buf = [0u8; 256];
@@ -314,12 +346,60 @@ mod tests {
     }
 
     #[test]
+    fn a_syslog_that_reads_nothing_never_blocks_and_the_drops_are_said_once_it_reads() {
+        let dir = std::env::temp_dir().join(format!("ehc-syslog-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let server = UnixDatagram::bind(&path).unwrap();
+        let syslog = std::sync::Arc::new(Syslog {
+            facility: 3,
+            prefix: "healthcheck[42]: ".into(),
+            socket: Mutex::new(None),
+            path,
+            dropped: AtomicU64::new(0),
+        });
+        // A syslogd that reads nothing: its queue fills after a few messages (net.unix.
+        // max_dgram_qlen); a blocking send would wait there for ever.
+        let sender = std::sync::Arc::clone(&syslog);
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for i in 0..5000 {
+                sender.send(Level::Warn, &format!("message {i}"), None);
+            }
+            let _ = done.send(());
+        });
+        let took = finished.recv_timeout(std::time::Duration::from_secs(20));
+        assert!(took.is_ok(), "sending to a syslog that reads nothing blocked");
+        let dropped = syslog.dropped.load(Ordering::Relaxed);
+        assert!(dropped > 0 && dropped < 5000, "{dropped} dropped of 5000");
+        // It reads again: what it had queued, then the count of the dropped, then the next.
+        server.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 512];
+        let mut queued = 0;
+        while server.recv(&mut buf).is_ok() {
+            queued += 1;
+        }
+        assert_eq!(queued + dropped, 5000);
+        syslog.send(Level::Info, "next", None);
+        let n = server.recv(&mut buf).unwrap();
+        let notice =
+            format!("<28>healthcheck[42]: {dropped} log messages were not sent to syslog: it had no room for them");
+        assert_eq!(String::from_utf8_lossy(&buf[..n]), notice);
+        let n = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<30>healthcheck[42]: next");
+        assert_eq!(syslog.dropped.load(Ordering::Relaxed), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_missing_syslog_socket_is_not_an_error() {
         let syslog = Syslog {
             facility: 3,
             prefix: String::new(),
             socket: Mutex::new(None),
             path: PathBuf::from("/nonexistent/dev/log"),
+            dropped: AtomicU64::new(0),
         };
         syslog.send(Level::Error, "nobody listens", None);
         assert!(syslog.socket.lock().unwrap().is_none());
