@@ -10,7 +10,8 @@
 //! - `EHC_BENCH_QUICK=1`: few runs and no /16 (a smoke run of a few minutes);
 //! - `EHC_BENCH_ONLY=startup,memory,reaction,schedule,routes,failover,failover-native,services,checks,
 //!   node-death,bfd-cpu,peers`: a subset (node-death and bfd-cpu need `nft` too);
-//! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run;
+//! - `EHC_BENCH_RUNS=N`: runs per program for the workloads measured once per run (and a third
+//!   of it, rounded up, the rounds of workload 12);
 //! - `EHC_BENCH_ROUTES=20,16`: the prefix lengths of workload 6 (16 to 30);
 //! - `EHC_BENCH_SERVICES=1,10,100`: the service counts of workloads 8 and 10 (1 to 508);
 //! - `EXABGP_VENV_5`: the virtualenv of exabgp==5.0.15 (else `target/exabgp-venv/5.0.15`,
