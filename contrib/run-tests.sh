@@ -32,8 +32,8 @@ command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 servers=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || servers+=(nginx)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || servers+=(unbound)
-# chronyd, the NTP server tests/checks.rs checks with ntp:// (in its own namespace, with its own
-# configuration file, never touching the clock).
+# chronyd, the NTP server tests/checks.rs and tests/e2e_checks.rs check with ntp:// (in its own
+# namespace, with its own configuration file, never touching the clock).
 command -v chronyd >/dev/null 2>&1 || [ -x /usr/sbin/chronyd ] || servers+=(chrony)
 # promtool, which tests/metrics.rs runs on the metrics (`promtool check metrics`), comes only with
 # Debian's prometheus package, whose Prometheus server is a service too: kept from starting the

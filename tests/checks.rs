@@ -8,6 +8,7 @@
 mod common;
 
 use common::netns::Netns;
+use common::servers::Server;
 use common::{wait_for, Plugin, Scratch, BIN};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -662,27 +663,6 @@ fn bad_icmp_ntp_and_min_days_urls_are_refused_at_start_naming_the_flag() {
     }
 }
 
-/// A chronyd of Debian's in `ns`, serving its own clock at stratum 8 (`local stratum 8`, no
-/// upstream, `-x`: it never touches the system's clock) on `port`, its files in `scratch`;
-/// `faketime`: its clock that far off ours (libfaketime's `-f` offset, such as `+5s`).
-fn chronyd(ns: &Netns, scratch: &Scratch, port: u16, faketime: Option<&str>) -> common::netns::Daemon {
-    let conf = scratch.write(
-        &format!("chrony-{port}.conf"),
-        &format!(
-            "local stratum 8\nallow\nport {port}\n# No command socket, neither UDP nor unix.\ncmdport 0\n\
-             bindcmdaddress /\npidfile {}\n",
-            scratch.file(&format!("chronyd-{port}.pid")).display()
-        ),
-    );
-    let conf = conf.display().to_string();
-    let mut argv: Vec<&str> = Vec::new();
-    if let Some(offset) = faketime {
-        argv.extend(["faketime", "-f", offset]);
-    }
-    argv.extend(["chronyd", "-d", "-x", "-u", "root", "-f", &conf]);
-    common::netns::Daemon::start(ns, &argv, &[], &scratch.file(&format!("chronyd-{port}.log")))
-}
-
 #[test]
 fn ntp_checks_a_chronyd_the_test_starts_in_its_namespace() {
     let on_path =
@@ -693,7 +673,8 @@ fn ntp_checks_a_chronyd_the_test_starts_in_its_namespace() {
     );
     let scratch = Scratch::new("ntp");
     let ns = Netns::new("ntp");
-    let _chronyd = chronyd(&ns, &scratch, 123, None);
+    let mut chronyd = Server::chronyd(&scratch.path, 123, None);
+    chronyd.start(&ns, LIMIT);
     let check = |url: &str| {
         let out = ns
             .command(&["--no-syslog", "--ip", "192.0.2.1", "--once", "--timeout", "0.5", "--check", url])
@@ -714,7 +695,8 @@ fn ntp_checks_a_chronyd_the_test_starts_in_its_namespace() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains(&format!("WARNING[healthcheck] {url}: stratum 8, above #max-stratum=7\n")), "{stderr}");
     // Another one whose clock is 5 s ahead of ours: beyond #max-offset=1s, within 10s.
-    let _ahead = chronyd(&ns, &scratch, 1123, Some("+5s"));
+    let mut ahead = Server::chronyd(&scratch.path, 1123, Some("+5s"));
+    ahead.start(&ns, LIMIT);
     assert!(wait_for(LIMIT, || check("ntp://127.0.0.1:1123").0 == Some(0)), "{}", scratch.read("chronyd-1123.log"));
     let url = "ntp://127.0.0.1:1123#max-offset=1s";
     let (code, stderr) = check(url);

@@ -7,7 +7,7 @@
 //! - [`netns`]: network namespaces, `ip`, and daemons started inside a namespace;
 //! - [`bird`]: BIRD 2 as the router, its control socket and its routes;
 //! - [`exabgp`]: the pinned ExaBGP releases and their virtualenvs;
-//! - [`servers`]: real nginx and unbound, started in a namespace for the native checks;
+//! - [`servers`]: real nginx, unbound and chronyd, started in a namespace for the native checks;
 //! - [`frr`]: FRR (zebra, bgpd and bfdd) as the router, its vty sockets and its routes;
 //! - [`udp`]: UDP echo servers and streams of probes between namespaces;
 //! - [`lab`]: the end-to-end lab, a router and load balancers with ExaBGP in namespaces.

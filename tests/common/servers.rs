@@ -8,7 +8,10 @@
 //!   over TLS (`listen 127.0.0.1:PORT ssl`), on a certificate and key the test gives;
 //! - [`Server::unbound`]: `unbound -d` on 127.0.0.1:PORT (UDP and TCP), answering
 //!   `health.example. A 192.0.2.53` from a local zone and refusing every other name (no
-//!   recursion, no root hints needed).
+//!   recursion, no root hints needed);
+//! - [`Server::chronyd`]: `chronyd -d -x` on PORT (every address of its namespace), serving its
+//!   own clock at stratum 8 (`local stratum 8`, no upstream, no command socket; `-x`: it never
+//!   touches the system's clock), optionally under `faketime` so that its clock is off ours.
 //!
 //! Each is ready when it answers inside its namespace: a small Python probe (not our binary)
 //! sends the request and checks the answer, within a bound.
@@ -29,10 +32,10 @@ pub const HTTP_BODY: &str = "ready";
 
 /// A server's program and configuration; running or not.
 pub struct Server {
-    /// `nginx` or `unbound`.
+    /// `nginx`, `unbound` or `chronyd`.
     pub name: &'static str,
     pub port: u16,
-    /// What the readiness probe checks: `nginx`, `nginx-tls` or `unbound`.
+    /// What the readiness probe checks: `nginx`, `nginx-tls`, `unbound` or `ntp`.
     probe: &'static str,
     argv: Vec<String>,
     log: PathBuf,
@@ -131,6 +134,26 @@ impl Server {
         Server { name: "unbound", port, probe: "unbound", argv, log: dir.join("unbound.log"), daemon: None }
     }
 
+    /// chronyd on `port`, its files in `dir` (`chrony-PORT.conf`, `chronyd-PORT.pid`, its output
+    /// in `chronyd-PORT.log`; not started yet); `faketime`: its clock that far off ours
+    /// (libfaketime's `-f` offset, such as `+5s`).
+    pub fn chronyd(dir: &Path, port: u16, faketime: Option<&str>) -> Server {
+        let conf = format!(
+            "local stratum 8\nallow\nport {port}\n# No command socket, neither UDP nor unix.\ncmdport 0\n\
+             bindcmdaddress /\npidfile {}\n",
+            dir.join(format!("chronyd-{port}.pid")).display()
+        );
+        let path = dir.join(format!("chrony-{port}.conf"));
+        std::fs::write(&path, conf).expect("write chrony.conf");
+        let mut argv: Vec<String> = Vec::new();
+        if let Some(offset) = faketime {
+            argv.extend(["faketime", "-f", offset].map(str::to_owned));
+        }
+        argv.extend(["chronyd", "-d", "-x", "-u", "root", "-f", &path.display().to_string()].map(str::to_owned));
+        let log = dir.join(format!("chronyd-{port}.log"));
+        Server { name: "chronyd", port, probe: "ntp", argv, log, daemon: None }
+    }
+
     /// Start it in `ns` (its output appended to `DIR/NAME.log`) and wait at most `limit` until
     /// it answers there; panics, with its log, if it exits or does not answer.
     pub fn start(&mut self, ns: &Netns, limit: Duration) {
@@ -183,10 +206,11 @@ impl Server {
     }
 }
 
-/// `python3 -c PROBE nginx|nginx-tls|unbound PORT`: exit 0 when 127.0.0.1:PORT answers as the
-/// server above should (`GET /health`: status 200 and `ready`, for `nginx-tls` over TLS with
-/// the certificate not verified; `health.example. A`: NOERROR with 192.0.2.53). Bounded: 0.5 s
-/// per socket operation, 2 s in all.
+/// `python3 -c PROBE nginx|nginx-tls|unbound|ntp PORT`: exit 0 when 127.0.0.1:PORT answers as
+/// the server above should (`GET /health`: status 200 and `ready`, for `nginx-tls` over TLS
+/// with the certificate not verified; `health.example. A`: NOERROR with 192.0.2.53; an NTP
+/// client request: a server's reply, stratum 1 to 15). Bounded: 0.5 s per socket operation, 2 s
+/// in all.
 const PROBE: &str = r#"
 import signal, socket, ssl, struct, sys
 signal.alarm(2)
@@ -207,6 +231,12 @@ if kind in ('nginx', 'nginx-tls'):
         data += chunk
     head, _, body = data.partition(b'\r\n\r\n')
     sys.exit(0 if head.split(b' ')[1:2] == [b'200'] and body == b'ready' else 1)
+elif kind == 'ntp':
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    s.sendto(bytes([0x23]) + bytes(47), ('127.0.0.1', port))
+    answer = s.recv(512)
+    sys.exit(0 if len(answer) >= 48 and answer[0] & 7 == 4 and 1 <= answer[1] <= 15 else 1)
 else:
     name = b''.join(bytes([len(l)]) + l for l in b'health.example'.split(b'.')) + b'\0'
     query = struct.pack('>HHHHHH', 0x4ec5, 0x0100, 1, 0, 0, 0) + name + struct.pack('>HH', 1, 1)
