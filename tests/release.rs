@@ -10,17 +10,22 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// Built once for this test binary.
-fn shipped() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+/// Built once for this test binary: its path, and what the script wrote on stderr.
+fn build() -> &'static (PathBuf, String) {
+    static BUILT: OnceLock<(PathBuf, String)> = OnceLock::new();
     BUILT.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/build-release.sh");
         let out = Command::new(&script).output().expect("run contrib/build-release.sh");
-        assert!(out.status.success(), "contrib/build-release.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "contrib/build-release.sh failed:\n{stderr}");
         let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
         assert!(path.is_file(), "{} was not built", path.display());
-        path
+        (path, stderr)
     })
+}
+
+fn shipped() -> &'static Path {
+    &build().0
 }
 
 /// The ELF program header types of `binary` (64-bit little-endian, as x86_64 and aarch64 are).
@@ -86,4 +91,40 @@ fn the_shipped_binary_switches_to_a_user_and_group_by_name() {
         assert_eq!(out.status.code(), Some(2), "{flag} {name}: {stderr}");
         assert!(stderr.contains(name) && stderr.contains(flag), "{stderr}");
     }
+}
+
+/// contrib/hot-symbols.txt names the functions the loop runs, for lld to place side by side (one
+/// service's resident memory ~1.8 MB instead of ~2.9 MB: docs/performance.md). Its names carry
+/// hashes that change with the toolchain and the code, and lld skips those it no longer finds
+/// without failing: here, at least four fifths of them must be in the link's map, and
+/// contrib/build-release.sh must have warned exactly when they are not.
+#[test]
+fn the_hot_symbol_list_names_functions_the_binary_still_has() {
+    let (binary, stderr) = build();
+    if !cfg!(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu")) {
+        eprintln!("the list is only used on x86_64-unknown-linux-gnu");
+        return;
+    }
+    let map = binary.with_extension("map");
+    let map = std::fs::read_to_string(&map).unwrap_or_else(|e| panic!("{}: {e}", map.display()));
+    let have: std::collections::HashSet<&str> = map.lines().filter_map(|line| line.split_whitespace().last()).collect();
+    let list = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/hot-symbols.txt")).unwrap();
+    let names: Vec<&str> = list.lines().filter(|line| !line.trim().is_empty()).collect();
+    let missing: Vec<&str> = names.iter().copied().filter(|name| !have.contains(name)).collect();
+    let stale = missing.len() * 5 > names.len();
+    eprintln!("contrib/hot-symbols.txt: {} of {} functions not found", missing.len(), names.len());
+    assert!(
+        !stale,
+        "contrib/hot-symbols.txt is stale: {} of {} functions are not in the binary (the toolchain or the code \
+         changed their names), which costs about 1 MB of resident memory a service; regenerate it with \
+         contrib/hot-symbols.sh (needs valgrind, curl, python3) and commit it. Not found, the first ten: {:#?}",
+        missing.len(),
+        names.len(),
+        &missing[..missing.len().min(10)]
+    );
+    assert_eq!(
+        stderr.contains("contrib/hot-symbols.txt is stale"),
+        stale,
+        "contrib/build-release.sh's warning:\n{stderr}"
+    );
 }
