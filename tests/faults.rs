@@ -133,14 +133,22 @@ impl Unread {
         self.child.id()
     }
 
-    /// Send `signal`; the exit code and how long it took (panics past `limit`).
+    /// Send `signal`; the exit code and how long it took (panics past `limit`). Returns once
+    /// its stderr is read to the end too: what it logged last, just before it exited, may not
+    /// have been read yet when the exit is seen (on a loaded machine it often was not).
     fn signal_and_wait(&mut self, signal: i32, limit: Duration) -> (Option<i32>, Duration) {
         let asked = Instant::now();
         signal_number(self.pid(), signal);
         let status = exited_within(&mut self.child, limit, Duration::from_millis(5));
         let status =
             status.unwrap_or_else(|| panic!("still running {limit:?} after signal {signal}:\n{}", self.stderr()));
-        (status.code(), asked.elapsed())
+        let took = asked.elapsed();
+        assert!(
+            self.stderr.ended_within(limit),
+            "its stderr is still open {limit:?} after its exit:\n{}",
+            self.stderr()
+        );
+        (status.code(), took)
     }
 }
 
