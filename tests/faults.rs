@@ -112,7 +112,7 @@ impl Drop for Hogs {
 struct Unread {
     child: Child,
     _stdin: ChildStdin,
-    _stdout: ChildStdout,
+    stdout: ChildStdout,
     stderr: Collected,
 }
 
@@ -122,7 +122,7 @@ impl Unread {
         let stderr = Collected::start(child.stderr.take().unwrap());
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
-        Unread { child, _stdin: stdin, _stdout: stdout, stderr }
+        Unread { child, _stdin: stdin, stdout, stderr }
     }
 
     fn stderr(&self) -> String {
@@ -131,6 +131,21 @@ impl Unread {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether the pipe of its stdout is full: a write end opened on it (through /proc/self/fd)
+    /// does not poll writable, for no page of the pipe is free. A line longer than half a page
+    /// then fits nowhere: its writer is blocked.
+    fn stdout_full(&self) -> bool {
+        use std::os::fd::{AsFd, AsRawFd};
+        use std::os::unix::fs::OpenOptionsExt;
+        let end = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(format!("/proc/self/fd/{}", self.stdout.as_raw_fd()))
+            .expect("open a write end of the plugin's stdout");
+        let mut fds = [nix::poll::PollFd::new(end.as_fd(), nix::poll::PollFlags::POLLOUT)];
+        nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).expect("poll the plugin's stdout") == 0
     }
 
     /// Send `signal`; the exit code and how long it took (panics past `limit`). Returns once
@@ -408,8 +423,9 @@ fn an_exabgp_that_stops_reading_neither_stalls_the_checks_nor_grows_memory_and_a
     let dir = Scratch::new("unread");
     let count = dir.file("checks");
     let check = format!("echo >> {}", count.display());
-    // Long lines fill the pipe quickly and would show any growth of a queue of them.
-    let community = vec!["65000:1"; 150].join(" ");
+    // Lines of over 3 kB: one to a 4 kB page of the pipe, which holds 16 of them; a queue of
+    // them would show in the memory at once.
+    let community = vec!["65000:1"; 400].join(" ");
     for signal in [15, 2] {
         std::fs::write(&count, "").unwrap();
         let mut plugin = Unread::start(ns.command(&args(&[
@@ -426,15 +442,29 @@ fn an_exabgp_that_stops_reading_neither_stalls_the_checks_nor_grows_memory_and_a
             "--cmd",
             &check,
         ])));
-        // 64 KiB of pipe is about 60 of these lines: past 500 checks nobody has read for long.
-        assert!(wait_for(LIMIT, || count_lines(&count) >= 500), "{}", plugin.stderr());
+        // Every check announces while its line is written: the pipe fills within a few dozen.
+        assert!(wait_for(LIMIT, || plugin.stdout_full()), "the pipe never filled: {}", plugin.stderr());
         assert!(ns.has("192.0.2.90/32"));
         if signal == 15 {
-            let before = (kb(plugin.pid(), "VmRSS"), count_lines(&count));
-            std::thread::sleep(Duration::from_secs(3));
-            let after = (kb(plugin.pid(), "VmRSS"), count_lines(&count));
-            assert!(after.1 >= before.1 + 100, "the checks stalled: {before:?} -> {after:?}");
-            assert!(after.0 < before.0 + 1024, "memory grew from {} kB to {} kB", before.0, after.0);
+            // The checks go on with the pipe full and the plugin's line stuck: 100 of them at
+            // 2 ms, from a main loop that never waits for the pipe. One held up by the stuck
+            // line, for good or for a quarter of a second a check, does not make it.
+            let full = count_lines(&count);
+            let asked = Instant::now();
+            let going = wait_for(LIMIT, || count_lines(&count) >= full + 100);
+            let (first, stalled) = (count_lines(&count) - full, asked.elapsed());
+            assert!(going, "the checks stalled: {first} in {stalled:?} with the pipe full");
+            // Nothing is kept for the lines it cannot write: over 500 more checks, the memory grows
+            // by less than a third of what their lines hold (1.6 MB). Counted in checks, not in
+            // time: a loaded machine runs fewer.
+            let (before, from) = (kb(plugin.pid(), "VmRSS"), count_lines(&count));
+            let asked = Instant::now();
+            let reached = wait_for(Duration::from_secs(60), || count_lines(&count) >= from + 500);
+            let (after, then, took) = (kb(plugin.pid(), "VmRSS"), count_lines(&count) - from, asked.elapsed());
+            eprintln!("unread: {first} checks in {stalled:?} with the pipe full, then {then} in {took:?}: {before} -> {after} kB");
+            assert!(reached, "only {then} checks in {took:?}");
+            let queued_kb = (then * community.len() / 1024) as u64;
+            assert!(after < before + queued_kb / 3, "memory grew from {before} kB to {after} kB in {then} checks");
         }
         let (code, took) = plugin.signal_and_wait(signal, Duration::from_secs(10));
         assert_eq!(code, Some(0), "signal {signal}: {}", plugin.stderr());
