@@ -868,12 +868,14 @@ fn a_healthy_service_does_not_flap_when_every_core_is_busy() {
         "--cmd",
         "true",
     ]));
-    std::thread::sleep(Duration::from_secs(5));
+    // A hundred checks (5 s at 0.05 s), however long the busy machine takes to run them.
+    let watched = Duration::from_secs(60);
+    let checked = plugin.wait_lines(100, watched);
     assert_eq!(plugin.stop(), Some(0));
     let lines = plugin.lines();
     let (last, body) = lines.split_last().expect("no line at all");
     assert_eq!(last, "withdraw route 192.0.2.1/32 next-hop self");
-    assert!(body.len() >= 5, "only {} checks in 5 s", body.len());
+    assert!(checked, "only {} checks in {watched:?}", body.len());
     assert!(body.iter().all(|l| l == "announce route 192.0.2.1/32 next-hop self med 100"), "{body:?}");
     let err = plugin.stderr();
     for word in ["FALLING", "DOWN", "unsuccessful", "Timeout"] {
