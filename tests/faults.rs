@@ -253,19 +253,23 @@ fn a_check_printing_hundreds_of_megabytes_keeps_memory_bounded_and_the_log_short
     let _machine = shared();
     let total: u64 = 400_000_000;
     let check = format!("yes | head -c {total}; exit 1");
+    // The check takes as long as it takes to pass the output through: its end, not the
+    // timeout, must judge it (a loaded machine took more than the default 5 s).
     let mut plugin = Plugin::start(&no_ip(&[
         "--rise",
         "1",
         "--fall",
         "1",
         "--interval",
-        "60",
+        "600",
+        "--timeout",
+        "120",
         "--ip",
         "192.0.2.1",
         "--cmd",
         &check,
     ]));
-    assert!(plugin.wait_lines(1, Duration::from_secs(60)), "{}", plugin.stderr());
+    assert!(plugin.wait_lines(1, Duration::from_secs(150)), "{}", plugin.stderr());
     assert_eq!(plugin.lines(), ["announce route 192.0.2.1/32 next-hop self med 1000"]);
     let pid = plugin.child.id();
     let peak = kb(pid, "VmHWM");
