@@ -144,6 +144,11 @@ struct Syslog {
 }
 
 impl Syslog {
+    /// Not connected yet: the first message connects.
+    fn new(facility: u8, prefix: String, path: PathBuf) -> Syslog {
+        Syslog { facility, prefix, socket: Mutex::new(None), path, dropped: AtomicU64::new(0) }
+    }
+
     /// Send `message` at `level`, under `tag` instead of the configured one when given.
     fn send(&self, level: Level, message: &str, tag: Option<&str>) {
         let severity = match level {
@@ -243,13 +248,9 @@ pub fn is_json() -> bool {
 pub fn init(cfg: &Logging) {
     JSON.store(cfg.json && cfg.console, std::sync::atomic::Ordering::Relaxed);
     let level = if cfg.debug { LevelFilter::Debug } else { LevelFilter::Info };
-    let syslog = cfg.syslog.map(|facility| Syslog {
-        facility,
-        prefix: format!("{}[{}]: ", cfg.tag, std::process::id()),
-        socket: Mutex::new(None),
-        path: syslog_path(),
-        dropped: AtomicU64::new(0),
-    });
+    let syslog = cfg
+        .syslog
+        .map(|facility| Syslog::new(facility, format!("{}[{}]: ", cfg.tag, std::process::id()), syslog_path()));
     let logger = Logger { console: cfg.console, json: cfg.json, tag: cfg.tag.clone(), level, syslog };
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(level);
@@ -317,20 +318,18 @@ mod tests {
         );
     }
 
+    /// A syslogd of the test's, on `log` in a scratch directory (removed when dropped).
+    fn listening(name: &str) -> (crate::scratch::Scratch, UnixDatagram) {
+        let dir = crate::scratch::Scratch::new(name);
+        let server = UnixDatagram::bind(dir.join("log")).unwrap();
+        (dir, server)
+    }
+
     #[test]
     fn syslog_datagrams_carry_priority_tag_and_pid() {
-        let dir = std::env::temp_dir().join(format!("ehc-syslog-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let (dir, server) = listening("syslog");
         let path = dir.join("log");
-        let _ = std::fs::remove_file(&path);
-        let server = UnixDatagram::bind(&path).unwrap();
-        let syslog = Syslog {
-            facility: 3,
-            prefix: "healthcheck-web[42]: ".into(),
-            socket: Mutex::new(None),
-            path,
-            dropped: AtomicU64::new(0),
-        };
+        let syslog = Syslog::new(3, "healthcheck-web[42]: ".into(), path);
         syslog.send(Level::Warn, "Check command was unsuccessful: 1", None);
         syslog.send(Level::Info, "Transition to UP", None);
         let mut buf = [0u8; 256];
@@ -342,23 +341,13 @@ mod tests {
         let n = server.recv(&mut buf).unwrap();
         let want = format!("<30>healthcheck-dns[{}]: UP -> DOWN", std::process::id());
         assert_eq!(&buf[..n], want.as_bytes(), "a service's own tag");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_syslog_that_reads_nothing_never_blocks_and_the_drops_are_said_once_it_reads() {
-        let dir = std::env::temp_dir().join(format!("ehc-syslog-full-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let (dir, server) = listening("syslog-full");
         let path = dir.join("log");
-        let _ = std::fs::remove_file(&path);
-        let server = UnixDatagram::bind(&path).unwrap();
-        let syslog = std::sync::Arc::new(Syslog {
-            facility: 3,
-            prefix: "healthcheck[42]: ".into(),
-            socket: Mutex::new(None),
-            path,
-            dropped: AtomicU64::new(0),
-        });
+        let syslog = std::sync::Arc::new(Syslog::new(3, "healthcheck[42]: ".into(), path));
         // A syslogd that reads nothing: its queue fills after a few messages (net.unix.
         // max_dgram_qlen); a blocking send would wait there for ever.
         let sender = std::sync::Arc::clone(&syslog);
@@ -389,18 +378,11 @@ mod tests {
         let n = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"<30>healthcheck[42]: next");
         assert_eq!(syslog.dropped.load(Ordering::Relaxed), 0);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_missing_syslog_socket_is_not_an_error() {
-        let syslog = Syslog {
-            facility: 3,
-            prefix: String::new(),
-            socket: Mutex::new(None),
-            path: PathBuf::from("/nonexistent/dev/log"),
-            dropped: AtomicU64::new(0),
-        };
+        let syslog = Syslog::new(3, String::new(), PathBuf::from("/nonexistent/dev/log"));
         syslog.send(Level::Error, "nobody listens", None);
         assert!(syslog.socket.lock().unwrap().is_none());
     }

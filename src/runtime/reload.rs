@@ -421,16 +421,21 @@ mod tests {
         Settings::from_args(*args).unwrap()
     }
 
-    #[test]
-    fn a_changed_service_keeps_a_requested_drain_and_an_unchanged_one_its_state() {
-        let first = settings(&["--rise", "1"]);
+    /// A reactor running the one service of `first` (with an `--ip`), with `lane` if given.
+    pub(super) fn one_service(first: &Settings, lane: Option<super::super::Lane>) -> Reactor {
         let (tx, inbox) = events::channel().unwrap();
         let out = Outbox { writer: Writer::start(Sink::default(), tx, None), acks: None };
         let cfg = first.services[0].clone();
         let routes = crate::service::routes(&[cfg.nets[0].net], false, 0);
         let service = Service::new(0, cfg, false, routes, None, Instant::now());
         let stop = Arc::new(AtomicBool::new(false));
-        let mut reactor = Reactor::new(first.process.clone(), inbox, stop, out, None, vec![service]);
+        Reactor::new(first.process.clone(), inbox, stop, out, lane, vec![service])
+    }
+
+    #[test]
+    fn a_changed_service_keeps_a_requested_drain_and_an_unchanged_one_its_state() {
+        let first = settings(&["--rise", "1"]);
+        let mut reactor = one_service(&first, None);
         reactor.slots[0].service.request_drain(true, Instant::now());
         let mut next = vec![settings(&["--rise", "1"]), settings(&["--rise", "2"])];
         reactor.reload = Some(Box::new(move || Ok(next.remove(0))));
@@ -494,19 +499,14 @@ mod lane_tests {
     //! with another owner's slow `sudo` (a script that sleeps), so that the listing waits
     //! behind it, as it would behind a slow address change.
 
-    use super::super::{events, Lane, Reactor};
+    use super::super::{Lane, Reactor};
     use super::*;
     use crate::addr::{AddressBackend, NetlinkBackend, Sudo};
     use crate::cli::{parse, Parsed};
-    use crate::exabgp::pipe::{Sink, Writer};
-    use crate::exabgp::Outbox;
     use crate::poll::{poll_until, Ready};
     use crate::scratch::Scratch;
-    use crate::service::Service;
     use std::cell::Cell;
     use std::rc::Rc;
-    use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
 
     /// Not a service's id: its answers are for nobody.
     const OTHER: ServiceId = 99;
@@ -528,13 +528,7 @@ mod lane_tests {
         let ip = "192.0.2.200".parse().unwrap();
         lane.submit(OTHER, Op::Remove { ip, ifname: LOOPBACK.to_owned() });
         let first = settings(&["--ip", "192.0.2.1"]);
-        let (tx, inbox) = events::channel().unwrap();
-        let out = Outbox { writer: Writer::start(Sink::default(), tx, None), acks: None };
-        let cfg = first.services[0].clone();
-        let routes = crate::service::routes(&[cfg.nets[0].net], false, 0);
-        let service = Service::new(0, cfg, false, routes, None, Instant::now());
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut reactor = Reactor::new(first.process.clone(), inbox, stop, out, Some(lane), vec![service]);
+        let mut reactor = super::tests::one_service(&first, Some(lane));
         let reads = Rc::clone(reads);
         reactor.reload = Some(Box::new(move || {
             reads.set(reads.get() + 1);
