@@ -102,8 +102,8 @@ impl Probe for Check {
         }
         if self.deadline.is_some_and(|at| Instant::now() >= at) {
             self.socket = None;
-            let limit = self.timeout.map_or(0.0, |t| t.as_secs_f64());
-            let why = format!("no answer within {limit}s");
+            let limit = humantime::format_duration(self.timeout.unwrap_or_default());
+            let why = format!("no answer within {limit}");
             log::warn!("{}: {why}", self.url);
             return Some(Verdict::timeout(why));
         }
@@ -191,7 +191,7 @@ mod tests {
             verdicts.push(verdict);
             assert!(verdicts.len() < 50, "the backlog never filled: {verdicts:?}");
         };
-        assert_eq!(verdict, Verdict::timeout("no answer within 0.2s"));
+        assert_eq!(verdict, Verdict::timeout("no answer within 200ms"));
     }
 
     #[test]
