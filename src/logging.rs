@@ -6,7 +6,6 @@
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::cell::RefCell;
-use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -220,12 +219,12 @@ impl Log for Logger {
             let _ = record.key_values().visit(&mut fields);
             let service = service_of(tag.as_deref().unwrap_or(&self.tag));
             let line = json_line(std::time::SystemTime::now(), record.level(), service, &message, &fields.0);
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            crate::console::write_err(line);
         } else if self.console {
             let shown = tag.as_deref().unwrap_or("healthcheck");
             let line = format!("{}[{shown}] {}\n", level_name(record.level()), message);
-            // A closed stderr must not stop us.
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            // A closed stderr must not stop us, nor one that is not read (console.rs).
+            crate::console::write_err(line);
         }
         if let Some(syslog) = &self.syslog {
             syslog.send(record.level(), &message, tag.as_deref());
@@ -233,6 +232,17 @@ impl Log for Logger {
     }
 
     fn flush(&self) {}
+}
+
+/// The line that says `count` log lines could not be written to stderr (its reader did not
+/// keep up: [`crate::console`]), in the console's format.
+pub fn dropped_notice(count: u64) -> String {
+    let message = format!("{count} log lines were not written: stderr was not read in time");
+    if is_json() {
+        json_line(std::time::SystemTime::now(), Level::Warn, None, &message, &[])
+    } else {
+        format!("{}[healthcheck] {message}\n", level_name(Level::Warn))
+    }
 }
 
 /// Whether the console gets JSON lines (`--log-format json`).

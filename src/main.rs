@@ -11,7 +11,10 @@ use exabgp_healthcheck::{addr, control, logging, once, runtime, safety, serve};
 use std::ffi::OsString;
 
 fn main() {
-    std::process::exit(real_main().status());
+    let code = real_main();
+    // What is queued for stderr (the exit's last lines), if it can go within a second.
+    exabgp_healthcheck::console::flush(std::time::Duration::from_secs(1));
+    std::process::exit(code.status());
 }
 
 fn real_main() -> Code {

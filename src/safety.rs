@@ -95,6 +95,7 @@ fn last_words(between: impl FnOnce(), what: &str, advice: &str) -> ! {
         remove_owned(registry);
     }
     crate::say!("CRITICAL[healthcheck] {what}: routes withdrawn, addresses we added removed, exiting; {advice}");
+    crate::console::flush(Duration::from_secs(1));
     std::process::exit(crate::exit::Code::Bug.status());
 }
 

@@ -1603,3 +1603,57 @@ fn a_console_that_cannot_be_written_to_neither_aborts_nor_changes_the_exit_statu
     let help = Command::new(BIN).arg("--help").stdout(full()).stderr(full()).status().expect("run --help");
     assert_eq!(help.code(), Some(0), "--help with a full stdout: {help:?}");
 }
+
+/// An ExaBGP that stops reading our stderr (it logs what we log, when it gets round to it):
+/// once the pipe is full, the checks and their lines go on, the log lines wait in a bounded
+/// queue of their own (or are dropped and counted), and SIGTERM still ends the run at once.
+#[test]
+fn an_exabgp_that_stops_reading_our_stderr_does_not_stall_the_checks() {
+    let _machine = shared();
+    let mut child = Command::new(BIN)
+        .args(no_ip(&[
+            "--debug",
+            "--no-ack",
+            "--rise",
+            "1",
+            "--interval",
+            "0.005",
+            "--ip",
+            "192.0.2.91",
+            "--cmd",
+            "true",
+        ]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the plugin");
+    let _stdin = child.stdin.take().unwrap();
+    let stdout = Collected::start(child.stdout.take().unwrap());
+    // Held, never read.
+    let stderr = child.stderr.take().unwrap();
+    let full = || {
+        use std::os::fd::{AsFd, AsRawFd};
+        use std::os::unix::fs::OpenOptionsExt;
+        let end = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(format!("/proc/self/fd/{}", stderr.as_raw_fd()))
+            .expect("open a write end of the plugin's stderr");
+        let mut fds = [nix::poll::PollFd::new(end.as_fd(), nix::poll::PollFlags::POLLOUT)];
+        nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).expect("poll the plugin's stderr") == 0
+    };
+    let lines = || stdout.text().lines().count();
+    assert!(wait_for(Duration::from_secs(60), full), "the plugin's stderr never filled ({} lines out)", lines());
+    let before = lines();
+    let going = wait_for(Duration::from_secs(20), || lines() >= before + 100);
+    let after = lines();
+    signal_number(child.id(), 15);
+    let status = exited_within(&mut child, Duration::from_secs(5), Duration::from_millis(5));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(going, "with its stderr full, the plugin wrote {} lines in 20 s (from {before})", after - before);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "SIGTERM with a full stderr: {status:?}");
+}

@@ -42,7 +42,10 @@ fn a_hung_main_loop_withdraws_and_exits_70_within_the_limit() {
     );
     let took = stalled.elapsed();
     assert_eq!(plugin.wait_exit(Duration::from_secs(5)), Some(70), "{}", plugin.stderr());
-    assert!(took >= Duration::from_secs(1), "before the limit: {took:?}");
+    // The limit runs from the loop's last round, which came before the signal by up to one
+    // interval (0.2 s here): the withdraw may come that much under D after the signal, never
+    // sooner (991 ms was seen on a loaded machine).
+    assert!(took >= Duration::from_millis(750), "before the limit: {took:?}");
     // D and a little: the watchdog looks every D/4 (a loaded machine adds its own delay).
     assert!(took < Duration::from_millis(2500), "the withdraw came {took:?} after the hang began");
     let err = plugin.stderr();

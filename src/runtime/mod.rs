@@ -262,6 +262,7 @@ impl Reactor {
         }
         // Start-up is over: what it alone ran need not stay mapped.
         crate::resident::trim();
+        crate::console::detach(crate::logging::dropped_notice);
         // Whether the last poll found the event socket readable: only then is it read.
         let mut woken = false;
         loop {
