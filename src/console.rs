@@ -9,10 +9,10 @@
 //!
 //! Under ExaBGP our stderr is a pipe that ExaBGP reads when it gets round to it: a write to it
 //! waits while the pipe is full, and on the reactor that would hold up every check and BFD.
-//! [`detach`] (called when the reactor starts its loop) hands stderr to a thread of its own:
-//! lines are queued in order, within [`QUEUED_BYTES`]; past that a line is dropped and
-//! counted, and the count is said once the queue has drained. [`flush`] waits, within a bound,
-//! for what is queued (the exit's last lines).
+//! Once [`detach`]ed (when the reactor starts its loop), a line goes out at once while the pipe
+//! has room; when it has none, lines are queued in order, within [`QUEUED_BYTES`], for a thread
+//! started then; past that a line is dropped and counted, and the count is said once the queue
+//! has drained. [`flush`] waits, within a bound, for what is queued (the exit's last lines).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -46,15 +46,20 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[cfg(test)]
     fn push(&self, line: String) {
-        let mut state = self.state();
+        Queue::push_locked(&mut self.state(), line);
+        self.changed.notify_all();
+    }
+
+    /// Queue `line`, or drop and count it when the queue is full.
+    fn push_locked(state: &mut State, line: String) {
         if state.bytes + line.len() > QUEUED_BYTES {
             state.dropped += 1;
             return;
         }
         state.bytes += line.len();
         state.lines.push_back(line);
-        self.changed.notify_all();
     }
 
     /// The stderr thread: write what is queued, in order; once the queue has drained after
@@ -83,44 +88,73 @@ impl Queue {
     }
 }
 
-/// From now on, stderr is written by a thread of its own ([`say!`](crate::say) and the
-/// logger's lines alike), never waiting on the caller; `notice` is the line that says how many
-/// lines were dropped. Once only: later calls change nothing. Should the thread not start,
-/// stderr stays written in place.
+/// From now on, stderr never makes the caller wait ([`say!`](crate::say) and the logger's
+/// lines alike): a line goes out at once while the pipe has room for it and nothing is queued
+/// before it; otherwise it is queued, for a thread of its own started then (none runs while
+/// stderr keeps up: a thread and its code cost resident memory). `notice` is the line that
+/// says how many lines were dropped. Once only: later calls change nothing.
 pub fn detach(notice: fn(u64) -> String) {
-    let mut made = false;
-    let queue = QUEUE.get_or_init(|| {
-        made = true;
-        Queue { state: Mutex::new(State::default()), changed: Condvar::new(), notice }
-    });
-    if made {
-        let started =
-            std::thread::Builder::new().name("stderr".into()).stack_size(128 * 1024).spawn(move || queue.run());
-        if started.is_err() {
-            // Nobody would write the queue: lines go on being written in place.
-            NO_THREAD.get_or_init(|| ());
-            log::warn!("no thread for stderr: log lines are written in place");
+    QUEUE.get_or_init(|| Queue { state: Mutex::new(State::default()), changed: Condvar::new(), notice });
+}
+
+/// The queue's thread, once started: `false` if it could not be.
+static WRITER: OnceLock<bool> = OnceLock::new();
+
+/// Write `text` (whole lines, with their newline) to stderr, any error ignored: once
+/// [`detach`]ed without waiting (at once while stderr has room, else through the queue), before
+/// that at once whatever it takes.
+pub fn write_err(text: String) {
+    let Some(queue) = QUEUE.get() else {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        return;
+    };
+    let mut state = queue.state();
+    let mut rest = text.as_bytes();
+    if state.lines.is_empty() && !state.writing {
+        // A pipe that polls writable takes PIPE_BUF bytes without waiting: that much at a time.
+        while !rest.is_empty() && writable() {
+            let chunk = &rest[..rest.len().min(PIPE_BUF)];
+            match nix::unistd::write(std::io::stderr(), chunk) {
+                Ok(n) => rest = &rest[n..],
+                Err(nix::errno::Errno::EINTR) => {}
+                // Gone or broken: the line is lost, as it would be anyway.
+                Err(_) => return,
+            }
         }
+        if rest.is_empty() {
+            return;
+        }
+    }
+    let left = if rest.len() == text.len() { text } else { String::from_utf8_lossy(rest).into_owned() };
+    let started = *WRITER.get_or_init(|| {
+        std::thread::Builder::new().name("stderr".into()).stack_size(128 * 1024).spawn(move || queue.run()).is_ok()
+    });
+    if started {
+        // Under the lock all along: no line can go out at once ahead of this one.
+        Queue::push_locked(&mut state, left);
+        queue.changed.notify_all();
+    } else {
+        // No thread to write the queue: in place, as before.
+        drop(state);
+        let _ = std::io::stderr().lock().write_all(left.as_bytes());
     }
 }
 
-/// Set when [`detach`] made the queue but could not start its thread.
-static NO_THREAD: OnceLock<()> = OnceLock::new();
+/// What a pipe takes in one write without waiting when it polls writable.
+const PIPE_BUF: usize = 4096;
 
-/// Write `text` (whole lines, with their newline) to stderr: queued once [`detach`]ed, else at
-/// once; any error is ignored.
-pub fn write_err(text: String) {
-    match QUEUE.get().filter(|_| NO_THREAD.get().is_none()) {
-        Some(queue) => queue.push(text),
-        None => {
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
-        }
-    }
+/// Whether stderr has room now.
+fn writable() -> bool {
+    use std::os::fd::AsFd;
+    let stderr = std::io::stderr();
+    let mut fds = [nix::poll::PollFd::new(stderr.as_fd(), nix::poll::PollFlags::POLLOUT)];
+    matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO), Ok(1))
+        && fds[0].revents().is_some_and(|r| r.contains(nix::poll::PollFlags::POLLOUT))
 }
 
 /// Wait until what is queued for stderr is written, `limit` at most; whether it all was.
 pub fn flush(limit: Duration) -> bool {
-    let Some(queue) = QUEUE.get().filter(|_| NO_THREAD.get().is_none()) else { return true };
+    let Some(queue) = QUEUE.get().filter(|_| WRITER.get() == Some(&true)) else { return true };
     let until = Instant::now() + limit;
     let mut state = queue.state();
     while !state.lines.is_empty() || state.writing {

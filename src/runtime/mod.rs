@@ -260,7 +260,7 @@ impl Reactor {
         if self.stop.load(Ordering::SeqCst) {
             return Stop::Exit;
         }
-        // Start-up is over: what it alone ran need not stay mapped.
+        // Start-up is over: what it alone ran need not stay mapped; stderr must not hold us up.
         crate::resident::trim();
         crate::console::detach(crate::logging::dropped_notice);
         // Whether the last poll found the event socket readable: only then is it read.
