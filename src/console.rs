@@ -34,7 +34,9 @@ struct Queue {
 
 #[derive(Default)]
 struct State {
-    lines: VecDeque<String>,
+    /// Whole lines, or the rest of one that went out in part: bytes, which a part may split
+    /// inside a character.
+    lines: VecDeque<Vec<u8>>,
     bytes: usize,
     dropped: u64,
     /// The thread is writing what it took.
@@ -48,12 +50,12 @@ impl Queue {
 
     #[cfg(test)]
     fn push(&self, line: String) {
-        Queue::push_locked(&mut self.state(), line);
+        Queue::push_locked(&mut self.state(), line.into_bytes());
         self.changed.notify_all();
     }
 
     /// Queue `line`, or drop and count it when the queue is full.
-    fn push_locked(state: &mut State, line: String) {
+    fn push_locked(state: &mut State, line: Vec<u8>) {
         if state.bytes + line.len() > QUEUED_BYTES {
             state.dropped += 1;
             return;
@@ -73,12 +75,12 @@ impl Queue {
             // Taken whole, not copied: this thread allocates nothing but the rare notice.
             let batch = std::mem::take(&mut state.lines);
             state.bytes = 0;
-            let notice = batch.is_empty().then(|| (self.notice)(std::mem::take(&mut state.dropped)));
+            let notice = batch.is_empty().then(|| (self.notice)(std::mem::take(&mut state.dropped)).into_bytes());
             state.writing = true;
             drop(state);
             let mut stderr = std::io::stderr().lock();
             for line in batch.iter().chain(&notice) {
-                let _ = stderr.write_all(line.as_bytes());
+                let _ = stderr.write_all(line);
             }
             drop(stderr);
             state = self.state();
@@ -125,7 +127,7 @@ pub fn write_err(text: String) {
             return;
         }
     }
-    let left = if rest.len() == text.len() { text } else { String::from_utf8_lossy(rest).into_owned() };
+    let left = rest.to_vec();
     let started = *WRITER.get_or_init(|| {
         std::thread::Builder::new().name("stderr".into()).stack_size(128 * 1024).spawn(move || queue.run()).is_ok()
     });
@@ -136,7 +138,7 @@ pub fn write_err(text: String) {
     } else {
         // No thread to write the queue: in place, as before.
         drop(state);
-        let _ = std::io::stderr().lock().write_all(left.as_bytes());
+        let _ = std::io::stderr().lock().write_all(&left);
     }
 }
 
@@ -214,6 +216,10 @@ mod tests {
         assert!(state.bytes <= QUEUED_BYTES);
         drop(state);
         queue.push("small\n".into());
-        assert_eq!(queue.state().lines.back().map(String::as_str), Some("small\n"), "a line that fits still goes in");
+        assert_eq!(
+            queue.state().lines.back().map(Vec::as_slice),
+            Some(&b"small\n"[..]),
+            "a line that fits still goes in"
+        );
     }
 }

@@ -107,6 +107,21 @@ impl Drop for Hogs {
     }
 }
 
+/// Whether the pipe we read `end` of is full: a write end opened on it (through
+/// /proc/self/fd) does not poll writable, for no page of the pipe is free. A line longer than
+/// half a page then fits nowhere: its writer is blocked.
+fn pipe_full(end: &impl std::os::fd::AsRawFd) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let writer = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(format!("/proc/self/fd/{}", end.as_raw_fd()))
+        .expect("open a write end of the plugin's pipe");
+    let mut fds = [nix::poll::PollFd::new(writer.as_fd(), nix::poll::PollFlags::POLLOUT)];
+    nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).expect("poll the plugin's pipe") == 0
+}
+
 /// A plugin whose stdout nobody reads (ExaBGP stalled): the pipe fills up. Its stderr is
 /// collected; it is killed by PID when dropped.
 struct Unread {
@@ -133,19 +148,9 @@ impl Unread {
         self.child.id()
     }
 
-    /// Whether the pipe of its stdout is full: a write end opened on it (through /proc/self/fd)
-    /// does not poll writable, for no page of the pipe is free. A line longer than half a page
-    /// then fits nowhere: its writer is blocked.
+    /// Whether the pipe of its stdout is full ([`pipe_full`]).
     fn stdout_full(&self) -> bool {
-        use std::os::fd::{AsFd, AsRawFd};
-        use std::os::unix::fs::OpenOptionsExt;
-        let end = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-            .open(format!("/proc/self/fd/{}", self.stdout.as_raw_fd()))
-            .expect("open a write end of the plugin's stdout");
-        let mut fds = [nix::poll::PollFd::new(end.as_fd(), nix::poll::PollFlags::POLLOUT)];
-        nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).expect("poll the plugin's stdout") == 0
+        pipe_full(&self.stdout)
     }
 
     /// Send `signal`; the exit code and how long it took (panics past `limit`). Returns once
@@ -1632,17 +1637,7 @@ fn an_exabgp_that_stops_reading_our_stderr_does_not_stall_the_checks() {
     let stdout = Collected::start(child.stdout.take().unwrap());
     // Held, never read.
     let stderr = child.stderr.take().unwrap();
-    let full = || {
-        use std::os::fd::{AsFd, AsRawFd};
-        use std::os::unix::fs::OpenOptionsExt;
-        let end = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-            .open(format!("/proc/self/fd/{}", stderr.as_raw_fd()))
-            .expect("open a write end of the plugin's stderr");
-        let mut fds = [nix::poll::PollFd::new(end.as_fd(), nix::poll::PollFlags::POLLOUT)];
-        nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).expect("poll the plugin's stderr") == 0
-    };
+    let full = || pipe_full(&stderr);
     let lines = || stdout.text().lines().count();
     assert!(wait_for(Duration::from_secs(60), full), "the plugin's stderr never filled ({} lines out)", lines());
     let before = lines();
